@@ -1,0 +1,83 @@
+"""End users: the final demand of one sector in one region for one commodity (mostly magnets).
+
+Demand grows at the sector's rate, responds weakly to price in the short run, and thrifts or
+substitutes over years while prices stay above their reference (less Dy per magnet, smaller
+motors, other technologies). End users hold a working inventory that they raise when they judge
+supply at risk and run down afterwards, which is what amplifies a spike and then deepens the bust.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from world.model import World
+    from world.scenario import EndUserSpec
+
+
+class EndUser(mesa.Agent):
+    """Final demand of one sector in one region.
+
+    Attributes:
+        base_tpy: demand at reference prices and full intensity, t/yr (grows over time).
+        intensity: material per unit of service (1 at the start; thrifting lowers it).
+        inventory: t held.
+        wanted, consumed: this month's desired and actual consumption, t.
+    """
+
+    model: World
+
+    def __init__(self, model: World, spec: EndUserSpec):
+        super().__init__(model)
+        self.spec = spec
+        self.region = spec.region
+        self.sector = spec.sector
+        self.commodity = spec.commodity
+        self.r = model.region_index[spec.region]
+        self.c = model.commodity_index[spec.commodity]
+        self.s = model.sector_index[spec.sector]
+        self.base_tpy = spec.demand_tpy
+        self.monthly_growth = (1.0 + spec.growth_per_year) ** (1.0 / 12.0)
+        self.elasticity = spec.elasticity
+        self.cover_months = spec.cover_months
+        self.intensity = 1.0
+        self.shock = 0.0  # events: demand change as a share
+        self.reference_price = model.prices[self.c, self.r]
+        self.inventory = self.desired_use() * self.cover_months
+        self.wanted = 0.0
+        self.consumed = 0.0
+
+    def desired_use(self) -> float:
+        """Tonnes this sector wants to use this month at the current price."""
+        price = self.model.prices[self.c, self.r]
+        ratio = max(price / self.reference_price, 1e-6)
+        return (
+            self.base_tpy / 12.0 * self.intensity * (1.0 + self.shock) * ratio**self.elasticity
+        )
+
+    def bid(self) -> float:
+        """Tonnes wanted this month: this month's use plus an inventory correction."""
+        w = self.model
+        p = w.params
+        use = self.desired_use()
+        risk = w.risk[self.c, self.r]
+        target = use * self.cover_months * (1.0 + p.hoarding * risk)
+        gap = (target - self.inventory) / p.restock_months
+        return max(0.0, use + w.restock_factor(self.c, self.r, gap))
+
+    def receive(self, amount: float, cost_usd: float) -> None:
+        """Take delivery of bought material."""
+        self.inventory += amount
+
+    def consume(self) -> None:
+        """Use material from stock; what is missing is this month's shortage."""
+        self.wanted = self.desired_use()
+        self.consumed = min(self.wanted, self.inventory)
+        self.inventory -= self.consumed
+
+    def adapt(self) -> None:
+        """Grow, and thrift or substitute if prices stay high."""
+        self.base_tpy *= self.monthly_growth
+        self.intensity = self.model.thrift(self.intensity, self.c, self.r)

@@ -1,0 +1,352 @@
+"""Producer firms: one plant or an aggregated group at one stage of the chain in one region.
+
+A firm turns inputs into outputs within its capacity, sells its output, buys inputs toward an
+inventory target that rises with perceived supply risk (precautionary hoarding), thrifts inputs
+whose price stays high (where its stage allows), invests in capacity when expected margins pay
+the capex back (plants come online after the stage's lead time), idles after persistent losses,
+restarts when margins recover, and exits after a long idle spell. Capex is sunk: once spent it
+never enters the idle or exit decisions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+if TYPE_CHECKING:
+    from world.model import World
+    from world.scenario import FirmSpec
+
+OPERATING, CONSTRUCTION, CANDIDATE, IDLE, EXITED = (
+    "operating",
+    "construction",
+    "candidate",
+    "idle",
+    "exited",
+)
+
+
+class Firm(mesa.Agent):
+    """A producer at one stage in one region.
+
+    Quantities are in tonnes (t), flows per month unless the name says ``_tpy`` (t/yr), prices in
+    USD/kg. Concentrate is held as a vector over deposit types (t REO of each), because the
+    separation yields depend on the deposit the feed came from.
+
+    Attributes:
+        capacity_tpy: installed and producing (or idle) throughput capacity, t/yr.
+        pipeline: capacity under construction as (online month, t/yr) pairs.
+        inventory: t held of each commodity (a deposit vector for concentrate).
+        cash_usd: cumulative operating cash flow less capex, USD.
+    """
+
+    model: World
+
+    def __init__(self, model: World, spec: FirmSpec):
+        super().__init__(model)
+        self.spec = spec
+        self.firm_id = spec.id
+        self.name = spec.name
+        self.stage = spec.stage
+        self.region = spec.region
+        self.r = model.region_index[spec.region]
+        stage = model.spec.stages[spec.stage]
+        self.inputs: dict[str, float] = dict(stage.inputs)
+        self.outputs: dict[str, float] = dict(stage.outputs)
+        self.joint_outputs = stage.joint_outputs_by_deposit
+        self.thrifts = spec.stage in model.thrifting_stages
+        self.intensity = dict.fromkeys(self.inputs, 1.0)
+        self.unit_cost = spec.unit_cost_usd_per_kg
+        self.lead_time = spec.lead_time_months or stage.lead_time_months
+        self.capex_per_tpy = (
+            spec.capex_usd_per_tpy if spec.capex_usd_per_tpy is not None else stage.capex_usd_per_tpy
+        )
+        self.life_years = stage.life_years
+        self.deposit_index = (
+            model.deposit_index[spec.deposit] if spec.deposit is not None else None
+        )
+        self.status = spec.status
+        self.capacity_tpy = spec.capacity_tpy if spec.status in (OPERATING, IDLE) else 0.0
+        self.planned_tpy = spec.capacity_tpy
+        self.pipeline: list[tuple[int, float]] = []
+        self.capacity_factor = 1.0  # events scale effective capacity
+        self.utilisation = spec.utilisation if spec.status == OPERATING else 0.0
+        self.cash_usd = spec.cash_usd
+        self.loss_months = 0
+        self.profit_months = 0
+        self.idle_months = 0
+        self.last_invest_month = -10**6
+        self.margin_usd_per_kg = 0.0
+        self.throughput = 0.0  # t this month
+        self.inventory: dict[str, float | np.ndarray] = {}
+        for c in self.inputs:
+            self.inventory[c] = model.new_stock(c)
+        for c in self._output_commodities():
+            self.inventory.setdefault(c, model.new_stock(c))
+        if spec.status == CONSTRUCTION and spec.online is not None:
+            self._schedule(model.month_of(spec.online), spec.capacity_tpy)
+
+    # ------------------------------------------------------------------ structure
+
+    def _output_commodities(self) -> list[str]:
+        if self.joint_outputs:
+            return list(self.model.joint_products)
+        return list(self.outputs)
+
+    def output_commodities(self) -> list[str]:
+        """Commodities this firm sells."""
+        return self._output_commodities()
+
+    def nominal_yields(self) -> dict[str, float]:
+        """Output per t of throughput, t/t, at the firm's nominal feed."""
+        if not self.joint_outputs:
+            return self.outputs
+        return self.model.nominal_joint_yields(self.region)
+
+    def feed_yields(self) -> dict[str, float]:
+        """Output per t of throughput given the feed now in stock (separators) or the recipe."""
+        if not self.joint_outputs:
+            return self.outputs
+        feed = self.inventory[self.model.graded]
+        total = float(feed.sum())
+        if total <= 1e-12:
+            return self.nominal_yields()
+        return self.model.joint_yields(feed / total)
+
+    def byproduct_value(self) -> float:
+        """USD per kg throughput earned from unmodelled co-products (e.g. La, Ce)."""
+        if not self.joint_outputs:
+            return 0.0
+        feed = self.inventory[self.model.graded]
+        total = float(feed.sum())
+        share = feed / total if total > 1e-12 else self.model.nominal_feed_share(self.region)
+        return float(share @ self.model.byproduct_usd_per_kg)
+
+    # ------------------------------------------------------------------ monthly phases
+
+    def unit_margin(self, prices: np.ndarray) -> float:
+        """Margin per kg of throughput at the given home-region prices, USD/kg."""
+        w = self.model
+        revenue = self.byproduct_value()
+        for c, y in self.feed_yields().items():
+            revenue += y * prices[w.commodity_index[c], self.r]
+        cost = self.unit_cost
+        for c, q in self.inputs.items():
+            cost += q * self.intensity[c] * prices[w.commodity_index[c], self.r]
+        return revenue - cost
+
+    def produce(self) -> None:
+        """Run the plant for one month from the inputs in stock."""
+        w = self.model
+        self.throughput = 0.0
+        if self.status != OPERATING or self.capacity_tpy <= 0:
+            return
+        cap_month = self.capacity_tpy * self.capacity_factor / 12.0
+        self.margin_usd_per_kg = self.unit_margin(w.prices)
+        revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
+        margin_share = self.margin_usd_per_kg / revenue_per_kg
+        margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
+        # Finished goods piling up beyond normal cover slow the plant down.
+        out_cover = w.params.output_cover_months
+        stock_months = self._output_stock_months(cap_month)
+        stock_factor = min(1.0, max(0.0, 1.0 - 0.5 * (stock_months - out_cover) / out_cover))
+        target = cap_month * margin_factor * stock_factor
+        for c, q in self.inputs.items():
+            need = q * self.intensity[c]
+            if need > 0:
+                target = min(target, _total(self.inventory[c]) / need)
+        target = max(target, 0.0)
+        self.utilisation = target / cap_month if cap_month > 0 else 0.0
+        if target <= 0:
+            return
+        self.throughput = target
+        produced = w.production_buffer
+        used = w.use_buffer
+        for c, q in self.inputs.items():
+            amount = target * q * self.intensity[c]
+            ci = w.commodity_index[c]
+            if c == w.graded:
+                stock = self.inventory[c]
+                share = stock / stock.sum()
+                self.inventory[c] = np.maximum(stock - amount * share, 0.0)
+            else:
+                self.inventory[c] = max(self.inventory[c] - amount, 0.0)
+            used[ci, self.r] += amount
+        if self.joint_outputs:
+            yields = self.feed_yields()
+        else:
+            yields = self.outputs
+        for c, y in yields.items():
+            amount = target * y
+            ci = w.commodity_index[c]
+            if c == w.graded:
+                vec = np.zeros(len(w.deposit_ids))
+                vec[self.deposit_index] = amount
+                self.inventory[c] = self.inventory[c] + vec
+            else:
+                self.inventory[c] = self.inventory[c] + amount
+            produced[ci, self.r] += amount
+        self.cash_usd -= self.unit_cost * target * 1000.0
+
+    def _revenue_per_kg(self, prices: np.ndarray) -> float:
+        w = self.model
+        value = self.byproduct_value()
+        for c, y in self.feed_yields().items():
+            value += y * prices[w.commodity_index[c], self.r]
+        return value
+
+    def _output_stock_months(self, cap_month: float) -> float:
+        if cap_month <= 0:
+            return 0.0
+        months = 0.0
+        for c, y in self.nominal_yields().items():
+            if y > 0:
+                months = max(months, _total(self.inventory[c]) / (cap_month * y))
+        return months
+
+    def offers(self) -> dict[str, float]:
+        """Tonnes offered for sale this month, by commodity: all finished goods in stock."""
+        return {c: _total(self.inventory[c]) for c in self._output_commodities()}
+
+    def bids(self) -> dict[str, float]:
+        """Tonnes of each input wanted this month: next month's use plus an inventory correction."""
+        w = self.model
+        if self.status != OPERATING or self.capacity_tpy <= 0:
+            return {}
+        planned = self.capacity_tpy * self.capacity_factor / 12.0 * max(self.utilisation, 0.05)
+        result = {}
+        p = w.params
+        for c, q in self.inputs.items():
+            ci = w.commodity_index[c]
+            need = planned * q * self.intensity[c]
+            risk = w.risk[ci, self.r]
+            target = need * p.input_cover_months * (1.0 + p.hoarding * risk)
+            gap = (target - _total(self.inventory[c])) / p.restock_months
+            result[c] = max(0.0, need + w.restock_factor(ci, self.r, gap))
+        return result
+
+    def receive(self, commodity: str, amount: float | np.ndarray, cost_usd: float) -> None:
+        """Take delivery of bought material and pay for it."""
+        self.inventory[commodity] = self.inventory[commodity] + amount
+        self.cash_usd -= cost_usd
+
+    def deliver(self, commodity: str, amount: float, revenue_usd: float) -> float | np.ndarray:
+        """Ship ``amount`` t of ``commodity``; returns what left (t, or a deposit vector)."""
+        shipped, self.inventory[commodity] = self.model.split_stock(
+            self.inventory[commodity], amount
+        )
+        self.cash_usd += revenue_usd
+        return shipped
+
+    def adapt(self) -> None:
+        """Thrift costly inputs, and decide on idling, restart, exit and investment."""
+        w = self.model
+        p = w.params
+        if self.thrifts:
+            for c in self.inputs:
+                ci = w.commodity_index[c]
+                self.intensity[c] = w.thrift(self.intensity[c], ci, self.r)
+        if self.status == OPERATING:
+            expected = self.unit_margin(w.expected_prices)
+            revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
+            if expected < -0.03 * revenue:
+                self.loss_months += 1
+            else:
+                self.loss_months = 0
+            if self.loss_months >= p.idle_after_months:
+                self.status = IDLE
+                self.idle_months = 0
+                self.profit_months = 0
+                self.utilisation = 0.0
+                w.log_firm_event(self, "idles after persistent losses")
+            else:
+                self._consider_investment()
+        elif self.status == IDLE:
+            self.idle_months += 1
+            expected = self.unit_margin(w.expected_prices)
+            revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
+            self.profit_months = self.profit_months + 1 if expected > 0.03 * revenue else 0
+            if self.profit_months >= p.restart_after_months:
+                self.status = OPERATING
+                self.loss_months = 0
+                self.profit_months = 0
+                self.utilisation = 0.5
+                w.log_firm_event(self, "restarts")
+            elif self.idle_months >= p.exit_after_months:
+                self.status = EXITED
+                self.capacity_tpy = 0.0
+                w.log_firm_event(self, "exits (capacity retired)")
+        elif self.status == CANDIDATE:
+            self._consider_entry()
+
+    def _payback_ok(self, margin_usd_per_kg: float, capex_per_tpy: float) -> bool:
+        annual_margin_usd_per_tpy = margin_usd_per_kg * 1000.0
+        p = self.model.params
+        required = capex_per_tpy * (p.invest_hurdle + 1.0 / self.life_years)
+        return annual_margin_usd_per_tpy > required
+
+    def _consider_investment(self) -> None:
+        w = self.model
+        p = w.params
+        if w.month - self.last_invest_month < p.invest_cooldown_months or self.pipeline:
+            return
+        if self.utilisation < 0.9:
+            return
+        expected = self.unit_margin(w.expected_prices)
+        capex = self.capex_per_tpy * w.capex_multiplier(self)
+        if self._payback_ok(expected, capex):
+            added = self.capacity_tpy * p.invest_step_share
+            self._invest(added, capex, "expands capacity")
+
+    def _consider_entry(self) -> None:
+        w = self.model
+        if self.pipeline:
+            return
+        capex = self.capex_per_tpy * w.capex_multiplier(self)
+        expected = self.unit_margin(w.expected_prices)
+        trigger = self.spec.min_price_usd_per_kg
+        if trigger is not None:
+            price = w.expected_prices[w.commodity_index[self._output_commodities()[0]], self.r]
+            if price < trigger:
+                return
+        if self._payback_ok(expected, capex):
+            self.status = CONSTRUCTION
+            self._invest(self.planned_tpy, capex, "commits to build")
+
+    def _invest(self, added_tpy: float, capex_per_tpy: float, verb: str) -> None:
+        w = self.model
+        self.cash_usd -= added_tpy * capex_per_tpy
+        self.last_invest_month = w.month
+        online = w.month + self.lead_time + w.lead_time_extra(self)
+        self._schedule(online, added_tpy)
+        w.log_firm_event(self, f"{verb}: +{added_tpy:,.0f} t/yr from {w.date_of(online)}")
+
+    def _schedule(self, online_month: int, added_tpy: float) -> None:
+        self.pipeline.append((online_month, added_tpy))
+        self.model.schedule_event(self.complete_construction, at=max(online_month, 0) + 0.5)
+
+    def complete_construction(self) -> None:
+        """Bring every pipeline project due by now online (called by the model's event list)."""
+        w = self.model
+        due = [(m, q) for m, q in self.pipeline if m <= w.month]
+        if not due:
+            return
+        self.pipeline = [(m, q) for m, q in self.pipeline if m > w.month]
+        for _, added in due:
+            self.capacity_tpy += added
+        if self.status in (CONSTRUCTION, CANDIDATE):
+            self.status = OPERATING
+            self.utilisation = 0.3
+            self.loss_months = 0
+        w.log_firm_event(self, f"brings {sum(q for _, q in due):,.0f} t/yr online")
+
+    def pipeline_tpy(self) -> float:
+        """Capacity under construction, t/yr."""
+        return sum(q for _, q in self.pipeline)
+
+
+def _total(stock: float | np.ndarray) -> float:
+    return float(stock.sum()) if isinstance(stock, np.ndarray) else float(stock)
+

@@ -1,0 +1,83 @@
+"""States: one per region with a government. A state holds its policies and a strategic stockpile.
+
+In the engine the policies come from the scenario with start and end dates; a state's AI (its
+doctrine) or a human seat chooses them in the game. The stockpile buys in the market like any
+other buyer (at the lowest priority) toward a target in months of cover, and is released into the
+home market when the region's buyers go short.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import mesa
+
+if TYPE_CHECKING:
+    from world.model import World
+    from world.scenario import StateSpec
+
+
+class State(mesa.Agent):
+    """A state agent.
+
+    Attributes:
+        stockpile: strategic stock per commodity, t.
+        fiscal_cost_usd: cumulative spending on the stockpile, USD (sales earn it back).
+    """
+
+    model: World
+
+    def __init__(self, model: World, spec: StateSpec):
+        super().__init__(model)
+        self.spec = spec
+        self.region = spec.region
+        self.name = spec.name
+        self.r = model.region_index[spec.region]
+        self.stockpile = {c: model.new_stock(c) for c in model.commodity_ids}
+        for c, t in spec.stockpile_t.items():
+            self.stockpile[c] = model.new_stock(c, t, self.region)
+        self.fiscal_cost_usd = 0.0
+
+    def stockpile_bids(self) -> dict[str, float]:
+        """Tonnes the stockpile wants to buy this month, by commodity."""
+        w = self.model
+        bids = {}
+        for pol in w.policies.stockpile_targets(self.region):
+            for c in pol.commodities:
+                ci = w.commodity_index[c]
+                if w.shortage_ema[ci, self.r] > 0.01:
+                    continue  # never buy against one's own short market
+                use = w.monthly_use_estimate(ci, self.r)
+                target = use * (pol.months_of_cover or 0.0)
+                gap = target - self.stockpile[c]
+                if gap > 0:
+                    bids[c] = gap / w.params.restock_months
+        return bids
+
+    def stockpile_offers(self) -> dict[str, float]:
+        """Tonnes released into the home market this month, by commodity."""
+        w = self.model
+        offers = {}
+        for c, stock in self.stockpile.items():
+            held = float(stock.sum()) if c == w.graded else float(stock)
+            if held <= 0:
+                continue
+            ci = w.commodity_index[c]
+            short = w.shortage_ema[ci, self.r]
+            if short > 0.02:
+                use = w.monthly_use_estimate(ci, self.r)
+                offers[c] = min(held, short * use * 2.0)
+        return offers
+
+    def receive(self, commodity: str, amount: float, cost_usd: float) -> None:
+        """Take stock into the stockpile."""
+        self.stockpile[commodity] = self.stockpile[commodity] + amount
+        self.fiscal_cost_usd += cost_usd
+
+    def deliver(self, commodity: str, amount: float, revenue_usd: float):
+        """Release ``amount`` t from the stockpile; returns what left (t, or a deposit vector)."""
+        self.fiscal_cost_usd -= revenue_usd
+        shipped, self.stockpile[commodity] = self.model.split_stock(
+            self.stockpile[commodity], amount
+        )
+        return shipped

@@ -1,0 +1,36 @@
+"""Month arithmetic: the model counts whole months from the scenario start.
+
+Dates in scenario files and results are ``YYYY-MM`` strings; month 0 is the scenario's start.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DATE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """Parse ``YYYY-MM`` into (year, month).
+
+    Raises:
+        ValueError: if the text is not a ``YYYY-MM`` date.
+    """
+    match = _DATE.match(str(text))
+    if not match:
+        raise ValueError(f"'{text}' is not a date of the form YYYY-MM (e.g. 2024-01)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def months_between(start: str, date: str) -> int:
+    """Whole months from ``start`` to ``date`` (negative when ``date`` is earlier)."""
+    y0, m0 = parse_month(start)
+    y1, m1 = parse_month(date)
+    return (y1 - y0) * 12 + (m1 - m0)
+
+
+def add_months(start: str, months: int) -> str:
+    """The ``YYYY-MM`` date ``months`` after ``start``."""
+    y, m = parse_month(start)
+    total = y * 12 + (m - 1) + months
+    return f"{total // 12:04d}-{total % 12 + 1:02d}"

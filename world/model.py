@@ -1,0 +1,548 @@
+"""The world: a Mesa model of the rare-earth supply chain, stepped one month at a time.
+
+``World(scenario, seed)`` builds firms, end users and states from a scenario; ``step()`` runs
+one month as a short list of phases (policies, production, trade, consumption, prices, adaptation,
+recording); ``results()`` returns the tidy table of DESIGN.md.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import defaultdict
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from agents.end_users import EndUser
+from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
+from agents.states import State
+from world import market
+from world.calendar import add_months, months_between
+from world.policy import PolicyBook
+from world.recorder import Recorder
+from world.scenario import SECTORS, Scenario, load_scenario
+
+#: Stages whose input intensity thrifts when input prices stay high (less Dy per magnet).
+THRIFTING_STAGES = ("metal", "magnet")
+
+
+class World(mesa.Model):
+    """The rare-earth world.
+
+    Args:
+        scenario: a validated :class:`~world.scenario.Scenario`, or a bundled scenario's name or
+            a path to a scenario file.
+        seed: random seed. The engine's behaviour is deterministic given the scenario; the seed
+            drives the small random perturbations of firms' investment timing.
+
+    Attributes:
+        month: months completed since the scenario start (the index of the next month to run).
+        prices: buyer price per commodity and region, USD/kg, shape (C, R).
+    """
+
+    def __init__(self, scenario: Scenario | str, seed: int = 0):
+        super().__init__(rng=seed)
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        self.spec = scenario
+        self.seed = seed
+        self.params = scenario.dynamics
+        self.month = 0
+        self.region_ids = list(scenario.regions)
+        self.commodity_ids = [c for c in scenario.commodities]
+        self.sector_ids = list(SECTORS)
+        self.region_index = {r: i for i, r in enumerate(self.region_ids)}
+        self.commodity_index = {c: i for i, c in enumerate(self.commodity_ids)}
+        self.sector_index = {s: i for i, s in enumerate(self.sector_ids)}
+        self.deposit_ids = list(scenario.deposits)
+        self.deposit_index = {d: i for i, d in enumerate(self.deposit_ids)}
+        self.graded = "concentrate"
+        self.thrifting_stages = THRIFTING_STAGES
+        n_c, n_r = len(self.commodity_ids), len(self.region_ids)
+        self.joint_products = sorted(
+            {c for dep in scenario.deposits.values() for c in dep.yields},
+            key=self.commodity_index.get,
+        )
+        self.yield_matrix = np.array(
+            [[dep.yields.get(c, 0.0) for c in self.joint_products] for dep in scenario.deposits.values()]
+        )
+        self.byproduct_usd_per_kg = np.array(
+            [getattr(dep, "byproduct_usd_per_kg", 0.0) for dep in scenario.deposits.values()]
+        )
+        self.transport = np.zeros((n_c, n_r, n_r))
+        for ci, c in enumerate(self.commodity_ids):
+            self.transport[ci] = scenario.commodities[c].transport_usd_per_kg
+            np.fill_diagonal(self.transport[ci], 0.0)
+        self.prices = self._initial_prices()
+        self.reference_prices = self.prices.copy()
+        self.expected_prices = self.prices.copy()
+        self.price_floor = 0.05 * self.reference_prices
+        self.risk = np.zeros((n_c, n_r))
+        self.shortage_ema = np.zeros((n_c, n_r))
+        self.import_ema = np.zeros((n_c, n_r, n_r))
+        self.use_ema = np.zeros((n_c, n_r))
+        self.qualified = np.full((n_c, n_r, n_r), np.inf)
+        self.production_buffer = np.zeros((n_c, n_r))
+        self.use_buffer = np.zeros((n_c, n_r))
+        self.policies = PolicyBook(scenario, self.region_ids, self.commodity_ids)
+        self.log: list[dict] = []
+        self.recorder = Recorder(self)
+        self._nominal_feed = self._regional_feed_mix()
+
+        self.firms: list[Firm] = [Firm(self, spec) for spec in scenario.firms]
+        self.end_users: list[EndUser] = [EndUser(self, spec) for spec in scenario.end_users]
+        self.states: list[State] = [State(self, spec) for spec in scenario.states]
+        self.states_by_region = {s.region: s for s in self.states}
+        self._initial_stocks()
+        self.use_ema = self._initial_use()
+        self.wall_time_s = 0.0
+
+    # ------------------------------------------------------------------ set-up
+
+    def _initial_prices(self) -> np.ndarray:
+        prices = np.zeros((len(self.commodity_ids), len(self.region_ids)))
+        for ci, c in enumerate(self.commodity_ids):
+            given = self.spec.commodities[c].price_usd_per_kg
+            base = min(given.values()) if given else 1.0
+            for ri, r in enumerate(self.region_ids):
+                transport = self.spec.commodities[c].transport_usd_per_kg
+                prices[ci, ri] = given.get(r, base + transport)
+        return prices
+
+    def _regional_feed_mix(self) -> np.ndarray:
+        """Deposit mix (R, D) of the concentrate each region's separators start on."""
+        n_r, n_d = len(self.region_ids), len(self.deposit_ids)
+        world_mix = np.zeros(n_d)
+        regional = np.zeros((n_r, n_d))
+        for spec in self.spec.firms:
+            if spec.deposit is not None and spec.status == OPERATING:
+                d = self.deposit_index[spec.deposit]
+                world_mix[d] += spec.capacity_tpy
+                regional[self.region_index[spec.region], d] += spec.capacity_tpy
+        world_mix = world_mix / world_mix.sum() if world_mix.sum() > 0 else np.ones(n_d) / n_d
+        for spec in self.spec.firms:
+            if spec.feed:
+                mix = np.zeros(n_d)
+                for dep, share in spec.feed.items():
+                    mix[self.deposit_index[dep]] = share
+                regional[self.region_index[spec.region]] = mix * 1e12
+        out = np.zeros((n_r, n_d))
+        for r in range(n_r):
+            total = regional[r].sum()
+            out[r] = regional[r] / total if total > 0 else world_mix
+        return out
+
+    def nominal_feed_share(self, region: str) -> np.ndarray:
+        """The deposit mix (D,) a region's separators are calibrated on."""
+        return self._nominal_feed[self.region_index[region]]
+
+    def nominal_joint_yields(self, region: str) -> dict[str, float]:
+        """Separation yields (t oxide per t REO) at a region's nominal feed mix."""
+        return self.joint_yields(self.nominal_feed_share(region))
+
+    def joint_yields(self, share: np.ndarray) -> dict[str, float]:
+        """Separation yields for a feed with deposit mix ``share``."""
+        values = share @ self.yield_matrix
+        return dict(zip(self.joint_products, values.tolist(), strict=True))
+
+    def new_stock(self, commodity: str, tonnes: float = 0.0, region: str | None = None):
+        """An empty (or filled) stock of a commodity: a deposit vector for concentrate."""
+        if commodity != self.graded:
+            return float(tonnes)
+        vec = np.zeros(len(self.deposit_ids))
+        if tonnes:
+            share = (
+                self.nominal_feed_share(region)
+                if region
+                else np.ones(len(self.deposit_ids)) / len(self.deposit_ids)
+            )
+            vec = share * tonnes
+        return vec
+
+    @staticmethod
+    def split_stock(stock, amount: float):
+        """Take ``amount`` t out of a stock; returns (taken, left). Vectors split pro rata."""
+        if isinstance(stock, np.ndarray):
+            total = float(stock.sum())
+            if total <= 0:
+                return stock * 0.0, stock
+            share = min(amount / total, 1.0)
+            taken = stock * share
+            return taken, stock - taken
+        taken = min(amount, stock)
+        return taken, stock - taken
+
+    def _initial_stocks(self) -> None:
+        p = self.params
+        for firm in self.firms:
+            cap_month = firm.capacity_tpy / 12.0 * firm.utilisation
+            for c, q in firm.inputs.items():
+                tonnes = cap_month * q * p.input_cover_months
+                if c == self.graded:
+                    firm.inventory[c] = self.nominal_feed_share(firm.region) * tonnes
+                else:
+                    firm.inventory[c] = tonnes
+            for c, y in firm.nominal_yields().items():
+                tonnes = cap_month * y * p.output_cover_months
+                if c == self.graded:
+                    vec = np.zeros(len(self.deposit_ids))
+                    if firm.deposit_index is not None:
+                        vec[firm.deposit_index] = tonnes
+                    firm.inventory[c] = vec
+                else:
+                    firm.inventory[c] = tonnes
+
+    def _initial_use(self) -> np.ndarray:
+        use = np.zeros((len(self.commodity_ids), len(self.region_ids)))
+        for firm in self.firms:
+            cap_month = firm.capacity_tpy / 12.0 * firm.utilisation
+            for c, q in firm.inputs.items():
+                use[self.commodity_index[c], firm.r] += cap_month * q
+        for user in self.end_users:
+            use[user.c, user.r] += user.desired_use()
+        return use
+
+    # ------------------------------------------------------------------ helpers for agents
+
+    def month_of(self, date: str) -> int:
+        """Month index of a ``YYYY-MM`` date."""
+        return months_between(self.spec.start, date)
+
+    def date_of(self, month: int) -> str:
+        """``YYYY-MM`` of a month index."""
+        return add_months(self.spec.start, month)
+
+    def restock_factor(self, ci: int, r: int, gap: float) -> float:
+        """Inventory correction a buyer makes this month: restocking waits when prices are high."""
+        if gap <= 0:
+            return gap
+        ratio = self.prices[ci, r] / max(self.expected_prices[ci, r], 1e-9)
+        return gap * min(1.2, ratio ** (-self.params.restock_elasticity))
+
+    def thrift(self, intensity: float, ci: int, r: int) -> float:
+        """Next month's material intensity: thrift while the expected price is high."""
+        p = self.params
+        gap = math.log(self.expected_prices[ci, r] / self.reference_prices[ci, r]) - 0.1
+        if gap > 0:
+            return max(p.thrift_floor, intensity * math.exp(-p.thrift_rate * gap))
+        return intensity + p.thrift_recovery * (1.0 - intensity)
+
+    def monthly_use_estimate(self, ci: int, r: int) -> float:
+        """Recent use (inputs and final consumption) of a commodity in a region, t/month."""
+        return float(self.use_ema[ci, r])
+
+    def capex_multiplier(self, firm: Firm) -> float:
+        """Capex scaling for a firm (policy hooks such as technology export bans)."""
+        return 1.0
+
+    def lead_time_extra(self, firm: Firm) -> int:
+        """Extra months of lead time for a firm (policy hooks), with a seeded jitter."""
+        return int(self.rng.integers(0, 4))
+
+    def log_firm_event(self, firm: Firm, text: str) -> None:
+        """Record a firm's strategic decision in the world's log."""
+        self.log.append(
+            {
+                "month": self.month,
+                "date": self.date_of(self.month),
+                "actor": firm.firm_id,
+                "region": firm.region,
+                "kind": "firm",
+                "text": f"{firm.name} {text}",
+            }
+        )
+
+    # ------------------------------------------------------------------ the month
+
+    def step(self) -> None:
+        """Advance one month."""
+        started = time.perf_counter()
+        self.policies.update(self.month)
+        self.apply_events()
+        self.produce()
+        self.trade()
+        self.consume()
+        self.update_prices()
+        self.adapt()
+        self.recorder.record()
+        self.month += 1
+        self.wall_time_s += time.perf_counter() - started
+
+    def run(self, months: int | None = None, progress=None) -> World:
+        """Run ``months`` months (default: to the scenario's horizon).
+
+        Args:
+            months: months to run from now.
+            progress: optional callable called with the month index after each month.
+        """
+        months = self.spec.months - self.month if months is None else months
+        for _ in range(months):
+            self.step()
+            if progress is not None:
+                progress(self.month)
+        return self
+
+    def apply_events(self) -> None:
+        """Apply scripted events (capacity and demand shocks) in force this month."""
+        for firm in self.firms:
+            firm.capacity_factor = 1.0
+        for user in self.end_users:
+            user.shock = 0.0
+        for event in self.spec.events:
+            start = self.month_of(event.date)
+            if not start <= self.month < start + event.months:
+                continue
+            if event.kind == "capacity_shock":
+                for firm in self.firms:
+                    if firm.region == event.region and event.stage in (None, firm.stage):
+                        firm.capacity_factor *= max(0.0, 1.0 + event.share)
+            else:
+                for user in self.end_users:
+                    if user.region == event.region and event.sector in (None, user.sector):
+                        user.shock += event.share
+            if self.month == start:
+                self.log.append(
+                    {
+                        "month": self.month,
+                        "date": self.date_of(self.month),
+                        "actor": "scenario",
+                        "region": event.region,
+                        "kind": "event",
+                        "text": event.note or f"{event.kind} in {event.region}",
+                    }
+                )
+
+    def produce(self) -> None:
+        """Every operating plant runs for the month."""
+        self.production_buffer[:] = 0.0
+        self.use_buffer[:] = 0.0
+        for firm in self.firms:
+            firm.produce()
+
+    def trade(self) -> None:
+        """Offers and bids meet in each commodity's market; goods and money change hands."""
+        n_c, n_r = len(self.commodity_ids), len(self.region_ids)
+        n_t = len(market.TIERS)
+        sellers: dict[tuple[int, int], list] = defaultdict(list)
+        buyers: dict[tuple[int, int, int], list] = defaultdict(list)
+        offers = np.zeros((n_c, n_r))
+        bids = np.zeros((n_c, n_t, n_r))
+        for firm in self.firms:
+            for c, q in firm.offers().items():
+                if q > 1e-12:
+                    ci = self.commodity_index[c]
+                    sellers[ci, firm.r].append((firm, q))
+                    offers[ci, firm.r] += q
+            for c, q in firm.bids().items():
+                if q > 1e-12:
+                    ci = self.commodity_index[c]
+                    buyers[ci, 1, firm.r].append((firm, q))
+                    bids[ci, 1, firm.r] += q
+        priority = self.policies.defense_priority
+        for user in self.end_users:
+            q = user.bid()
+            if q > 1e-12:
+                tier = 0 if user.sector == "defense" and priority[user.r] else 1
+                buyers[user.c, tier, user.r].append((user, q))
+                bids[user.c, tier, user.r] += q
+        for state in self.states:
+            for c, q in state.stockpile_offers().items():
+                if q > 1e-12:
+                    ci = self.commodity_index[c]
+                    sellers[ci, state.r].append((state, q))
+                    offers[ci, state.r] += q
+            for c, q in state.stockpile_bids().items():
+                if q > 1e-12:
+                    ci = self.commodity_index[c]
+                    buyers[ci, 2, state.r].append((state, q))
+                    bids[ci, 2, state.r] += q
+
+        book = self.policies
+        approved = book.approved_now(self.month)
+        month_room = {qid: q.room(self.month) for qid, q in book.quotas.items()}
+        self.flows = np.zeros((n_c, n_r, n_r))
+        self.offers = offers
+        self.bids = bids
+        self.clearings = []
+        # Quota room is shared across commodities: the dearest products use it first.
+        order = np.argsort(-self.prices.mean(axis=1), kind="stable")
+        for ci in order:
+            cap = self.qualified[ci].copy()
+            np.fill_diagonal(cap, np.inf)
+            licensed = book.licensed[ci]
+            if licensed.any():
+                allowed = approved[ci] if approved is not None else np.zeros((n_r, n_r))
+                cap = np.where(licensed, np.minimum(cap, allowed), cap)
+            clearing = market.clear(
+                offers[ci],
+                bids[ci],
+                self.prices[ci],
+                book.wedge[ci],
+                self.transport[ci],
+                book.banned[ci],
+                cap,
+                book.quotas_on(ci),
+                month_room,
+                licensed,
+            )
+            book.apply_for_licences(self.month, ci, clearing.desired)
+            self.clearings.append((ci, clearing))
+            self._settle(ci, clearing, sellers, buyers, bids[ci])
+            self.flows[ci] = clearing.flows.sum(axis=0)
+        self.clearings.sort(key=lambda item: item[0])
+
+    def _settle(self, ci: int, clearing, sellers, buyers, bids) -> None:
+        """Move goods and money for one commodity's clearing."""
+        c = self.commodity_ids[ci]
+        shipped = clearing.flows.sum(axis=0)  # (o, d)
+        book = self.policies
+        netback = market.netbacks(self.prices[ci], book.wedge[ci], self.transport[ci])
+        graded = c == self.graded
+        n_r = len(self.region_ids)
+        origin_mix = np.zeros((n_r, len(self.deposit_ids))) if graded else None
+        for o in range(n_r):
+            sold = shipped[o].sum()
+            if sold <= 1e-12:
+                continue
+            group = sellers.get((ci, o), [])
+            total_offer = sum(q for _, q in group)
+            revenue = float((shipped[o] * netback[o]).sum()) * 1000.0
+            for agent, q in group:
+                share = q / total_offer
+                out = agent.deliver(c, sold * share, revenue * share)
+                if graded:
+                    origin_mix[o] += out
+        if graded:
+            totals = origin_mix.sum(axis=1, keepdims=True)
+            origin_mix = np.divide(origin_mix, totals, out=np.zeros_like(origin_mix), where=totals > 0)
+        price = self.prices[ci]
+        for d in range(n_r):
+            for tier in range(clearing.flows.shape[0]):
+                got = clearing.flows[tier, :, d]
+                received = got.sum()
+                if received <= 1e-12:
+                    continue
+                group = buyers.get((ci, tier, d), [])
+                wanted = bids[tier, d]
+                mix = (got @ origin_mix) / received if graded else None
+                for agent, q in group:
+                    amount = received * q / wanted
+                    cost = amount * price[d] * 1000.0
+                    if graded:
+                        agent.receive(c, mix * amount, cost)
+                    elif isinstance(agent, EndUser):
+                        agent.receive(amount, cost)
+                    else:
+                        agent.receive(c, amount, cost)
+
+    def consume(self) -> None:
+        """End users use what they hold."""
+        for user in self.end_users:
+            user.consume()
+
+    def update_prices(self) -> None:
+        """Prices move with excess demand and import parity; expectations and risk follow."""
+        p = self.params
+        book = self.policies
+        new = self.prices.copy()
+        for ci, clearing in self.clearings:
+            new[ci] = market.update_prices(
+                self.prices[ci],
+                self.offers[ci],
+                self.bids[ci],
+                clearing,
+                book.wedge[ci],
+                self.transport[ci],
+                book.banned[ci],
+                p.price_speed,
+                p.max_price_step,
+                p.arbitrage_pull,
+                self.price_floor[ci],
+            )
+            self._qualify(ci, clearing)
+        self.prices = new
+        a = 1.0 / p.expectation_months
+        self.expected_prices = (1 - a) * self.expected_prices + a * self.prices
+        self._update_risk()
+
+    def _qualify(self, ci: int, clearing) -> None:
+        growth = self.spec.commodities[self.commodity_ids[ci]].qualification_growth_per_month
+        if growth is None:
+            return
+        shipped = clearing.flows.sum(axis=0)
+        base = np.where(np.isinf(self.qualified[ci]), shipped, self.qualified[ci])
+        market_size = self.bids[ci].sum(axis=0)[None, :]
+        self.qualified[ci] = np.maximum(np.maximum(base, shipped) * (1 + growth), 0.02 * market_size)
+
+    def _update_risk(self) -> None:
+        p = self.params
+        a = 1.0 / p.risk_memory_months
+        n_c, n_r = len(self.commodity_ids), len(self.region_ids)
+        wanted = np.zeros((n_c, n_r))
+        got = np.zeros((n_c, n_r))
+        use = self.use_buffer.copy()
+        for user in self.end_users:
+            wanted[user.c, user.r] += user.wanted
+            got[user.c, user.r] += user.consumed
+            use[user.c, user.r] += user.consumed
+        short = np.divide(wanted - got, wanted, out=np.zeros_like(wanted), where=wanted > 1e-9)
+        bids = self.bids.sum(axis=1)
+        received = self.flows.sum(axis=1)
+        unmet = np.divide(
+            np.maximum(bids - received, 0.0), bids, out=np.zeros_like(bids), where=bids > 1e-9
+        )
+        self.shortage_ema = (1 - a) * self.shortage_ema + a * np.maximum(short, unmet)
+        imports = self.flows.copy()
+        for ci in range(n_c):
+            np.fill_diagonal(imports[ci], 0.0)
+        b = 1.0 / 12.0
+        self.import_ema = (1 - b) * self.import_ema + b * imports
+        supply = self.import_ema.sum(axis=1) + np.maximum(
+            self.use_ema - self.import_ema.sum(axis=1), 0.0
+        )
+        restricted = (self.import_ema * self.policies.restricted).sum(axis=1)
+        restricted_share = np.divide(
+            restricted, supply, out=np.zeros_like(supply), where=supply > 1e-9
+        )
+        rise = np.maximum(np.log(self.prices / self.expected_prices), 0.0)
+        self.risk = np.clip(rise + 2.0 * self.shortage_ema + restricted_share, 0.0, 1.0)
+        self.use_ema = 0.9 * self.use_ema + 0.1 * use
+        self.final_wanted = wanted
+        self.final_consumed = got
+
+    def adapt(self) -> None:
+        """Firms and end users adapt: thrift, invest, idle, restart, exit; demand grows."""
+        for firm in self.firms:
+            firm.adapt()
+        for user in self.end_users:
+            user.adapt()
+
+    # ------------------------------------------------------------------ results
+
+    def results(self) -> pd.DataFrame:
+        """The tidy results table (DESIGN.md): one row per observation."""
+        return self.recorder.frame()
+
+    def firm_table(self) -> pd.DataFrame:
+        """One row per firm with its current state."""
+        return pd.DataFrame(
+            [
+                {
+                    "id": f.firm_id,
+                    "name": f.name,
+                    "stage": f.stage,
+                    "region": f.region,
+                    "status": f.status,
+                    "capacity_tpy": f.capacity_tpy,
+                    "pipeline_tpy": f.pipeline_tpy(),
+                    "utilisation": f.utilisation,
+                    "cash_usd": f.cash_usd,
+                }
+                for f in self.firms
+            ]
+        )
+
+
+__all__ = ["CANDIDATE", "CONSTRUCTION", "EXITED", "IDLE", "OPERATING", "World"]

@@ -1,0 +1,161 @@
+"""Recording the world month by month, and the tidy results table.
+
+Mesa's DataCollector stores Python objects per step; the world's state is a handful of small
+numpy arrays, so the recorder copies those arrays each month (a few microseconds) and builds the
+long, tidy table only when asked.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from world.model import World
+
+#: variable -> (keys, unit); keys name what the array's axes are.
+VARIABLES: dict[str, tuple[str, str]] = {
+    "price": ("commodity,region", "USD/kg"),
+    "production": ("commodity,region", "t/month"),
+    "exports": ("commodity,region,partner", "t/month"),
+    "demand": ("commodity,region", "t/month"),
+    "consumption": ("commodity,region", "t/month"),
+    "shortage": ("commodity,region", "t/month"),
+    "use": ("commodity,region", "t/month"),
+    "stock_commercial": ("commodity,region", "t"),
+    "stock_strategic": ("commodity,region", "t"),
+    "cover_months": ("commodity,region", "months"),
+    "capacity": ("commodity,region", "t/yr"),
+    "capacity_idle": ("commodity,region", "t/yr"),
+    "capacity_pipeline": ("commodity,region", "t/yr"),
+    "fill_rate": ("region,partner", "share"),
+}
+
+
+class Recorder:
+    """Keeps one array per variable per month."""
+
+    def __init__(self, world: World):
+        self.world = world
+        self.rows: dict[str, list[np.ndarray]] = {v: [] for v in VARIABLES}
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """The world's observable state now, one array per variable."""
+        w = self.world
+        n_c, n_r = len(w.commodity_ids), len(w.region_ids)
+        commercial = np.zeros((n_c, n_r))
+        strategic = np.zeros((n_c, n_r))
+        capacity = np.zeros((n_c, n_r))
+        idle = np.zeros((n_c, n_r))
+        pipeline = np.zeros((n_c, n_r))
+        for firm in w.firms:
+            for c, stock in firm.inventory.items():
+                commercial[w.commodity_index[c], firm.r] += float(np.sum(stock))
+            yields = firm.nominal_yields()
+            for c, y in yields.items():
+                ci = w.commodity_index[c]
+                if firm.status == "operating":
+                    capacity[ci, firm.r] += firm.capacity_tpy * y
+                elif firm.status == "idle":
+                    idle[ci, firm.r] += firm.capacity_tpy * y
+                pipeline[ci, firm.r] += firm.pipeline_tpy() * y
+        for user in w.end_users:
+            commercial[user.c, user.r] += user.inventory
+        for state in w.states:
+            for c, stock in state.stockpile.items():
+                strategic[w.commodity_index[c], state.r] += float(np.sum(stock))
+        wanted, got = w.final_wanted, w.final_consumed
+        fill = np.ones((n_r, len(w.sector_ids)))
+        fill_want = np.zeros_like(fill)
+        fill_got = np.zeros_like(fill)
+        magnet = w.commodity_index.get("magnet")
+        for user in w.end_users:
+            if user.c == magnet:
+                fill_want[user.r, user.s] += user.wanted
+                fill_got[user.r, user.s] += user.consumed
+        fill = np.divide(fill_got, fill_want, out=np.full_like(fill, np.nan), where=fill_want > 1e-12)
+        exports = w.flows.copy()
+        for ci in range(n_c):
+            np.fill_diagonal(exports[ci], 0.0)
+        use_rate = w.use_ema
+        cover = np.divide(
+            commercial + strategic,
+            use_rate,
+            out=np.full_like(commercial, np.nan),
+            where=use_rate > 1e-9,
+        )
+        return {
+            "price": w.prices.copy(),
+            "production": w.production_buffer.copy(),
+            "exports": exports,
+            "demand": wanted.copy(),
+            "consumption": got.copy(),
+            "shortage": np.maximum(wanted - got, 0.0),
+            "use": w.use_buffer.copy(),
+            "stock_commercial": commercial,
+            "stock_strategic": strategic,
+            "cover_months": cover,
+            "capacity": capacity,
+            "capacity_idle": idle,
+            "capacity_pipeline": pipeline,
+            "fill_rate": fill,
+        }
+
+    def record(self) -> None:
+        """Store this month's snapshot."""
+        for name, array in self.snapshot().items():
+            self.rows[name].append(array)
+
+    def array(self, variable: str) -> np.ndarray:
+        """All months of one variable, stacked: shape (months, ...)."""
+        return np.stack(self.rows[variable]) if self.rows[variable] else np.empty((0,))
+
+    def frame(self) -> pd.DataFrame:
+        """The tidy table: month, date, variable, commodity, region, partner, value."""
+        w = self.world
+        months = len(self.rows["price"])
+        if months == 0:
+            return pd.DataFrame(
+                columns=["month", "date", "variable", "commodity", "region", "partner", "value"]
+            )
+        dates = np.array([w.date_of(m) for m in range(months)])
+        labels = {
+            "commodity": np.array(w.commodity_ids, dtype=object),
+            "region": np.array(w.region_ids, dtype=object),
+            "partner": np.array(w.region_ids, dtype=object),
+            "sector": np.array(w.sector_ids, dtype=object),
+        }
+        parts = []
+        for name, (keys, _unit) in VARIABLES.items():
+            data = self.array(name)
+            axes = keys.split(",")
+            axis_labels = [
+                labels["sector"] if (ax == "partner" and name == "fill_rate") else labels[ax]
+                for ax in axes
+            ]
+            grids = np.meshgrid(np.arange(months), *[np.arange(len(a)) for a in axis_labels],
+                                indexing="ij")
+            flat = {"month": grids[0].ravel()}
+            for ax, labs, grid in zip(axes, axis_labels, grids[1:], strict=True):
+                flat[ax] = labs[grid.ravel()]
+            values = data.ravel()
+            keep = np.ones(values.shape, dtype=bool)
+            if name == "exports":
+                keep = flat["region"] != flat["partner"]
+            elif name == "fill_rate":
+                keep = ~np.isnan(values)
+            frame = pd.DataFrame({k: v[keep] for k, v in flat.items()})
+            frame["value"] = values[keep]
+            frame["variable"] = name
+            parts.append(frame)
+        out = pd.concat(parts, ignore_index=True)
+        for col in ("commodity", "region", "partner"):
+            if col not in out:
+                out[col] = ""
+            out[col] = out[col].fillna("").astype(str)
+        out["month"] = out["month"].astype(int)
+        out["date"] = dates[out["month"].to_numpy()]
+        out["value"] = out["value"].astype(float)
+        return out[["month", "date", "variable", "commodity", "region", "partner", "value"]]
