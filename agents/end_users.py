@@ -51,10 +51,14 @@ class EndUser(mesa.Agent):
 
     def desired_use(self) -> float:
         """Tonnes this sector wants to use this month at the current price."""
-        price = self.model.prices[self.c, self.r]
-        ratio = max(price / self.reference_price, 1e-6)
+        w = self.model
+        ratio = max(w.prices[self.c, self.r] / self.reference_price, 1e-6)
         return (
-            self.base_tpy / 12.0 * self.intensity * (1.0 + self.shock) * ratio**self.elasticity
+            self.base_tpy / 12.0
+            * self.intensity
+            * (1.0 + self.shock)
+            * ratio**self.elasticity
+            * w.backstop(w.prices, self.c, self.r)
         )
 
     def bid(self) -> float:

@@ -58,6 +58,7 @@ class Firm(mesa.Agent):
         self.joint_outputs = stage.joint_outputs_by_deposit
         self.thrifts = spec.stage in model.thrifting_stages
         self.intensity = dict.fromkeys(self.inputs, 1.0)
+        self.substitutable = set(stage.substitutable)
         self.unit_cost = spec.unit_cost_usd_per_kg
         self.lead_time = spec.lead_time_months or stage.lead_time_months
         self.capex_per_tpy = (
@@ -80,6 +81,14 @@ class Firm(mesa.Agent):
         self.last_invest_month = -10**6
         self.margin_usd_per_kg = 0.0
         self.throughput = 0.0  # t this month
+        outputs = (
+            model.nominal_joint_yields(spec.region)
+            if self.joint_outputs
+            else dict(self.outputs)
+        )
+        cap_month = spec.capacity_tpy / 12.0 * self.utilisation
+        self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
+        self.sold = dict.fromkeys(outputs, 0.0)
         self.inventory: dict[str, float | np.ndarray] = {}
         for c in self.inputs:
             self.inventory[c] = model.new_stock(c)
@@ -134,38 +143,63 @@ class Firm(mesa.Agent):
             revenue += y * prices[w.commodity_index[c], self.r]
         cost = self.unit_cost
         for c, q in self.inputs.items():
-            cost += q * self.intensity[c] * prices[w.commodity_index[c], self.r]
+            cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
         return revenue - cost
+
+    def planned_throughput(self, adjust_months: float | None = None) -> float:
+        """Throughput the firm plans for a month, t: expected sales plus a stock correction.
+
+        Production is pulled by demand: each output's expected sales plus a correction toward
+        the normal finished-goods cover, converted to throughput and weighted by value (for joint
+        products), capped by capacity and cut when the plant loses money on each kg.
+        """
+        w = self.model
+        p = w.params
+        cap_month = self.capacity_tpy * self.capacity_factor / 12.0
+        if self.status != OPERATING or cap_month <= 0:
+            return 0.0
+        weight_sum = 0.0
+        desired = 0.0
+        for c, y in self.nominal_yields().items():
+            if y <= 0:
+                continue
+            sales = self.sales_ema[c]
+            stock = _total(self.inventory[c])
+            adjust = adjust_months or p.production_adjust_months
+            need = sales + (p.output_cover_months * sales - stock) / adjust
+            value = y * w.prices[w.commodity_index[c], self.r]
+            desired += value * max(need, 0.0) / y
+            weight_sum += value
+        desired = desired / weight_sum if weight_sum > 0 else 0.0
+        revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
+        margin_share = self.unit_margin(w.prices) / revenue_per_kg
+        margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
+        return min(desired, cap_month) * margin_factor
 
     def produce(self) -> None:
         """Run the plant for one month from the inputs in stock."""
         w = self.model
         self.throughput = 0.0
-        if self.status != OPERATING or self.capacity_tpy <= 0:
-            return
+        for c in self.sold:
+            self.sold[c] = 0.0
         cap_month = self.capacity_tpy * self.capacity_factor / 12.0
+        if self.status != OPERATING or cap_month <= 0:
+            return
         self.margin_usd_per_kg = self.unit_margin(w.prices)
-        revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
-        margin_share = self.margin_usd_per_kg / revenue_per_kg
-        margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
-        # Finished goods piling up beyond normal cover slow the plant down.
-        out_cover = w.params.output_cover_months
-        stock_months = self._output_stock_months(cap_month)
-        stock_factor = min(1.0, max(0.0, 1.0 - 0.5 * (stock_months - out_cover) / out_cover))
-        target = cap_month * margin_factor * stock_factor
+        target = self.planned_throughput()
         for c, q in self.inputs.items():
-            need = q * self.intensity[c]
+            need = q * self.use_intensity(c, w.prices)
             if need > 0:
                 target = min(target, _total(self.inventory[c]) / need)
         target = max(target, 0.0)
-        self.utilisation = target / cap_month if cap_month > 0 else 0.0
+        self.utilisation = target / cap_month
         if target <= 0:
             return
         self.throughput = target
         produced = w.production_buffer
         used = w.use_buffer
         for c, q in self.inputs.items():
-            amount = target * q * self.intensity[c]
+            amount = target * q * self.use_intensity(c, w.prices)
             ci = w.commodity_index[c]
             if c == w.graded:
                 stock = self.inventory[c]
@@ -179,7 +213,7 @@ class Firm(mesa.Agent):
         else:
             yields = self.outputs
         for c, y in yields.items():
-            amount = target * y
+            amount = target * y * self._recovery(c)
             ci = w.commodity_index[c]
             if c == w.graded:
                 vec = np.zeros(len(w.deposit_ids))
@@ -189,6 +223,53 @@ class Firm(mesa.Agent):
                 self.inventory[c] = self.inventory[c] + amount
             produced[ci, self.r] += amount
         self.cash_usd -= self.unit_cost * target * 1000.0
+
+    def use_intensity(self, commodity: str, prices: np.ndarray) -> float:
+        """Input used per unit of the recipe (1 = the recipe): thrift, then substitution.
+
+        Substitutable inputs (the stage's ``substitutable`` list, e.g. Dy in magnet alloys) are
+        also cut at once when their price soars, by switching to grades that need less.
+        """
+        value = self.intensity[commodity]
+        if commodity in self.substitutable:
+            value *= self.model.backstop(prices, self.model.commodity_index[commodity], self.r)
+        return value
+
+    def _recovery(self, commodity: str) -> float:
+        """Share of a joint product the separator recovers (0.2-1).
+
+        A separator drowning in one co-product (more than ``joint_stock_limit_months`` of sales in
+        stock) stops separating it and ships it unseparated with the by-products, as plants do
+        with minor co-products nobody buys; main outputs are always recovered.
+        """
+        if not self.joint_outputs or commodity == self.model.primary_joint:
+            return 1.0
+        limit = self.model.params.joint_stock_limit_months * self.sales_ema.get(commodity, 0.0)
+        if limit <= 0:
+            return 1.0
+        return min(1.0, max(0.2, 2.0 - _total(self.inventory[commodity]) / limit))
+
+    def unit_costs(self, prices: np.ndarray) -> dict[str, float]:
+        """Full cost per kg of each output at the given prices, USD/kg.
+
+        Separation is costed by the by-product method: the main product (the joint product of
+        largest yield, NdPr oxide) bears the feed and processing cost less the value of every
+        co-product, whose own prices are set by their markets alone.
+        """
+        w = self.model
+        cost = self.unit_cost
+        for c, q in self.inputs.items():
+            cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
+        if not self.joint_outputs:
+            return {c: cost / y for c, y in self.outputs.items() if y > 0}
+        cost -= self.byproduct_value()
+        yields = self.feed_yields()
+        primary = w.primary_joint
+        for c, y in yields.items():
+            if c != primary:
+                cost -= y * prices[w.commodity_index[c], self.r]
+        y_main = yields.get(primary, 0.0)
+        return {primary: max(cost, 0.0) / y_main} if y_main > 0 else {}
 
     def _revenue_per_kg(self, prices: np.ndarray) -> float:
         w = self.model
@@ -207,20 +288,34 @@ class Firm(mesa.Agent):
         return months
 
     def offers(self) -> dict[str, float]:
-        """Tonnes offered for sale this month, by commodity: all finished goods in stock."""
-        return {c: _total(self.inventory[c]) for c in self._output_commodities()}
+        """Tonnes offered for sale this month, by commodity.
+
+        A seller offers its whole stock unless the price has fallen below what it expects, in
+        which case it holds some back for better days (speculative storage), which is what
+        keeps a glut from driving prices to nothing in a month.
+        """
+        w = self.model
+        k = w.params.withholding
+        out = {}
+        for c in self._output_commodities():
+            ci = w.commodity_index[c]
+            ratio = w.prices[ci, self.r] / max(w.expected_prices[ci, self.r], 1e-9)
+            out[c] = _total(self.inventory[c]) * min(1.0, ratio**k)
+        return out
 
     def bids(self) -> dict[str, float]:
         """Tonnes of each input wanted this month: next month's use plus an inventory correction."""
         w = self.model
         if self.status != OPERATING or self.capacity_tpy <= 0:
             return {}
-        planned = self.capacity_tpy * self.capacity_factor / 12.0 * max(self.utilisation, 0.05)
-        result = {}
+        # Inputs are bought for a run rate that corrects finished-goods stock only slowly, so
+        # purchases do not swing with every production adjustment (the bullwhip).
         p = w.params
+        planned = self.planned_throughput(adjust_months=3 * p.restock_months)
+        result = {}
         for c, q in self.inputs.items():
             ci = w.commodity_index[c]
-            need = planned * q * self.intensity[c]
+            need = planned * q * self.use_intensity(c, w.prices)
             risk = w.risk[ci, self.r]
             target = need * p.input_cover_months * (1.0 + p.hoarding * risk)
             gap = (target - _total(self.inventory[c])) / p.restock_months
@@ -237,6 +332,7 @@ class Firm(mesa.Agent):
         shipped, self.inventory[commodity] = self.model.split_stock(
             self.inventory[commodity], amount
         )
+        self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
         self.cash_usd += revenue_usd
         return shipped
 
@@ -244,6 +340,8 @@ class Firm(mesa.Agent):
         """Thrift costly inputs, and decide on idling, restart, exit and investment."""
         w = self.model
         p = w.params
+        for c, sold in self.sold.items():
+            self.sales_ema[c] = 0.7 * self.sales_ema.get(c, 0.0) + 0.3 * sold
         if self.thrifts:
             for c in self.inputs:
                 ci = w.commodity_index[c]
@@ -292,7 +390,7 @@ class Firm(mesa.Agent):
         p = w.params
         if w.month - self.last_invest_month < p.invest_cooldown_months or self.pipeline:
             return
-        if self.utilisation < 0.9:
+        if self.utilisation < 0.85:
             return
         expected = self.unit_margin(w.expected_prices)
         capex = self.capex_per_tpy * w.capex_multiplier(self)

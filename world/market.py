@@ -10,8 +10,11 @@ price per region: the price a buyer there pays. Every month, at the posted price
    order of the seller's *netback*, ``(P_dest - transport) / ((1 + duty) (1 + tariff))``: a seller
    ships where it earns most. Bans close arcs; quota room, approved licences and buyers' supplier
    qualification cap them.
-3. Each region's price moves with its excess demand (unmet bids less unsold offers, relative to
-   the market's size), and importers' prices are pulled toward the landed cost of their marginal
+3. Where a region has producers, its price is their full unit cost (processing plus inputs at
+   this month's input prices) times a markup; the markup moves with excess demand (unmet bids
+   less unsold offers, relative to the market's size). Downstream prices thus follow input costs
+   at once, while scarcity shows in the markup. Regions without producers move their price with
+   excess demand directly. Importers' prices are pulled toward the landed cost of their marginal
    uncapped supplier (import parity), so a used, unconstrained arc carries a price wedge equal to
    its duty, tariff and transport. Where an arc is capped (quota, licence), no arbitrage closes
    the gap: the importer's price rises above landed cost, and the difference is the scarcity
@@ -122,7 +125,32 @@ def clear(
     return Clearing(flows=flows, capped=capped, desired=desired)
 
 
-def update_prices(
+def excess_steps(
+    offers: np.ndarray,
+    bids: np.ndarray,
+    clearing: Clearing,
+    normal_stock: np.ndarray,
+    speed: float,
+    max_step: float,
+) -> np.ndarray:
+    """Log-price steps (R,) from this month's excess demand.
+
+    Excess demand is unmet bids less the sellers' stock left over beyond their normal
+    finished-goods cover (``normal_stock``, t): sellers offer everything they hold, so some
+    unsold stock is normal and does not push the price down.
+    """
+    shipped = clearing.flows.sum(axis=0)
+    received = shipped.sum(axis=0)
+    sold = shipped.sum(axis=1)
+    wanted = bids.sum(axis=0)
+    unmet = np.maximum(wanted - received, 0.0)
+    unsold = np.maximum(offers - sold - normal_stock, 0.0)
+    size = wanted + offers
+    excess = np.divide(unmet - unsold, size, out=np.zeros_like(size), where=size > 1e-9)
+    return np.clip(speed * excess, -max_step, max_step)
+
+
+def import_parity(
     prices: np.ndarray,
     offers: np.ndarray,
     bids: np.ndarray,
@@ -130,35 +158,26 @@ def update_prices(
     wedge: np.ndarray,
     transport: np.ndarray,
     banned: np.ndarray,
-    speed: float,
-    max_step: float,
     pull: float,
-    floor: np.ndarray,
 ) -> np.ndarray:
-    """Next month's buyer prices (R,) from this month's excess demand and import parity."""
+    """Pull importers' prices (R,) toward the landed cost of their marginal uncapped supplier.
+
+    Regions with neither buyers nor sellers this month quote import parity from the cheapest open
+    source, so every region always has a price a buyer there would pay.
+    """
     shipped = clearing.flows.sum(axis=0)
-    received = shipped.sum(axis=0)
-    sold = shipped.sum(axis=1)
     wanted = bids.sum(axis=0)
-    unmet = np.maximum(wanted - received, 0.0)
-    unsold = np.maximum(offers - sold, 0.0)
-    size = wanted + offers
-    excess = np.divide(unmet - unsold, size, out=np.zeros_like(size), where=size > 1e-9)
-    step = np.clip(speed * excess, -max_step, max_step)
-    new = prices * np.exp(step)
-    landed = new[:, None] * wedge + transport  # (o, d): cost of o's goods delivered in d
-    n = len(prices)
-    for d in range(n):
+    new = prices.copy()
+    landed = prices[:, None] * wedge + transport  # (o, d): o's goods delivered in d
+    for d in range(len(prices)):
         imports = shipped[:, d].copy()
         imports[d] = 0.0
         free = (imports > 1e-9) & ~clearing.capped[:, d]
         if free.any():
-            marginal = landed[free, d].max()
-            new[d] += pull * (marginal - new[d])
+            new[d] += pull * (landed[free, d].max() - new[d])
         elif wanted[d] <= 1e-9 and offers[d] <= 1e-9:
-            # No market here this month: quote import parity from the cheapest open source.
             open_src = ~banned[:, d] & (offers > 1e-9)
             open_src[d] = False
             if open_src.any():
                 new[d] = landed[open_src, d].min()
-    return np.maximum(new, floor)
+    return new

@@ -65,6 +65,10 @@ class World(mesa.Model):
             {c for dep in scenario.deposits.values() for c in dep.yields},
             key=self.commodity_index.get,
         )
+        self.primary_joint = max(
+            self.joint_products,
+            key=lambda c: sum(dep.yields.get(c, 0.0) for dep in scenario.deposits.values()),
+        )
         self.yield_matrix = np.array(
             [[dep.yields.get(c, 0.0) for c in self.joint_products] for dep in scenario.deposits.values()]
         )
@@ -95,8 +99,19 @@ class World(mesa.Model):
         self.end_users: list[EndUser] = [EndUser(self, spec) for spec in scenario.end_users]
         self.states: list[State] = [State(self, spec) for spec in scenario.states]
         self.states_by_region = {s.region: s for s in self.states}
+        self.makers: dict[str, list[Firm]] = {c: [] for c in self.commodity_ids}
+        for firm in self.firms:
+            for c in firm.output_commodities():
+                self.makers[c].append(firm)
         self._initial_stocks()
         self.use_ema = self._initial_use()
+        self.markup = np.zeros_like(self.prices)
+        for ci in range(len(self.commodity_ids)):
+            basis = self.cost_basis(self.prices, ci)
+            self.markup[ci] = np.where(
+                np.isnan(basis), 0.0, np.log(self.prices[ci] / np.where(np.isnan(basis), 1, basis))
+            )
+        self.normal_markup = self.markup.copy()
         self.wall_time_s = 0.0
 
     # ------------------------------------------------------------------ set-up
@@ -228,6 +243,18 @@ class World(mesa.Model):
         if gap > 0:
             return max(p.thrift_floor, intensity * math.exp(-p.thrift_rate * gap))
         return intensity + p.thrift_recovery * (1.0 - intensity)
+
+    def backstop(self, prices: np.ndarray, ci: int, r: int) -> float:
+        """Share of use that survives substitution at this price (1 at the reference price).
+
+        Far above the reference price users switch technology (ferrite or induction motors,
+        Dy-free grades): demand falls steeply past ``choke_ratio`` times the reference, which
+        bounds any spike.
+        """
+        ratio = prices[ci, r] / self.reference_prices[ci, r]
+        return (1.0 + (1.0 / self.params.choke_ratio) ** 4) / (
+            1.0 + (ratio / self.params.choke_ratio) ** 4
+        )
 
     def monthly_use_estimate(self, ci: int, r: int) -> float:
         """Recent use (inputs and final consumption) of a commodity in a region, t/month."""
@@ -442,25 +469,74 @@ class World(mesa.Model):
         for user in self.end_users:
             user.consume()
 
+    def cost_basis(self, prices: np.ndarray, ci: int) -> np.ndarray:
+        """Throughput-weighted full unit cost (R,) of commodity ``ci`` by region, USD/kg.
+
+        NaN where no plant in the region makes the commodity.
+        """
+        c = self.commodity_ids[ci]
+        n_r = len(self.region_ids)
+        num = np.zeros(n_r)
+        den = np.zeros(n_r)
+        for firm in self.makers[c]:
+            if firm.status != OPERATING or firm.capacity_tpy <= 0:
+                continue
+            cost = firm.unit_costs(prices).get(c)
+            if cost is None:
+                continue
+            weight = max(firm.throughput, 0.05 * firm.capacity_tpy / 12.0)
+            num[firm.r] += cost * weight
+            den[firm.r] += weight
+        return np.divide(num, den, out=np.full(n_r, np.nan), where=den > 0)
+
+    def normal_stock(self, ci: int) -> np.ndarray:
+        """Finished-goods stock (R,) that sellers of ``ci`` normally hold, t."""
+        c = self.commodity_ids[ci]
+        cover = self.params.output_cover_months
+        out = np.zeros(len(self.region_ids))
+        for firm in self.makers[c]:
+            if firm.status == OPERATING:
+                out[firm.r] += cover * firm.sales_ema.get(c, 0.0)
+        return out
+
     def update_prices(self) -> None:
-        """Prices move with excess demand and import parity; expectations and risk follow."""
+        """Prices follow costs and scarcity, then import parity; expectations and risk follow.
+
+        Commodities are updated upstream first, so a dearer oxide raises the metal and magnet
+        makers' cost basis in the same month.
+        """
         p = self.params
         book = self.policies
         new = self.prices.copy()
         for ci, clearing in self.clearings:
-            new[ci] = market.update_prices(
-                self.prices[ci],
+            step = market.excess_steps(
+                self.offers[ci],
+                self.bids[ci],
+                clearing,
+                self.normal_stock(ci),
+                p.price_speed,
+                p.max_price_step,
+            )
+            basis = self.cost_basis(new, ci)
+            has = ~np.isnan(basis)
+            # Markups relax toward normal when the market is balanced: competition erodes rents.
+            relaxed = self.markup[ci] - p.markup_relaxation * (self.markup[ci] - self.normal_markup[ci])
+            self.markup[ci] = np.where(has, np.clip(relaxed + step, -0.7, 2.5), self.markup[ci])
+            new[ci] = np.where(has, np.maximum(np.nan_to_num(basis), 1e-6) * np.exp(self.markup[ci]),
+                               new[ci] * np.exp(step))
+            new[ci] = market.import_parity(
+                new[ci],
                 self.offers[ci],
                 self.bids[ci],
                 clearing,
                 book.wedge[ci],
                 self.transport[ci],
                 book.banned[ci],
-                p.price_speed,
-                p.max_price_step,
                 p.arbitrage_pull,
-                self.price_floor[ci],
             )
+            new[ci] = np.maximum(new[ci], self.price_floor[ci])
+            safe = np.where(has, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
+            self.markup[ci] = np.where(has, np.log(new[ci] / safe), self.markup[ci])
             self._qualify(ci, clearing)
         self.prices = new
         a = 1.0 / p.expectation_months
@@ -493,7 +569,8 @@ class World(mesa.Model):
         unmet = np.divide(
             np.maximum(bids - received, 0.0), bids, out=np.zeros_like(bids), where=bids > 1e-9
         )
-        self.shortage_ema = (1 - a) * self.shortage_ema + a * np.maximum(short, unmet)
+        # Unmet restocking bids are not yet a shortage; only a large unmet share signals risk.
+        self.shortage_ema = (1 - a) * self.shortage_ema + a * np.maximum(short, unmet - 0.2)
         imports = self.flows.copy()
         for ci in range(n_c):
             np.fill_diagonal(imports[ci], 0.0)
@@ -506,8 +583,8 @@ class World(mesa.Model):
         restricted_share = np.divide(
             restricted, supply, out=np.zeros_like(supply), where=supply > 1e-9
         )
-        rise = np.maximum(np.log(self.prices / self.expected_prices), 0.0)
-        self.risk = np.clip(rise + 2.0 * self.shortage_ema + restricted_share, 0.0, 1.0)
+        rise = np.maximum(np.log(self.prices / self.expected_prices) - 0.1, 0.0)
+        self.risk = np.clip(0.5 * rise + 2.0 * self.shortage_ema + restricted_share, 0.0, 1.0)
         self.use_ema = 0.9 * self.use_ema + 0.1 * use
         self.final_wanted = wanted
         self.final_consumed = got

@@ -11,15 +11,19 @@ by their ``id``; an entry with ``drop = true`` removes the inherited one.
 from __future__ import annotations
 
 import copy
+import datetime
+import difflib
 import hashlib
 import json
 import tomllib
+import types
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
 
-from world.calendar import months_between, parse_month
+from world.calendar import add_months, months_between, parse_month
 from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -97,7 +101,12 @@ class StageSpec(_Strict):
     """A stage of the chain: what one tonne of throughput takes and gives."""
 
     inputs: dict[str, NonNeg] = Field(default_factory=dict, description="t input per t throughput")
-    outputs: dict[str, NonNeg] = Field(default_factory=dict, description="t output per t throughput")
+    outputs: dict[str, NonNeg] = Field(
+        default_factory=dict, description="t output per t throughput"
+    )
+    substitutable: list[str] = Field(
+        default_factory=list, description="inputs users can cut at once when their price soars"
+    )
     joint_outputs_by_deposit: bool = Field(
         False, description="outputs are the feed's deposit yields (separation)"
     )
@@ -202,15 +211,32 @@ class DynamicsSpec(_Strict):
 
     price_speed: NonNeg = Field(0.1, description="log-price change per month per unit excess")
     max_price_step: NonNeg = Field(0.15, description="largest log-price change in one month")
+    withholding: NonNeg = Field(
+        3.0, description="how strongly sellers hold stock back when the price is below expected"
+    )
+    joint_stock_limit_months: float = Field(
+        6.0, gt=0, description="co-product stock (months of sales) beyond which it goes unseparated"
+    )
+    choke_ratio: float = Field(
+        4.0, gt=1, description="price / reference at which half of end-use demand substitutes away"
+    )
+    markup_relaxation: Share = Field(
+        0.05, description="monthly share of a markup's gap to its normal level that closes"
+    )
     arbitrage_pull: Share = Field(0.5, description="share of the gap to import parity closed")
     input_cover_months: NonNeg = Field(2.0, description="firms' normal input inventory")
     output_cover_months: NonNeg = Field(0.5, description="firms' normal finished-goods stock")
+    production_adjust_months: float = Field(
+        2.0, gt=0, description="months over which producers correct their finished-goods stock"
+    )
     restock_months: float = Field(6.0, gt=0, description="months to close an inventory gap")
     restock_elasticity: NonNeg = Field(1.5, description="how much a high price defers restocking")
     hoarding: NonNeg = Field(2.0, description="extra cover per unit of perceived risk (x normal)")
     risk_memory_months: float = Field(6.0, gt=0)
-    thrift_rate: NonNeg = Field(0.01, description="monthly cut in intensity per unit log price gap")
-    thrift_floor: Share = Field(0.5, description="lowest intensity thrifting reaches")
+    thrift_rate: NonNeg = Field(
+        0.015, description="monthly cut in intensity per unit log price gap"
+    )
+    thrift_floor: Share = Field(0.4, description="lowest intensity thrifting reaches")
     thrift_recovery: NonNeg = Field(0.001, description="monthly recovery of intensity")
     expectation_months: float = Field(12.0, gt=0, description="memory of price expectations")
     invest_hurdle: NonNeg = Field(0.15, description="required return on capex per year")
@@ -262,138 +288,207 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
-        problems: list[str] = []
-        regions = set(self.regions)
-        commodities = set(self.commodities)
-        allowed_r = ", ".join(sorted(regions))
-        allowed_c = ", ".join(sorted(commodities))
-
-        def check_region(path: str, rid: str) -> None:
-            if rid not in regions:
-                problems.append(f"{path}: unknown region '{rid}'; allowed: {allowed_r}")
-
-        def check_commodity(path: str, cid: str) -> None:
-            if cid not in commodities:
-                problems.append(f"{path}: unknown commodity '{cid}'; allowed: {allowed_c}")
-
-        def check_date(path: str, date: str | None, allow_end: bool = False) -> None:
-            if date is None:
-                return
-            try:
-                offset = months_between(self.start, date)
-            except ValueError as exc:
-                problems.append(f"{path}: {exc}")
-                return
-            last = self.months if allow_end else self.months - 1
-            if not 0 <= offset <= last:
-                end = months_between(self.start, self.start) + self.months
-                problems.append(
-                    f"{path}: date {date} is outside the horizon {self.start} .. "
-                    f"{_add(self.start, end - (0 if allow_end else 1))}"
-                )
-
-        for cid in self.commodities:
-            if cid not in COMMODITY_IDS:
-                problems.append(
-                    f"commodities.{cid}: unknown commodity id; allowed: {', '.join(COMMODITY_IDS)}"
-                )
-            for rid in self.commodities[cid].price_usd_per_kg:
-                check_region(f"commodities.{cid}.price_usd_per_kg.{rid}", rid)
-        for did, dep in self.deposits.items():
-            for cid in dep.yields:
-                check_commodity(f"deposits.{did}.yields.{cid}", cid)
-            if sum(dep.yields.values()) > 1.0 + 1e-9:
-                problems.append(f"deposits.{did}.yields: yields add up to more than 1 t per t REO")
-        for sid, stage in self.stages.items():
-            if sid not in STAGES:
-                problems.append(f"stages.{sid}: unknown stage; allowed: {', '.join(STAGES)}")
-            for cid in stage.inputs:
-                check_commodity(f"stages.{sid}.inputs.{cid}", cid)
-            for cid in stage.outputs:
-                check_commodity(f"stages.{sid}.outputs.{cid}", cid)
-            if not stage.outputs and not stage.joint_outputs_by_deposit:
-                problems.append(f"stages.{sid}: a stage needs outputs or joint_outputs_by_deposit")
-        seen: set[str] = set()
-        for i, firm in enumerate(self.firms):
-            path = f"firms[{i}] ({firm.id})"
-            if firm.id in seen:
-                problems.append(f"{path}.id: duplicate firm id '{firm.id}'")
-            seen.add(firm.id)
-            check_region(f"{path}.region", firm.region)
-            if firm.stage not in self.stages:
-                problems.append(
-                    f"{path}.stage: unknown stage '{firm.stage}'; "
-                    f"allowed: {', '.join(sorted(self.stages))}"
-                )
-            elif not self.stages[firm.stage].inputs:
-                if firm.deposit is None:
-                    problems.append(f"{path}.deposit: a mine needs a deposit type")
-                elif firm.deposit not in self.deposits:
-                    problems.append(
-                        f"{path}.deposit: unknown deposit type '{firm.deposit}'; "
-                        f"allowed: {', '.join(sorted(self.deposits))}"
-                    )
-            for dep in firm.feed:
-                if dep not in self.deposits:
-                    problems.append(
-                        f"{path}.feed.{dep}: unknown deposit type; "
-                        f"allowed: {', '.join(sorted(self.deposits))}"
-                    )
-            if firm.status == "construction":
-                if firm.online is None:
-                    problems.append(f"{path}.online: a plant under construction needs a date")
-                else:
-                    check_date(f"{path}.online", firm.online, allow_end=True)
-        for i, user in enumerate(self.end_users):
-            path = f"end_users[{i}]"
-            check_region(f"{path}.region", user.region)
-            check_commodity(f"{path}.commodity", user.commodity)
-            if user.sector not in SECTORS:
-                problems.append(
-                    f"{path}.sector: unknown sector '{user.sector}'; allowed: {', '.join(SECTORS)}"
-                )
-        for i, state in enumerate(self.states):
-            check_region(f"states[{i}].region", state.region)
-            for cid in state.stockpile_t:
-                check_commodity(f"states[{i}].stockpile_t.{cid}", cid)
-        for i, pol in enumerate(self.policies):
-            path = f"policies[{i}] ({pol.id})"
-            if pol.kind not in POLICY_KINDS:
-                problems.append(
-                    f"{path}.kind: unknown policy kind '{pol.kind}'; allowed: "
-                    f"{', '.join(POLICY_KINDS)}"
-                )
-            check_region(f"{path}.issuer", pol.issuer)
-            for cid in pol.commodities:
-                check_commodity(f"{path}.commodities", cid)
-            for rid in pol.partners:
-                check_region(f"{path}.partners", rid)
-            check_date(f"{path}.start", pol.start)
-            check_date(f"{path}.end", pol.end, allow_end=True)
-            if pol.end is not None and months_between(pol.start, pol.end) <= 0:
-                problems.append(f"{path}.end: end {pol.end} must be after start {pol.start}")
-            needs = {
-                "export_quota": "quota_t",
-                "export_duty": "rate",
-                "import_tariff": "rate",
-                "stockpile_target": "months_of_cover",
-            }
-            field = needs.get(pol.kind)
-            if field and getattr(pol, field) is None:
-                problems.append(f"{path}.{field}: required for a policy of kind '{pol.kind}'")
-        for i, event in enumerate(self.events):
-            path = f"events[{i}] ({event.id})"
-            check_region(f"{path}.region", event.region)
-            check_date(f"{path}.date", event.date)
+        problems = _reference_problems(self.model_dump())
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
 
-def _add(start: str, months: int) -> str:
-    from world.calendar import add_months
+# --------------------------------------------------------------------------- cross-references
+# These checks read the scenario as plain data so that they can also run on a file whose fields
+# failed validation: every problem is then reported at once, not one round at a time.
 
-    return add_months(start, months)
+
+def _label(section: str, item: Any) -> str:
+    """What identifies an entry of a list of tables: its id, else its merge key."""
+    if not isinstance(item, dict):
+        return ""
+    if item.get("id"):
+        return str(item["id"])
+    if section == "end_users":
+        return f"{item.get('region')}/{item.get('sector')}/{item.get('commodity', 'magnet')}"
+    if section == "states" and item.get("region"):
+        return str(item["region"])
+    return ""
+
+
+def _item_path(section: str, index: int, item: Any) -> str:
+    label = _label(section, item)
+    return f"{section}[{index}] ({label})" if label else f"{section}[{index}]"
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _reference_problems(data: dict) -> list[str]:
+    """Problems of reference and consistency between the parts of a scenario (plain data)."""
+    problems: list[str] = []
+
+    def table(key: str) -> dict:
+        value = data.get(key)
+        return value if isinstance(value, dict) else {}
+
+    def entries(key: str) -> list[tuple[str, dict]]:
+        value = data.get(key)
+        if not isinstance(value, list):
+            return []
+        return [(_item_path(key, i, x), x) for i, x in enumerate(value) if isinstance(x, dict)]
+
+    regions, commodities = sorted(table("regions")), sorted(table("commodities"))
+    deposits, stages = table("deposits"), table("stages")
+
+    def check_choice(path: str, value: Any, allowed: Any, what: str) -> None:
+        if isinstance(value, str) and value not in allowed:
+            problems.append(f"{path}: unknown {what} '{value}'; allowed: {', '.join(allowed)}")
+
+    start, months = data.get("start"), data.get("months")
+    horizon: tuple[str, int] | None = None
+    if isinstance(start, str) and isinstance(months, int) and not isinstance(months, bool):
+        try:
+            parse_month(start)
+            horizon = (start, months)
+        except ValueError:
+            pass
+
+    def check_date(path: str, date: Any, allow_end: bool = False) -> bool:
+        """Report a malformed date or one outside the horizon; True when the date parses."""
+        if not isinstance(date, str):
+            return False
+        try:
+            parse_month(date)
+        except ValueError as exc:
+            problems.append(f"{path}: {exc}")
+            return False
+        if horizon is not None:
+            first, length = horizon
+            last = length if allow_end else length - 1
+            if not 0 <= months_between(first, date) <= last:
+                problems.append(
+                    f"{path}: date {date} is outside the scenario's horizon; allowed: "
+                    f"{first} .. {add_months(first, last)}"
+                )
+        return True
+
+    for cid, commodity in table("commodities").items():
+        if cid not in COMMODITY_IDS:
+            problems.append(
+                f"commodities.{cid}: unknown commodity id; allowed: {', '.join(COMMODITY_IDS)}"
+            )
+        prices = commodity.get("price_usd_per_kg") if isinstance(commodity, dict) else None
+        for rid in prices if isinstance(prices, dict) else {}:
+            check_choice(f"commodities.{cid}.price_usd_per_kg.{rid}", rid, regions, "region")
+
+    for did, deposit in deposits.items():
+        yields = deposit.get("yields") if isinstance(deposit, dict) else None
+        if not isinstance(yields, dict):
+            continue
+        for cid in yields:
+            check_choice(f"deposits.{did}.yields.{cid}", cid, commodities, "commodity")
+        if all(_is_number(v) for v in yields.values()):
+            total = sum(yields.values())
+            if total > 1.0 + 1e-9:
+                problems.append(
+                    f"deposits.{did}.yields: yields add up to {total:g} t oxide per t REO; "
+                    "allowed: at most 1"
+                )
+
+    for sid, stage in stages.items():
+        if sid not in STAGES:
+            problems.append(f"stages.{sid}: unknown stage id; allowed: {', '.join(STAGES)}")
+        if not isinstance(stage, dict):
+            continue
+        for part in ("inputs", "outputs"):
+            recipe = stage.get(part)
+            for cid in recipe if isinstance(recipe, dict) else {}:
+                check_choice(f"stages.{sid}.{part}.{cid}", cid, commodities, "commodity")
+        if not stage.get("outputs") and not stage.get("joint_outputs_by_deposit"):
+            problems.append(
+                f"stages.{sid}: a stage needs outputs or joint_outputs_by_deposit = true"
+            )
+
+    def check_unique(section: str, what: str) -> None:
+        seen: set[str] = set()
+        for path, item in entries(section):
+            ident = item.get("id")
+            if isinstance(ident, str):
+                if ident in seen:
+                    problems.append(f"{path}.id: duplicate {what} id '{ident}'; ids must be unique")
+                seen.add(ident)
+
+    check_unique("firms", "firm")
+    stage_ids, deposit_ids = sorted(stages), sorted(deposits)
+    for path, firm in entries("firms"):
+        check_choice(f"{path}.region", firm.get("region"), regions, "region")
+        stage_id = firm.get("stage")
+        check_choice(f"{path}.stage", stage_id, stage_ids, "stage")
+        stage = stages.get(stage_id) if isinstance(stage_id, str) else None
+        if isinstance(stage, dict) and not stage.get("inputs"):
+            if firm.get("deposit") is None:
+                problems.append(
+                    f"{path}.deposit: a firm at stage '{stage_id}' (a mine) needs a deposit type; "
+                    f"allowed: {', '.join(deposit_ids)}"
+                )
+            else:
+                check_choice(f"{path}.deposit", firm.get("deposit"), deposit_ids, "deposit type")
+        feed = firm.get("feed")
+        for dep in feed if isinstance(feed, dict) else {}:
+            check_choice(f"{path}.feed.{dep}", dep, deposit_ids, "deposit type")
+        if firm.get("status") == "construction":
+            if firm.get("online") is None:
+                problems.append(
+                    f"{path}.online: a plant under construction needs a date (YYYY-MM) "
+                    "when it starts producing"
+                )
+            else:
+                check_date(f"{path}.online", firm.get("online"), allow_end=True)
+
+    for path, user in entries("end_users"):
+        check_choice(f"{path}.region", user.get("region"), regions, "region")
+        check_choice(f"{path}.commodity", user.get("commodity", "magnet"), commodities, "commodity")
+        check_choice(f"{path}.sector", user.get("sector"), SECTORS, "sector")
+
+    for path, state in entries("states"):
+        check_choice(f"{path}.region", state.get("region"), regions, "region")
+        stockpile = state.get("stockpile_t")
+        for cid in stockpile if isinstance(stockpile, dict) else {}:
+            check_choice(f"{path}.stockpile_t.{cid}", cid, commodities, "commodity")
+
+    check_unique("policies", "policy")
+    required = {
+        "export_quota": "quota_t",
+        "export_duty": "rate",
+        "import_tariff": "rate",
+        "stockpile_target": "months_of_cover",
+    }
+    for path, pol in entries("policies"):
+        kind = pol.get("kind")
+        check_choice(f"{path}.kind", kind, POLICY_KINDS, "policy kind")
+        check_choice(f"{path}.issuer", pol.get("issuer"), regions, "region")
+        for key, allowed, what in (
+            ("commodities", commodities, "commodity"),
+            ("partners", regions, "region"),
+        ):
+            values = pol.get(key)
+            for value in values if isinstance(values, list) else []:
+                check_choice(f"{path}.{key}", value, allowed, what)
+        start_ok = check_date(f"{path}.start", pol.get("start"))
+        end_ok = check_date(f"{path}.end", pol.get("end"), allow_end=True)
+        if start_ok and end_ok and months_between(pol["start"], pol["end"]) <= 0:
+            problems.append(f"{path}.end: end {pol['end']} must be after start {pol['start']}")
+        field = required.get(kind) if isinstance(kind, str) else None
+        if field and pol.get(field) is None:
+            problems.append(f"{path}.{field}: required for a policy of kind '{kind}'")
+
+    check_unique("events", "event")
+    for path, event in entries("events"):
+        check_choice(f"{path}.region", event.get("region"), regions, "region")
+        if event.get("stage") is not None:
+            check_choice(f"{path}.stage", event.get("stage"), stage_ids, "stage")
+        if event.get("sector") is not None:
+            check_choice(f"{path}.sector", event.get("sector"), SECTORS, "sector")
+        check_date(f"{path}.date", event.get("date"))
+    return problems
 
 
 # --------------------------------------------------------------------------- loading
@@ -401,32 +496,72 @@ def _add(start: str, months: int) -> str:
 _KEYED_LISTS = ("firms", "end_users", "states", "policies", "events")
 
 
-def _item_key(section: str, item: dict) -> str:
+def _item_key(section: str, item: Any) -> str:
+    if not isinstance(item, dict):
+        return json.dumps(item, sort_keys=True, default=str)
     if "id" in item:
         return str(item["id"])
     if section == "end_users":
         return f"{item.get('region')}-{item.get('sector')}-{item.get('commodity', 'magnet')}"
     if section == "states":
         return str(item.get("region"))
-    return json.dumps(item, sort_keys=True)
+    return json.dumps(item, sort_keys=True, default=str)
 
 
-def _merge(parent: Any, child: Any, section: str = "") -> Any:
+def _did_you_mean(word: str, candidates: Any) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _merge(
+    parent: Any,
+    child: Any,
+    section: str = "",
+    problems: list[str] | None = None,
+    where: str = "the file",
+) -> Any:
+    """Overlay ``child`` on ``parent``: tables key by key, lists of tables by their id.
+
+    Problems of the overlay itself (dropping what is not inherited, the same entry twice in
+    ``where``) are appended to ``problems``.
+    """
     if isinstance(parent, dict) and isinstance(child, dict):
         merged = dict(parent)
         for key, value in child.items():
-            merged[key] = _merge(parent[key], value, key) if key in parent else value
+            merged[key] = (
+                _merge(parent[key], value, key, problems, where) if key in parent else value
+            )
         return merged
     if section in _KEYED_LISTS and isinstance(parent, list) and isinstance(child, list):
         order = [_item_key(section, item) for item in parent]
         items = {_item_key(section, item): item for item in parent}
-        for item in child:
+        first_at: dict[str, int] = {}
+        for index, item in enumerate(child):
             key = _item_key(section, item)
-            if item.get("drop"):
-                items.pop(key, None)
-                continue
+            if key in first_at and problems is not None:
+                field = ".id" if isinstance(item, dict) and "id" in item else ""
+                problems.append(
+                    f"{section}[{index}] ({key}){field}: duplicate entry '{key}' in {where} "
+                    f"(first at {section}[{first_at[key]}]); each entry must appear once"
+                )
+            first_at.setdefault(key, index)
+            if isinstance(item, dict) and "drop" in item:
+                drop = item["drop"]
+                item = {k: v for k, v in item.items() if k != "drop"}
+                if drop is True:
+                    if key not in items and problems is not None:
+                        problems.append(
+                            f"{section}[{index}] ({key}).drop: {where} drops '{key}' but "
+                            "nothing with this key is inherited" + _did_you_mean(key, items)
+                        )
+                    items.pop(key, None)
+                    continue
+                if drop is not False and problems is not None:
+                    problems.append(
+                        f"{section}[{index}] ({key}).drop: must be true or false (got {drop!r})"
+                    )
             if key in items:
-                items[key] = _merge(items[key], item)
+                items[key] = _merge(items[key], item, problems=problems, where=where)
             else:
                 order.append(key)
                 items[key] = item
@@ -439,69 +574,202 @@ def bundled_scenarios() -> dict[str, Path]:
     return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}
 
 
-def _resolve(ref: str, base_dir: Path | None) -> Path:
+def _resolve(ref: str, base_dir: Path | None, source: str | None = None) -> Path:
+    """The file a scenario reference names; ``source`` is the file whose ``extends`` it is."""
     bundled = bundled_scenarios()
     if ref in bundled:
         return bundled[ref]
     path = Path(ref)
     if not path.is_absolute() and base_dir is not None and (base_dir / path).exists():
         path = base_dir / path
-    if path.exists():
+    if path.is_file():
         return path
-    raise ScenarioError(
-        ref,
-        [f"no bundled scenario or file named '{ref}'; bundled: {', '.join(bundled) or 'none'}"],
-    )
+    if path.suffix == ".toml" or len(path.parts) > 1:
+        where = (
+            f" (looked in {base_dir})" if base_dir is not None and not path.is_absolute() else ""
+        )
+        what = "not a file" if path.exists() else "no such file"
+        problem = f"{what}: {ref}{where}"
+    else:
+        problem = (
+            f"no bundled scenario named '{ref}' and no file of that name; "
+            f"bundled: {', '.join(bundled) or 'none'}" + _did_you_mean(ref, bundled)
+        )
+    if source is not None:
+        raise ScenarioError(source, [f"extends: {problem}"])
+    raise ScenarioError(ref, [problem])
 
 
-def _read_raw(path: Path, chain: tuple[Path, ...] = ()) -> dict:
+def _read_raw(path: Path, chain: tuple[Path, ...] = (), problems: list[str] | None = None) -> dict:
+    """The file's data merged over everything it extends; merge problems go to ``problems``."""
     if path.resolve() in chain:
-        raise ScenarioError(str(path), ["extends: the scenario extends itself (a cycle)"])
+        cycle = " -> ".join(p.name for p in (*chain, path.resolve()))
+        raise ScenarioError(
+            str(path), [f"extends: the scenarios extend each other in a cycle: {cycle}"]
+        )
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(path), [f"not valid TOML: {exc}"]) from None
-    except OSError as exc:
-        raise ScenarioError(str(path), [f"cannot read the file: {exc.strerror}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ScenarioError(str(path), [f"cannot read the file: {reason}"]) from None
     parent_ref = data.get("extends")
-    if parent_ref:
-        if not isinstance(parent_ref, str):
-            raise ScenarioError(str(path), ["extends: must be a scenario name or a path"])
-        parent_path = _resolve(parent_ref, path.parent)
-        parent = _read_raw(parent_path, (*chain, path.resolve()))
+    if parent_ref is not None:
+        if not isinstance(parent_ref, str) or not parent_ref:
+            raise ScenarioError(
+                str(path), [f"extends: must be a scenario name or a path (got {parent_ref!r})"]
+            )
+        parent_path = _resolve(parent_ref, path.parent, str(path))
+        parent = _read_raw(parent_path, (*chain, path.resolve()), problems)
         parent.pop("extends", None)
-        data = _merge(parent, data)
+        data = _merge(parent, data, problems=problems, where=path.name)
     return data
 
 
-def _format_errors(exc: ValidationError) -> list[str]:
+def _walk(loc: tuple) -> tuple[Any, list]:
+    """The type at a location in the scenario schema and the constraints that apply to it."""
+    tp: Any = Scenario
+    metadata: list = []
+    for part in loc:
+        tp, _ = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
+            info = tp.model_fields[part]
+            tp, metadata = info.annotation, list(info.metadata)
+        elif get_origin(tp) is list and isinstance(part, int):
+            tp, metadata = get_args(tp)[0], []
+        elif get_origin(tp) is dict:
+            tp, metadata = get_args(tp)[1], []
+        else:
+            return None, []
+    tp, extra = _unwrap(tp)
+    return tp, metadata + extra
+
+
+def _unwrap(tp: Any) -> tuple[Any, list]:
+    """Strip Annotated and Optional from a type; return the core type and the metadata."""
+    metadata: list = []
+    while True:
+        origin = get_origin(tp)
+        if origin is Annotated:
+            tp, *meta = get_args(tp)
+            for item in meta:
+                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+        elif origin in (Union, types.UnionType):
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if len(args) != 1:
+                return tp, metadata
+            tp = args[0]
+        else:
+            return tp, metadata
+
+
+def _bounds(metadata: list) -> str:
+    found = {}
+    for item in metadata:
+        for attr in ("ge", "gt", "le", "lt"):
+            if getattr(item, attr, None) is not None:
+                found[attr] = getattr(item, attr)
+    if "ge" in found and "le" in found:
+        return f"between {found['ge']:g} and {found['le']:g}"
+    signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+    return " and ".join(f"{signs[a]} {v:g}" for a, v in found.items())
+
+
+_TYPE_NAMES = {
+    "int": "a whole number",
+    "float": "a number",
+    "string": "a string (in quotes)",
+    "bool": "true or false",
+    "list": "a list [...]",
+    "dict": "a table",
+    "model": "a table",
+}
+
+
+def _format_path(loc: tuple, data: Any) -> str:
+    path = ""
+    for j, part in enumerate(loc):
+        if isinstance(part, int):
+            path += f"[{part}]"
+            if j == 1 and loc[0] in _KEYED_LISTS and isinstance(data, dict):
+                items = data.get(loc[0])
+                if isinstance(items, list) and 0 <= part < len(items):
+                    label = _label(str(loc[0]), items[part])
+                    path += f" ({label})" if label else ""
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _format_error(err: Any, data: Any) -> list[str]:
+    loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
+    msg = err["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and not loc:
+        return msg.split("\n")
+    if kind == "extra_forbidden":
+        model, _ = _walk(loc[:-1])
+        allowed = list(model.model_fields) if isinstance(model, type) else []
+        msg = f"unknown key '{loc[-1]}'" + _did_you_mean(str(loc[-1]), allowed)
+        if allowed:
+            msg += f"; allowed keys: {', '.join(allowed)}"
+    elif kind == "literal_error":
+        tp, _ = _walk(loc)
+        allowed = [str(a) for a in get_args(tp)] if get_origin(tp) is Literal else []
+        noun = loc[-1] if loc and isinstance(loc[-1], str) else "value"
+        msg = f"unknown {noun} {given!r}; allowed: " + (", ".join(allowed) or err["msg"])
+    elif kind == "missing":
+        model, _ = _walk(loc[:-1])
+        info = model.model_fields.get(loc[-1]) if isinstance(model, type) else None
+        hint = f" ({info.description})" if info is not None and info.description else ""
+        msg = f"required field is missing{hint}"
+    elif kind.startswith(("greater_than", "less_than")):
+        _, metadata = _walk(loc)
+        msg = f"must be {_bounds(metadata) or err['msg']} (got {given!r})"
+    elif isinstance(given, datetime.date):
+        msg = f'write dates as quoted "YYYY-MM" strings (got {given})'
+    elif kind.split("_")[0] in _TYPE_NAMES and kind.endswith(("_type", "_parsing")):
+        shown = "a table" if isinstance(given, dict) else repr(given)
+        msg = f"must be {_TYPE_NAMES[kind.split('_')[0]]} (got {shown})"
+    elif kind != "value_error" and not isinstance(given, dict | list):
+        msg = f"{msg} (got {given!r})"
+    path = _format_path(loc, data)
+    return [f"{path}: {msg}" if path else msg]
+
+
+def _format_errors(exc: ValidationError, data: Any = None) -> list[str]:
     problems: list[str] = []
     for err in exc.errors():
-        loc = ""
-        for part in err["loc"]:
-            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
-        msg = err["msg"]
-        if msg.startswith("Value error, "):
-            msg = msg[len("Value error, ") :]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown key (not part of the scenario format; check the spelling)"
-        elif err["type"] == "literal_error":
-            msg = f"{msg} (got {err.get('input')!r})"
-        elif err["type"].startswith("greater_than") or err["type"].startswith("less_than"):
-            msg = f"{msg} (got {err.get('input')!r})"
-        if err["type"] == "value_error" and not loc and "\n" in msg:
-            problems.extend(msg.split("\n"))
-        else:
-            problems.append(f"{loc}: {msg}" if loc else msg)
+        problems.extend(_format_error(err, data))
     return problems
 
 
+def _covered(problem: str, paths: list[str]) -> bool:
+    path = problem.split(": ", 1)[0]
+    return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in paths)
+
+
 def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
-    """Validate a scenario given as a dictionary (already merged with its parent)."""
+    """Validate a scenario given as a dictionary (already merged with its parent).
+
+    Raises:
+        ScenarioError: listing every problem, each starting with its field path.
+    """
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, _format_errors(exc)) from None
+        problems = _format_errors(exc, data)
+        model_level = any(not err["loc"] for err in exc.errors())
+        if not model_level and isinstance(data, dict):
+            # Field errors stop pydantic before the cross-reference checks; run them here so
+            # that one pass reports everything, except where a field error already speaks.
+            paths = [p.split(": ", 1)[0] for p in problems]
+            # dates are checked against the horizon only when the horizon itself is valid
+            usable = {
+                k: v for k, v in data.items() if k not in ("start", "months") or k not in paths
+            }
+            problems += [p for p in _reference_problems(usable) if not _covered(p, paths)]
+        raise ScenarioError(source, problems) from None
 
 
 def load_scenario(ref: str | Path) -> Scenario:
@@ -511,9 +779,16 @@ def load_scenario(ref: str | Path) -> Scenario:
         ScenarioError: listing every problem with its field path.
     """
     path = _resolve(str(ref), None)
-    data = _read_raw(path)
+    merge_problems: list[str] = []
+    data = _read_raw(path, (), merge_problems)
     data.pop("drop", None)
-    return scenario_from_dict(data, str(ref))
+    try:
+        scenario = scenario_from_dict(data, str(ref))
+    except ScenarioError as exc:
+        raise ScenarioError(str(ref), merge_problems + exc.problems) from None
+    if merge_problems:
+        raise ScenarioError(str(ref), merge_problems)
+    return scenario
 
 
 def scenario_hash(scenario: Scenario) -> str:

@@ -8,6 +8,7 @@ the field allows, so a wrong unit never slips in silently.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -23,25 +24,31 @@ MONEY_UNITS = {"USD/tpy": 1.0, "kUSD/tpy": 1000.0, "MUSD/ktpy": 1000.0}
 
 
 def _converter(units: dict[str, float]):
-    allowed = ", ".join(units)
+    canonical = next(iter(units))
+    allowed = f"{', '.join(units)} (a bare number is {canonical})"
 
-    def convert(value: object) -> object:
+    def convert(value: object) -> float:
         if isinstance(value, bool):
-            raise ValueError(f"expected a number or a quantity in {allowed}")
+            raise ValueError(f"expected a number or a quantity; allowed units: {allowed}")
         if isinstance(value, int | float):
-            return float(value)
-        if isinstance(value, str):
+            number = float(value)
+        elif isinstance(value, str):
             match = _NUMBER_UNIT.match(value)
             if not match:
-                raise ValueError(f"'{value}' is not a quantity; write a number with one of: {allowed}")
+                raise ValueError(f"'{value}' is not a quantity; allowed units: {allowed}")
             number = float(match.group(1).replace("_", "").replace(",", ""))
             unit = match.group(2)
-            if unit == "":
-                return number
-            if unit not in units:
-                raise ValueError(f"unit '{unit}' is not allowed here; use one of: {allowed}")
-            return number * units[unit]
-        return value
+            if unit and unit not in units:
+                raise ValueError(f"unit '{unit}' is not allowed here; allowed units: {allowed}")
+            number *= units[unit] if unit else 1.0
+        else:
+            raise ValueError(
+                f"expected a number or a quantity (got {type(value).__name__}); "
+                f"allowed units: {allowed}"
+            )
+        if not math.isfinite(number):
+            raise ValueError(f"must be a finite number (got {value!r})")
+        return number
 
     return convert
 

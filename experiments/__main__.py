@@ -1,0 +1,5 @@
+"""``python -m experiments``: the ``chokepoint`` command."""
+
+from experiments.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,284 @@
+"""The ``chokepoint`` command.
+
+Subcommands:
+
+- ``chokepoint scenarios``: list the bundled scenarios with their descriptions;
+- ``chokepoint validate FILE [FILE...]``: check scenario files and report every problem;
+- ``chokepoint run SCENARIO [--months N] [--seed S] [--out DIR]``: a headless run that writes
+  ``results.parquet`` and ``run.json``.
+
+Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS`: it adds its
+parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
+subcommands (play, serve, batch, sweep, report) are added the same way.
+
+Exit codes: 0 success; 1 a scenario failed validation; 2 a usage error or a run that could not
+start or be saved (unknown scenario, negative months, unwritable directory); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+import pandas as pd
+
+from experiments.runs import (
+    RunError,
+    default_out_dir,
+    last_month_values,
+    package_version,
+    run_headless,
+)
+from world import ScenarioError, bundled_scenarios, load_scenario
+
+PROG = "chokepoint"
+
+Handler = Callable[[argparse.Namespace], int]
+SubparserAdder = Callable[[argparse._SubParsersAction], None]
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+def _error(message: str, stream: TextIO | None = None) -> None:
+    print(f"{PROG}: error: {message}", file=stream or sys.stderr)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def _add_scenarios(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "scenarios",
+        help="list the bundled scenarios",
+        description="List the scenarios shipped with Chokepoint, with their descriptions.",
+    )
+    parser.set_defaults(handler=_cmd_scenarios)
+
+
+def _cmd_scenarios(args: argparse.Namespace) -> int:
+    bundled = bundled_scenarios()
+    if not bundled:
+        print("no bundled scenarios")
+        return EXIT_OK
+    width = max(len(name) for name in bundled)
+    for name in bundled:
+        try:
+            text = load_scenario(name).description
+        except ScenarioError as exc:
+            text = f"(invalid: {exc.problems[0] if exc.problems else exc})"
+        except (OSError, ValueError, TypeError) as exc:
+            text = f"(invalid: {_first_line(exc)})"
+        print(f"{name:<{width}}  {text}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- validate
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "validate",
+        help="check scenario files and report every problem",
+        description="Load and validate scenario files (or bundled scenario names). "
+        "Every problem is printed with its field path. Exit code 1 if any file is invalid.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario TOML file or name")
+    parser.set_defaults(handler=_cmd_validate)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for ref in args.files:
+        try:
+            spec = load_scenario(ref)
+        except ScenarioError as exc:
+            status = EXIT_INVALID
+            problems = exc.problems or [str(exc)]
+            print(f"{ref}: invalid ({len(problems)} problem{'s' if len(problems) != 1 else ''})")
+            for problem in problems:
+                print(f"  {problem}")
+            continue
+        except (OSError, ValueError, TypeError) as exc:
+            status = EXIT_INVALID
+            print(f"{ref}: invalid (1 problem)")
+            print(f"  cannot load the file: {_first_line(exc)}")
+            continue
+        print(
+            f"{ref}: ok ({len(spec.firms)} firms, {len(spec.end_users)} end users, "
+            f"{len(spec.policies)} policies, horizon {spec.start} + {spec.months} months)"
+        )
+    return status
+
+
+# --------------------------------------------------------------------------- run
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "run",
+        help="run a scenario headless and save its results",
+        description="Run one scenario with one seed and write DIR/results.parquet (the tidy "
+        "results table) and DIR/run.json (what produced it).",
+    )
+    parser.add_argument("scenario", metavar="SCENARIO", help="bundled scenario name or TOML path")
+    parser.add_argument(
+        "--months",
+        type=int,
+        default=None,
+        metavar="N",
+        help="months to run (default: the scenario's horizon)",
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output directory (default: runs/<scenario>-seed<S>)",
+    )
+    parser.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    if args.months is not None and args.months < 0:
+        _error(f"--months must be 0 or more (got {args.months})")
+        return EXIT_USAGE
+    try:
+        spec = load_scenario(args.scenario)
+    except ScenarioError as exc:
+        problems = exc.problems or [str(exc)]
+        if len(problems) == 1:
+            _error(problems[0])
+        else:
+            _error(
+                f"scenario {args.scenario} is invalid ({len(problems)} problems; "
+                f"see `{PROG} validate {args.scenario}`): {problems[0]}"
+            )
+        return EXIT_USAGE
+    except (OSError, ValueError, TypeError) as exc:
+        _error(f"cannot load scenario {args.scenario}: {_first_line(exc)}")
+        return EXIT_USAGE
+
+    months = spec.months if args.months is None else args.months
+    out = args.out if args.out is not None else default_out_dir(spec.name, args.seed)
+    bar = _progress_bar(months, f"{spec.name} seed {args.seed}")
+    try:
+        record = run_headless(
+            spec,
+            months=months,
+            seed=args.seed,
+            out=out,
+            progress=(lambda _month: bar.update(1)) if bar is not None else None,
+        )
+    except RunError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted; nothing was saved")
+        return EXIT_INTERRUPTED
+    finally:
+        if bar is not None:
+            bar.close()
+
+    meta = record.metadata
+    span = f", {meta['start']} .. {meta['end']}" if months > 0 else ""
+    print(
+        f"Ran {meta['scenario']} (seed {meta['seed']}): {months} months{span} "
+        f"in {meta['wall_time_s']:.2f} s"
+    )
+    print(f"  results:  {record.results_path} ({meta['rows']:,} rows)")
+    print(f"  metadata: {record.metadata_path}")
+    _print_headlines(record.results)
+    return EXIT_OK
+
+
+def _progress_bar(total: int, desc: str):
+    """A tqdm bar on stderr, or None when stderr is not a terminal."""
+    if total <= 0 or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="month", file=sys.stderr, leave=False)
+
+
+def _print_headlines(results: pd.DataFrame) -> None:
+    """A few headline numbers from the last recorded month."""
+    if results.empty:
+        return
+    last_date = results.loc[results["month"].idxmax(), "date"]
+    regions = ("CN", "US")
+    label = 30
+    rows = []
+    for commodity in ("oxide_light", "magnet"):
+        prices = last_month_values(results, "price", commodity)
+        if any(r in prices for r in regions):
+            cells = "".join(f"{prices[r]:>9.1f}" if r in prices else f"{'-':>9}" for r in regions)
+            rows.append(f"    {commodity + ' price, USD/kg':<{label}}{cells}")
+    if rows:
+        header = f"in {last_date}:"
+        print(f"  {header:<{label + 2}}" + "".join(f"{r:>9}" for r in regions))
+        for row in rows:
+            print(row)
+    shortage = last_month_values(results, "shortage", "magnet")
+    if shortage:
+        total = sum(shortage.values())
+        print(f"    {'magnet shortage, t/month':<{label}}{total:>9,.0f} (all regions)")
+
+
+# --------------------------------------------------------------------------- the parser
+
+#: Subcommands in the order ``--help`` lists them. Add new ones here.
+SUBCOMMANDS: dict[str, SubparserAdder] = {
+    "scenarios": _add_scenarios,
+    "validate": _add_validate,
+    "run": _add_run,
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``chokepoint`` argument parser with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Chokepoint: an agent-based game of the rare-earth supply chain.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for add in SUBCOMMANDS.values():
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``chokepoint`` command; return its exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # Output piped into a command that stopped reading (e.g. `| head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
