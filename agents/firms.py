@@ -69,7 +69,8 @@ class Firm(mesa.Agent):
             model.deposit_index[spec.deposit] if spec.deposit is not None else None
         )
         self.status = spec.status
-        self.capacity_tpy = spec.capacity_tpy if spec.status in (OPERATING, IDLE) else 0.0
+        self.capacity_tpy = spec.capacity_tpy if spec.status == OPERATING else 0.0
+        self.idle_tpy = spec.capacity_tpy if spec.status == IDLE else 0.0
         self.planned_tpy = spec.capacity_tpy
         self.pipeline: list[tuple[int, float]] = []
         self.capacity_factor = 1.0  # events scale effective capacity
@@ -89,6 +90,7 @@ class Firm(mesa.Agent):
         cap_month = spec.capacity_tpy / 12.0 * self.utilisation
         self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
         self.sold = dict.fromkeys(outputs, 0.0)
+        self.backlog = dict.fromkeys(outputs, 0.0)
         self.inventory: dict[str, float | np.ndarray] = {}
         for c in self.inputs:
             self.inventory[c] = model.new_stock(c)
@@ -182,6 +184,7 @@ class Firm(mesa.Agent):
         self.throughput = 0.0
         for c in self.sold:
             self.sold[c] = 0.0
+            self.backlog[c] = 0.0
         cap_month = self.capacity_tpy * self.capacity_factor / 12.0
         if self.status != OPERATING or cap_month <= 0:
             return
@@ -189,7 +192,9 @@ class Firm(mesa.Agent):
         target = self.planned_throughput()
         for c, q in self.inputs.items():
             need = q * self.use_intensity(c, w.prices)
-            if need > 0:
+            # A substitutable input never stops the line: without it the plant makes grades
+            # that need less (Dy-free magnets), so only the other inputs cap production.
+            if need > 0 and c not in self.substitutable:
                 target = min(target, _total(self.inventory[c]) / need)
         target = max(target, 0.0)
         self.utilisation = target / cap_month
@@ -199,7 +204,7 @@ class Firm(mesa.Agent):
         produced = w.production_buffer
         used = w.use_buffer
         for c, q in self.inputs.items():
-            amount = target * q * self.use_intensity(c, w.prices)
+            amount = min(target * q * self.use_intensity(c, w.prices), _total(self.inventory[c]))
             ci = w.commodity_index[c]
             if c == w.graded:
                 stock = self.inventory[c]
@@ -267,7 +272,9 @@ class Firm(mesa.Agent):
         primary = w.primary_joint
         for c, y in yields.items():
             if c != primary:
-                cost -= y * prices[w.commodity_index[c], self.r]
+                # Credit co-products at their expected price: a spike in Dy should not swing
+                # the NdPr cost basis month by month.
+                cost -= y * w.expected_prices[w.commodity_index[c], self.r]
         y_main = yields.get(primary, 0.0)
         return {primary: max(cost, 0.0) / y_main} if y_main > 0 else {}
 
@@ -300,7 +307,7 @@ class Firm(mesa.Agent):
         for c in self._output_commodities():
             ci = w.commodity_index[c]
             ratio = w.prices[ci, self.r] / max(w.expected_prices[ci, self.r], 1e-9)
-            out[c] = _total(self.inventory[c]) * min(1.0, ratio**k)
+            out[c] = _total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
         return out
 
     def bids(self) -> dict[str, float]:
@@ -341,43 +348,60 @@ class Firm(mesa.Agent):
         w = self.model
         p = w.params
         for c, sold in self.sold.items():
-            self.sales_ema[c] = 0.7 * self.sales_ema.get(c, 0.0) + 0.3 * sold
+            orders = sold + self.backlog.get(c, 0.0)
+            self.sales_ema[c] = 0.7 * self.sales_ema.get(c, 0.0) + 0.3 * orders
         if self.thrifts:
             for c in self.inputs:
                 ci = w.commodity_index[c]
                 self.intensity[c] = w.thrift(self.intensity[c], ci, self.r)
-        if self.status == OPERATING:
-            expected = self.unit_margin(w.expected_prices)
-            revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
-            if expected < -0.03 * revenue:
-                self.loss_months += 1
-            else:
-                self.loss_months = 0
-            if self.loss_months >= p.idle_after_months:
-                self.status = IDLE
-                self.idle_months = 0
-                self.profit_months = 0
-                self.utilisation = 0.0
-                w.log_firm_event(self, "idles after persistent losses")
-            else:
+        if self.status in (OPERATING, IDLE):
+            self._idle_restart_exit()
+            if self.status == OPERATING:
                 self._consider_investment()
-        elif self.status == IDLE:
-            self.idle_months += 1
-            expected = self.unit_margin(w.expected_prices)
-            revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
-            self.profit_months = self.profit_months + 1 if expected > 0.03 * revenue else 0
-            if self.profit_months >= p.restart_after_months:
-                self.status = OPERATING
-                self.loss_months = 0
-                self.profit_months = 0
-                self.utilisation = 0.5
-                w.log_firm_event(self, "restarts")
-            elif self.idle_months >= p.exit_after_months:
-                self.status = EXITED
-                self.capacity_tpy = 0.0
-                w.log_firm_event(self, "exits (capacity retired)")
         elif self.status == CANDIDATE:
             self._consider_entry()
+
+    def _idle_restart_exit(self) -> None:
+        """Mothball capacity after persistent losses, restart it when margins recover, retire it
+        after a long idle spell.
+
+        An aggregated firm stands for many plants, so it idles a share of its capacity at a
+        time (``idle_step_share``) rather than all at once; a single plant has one step.
+        """
+        w = self.model
+        p = w.params
+        expected = self.unit_margin(w.expected_prices)
+        revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
+        losing = expected < -p.idle_loss_share * revenue
+        self.loss_months = self.loss_months + 1 if losing else 0
+        self.profit_months = self.profit_months + 1 if expected > p.idle_loss_share * revenue else 0
+        if self.idle_tpy > 0:
+            self.idle_months += 1
+        if self.capacity_tpy > 0 and self.loss_months >= p.idle_after_months:
+            step = self.capacity_tpy * p.idle_step_share
+            if self.capacity_tpy - step < 0.05 * self.planned_tpy:
+                step = self.capacity_tpy
+            self.capacity_tpy -= step
+            self.idle_tpy += step
+            self.loss_months = 0
+            self.idle_months = 0
+            w.log_firm_event(self, f"idles {step:,.0f} t/yr after persistent losses")
+        elif self.idle_tpy > 0 and self.profit_months >= p.restart_after_months:
+            w.log_firm_event(self, f"restarts {self.idle_tpy:,.0f} t/yr")
+            self.capacity_tpy += self.idle_tpy
+            self.idle_tpy = 0.0
+            self.profit_months = 0
+            self.utilisation = max(self.utilisation, 0.5)
+        elif self.idle_tpy > 0 and self.idle_months >= p.exit_after_months:
+            w.log_firm_event(self, f"retires {self.idle_tpy:,.0f} t/yr of idle capacity")
+            self.idle_tpy = 0.0
+        if self.capacity_tpy > 0:
+            self.status = OPERATING
+        elif self.idle_tpy > 0:
+            self.status = IDLE
+            self.utilisation = 0.0
+        else:
+            self.status = EXITED
 
     def _payback_ok(self, margin_usd_per_kg: float, capex_per_tpy: float) -> bool:
         annual_margin_usd_per_tpy = margin_usd_per_kg * 1000.0
@@ -390,7 +414,7 @@ class Firm(mesa.Agent):
         p = w.params
         if w.month - self.last_invest_month < p.invest_cooldown_months or self.pipeline:
             return
-        if self.utilisation < 0.85:
+        if self.utilisation < 0.9:
             return
         expected = self.unit_margin(w.expected_prices)
         capex = self.capex_per_tpy * w.capex_multiplier(self)

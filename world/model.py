@@ -429,15 +429,25 @@ class World(mesa.Model):
         graded = c == self.graded
         n_r = len(self.region_ids)
         origin_mix = np.zeros((n_r, len(self.deposit_ids))) if graded else None
+        # Orders that went unfilled count as demand for the sellers who serve those buyers, so
+        # producers plan on orders, not only on what they managed to ship.
+        unmet = np.maximum(bids.sum(axis=0) - shipped.sum(axis=0), 0.0)
+        served = shipped.sum(axis=0)
+        weights = np.where(served[None, :] > 1e-12, shipped / np.maximum(served, 1e-12), np.eye(n_r))
+        unfilled = weights @ unmet
         for o in range(n_r):
             sold = shipped[o].sum()
-            if sold <= 1e-12:
-                continue
             group = sellers.get((ci, o), [])
+            if not group or sold + unfilled[o] <= 1e-12:
+                continue
             total_offer = sum(q for _, q in group)
             revenue = float((shipped[o] * netback[o]).sum()) * 1000.0
             for agent, q in group:
                 share = q / total_offer
+                if isinstance(agent, Firm):
+                    agent.backlog[c] = agent.backlog.get(c, 0.0) + unfilled[o] * share
+                if sold <= 1e-12:
+                    continue
                 out = agent.deliver(c, sold * share, revenue * share)
                 if graded:
                     origin_mix[o] += out

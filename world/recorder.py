@@ -56,10 +56,8 @@ class Recorder:
             yields = firm.nominal_yields()
             for c, y in yields.items():
                 ci = w.commodity_index[c]
-                if firm.status == "operating":
-                    capacity[ci, firm.r] += firm.capacity_tpy * y
-                elif firm.status == "idle":
-                    idle[ci, firm.r] += firm.capacity_tpy * y
+                capacity[ci, firm.r] += firm.capacity_tpy * y
+                idle[ci, firm.r] += firm.idle_tpy * y
                 pipeline[ci, firm.r] += firm.pipeline_tpy() * y
         for user in w.end_users:
             commercial[user.c, user.r] += user.inventory

@@ -212,7 +212,7 @@ class DynamicsSpec(_Strict):
     price_speed: NonNeg = Field(0.1, description="log-price change per month per unit excess")
     max_price_step: NonNeg = Field(0.15, description="largest log-price change in one month")
     withholding: NonNeg = Field(
-        3.0, description="how strongly sellers hold stock back when the price is below expected"
+        1.0, description="how strongly sellers hold stock back when the price is below expected"
     )
     joint_stock_limit_months: float = Field(
         6.0, gt=0, description="co-product stock (months of sales) beyond which it goes unseparated"
@@ -240,9 +240,13 @@ class DynamicsSpec(_Strict):
     thrift_recovery: NonNeg = Field(0.001, description="monthly recovery of intensity")
     expectation_months: float = Field(12.0, gt=0, description="memory of price expectations")
     invest_hurdle: NonNeg = Field(0.15, description="required return on capex per year")
-    invest_step_share: Share = Field(0.15, description="expansion size as a share of capacity")
+    invest_step_share: Share = Field(0.08, description="expansion size as a share of capacity")
     invest_cooldown_months: int = Field(12, ge=0)
     idle_after_months: int = Field(6, ge=1, description="months of loss before a plant idles")
+    idle_loss_share: NonNeg = Field(
+        0.03, description="expected loss per kg, as a share of revenue, that counts as a loss"
+    )
+    idle_step_share: Share = Field(0.25, description="share of capacity idled at each step")
     restart_after_months: int = Field(4, ge=1, description="months of profit before restart")
     exit_after_months: int = Field(36, ge=1, description="months idle before a plant exits")
     source: str = ""
