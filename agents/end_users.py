@@ -54,7 +54,8 @@ class EndUser(mesa.Agent):
         w = self.model
         ratio = max(w.prices[self.c, self.r] / self.reference_price, 1e-6)
         return (
-            self.base_tpy / 12.0
+            self.base_tpy
+            / 12.0
             * self.intensity
             * (1.0 + self.shock)
             * ratio**self.elasticity

@@ -62,12 +62,12 @@ class Firm(mesa.Agent):
         self.unit_cost = spec.unit_cost_usd_per_kg
         self.lead_time = spec.lead_time_months or stage.lead_time_months
         self.capex_per_tpy = (
-            spec.capex_usd_per_tpy if spec.capex_usd_per_tpy is not None else stage.capex_usd_per_tpy
+            spec.capex_usd_per_tpy
+            if spec.capex_usd_per_tpy is not None
+            else stage.capex_usd_per_tpy
         )
         self.life_years = stage.life_years
-        self.deposit_index = (
-            model.deposit_index[spec.deposit] if spec.deposit is not None else None
-        )
+        self.deposit_index = model.deposit_index[spec.deposit] if spec.deposit is not None else None
         self.status = spec.status
         self.capacity_tpy = spec.capacity_tpy if spec.status == OPERATING else 0.0
         self.idle_tpy = spec.capacity_tpy if spec.status == IDLE else 0.0
@@ -79,13 +79,11 @@ class Firm(mesa.Agent):
         self.loss_months = 0
         self.profit_months = 0
         self.idle_months = 0
-        self.last_invest_month = -10**6
+        self.last_invest_month = -(10**6)
         self.margin_usd_per_kg = 0.0
         self.throughput = 0.0  # t this month
         outputs = (
-            model.nominal_joint_yields(spec.region)
-            if self.joint_outputs
-            else dict(self.outputs)
+            model.nominal_joint_yields(spec.region) if self.joint_outputs else dict(self.outputs)
         )
         cap_month = spec.capacity_tpy / 12.0 * self.utilisation
         self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
@@ -213,10 +211,7 @@ class Firm(mesa.Agent):
             else:
                 self.inventory[c] = max(self.inventory[c] - amount, 0.0)
             used[ci, self.r] += amount
-        if self.joint_outputs:
-            yields = self.feed_yields()
-        else:
-            yields = self.outputs
+        yields = self.feed_yields() if self.joint_outputs else self.outputs
         for c, y in yields.items():
             amount = target * y * self._recovery(c)
             ci = w.commodity_index[c]
@@ -346,7 +341,6 @@ class Firm(mesa.Agent):
     def adapt(self) -> None:
         """Thrift costly inputs, and decide on idling, restart, exit and investment."""
         w = self.model
-        p = w.params
         for c, sold in self.sold.items():
             orders = sold + self.backlog.get(c, 0.0)
             self.sales_ema[c] = 0.7 * self.sales_ema.get(c, 0.0) + 0.3 * orders
@@ -471,4 +465,3 @@ class Firm(mesa.Agent):
 
 def _total(stock: float | np.ndarray) -> float:
     return float(stock.sum()) if isinstance(stock, np.ndarray) else float(stock)
-

@@ -70,7 +70,10 @@ class World(mesa.Model):
             key=lambda c: sum(dep.yields.get(c, 0.0) for dep in scenario.deposits.values()),
         )
         self.yield_matrix = np.array(
-            [[dep.yields.get(c, 0.0) for c in self.joint_products] for dep in scenario.deposits.values()]
+            [
+                [dep.yields.get(c, 0.0) for c in self.joint_products]
+                for dep in scenario.deposits.values()
+            ]
         )
         self.byproduct_usd_per_kg = np.array(
             [getattr(dep, "byproduct_usd_per_kg", 0.0) for dep in scenario.deposits.values()]
@@ -88,6 +91,9 @@ class World(mesa.Model):
         self.import_ema = np.zeros((n_c, n_r, n_r))
         self.use_ema = np.zeros((n_c, n_r))
         self.qualified = np.full((n_c, n_r, n_r), np.inf)
+        self.final_wanted = np.zeros((n_c, n_r))
+        self.final_consumed = np.zeros((n_c, n_r))
+        self.flows = np.zeros((n_c, n_r, n_r))
         self.production_buffer = np.zeros((n_c, n_r))
         self.use_buffer = np.zeros((n_c, n_r))
         self.policies = PolicyBook(scenario, self.region_ids, self.commodity_ids)
@@ -433,7 +439,9 @@ class World(mesa.Model):
         # producers plan on orders, not only on what they managed to ship.
         unmet = np.maximum(bids.sum(axis=0) - shipped.sum(axis=0), 0.0)
         served = shipped.sum(axis=0)
-        weights = np.where(served[None, :] > 1e-12, shipped / np.maximum(served, 1e-12), np.eye(n_r))
+        weights = np.where(
+            served[None, :] > 1e-12, shipped / np.maximum(served, 1e-12), np.eye(n_r)
+        )
         unfilled = weights @ unmet
         for o in range(n_r):
             sold = shipped[o].sum()
@@ -453,7 +461,9 @@ class World(mesa.Model):
                     origin_mix[o] += out
         if graded:
             totals = origin_mix.sum(axis=1, keepdims=True)
-            origin_mix = np.divide(origin_mix, totals, out=np.zeros_like(origin_mix), where=totals > 0)
+            origin_mix = np.divide(
+                origin_mix, totals, out=np.zeros_like(origin_mix), where=totals > 0
+            )
         price = self.prices[ci]
         for d in range(n_r):
             for tier in range(clearing.flows.shape[0]):
@@ -530,10 +540,15 @@ class World(mesa.Model):
             basis = self.cost_basis(new, ci)
             has = ~np.isnan(basis)
             # Markups relax toward normal when the market is balanced: competition erodes rents.
-            relaxed = self.markup[ci] - p.markup_relaxation * (self.markup[ci] - self.normal_markup[ci])
+            relaxed = self.markup[ci] - p.markup_relaxation * (
+                self.markup[ci] - self.normal_markup[ci]
+            )
             self.markup[ci] = np.where(has, np.clip(relaxed + step, -0.7, 2.5), self.markup[ci])
-            new[ci] = np.where(has, np.maximum(np.nan_to_num(basis), 1e-6) * np.exp(self.markup[ci]),
-                               new[ci] * np.exp(step))
+            new[ci] = np.where(
+                has,
+                np.maximum(np.nan_to_num(basis), 1e-6) * np.exp(self.markup[ci]),
+                new[ci] * np.exp(step),
+            )
             new[ci] = market.import_parity(
                 new[ci],
                 self.offers[ci],
@@ -560,7 +575,9 @@ class World(mesa.Model):
         shipped = clearing.flows.sum(axis=0)
         base = np.where(np.isinf(self.qualified[ci]), shipped, self.qualified[ci])
         market_size = self.bids[ci].sum(axis=0)[None, :]
-        self.qualified[ci] = np.maximum(np.maximum(base, shipped) * (1 + growth), 0.02 * market_size)
+        self.qualified[ci] = np.maximum(
+            np.maximum(base, shipped) * (1 + growth), 0.02 * market_size
+        )
 
     def _update_risk(self) -> None:
         p = self.params

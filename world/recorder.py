@@ -73,7 +73,9 @@ class Recorder:
             if user.c == magnet:
                 fill_want[user.r, user.s] += user.wanted
                 fill_got[user.r, user.s] += user.consumed
-        fill = np.divide(fill_got, fill_want, out=np.full_like(fill, np.nan), where=fill_want > 1e-12)
+        fill = np.divide(
+            fill_got, fill_want, out=np.full_like(fill, np.nan), where=fill_want > 1e-12
+        )
         exports = w.flows.copy()
         for ci in range(n_c):
             np.fill_diagonal(exports[ci], 0.0)
@@ -133,8 +135,9 @@ class Recorder:
                 labels["sector"] if (ax == "partner" and name == "fill_rate") else labels[ax]
                 for ax in axes
             ]
-            grids = np.meshgrid(np.arange(months), *[np.arange(len(a)) for a in axis_labels],
-                                indexing="ij")
+            grids = np.meshgrid(
+                np.arange(months), *[np.arange(len(a)) for a in axis_labels], indexing="ij"
+            )
             flat = {"month": grids[0].ravel()}
             for ax, labs, grid in zip(axes, axis_labels, grids[1:], strict=True):
                 flat[ax] = labs[grid.ravel()]
