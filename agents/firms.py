@@ -135,15 +135,23 @@ class Firm(mesa.Agent):
 
     # ------------------------------------------------------------------ monthly phases
 
-    def unit_margin(self, prices: np.ndarray) -> float:
-        """Margin per kg of throughput at the given home-region prices, USD/kg."""
+    def unit_margin(self, prices: np.ndarray, internal: frozenset[str] = frozenset()) -> float:
+        """Margin per kg of throughput, USD/kg: outputs at the best price the firm can realise
+        (home market or an export market it can reach freely), inputs at home prices.
+
+        ``internal`` names commodities made and used inside an integrated project: they are
+        neither sold nor bought, so they carry no price.
+        """
         w = self.model
+        sell = w.sell_prices(prices)
         revenue = self.byproduct_value()
         for c, y in self.feed_yields().items():
-            revenue += y * prices[w.commodity_index[c], self.r]
+            if c not in internal:
+                revenue += y * sell[w.commodity_index[c], self.r]
         cost = self.unit_cost
         for c, q in self.inputs.items():
-            cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
+            if c not in internal:
+                cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
         return revenue - cost
 
     def planned_throughput(self, adjust_months: float | None = None) -> float:
@@ -275,9 +283,10 @@ class Firm(mesa.Agent):
 
     def _revenue_per_kg(self, prices: np.ndarray) -> float:
         w = self.model
+        sell = w.sell_prices(prices)
         value = self.byproduct_value()
         for c, y in self.feed_yields().items():
-            value += y * prices[w.commodity_index[c], self.r]
+            value += y * sell[w.commodity_index[c], self.r]
         return value
 
     def _output_stock_months(self, cap_month: float) -> float:
@@ -410,7 +419,7 @@ class Firm(mesa.Agent):
             return
         if self.utilisation < 0.9:
             return
-        expected = self.unit_margin(w.expected_prices)
+        expected = self.unit_margin(w.investor_prices)
         capex = self.capex_per_tpy * w.capex_multiplier(self)
         if self._payback_ok(expected, capex):
             added = self.capacity_tpy * p.invest_step_share
@@ -420,8 +429,11 @@ class Firm(mesa.Agent):
         w = self.model
         if self.pipeline:
             return
+        if self.spec.project:
+            self._consider_project()
+            return
         capex = self.capex_per_tpy * w.capex_multiplier(self)
-        expected = self.unit_margin(w.expected_prices)
+        expected = self.unit_margin(w.investor_prices)
         trigger = self.spec.min_price_usd_per_kg
         if trigger is not None:
             price = w.expected_prices[w.commodity_index[self._output_commodities()[0]], self.r]
@@ -431,11 +443,43 @@ class Firm(mesa.Agent):
             self.status = CONSTRUCTION
             self._invest(self.planned_tpy, capex, "commits to build")
 
-    def _invest(self, added_tpy: float, capex_per_tpy: float, verb: str) -> None:
+    def _consider_project(self) -> None:
+        """Commit an integrated project (e.g. a mine with its separation plant) as one decision.
+
+        The project's margin per t of throughput adds its members' margins with the material
+        passed between them unpriced; its capex adds theirs. The first candidate member decides
+        for all.
+        """
+        w = self.model
+        members = [f for f in w.projects[self.spec.project] if f.status == CANDIDATE]
+        if not members or members[0] is not self:
+            return
+        made = {c for f in members for c in f.output_commodities()}
+        used = {c for f in members for c in f.inputs}
+        internal = frozenset(made & used)
+        margin = sum(f.unit_margin(w.investor_prices, internal) for f in members)
+        capex = sum(f.capex_per_tpy * w.capex_multiplier(f) for f in members)
+        if self._payback_ok(margin, capex):
+            # Members start together, when the slowest is ready: a mine without its
+            # separation plant has nobody to sell to.
+            online = w.month + max(f.lead_time for f in members) + w.lead_time_extra(self)
+            for f in members:
+                f.status = CONSTRUCTION
+                f._invest(
+                    f.planned_tpy,
+                    f.capex_per_tpy,
+                    f"commits to build ({self.spec.project})",
+                    online=online,
+                )
+
+    def _invest(
+        self, added_tpy: float, capex_per_tpy: float, verb: str, online: int | None = None
+    ) -> None:
         w = self.model
         self.cash_usd -= added_tpy * capex_per_tpy
         self.last_invest_month = w.month
-        online = w.month + self.lead_time + w.lead_time_extra(self)
+        if online is None:
+            online = w.month + self.lead_time + w.lead_time_extra(self)
         self._schedule(online, added_tpy)
         w.log_firm_event(self, f"{verb}: +{added_tpy:,.0f} t/yr from {w.date_of(online)}")
 

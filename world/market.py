@@ -125,6 +125,23 @@ def clear(
     return Clearing(flows=flows, capped=capped, desired=desired)
 
 
+def unfilled_by_origin(bids: np.ndarray, clearing: Clearing) -> np.ndarray:
+    """Unmet bids (R,) assigned to the regions whose sellers could have filled them, t.
+
+    A destination's unmet demand counts against the origins that supplied it over open,
+    uncapped arcs this month (in proportion to what they shipped); if every supplier was capped
+    (or none shipped), it stays with the destination itself. Demand turned away by a quota or a
+    licence therefore raises the importer's price, not the exporter's: the two tiers.
+    """
+    shipped = clearing.flows.sum(axis=0)
+    n = shipped.shape[0]
+    unmet = np.maximum(bids.sum(axis=0) - shipped.sum(axis=0), 0.0)
+    free = np.where(clearing.capped, 0.0, shipped)
+    free_total = free.sum(axis=0)
+    weights = np.where(free_total[None, :] > 1e-12, free / np.maximum(free_total, 1e-12), np.eye(n))
+    return weights @ unmet
+
+
 def excess_steps(
     offers: np.ndarray,
     bids: np.ndarray,
@@ -135,17 +152,17 @@ def excess_steps(
 ) -> np.ndarray:
     """Log-price steps (R,) from this month's excess demand.
 
-    Excess demand is unmet bids less the sellers' stock left over beyond their normal
-    finished-goods cover (``normal_stock``, t): sellers offer everything they hold, so some
-    unsold stock is normal and does not push the price down.
+    Excess demand in a region is the unmet demand it is responsible for (its own buyers', or
+    importers' it supplies over uncapped arcs: :func:`unfilled_by_origin`) less the sellers'
+    stock left over beyond their normal finished-goods cover (``normal_stock``, t): sellers
+    offer everything they hold, so some unsold stock is normal and does not push the price down.
     """
     shipped = clearing.flows.sum(axis=0)
-    received = shipped.sum(axis=0)
     sold = shipped.sum(axis=1)
     wanted = bids.sum(axis=0)
-    unmet = np.maximum(wanted - received, 0.0)
+    unmet = unfilled_by_origin(bids, clearing)
     unsold = np.maximum(offers - sold - normal_stock, 0.0)
-    size = wanted + offers
+    size = np.maximum(wanted, sold) + offers
     excess = np.divide(unmet - unsold, size, out=np.zeros_like(size), where=size > 1e-9)
     return np.clip(speed * excess, -max_step, max_step)
 

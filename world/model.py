@@ -84,10 +84,13 @@ class World(mesa.Model):
             np.fill_diagonal(self.transport[ci], 0.0)
         self.prices = self._initial_prices()
         self.reference_prices = self.prices.copy()
+        self.investor_prices = self.prices.copy()
         self.expected_prices = self.prices.copy()
         self.price_floor = 0.05 * self.reference_prices
         self.risk = np.zeros((n_c, n_r))
         self.shortage_ema = np.zeros((n_c, n_r))
+        self.policy_alarm = np.zeros((n_c, n_r))
+        self.restricted_seen = np.zeros((n_c, n_r))
         self.import_ema = np.zeros((n_c, n_r, n_r))
         self.use_ema = np.zeros((n_c, n_r))
         self.qualified = np.full((n_c, n_r, n_r), np.inf)
@@ -97,6 +100,7 @@ class World(mesa.Model):
         self.production_buffer = np.zeros((n_c, n_r))
         self.use_buffer = np.zeros((n_c, n_r))
         self.policies = PolicyBook(scenario, self.region_ids, self.commodity_ids)
+        self._sell_cache: dict = {}
         self.log: list[dict] = []
         self.recorder = Recorder(self)
         self._nominal_feed = self._regional_feed_mix()
@@ -105,6 +109,10 @@ class World(mesa.Model):
         self.end_users: list[EndUser] = [EndUser(self, spec) for spec in scenario.end_users]
         self.states: list[State] = [State(self, spec) for spec in scenario.states]
         self.states_by_region = {s.region: s for s in self.states}
+        self.projects: dict[str, list[Firm]] = defaultdict(list)
+        for firm in self.firms:
+            if firm.spec.project:
+                self.projects[firm.spec.project].append(firm)
         self.makers: dict[str, list[Firm]] = {c: [] for c in self.commodity_ids}
         for firm in self.firms:
             for c in firm.output_commodities():
@@ -262,6 +270,27 @@ class World(mesa.Model):
             1.0 + (ratio / self.params.choke_ratio) ** 4
         )
 
+    def sell_prices(self, prices: np.ndarray) -> np.ndarray:
+        """The best price (C, R) a seller in each region can realise, USD/kg.
+
+        The home price, or the netback of an export market reachable without a ban, quota or
+        licence, whichever is higher: a Malaysian separator is paid Japanese prices less
+        freight, while Chinese sellers under a quota earn their home price.
+        """
+        key = (id(prices), self.month)
+        cached = self._sell_cache.get(key)
+        if cached is not None and cached[0] is prices:
+            return cached[1]
+        book = self.policies
+        net = (prices[:, None, :] - self.transport) / book.wedge  # (c, o, d)
+        blocked = book.restricted | book.banned
+        net = np.where(blocked, -np.inf, net)
+        best = np.maximum(prices, net.max(axis=2))
+        if len(self._sell_cache) > 8:
+            self._sell_cache.clear()
+        self._sell_cache[key] = (prices, best)
+        return best
+
     def monthly_use_estimate(self, ci: int, r: int) -> float:
         """Recent use (inputs and final consumption) of a commodity in a region, t/month."""
         return float(self.use_ema[ci, r])
@@ -399,7 +428,8 @@ class World(mesa.Model):
         self.offers = offers
         self.bids = bids
         self.clearings = []
-        # Quota room is shared across commodities: the dearest products use it first.
+        # Quota room is shared across commodities: exporters put scarce licences on the
+        # products that earn most per tonne, so the dearest products use it first.
         order = np.argsort(-self.prices.mean(axis=1), kind="stable")
         for ci in order:
             cap = self.qualified[ci].copy()
@@ -437,12 +467,7 @@ class World(mesa.Model):
         origin_mix = np.zeros((n_r, len(self.deposit_ids))) if graded else None
         # Orders that went unfilled count as demand for the sellers who serve those buyers, so
         # producers plan on orders, not only on what they managed to ship.
-        unmet = np.maximum(bids.sum(axis=0) - shipped.sum(axis=0), 0.0)
-        served = shipped.sum(axis=0)
-        weights = np.where(
-            served[None, :] > 1e-12, shipped / np.maximum(served, 1e-12), np.eye(n_r)
-        )
-        unfilled = weights @ unmet
+        unfilled = market.unfilled_by_origin(bids, clearing)
         for o in range(n_r):
             sold = shipped[o].sum()
             group = sellers.get((ci, o), [])
@@ -566,18 +591,28 @@ class World(mesa.Model):
         self.prices = new
         a = 1.0 / p.expectation_months
         self.expected_prices = (1 - a) * self.expected_prices + a * self.prices
+        # Investors extrapolate more than traders: half the spot price, half the trend.
+        self.investor_prices = 0.5 * (self.prices + self.expected_prices)
         self._update_risk()
 
     def _qualify(self, ci: int, clearing) -> None:
+        """Buyers qualify more volume from each supplier region, faster when it saves more.
+
+        The volume a destination can take from an origin grows by the commodity's
+        qualification rate each month, up to four times faster when the origin's landed price
+        undercuts the local price by a wide margin (a 20% saving doubles the pace).
+        """
         growth = self.spec.commodities[self.commodity_ids[ci]].qualification_growth_per_month
         if growth is None:
             return
         shipped = clearing.flows.sum(axis=0)
         base = np.where(np.isinf(self.qualified[ci]), shipped, self.qualified[ci])
         market_size = self.bids[ci].sum(axis=0)[None, :]
-        self.qualified[ci] = np.maximum(
-            np.maximum(base, shipped) * (1 + growth), 0.02 * market_size
-        )
+        prices = self.prices[ci]
+        landed = prices[:, None] * self.policies.wedge[ci] + self.transport[ci]
+        saving = np.clip((prices[None, :] - landed) / landed, 0.0, None)
+        pace = growth * np.clip(1.0 + 5.0 * saving, 1.0, 4.0)
+        self.qualified[ci] = np.maximum(np.maximum(base, shipped) * (1 + pace), 0.02 * market_size)
 
     def _update_risk(self) -> None:
         p = self.params
@@ -610,8 +645,19 @@ class World(mesa.Model):
         restricted_share = np.divide(
             restricted, supply, out=np.zeros_like(supply), where=supply > 1e-9
         )
+        # A new restriction alarms buyers; the alarm fades as they get used to it (the risk
+        # stays as long as the restriction keeps tightening).
+        news = np.maximum(restricted_share - self.restricted_seen, 0.0)
+        self.policy_alarm = np.maximum(self.policy_alarm * (1 - 1.0 / p.alarm_months), news)
+        self.restricted_seen = np.maximum(
+            restricted_share, self.restricted_seen * (1 - 1.0 / p.alarm_months)
+        )
         rise = np.maximum(np.log(self.prices / self.expected_prices) - 0.1, 0.0)
-        self.risk = np.clip(0.5 * rise + 2.0 * self.shortage_ema + restricted_share, 0.0, 1.0)
+        self.risk = np.clip(
+            0.5 * rise + 2.0 * self.shortage_ema + self.policy_alarm + 0.25 * restricted_share,
+            0.0,
+            1.0,
+        )
         self.use_ema = 0.9 * self.use_ema + 0.1 * use
         self.final_wanted = wanted
         self.final_consumed = got

@@ -140,6 +140,9 @@ class FirmSpec(_Strict):
         None, ge=0, description="candidates only: the expected price that triggers investment"
     )
     cash_usd: float = 0.0
+    project: str | None = Field(
+        None, description="candidates with the same project id are committed together"
+    )
     source: str = ""
 
 
@@ -233,13 +236,16 @@ class DynamicsSpec(_Strict):
     restock_elasticity: NonNeg = Field(1.5, description="how much a high price defers restocking")
     hoarding: NonNeg = Field(2.0, description="extra cover per unit of perceived risk (x normal)")
     risk_memory_months: float = Field(6.0, gt=0)
+    alarm_months: float = Field(
+        12.0, gt=0, description="months over which the alarm at a new restriction fades"
+    )
     thrift_rate: NonNeg = Field(
         0.015, description="monthly cut in intensity per unit log price gap"
     )
     thrift_floor: Share = Field(0.4, description="lowest intensity thrifting reaches")
     thrift_recovery: NonNeg = Field(0.001, description="monthly recovery of intensity")
     expectation_months: float = Field(12.0, gt=0, description="memory of price expectations")
-    invest_hurdle: NonNeg = Field(0.15, description="required return on capex per year")
+    invest_hurdle: NonNeg = Field(0.10, description="required return on capex per year")
     invest_step_share: Share = Field(0.08, description="expansion size as a share of capacity")
     invest_cooldown_months: int = Field(12, ge=0)
     idle_after_months: int = Field(6, ge=1, description="months of loss before a plant idles")
