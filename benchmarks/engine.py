@@ -217,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     print(
         "time ratio = total time / smallest size's; ratio/x = time ratio / firm multiplier "
-        "(<= 1 is linear or better); magnet t/mo = world magnet output in the last month "
-        "(the split worlds are the same economy)"
+        "(<= 1 is linear or better); magnet t/mo = world magnet output in the last month, a check "
+        "that the split world is still the same economy (close, not equal: the engine is not "
+        "exactly invariant to firm granularity)"
     )
 
     verdicts = []

@@ -26,8 +26,8 @@ HORIZON = DATA["months"]
 
 #: Dynamics parameters perturbed by the property test, with ranges they can safely take.
 DYNAMICS = {
-    "price_speed": (0.05, 0.2),
-    "max_price_step": (0.08, 0.25),
+    "price_speed": (0.05, 0.4),
+    "max_price_step": (0.08, 0.3),
     "withholding": (0.5, 1.5),
     "arbitrage_pull": (0.3, 0.8),
     "hoarding": (0.0, 3.0),

@@ -150,12 +150,24 @@ def _wedges(result: Run, origin: str, destination: str, months: range):
     return np.array([(prices[m, d] - transport) / prices[m, o] for m in used]), used
 
 
-def _show(months: list[int], wedge: np.ndarray) -> dict[int, float]:
-    return {m: round(float(x), 4) for m, x in zip(months, wedge, strict=True)}
+def assert_wedge(result: Run, destination: str, target: float, window: range) -> None:
+    """The CN -> ``destination`` magnet wedge is ``target`` while the arc carries flow.
+
+    The clearing converges on the wedge over a few months and the price steps make it jitter
+    (market.py: "the wedge on a used arc converges over a few months rather than holding exactly
+    every month"), so: the median within 2% of the target, and at least 80% of the months
+    within 5%. A wedge that drifts away for a season fails either test.
+    """
+    wedge, used = _wedges(result, "CN", destination, window)
+    assert len(used) >= 0.75 * len(window), f"CN->{destination} carried flow only in {used}"
+    shown = {m: round(float(x), 4) for m, x in zip(used, wedge, strict=True)}
+    assert abs(np.median(wedge) / target - 1) < 0.02, (destination, target, shown)
+    close = np.abs(wedge / target - 1) < 0.05
+    assert close.mean() >= 0.8, (destination, target, shown)
 
 
 def test_import_tariff_drives_the_price_wedge(baseline):
-    rate, months = 0.25, 30
+    rate, months = 0.25, MONTHS
     result = run(
         variant(
             {
@@ -171,19 +183,15 @@ def test_import_tariff_drives_the_price_wedge(baseline):
         months=months,
     )
     window = range(month("2024-06") + 12, months)
-    wedge, used = _wedges(result, "CN", "US", window)
-    assert len(used) >= 8, f"the CN->US arc carried flow only in months {used}"
-    assert np.all(np.abs(wedge / (1 + rate) - 1) < 0.05), _show(used, wedge)
-    plain, used = _wedges(baseline, "CN", "US", window)
-    assert len(used) >= 8
-    assert np.all(np.abs(plain - 1) < 0.02), _show(used, plain)
+    assert_wedge(result, "US", 1 + rate, window)
+    # Without the tariff the arc carries transport only: P_US = P_CN + transport.
+    assert_wedge(baseline, "US", 1.0, window)
     # Only the tariffed arc: Europe's price keeps its plain transport wedge.
-    other, _ = _wedges(result, "CN", "EU", window)
-    assert np.all(np.abs(other - 1) < 0.02)
+    assert_wedge(result, "EU", 1.0, window)
 
 
 def test_export_duty_drives_the_price_wedge(baseline):
-    rate, months = 0.20, 30
+    rate, months = 0.20, MONTHS
     result = run(
         variant(
             {
@@ -198,21 +206,17 @@ def test_export_duty_drives_the_price_wedge(baseline):
         months=months,
     )
     window = range(month("2024-06") + 12, months)
-    # The duty covers every destination. The US arc is checked separately below
-    # (test_export_duty_wedge_holds_on_the_us_arc): a known engine bug pulls its price off.
-    for destination in ("EU", "ROW"):
-        wedge, used = _wedges(result, "CN", destination, window)
-        assert len(used) >= 8, (destination, used)
-        assert np.all(np.abs(wedge / (1 + rate) - 1) < 0.05), (
-            destination,
-            _show(used, wedge),
-        )
-        plain, _ = _wedges(baseline, "CN", destination, window)
-        assert np.all(np.abs(plain - 1) < 0.02), (destination, plain.round(4))
+    for destination in ("US", "EU", "ROW"):
+        assert_wedge(result, destination, 1 + rate, window)
+        assert_wedge(baseline, destination, 1.0, window)
 
 
-def _us_fill(priority: bool) -> tuple[np.ndarray, list[str]]:
-    """US magnet fill rates (months, sectors) under a CN magnet ban on the US."""
+def _us_fill(priority: bool, equal_cover: bool = False) -> tuple[np.ndarray, list[str]]:
+    """US magnet fill rates (months, sectors) under a CN magnet ban on the US.
+
+    ``equal_cover`` gives US defence the same working inventory (months of cover) as the US's
+    other sectors, so that only the priority can set it apart.
+    """
     ids = tuple(
         p["id"]
         for p in base_data()["policies"]
@@ -238,7 +242,16 @@ def _us_fill(priority: bool) -> tuple[np.ndarray, list[str]]:
                 "start": START,
             }
         )
-    result = run(variant(*policies, drop=ids), months=MONTHS)
+
+    def mutate(data: dict) -> None:
+        us = [u for u in data["end_users"] if u["region"] == "US" and u["commodity"] == "magnet"]
+        covers = [u["cover_months"] for u in us if u["sector"] != "defense"]
+        for user in us:
+            if user["sector"] == "defense":
+                user["cover_months"] = max(covers)
+
+    scenario = variant(*policies, drop=ids, mutate=mutate if equal_cover else None)
+    result = run(scenario, months=MONTHS)
     fill = result.array("fill_rate")[:, result.index(region="US")]
     return fill, result.world.sector_ids
 
@@ -251,9 +264,22 @@ def test_defense_priority_puts_defence_first():
     assert (defence[:, None] >= others - 1e-9).all()
     # The comparison bites: the other sectors do go short under the ban.
     assert others.min() < 0.9
-    # And the priority is what protects defence: without it defence goes short too.
-    plain, _ = _us_fill(priority=False)
-    assert defence.min() > plain[:, sectors.index("defense")].min() + 0.1
+
+
+def test_defense_priority_is_what_protects_defence():
+    """With no larger buffer than the other sectors, defence goes short like them without the
+    priority, and stays served with it."""
+    defence = {}
+    for priority in (True, False):
+        fill, sectors = _us_fill(priority=priority, equal_cover=True)
+        d = sectors.index("defense")
+        others = np.delete(fill, d, axis=1)
+        assert others.min() < 0.9, "the ban should leave the US short"
+        defence[priority] = fill[:, d]
+        if priority:
+            assert (fill[:, d][:, None] >= others - 1e-9).all()
+    assert defence[False].min() < 0.9
+    assert defence[True].min() > defence[False].min() + 0.2
 
 
 def _with_policy(**fields) -> dict:
@@ -343,29 +369,3 @@ def test_a_policy_naming_its_issuer_as_partner_is_rejected():
 def test_an_infinite_rate_is_rejected():
     with pytest.raises(ScenarioError, match=r"\(bad\)\.rate"):
         scenario_from_dict(_with_policy(kind="export_duty", rate=float("inf")))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: Japanese magnets sold to the US defence tier become the 'marginal "
-    "uncapped supplier' of market.import_parity, so the US price follows Japan's, not CN's "
-    "duty-paid landed cost: (P_US - transport) / P_CN drifts to 1.27-1.37 from month 29",
-)
-def test_export_duty_wedge_holds_on_the_us_arc():
-    rate = 0.20
-    result = run(
-        variant(
-            {
-                "id": "duty",
-                "kind": "export_duty",
-                "issuer": "CN",
-                "commodities": ["magnet"],
-                "rate": rate,
-                "start": "2024-06",
-            }
-        ),
-        months=MONTHS,
-    )
-    wedge, used = _wedges(result, "CN", "US", range(month("2024-06") + 12, MONTHS))
-    assert len(used) >= 12
-    assert np.all(np.abs(wedge / (1 + rate) - 1) < 0.05), _show(used, wedge)

@@ -175,26 +175,41 @@ def import_parity(
     wedge: np.ndarray,
     transport: np.ndarray,
     banned: np.ndarray,
+    restricted: np.ndarray,
     pull: float,
 ) -> np.ndarray:
     """Pull importers' prices (R,) toward the landed cost of their marginal uncapped supplier.
 
-    Regions with neither buyers nor sellers this month quote import parity from the cheapest open
-    source, so every region always has a price a buyer there would pay.
+    Regions with no buyers this month quote import parity from the cheapest open source, so
+    every region always has a price a buyer there would pay.
     """
     shipped = clearing.flows.sum(axis=0)
     wanted = bids.sum(axis=0)
     new = prices.copy()
     landed = prices[:, None] * wedge + transport  # (o, d): o's goods delivered in d
+    idle = wanted <= 1e-9
     for d in range(len(prices)):
         imports = shipped[:, d].copy()
         imports[d] = 0.0
         free = (imports > 1e-9) & ~clearing.capped[:, d]
         if free.any():
             new[d] += pull * (landed[free, d].max() - new[d])
-        elif wanted[d] <= 1e-9 and offers[d] <= 1e-9:
-            open_src = ~banned[:, d] & (offers > 1e-9)
-            open_src[d] = False
-            if open_src.any():
-                new[d] = landed[open_src, d].min()
+    # No buyers here this month. A region whose sellers shipped abroad quotes export parity
+    # (what its sellers earn, net of freight, duty and tariff); one with no trade at all quotes
+    # import parity from a source that could actually ship (no ban, no quota or licence in the
+    # way). Only real markets anchor these quotes, so they cannot chase each other down.
+    anchored = ~idle.copy()
+    nb = (new[None, :] - transport) / wedge
+    for o in np.nonzero(idle)[0]:
+        out = shipped[o].copy()
+        out[o] = 0.0
+        if out.sum() > 1e-9:
+            new[o] = float((out * nb[o]).sum() / out.sum())
+            anchored[o] = True
+    landed = new[:, None] * wedge + transport
+    for d in np.nonzero(idle & ~anchored)[0]:
+        open_src = ~banned[:, d] & ~restricted[:, d] & (offers > 1e-9) & anchored
+        open_src[d] = False
+        if open_src.any():
+            new[d] = landed[open_src, d].min()
     return new

@@ -119,6 +119,7 @@ class World(mesa.Model):
                 self.makers[c].append(firm)
         self._initial_stocks()
         self.use_ema = self._initial_use()
+        self._initial_qualification()
         self.markup = np.zeros_like(self.prices)
         for ci in range(len(self.commodity_ids)):
             basis = self.cost_basis(self.prices, ci)
@@ -222,6 +223,24 @@ class World(mesa.Model):
                     firm.inventory[c] = vec
                 else:
                     firm.inventory[c] = tonnes
+
+    def _initial_qualification(self) -> None:
+        """Volumes buyers have qualified from each origin at the start, t/month.
+
+        Where a commodity needs qualification, each destination starts qualified for a share of
+        its use equal to the origin's share of world capacity: established suppliers are
+        qualified in proportion to their presence; a region with no plants starts from zero
+        and must earn its place.
+        """
+        for ci, c in enumerate(self.commodity_ids):
+            if self.spec.commodities[c].qualification_growth_per_month is None:
+                continue
+            capacity = np.zeros(len(self.region_ids))
+            for firm in self.makers[c]:
+                if firm.status == OPERATING:
+                    capacity[firm.r] += firm.capacity_tpy
+            share = capacity / capacity.sum() if capacity.sum() > 0 else capacity
+            self.qualified[ci] = share[:, None] * self.use_ema[ci][None, :]
 
     def _initial_use(self) -> np.ndarray:
         use = np.zeros((len(self.commodity_ids), len(self.region_ids)))
@@ -582,6 +601,7 @@ class World(mesa.Model):
                 book.wedge[ci],
                 self.transport[ci],
                 book.banned[ci],
+                book.restricted[ci] | clearing.capped,
                 p.arbitrage_pull,
             )
             new[ci] = np.maximum(new[ci], self.price_floor[ci])
@@ -599,19 +619,19 @@ class World(mesa.Model):
         """Buyers qualify more volume from each supplier region, faster when it saves more.
 
         The volume a destination can take from an origin grows by the commodity's
-        qualification rate each month, up to four times faster when the origin's landed price
-        undercuts the local price by a wide margin (a 20% saving doubles the pace).
+        qualification rate each month, faster (up to ``qualification_speedup`` times) when the
+        origin's landed price undercuts the local price (a 20% saving doubles the pace).
         """
         growth = self.spec.commodities[self.commodity_ids[ci]].qualification_growth_per_month
         if growth is None:
             return
         shipped = clearing.flows.sum(axis=0)
-        base = np.where(np.isinf(self.qualified[ci]), shipped, self.qualified[ci])
+        base = self.qualified[ci]
         market_size = self.bids[ci].sum(axis=0)[None, :]
         prices = self.prices[ci]
         landed = prices[:, None] * self.policies.wedge[ci] + self.transport[ci]
         saving = np.clip((prices[None, :] - landed) / landed, 0.0, None)
-        pace = growth * np.clip(1.0 + 5.0 * saving, 1.0, 4.0)
+        pace = growth * np.clip(1.0 + 5.0 * saving, 1.0, self.params.qualification_speedup)
         self.qualified[ci] = np.maximum(np.maximum(base, shipped) * (1 + pace), 0.02 * market_size)
 
     def _update_risk(self) -> None:

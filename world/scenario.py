@@ -212,8 +212,8 @@ class EventSpec(_Strict):
 class DynamicsSpec(_Strict):
     """Behavioural parameters. Every default is documented; scenarios cite what they change."""
 
-    price_speed: NonNeg = Field(0.1, description="log-price change per month per unit excess")
-    max_price_step: NonNeg = Field(0.15, description="largest log-price change in one month")
+    price_speed: NonNeg = Field(0.3, description="log-price change per month per unit excess")
+    max_price_step: NonNeg = Field(0.25, description="largest log-price change in one month")
     withholding: NonNeg = Field(
         1.0, description="how strongly sellers hold stock back when the price is below expected"
     )
@@ -222,6 +222,9 @@ class DynamicsSpec(_Strict):
     )
     choke_ratio: float = Field(
         4.0, gt=1, description="price / reference at which half of end-use demand substitutes away"
+    )
+    qualification_speedup: float = Field(
+        1.0, ge=1, le=10, description="most that a large saving speeds up supplier qualification"
     )
     markup_relaxation: Share = Field(
         0.05, description="monthly share of a markup's gap to its normal level that closes"
@@ -232,16 +235,14 @@ class DynamicsSpec(_Strict):
     production_adjust_months: float = Field(
         2.0, gt=0, description="months over which producers correct their finished-goods stock"
     )
-    restock_months: float = Field(6.0, gt=0, description="months to close an inventory gap")
+    restock_months: float = Field(4.0, gt=0, description="months to close an inventory gap")
     restock_elasticity: NonNeg = Field(1.5, description="how much a high price defers restocking")
     hoarding: NonNeg = Field(2.0, description="extra cover per unit of perceived risk (x normal)")
     risk_memory_months: float = Field(6.0, gt=0)
     alarm_months: float = Field(
-        12.0, gt=0, description="months over which the alarm at a new restriction fades"
+        6.0, gt=0, description="months over which the alarm at a new restriction fades"
     )
-    thrift_rate: NonNeg = Field(
-        0.015, description="monthly cut in intensity per unit log price gap"
-    )
+    thrift_rate: NonNeg = Field(0.03, description="monthly cut in intensity per unit log price gap")
     thrift_floor: Share = Field(0.4, description="lowest intensity thrifting reaches")
     thrift_recovery: NonNeg = Field(0.001, description="monthly recovery of intensity")
     expectation_months: float = Field(12.0, gt=0, description="memory of price expectations")
