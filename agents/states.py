@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
     from world.model import World
@@ -49,7 +50,7 @@ class State(mesa.Agent):
                     continue  # never buy against one's own short market
                 use = w.monthly_use_estimate(ci, self.r)
                 target = use * (pol.months_of_cover or 0.0)
-                gap = target - self.stockpile[c]
+                gap = target - float(np.sum(self.stockpile[c]))
                 if gap > 0:
                     bids[c] = gap / w.params.restock_months
         return bids

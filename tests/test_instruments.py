@@ -328,17 +328,10 @@ def test_invalid_policy_fields_are_rejected(field, fields, message):
     assert message in named[0], named[0]
 
 
-# ---------------------------------------------------------------------------- known engine bugs
-# Strict xfails: each documents a bug reported to the engine's owner and turns into a failure
-# (XPASS) once it is fixed, so the marker can be removed.
+# ---------------------------------------------------------------------------- regressions
+# Bugs found while writing these tests, fixed in the engine.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="engine bug: stockpile_target on concentrate tests a deposit vector's truth value "
-    "(agents/states.py, State.stockpile_bids)",
-)
 def test_stockpile_target_on_concentrate_runs():
     scenario = variant(
         {
@@ -355,17 +348,11 @@ def test_stockpile_target_on_concentrate_runs():
     assert result.array("stock_strategic")[-1, ore, us] > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validation gap: a partner equal to the issuer is "
-    "accepted and closes the issuer's home market",
-)
 def test_a_policy_naming_its_issuer_as_partner_is_rejected():
     with pytest.raises(ScenarioError, match=r"\(bad\)\.partners"):
         scenario_from_dict(_with_policy(partners=["CN"]))
 
 
-@pytest.mark.xfail(strict=True, reason="validation gap: an infinite rate is accepted")
 def test_an_infinite_rate_is_rejected():
     with pytest.raises(ScenarioError, match=r"\(bad\)\.rate"):
         scenario_from_dict(_with_policy(kind="export_duty", rate=float("inf")))

@@ -41,7 +41,7 @@ POLICY_KINDS = (
     "defense_priority",
 )
 
-NonNeg = Annotated[float, Field(ge=0)]
+NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
@@ -483,6 +483,12 @@ def _reference_problems(data: dict) -> list[str]:
             values = pol.get(key)
             for value in values if isinstance(values, list) else []:
                 check_choice(f"{path}.{key}", value, allowed, what)
+        partners = pol.get("partners")
+        if isinstance(partners, list) and pol.get("issuer") in partners:
+            problems.append(
+                f"{path}.partners: '{pol.get('issuer')}' is the issuer itself; a trade measure "
+                "applies to other regions (leave partners empty for all others)"
+            )
         start_ok = check_date(f"{path}.start", pol.get("start"))
         end_ok = check_date(f"{path}.end", pol.get("end"), allow_end=True)
         if start_ok and end_ok and months_between(pol["start"], pol["end"]) <= 0:
