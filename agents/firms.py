@@ -10,6 +10,7 @@ never enters the idle or exit decisions.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
@@ -88,6 +89,7 @@ class Firm(mesa.Agent):
         cap_month = spec.capacity_tpy / 12.0 * self.utilisation
         self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
         self.sold = dict.fromkeys(outputs, 0.0)
+        self.run_rate_history: deque[float] = deque(maxlen=13)
         self.backlog = dict.fromkeys(outputs, 0.0)
         self.inventory: dict[str, float | np.ndarray] = {}
         for c in self.inputs:
@@ -154,7 +156,7 @@ class Firm(mesa.Agent):
                 cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
         return revenue - cost
 
-    def planned_throughput(self, adjust_months: float | None = None) -> float:
+    def planned_throughput(self, adjust_months: float | None = None, capped: bool = True) -> float:
         """Throughput the firm plans for a month, t: expected sales plus a stock correction.
 
         Production is pulled by demand: each output's expected sales plus a correction toward
@@ -182,6 +184,8 @@ class Firm(mesa.Agent):
         revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
         margin_share = self.unit_margin(w.prices) / revenue_per_kg
         margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
+        if not capped:
+            return desired
         return min(desired, cap_month) * margin_factor
 
     def produce(self) -> None:
@@ -353,6 +357,8 @@ class Firm(mesa.Agent):
         for c, sold in self.sold.items():
             orders = sold + self.backlog.get(c, 0.0)
             self.sales_ema[c] = 0.7 * self.sales_ema.get(c, 0.0) + 0.3 * orders
+        if self.status == OPERATING:
+            self.run_rate_history.append(self.planned_throughput(adjust_months=1e9, capped=False))
         if self.thrifts:
             for c in self.inputs:
                 ci = w.commodity_index[c]
@@ -413,16 +419,40 @@ class Firm(mesa.Agent):
         return annual_margin_usd_per_tpy > required
 
     def _consider_investment(self) -> None:
+        """Expand when the demand expected by the time new capacity could run exceeds what the
+        firm has installed and under construction, and the margin pays the capex back.
+
+        Expected demand extrapolates the firm's own order trend of the past year over the
+        stage's lead time: a plant that takes three years must be started three years of
+        growth ahead, which is why slow stages lag behind demand.
+        """
         w = self.model
         p = w.params
-        if w.month - self.last_invest_month < p.invest_cooldown_months or self.pipeline:
+        if w.month - self.last_invest_month < p.invest_cooldown_months or self.idle_tpy > 0:
             return
-        if self.utilisation < 0.9:
+        history = list(self.run_rate_history)
+        if len(history) < 13:
+            return
+        # Quarter-on-quarter a year apart, so a month of backlog does not read as a boom.
+        then, now = sum(history[:3]) / 3.0, sum(history[-3:]) / 3.0
+        if then <= 0:
+            return
+        trend = min(max(now / then - 1.0, -0.1), p.invest_max_trend)
+        years = (self.lead_time + 6) / 12.0
+        projected_tpy = now * 12.0 * (1.0 + trend) ** years
+        installed = self.capacity_tpy + self.pipeline_tpy()
+        if projected_tpy <= p.invest_utilisation * installed:
             return
         expected = self.unit_margin(w.investor_prices)
         capex = self.capex_per_tpy * w.capex_multiplier(self)
         if self._payback_ok(expected, capex):
-            added = self.capacity_tpy * p.invest_step_share
+            added = min(
+                max(
+                    projected_tpy / p.invest_utilisation - installed,
+                    self.capacity_tpy * p.invest_step_share,
+                ),
+                self.capacity_tpy * p.invest_max_step_share,
+            )
             self._invest(added, capex, "expands capacity")
 
     def _consider_entry(self) -> None:

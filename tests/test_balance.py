@@ -38,11 +38,6 @@ DYNAMICS = {
 }
 
 
-#: Stockpile targets on concentrate are left out: they crash the engine (agents/states.py,
-#: ``if gap > 0`` on a deposit vector); see test_instruments.py for the reproduction.
-STOCKPILE_COMMODITIES = [c for c in COMMODITIES if c != "concentrate"]
-
-
 @st.composite
 def policies(draw, months: int, index: int) -> dict:
     """One random policy in force somewhere inside the first ``months`` months."""
@@ -84,9 +79,6 @@ def policies(draw, months: int, index: int) -> dict:
     elif kind in ("export_duty", "import_tariff"):
         spec["rate"] = draw(st.floats(0.0, 1.0))
     elif kind == "stockpile_target":
-        spec["commodities"] = draw(
-            st.lists(st.sampled_from(STOCKPILE_COMMODITIES), min_size=1, max_size=3, unique=True)
-        )
         spec["months_of_cover"] = draw(st.floats(0.0, 6.0))
     return spec
 

@@ -272,10 +272,12 @@ class World(mesa.Model):
     def thrift(self, intensity: float, ci: int, r: int) -> float:
         """Next month's material intensity: thrift while the expected price is high."""
         p = self.params
-        gap = math.log(self.expected_prices[ci, r] / self.reference_prices[ci, r]) - 0.1
-        if gap > 0:
-            return max(p.thrift_floor, intensity * math.exp(-p.thrift_rate * gap))
-        return intensity + p.thrift_recovery * (1.0 - intensity)
+        gap = math.log(self.expected_prices[ci, r] / self.reference_prices[ci, r])
+        if gap > 0.1:
+            return max(p.thrift_floor, intensity * math.exp(-p.thrift_rate * (gap - 0.1)))
+        # Cheap material wins back the uses thrift took from it, faster the cheaper it is.
+        pace = p.thrift_recovery + p.thrift_rate * max(0.0, -gap)
+        return intensity + min(pace, 1.0) * (1.0 - intensity)
 
     def backstop(self, prices: np.ndarray, ci: int, r: int) -> float:
         """Share of use that survives substitution at this price (1 at the reference price).

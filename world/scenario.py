@@ -247,7 +247,16 @@ class DynamicsSpec(_Strict):
     thrift_recovery: NonNeg = Field(0.001, description="monthly recovery of intensity")
     expectation_months: float = Field(12.0, gt=0, description="memory of price expectations")
     invest_hurdle: NonNeg = Field(0.10, description="required return on capex per year")
-    invest_step_share: Share = Field(0.08, description="expansion size as a share of capacity")
+    invest_step_share: Share = Field(0.03, description="expansion size as a share of capacity")
+    invest_utilisation: Share = Field(
+        0.85, description="utilisation firms plan new capacity for (they expand above it)"
+    )
+    invest_max_trend: NonNeg = Field(
+        0.15, description="largest yearly demand growth firms extrapolate when they invest"
+    )
+    invest_max_step_share: NonNeg = Field(
+        0.25, description="largest expansion in one decision, as a share of capacity"
+    )
     invest_cooldown_months: int = Field(12, ge=0)
     idle_after_months: int = Field(6, ge=1, description="months of loss before a plant idles")
     idle_loss_share: NonNeg = Field(
