@@ -72,8 +72,12 @@ def clear(
     quotas: list[Quota],
     quota_room: dict[str, float],
     licensed: np.ndarray,
+    preference: np.ndarray | None = None,
 ) -> Clearing:
     """Match offers (R,) to tiered bids (T, R) along arcs in order of netback.
+
+    ``preference`` (R, R), between 0 and 1, scales each arc's netback for ordering only: buyers
+    who judge an origin's supply at risk take it last, after safer sources, at the same price.
 
     ``quota_room`` (t left this month per quota id) is shared across commodities and is reduced
     in place. Licensed arcs ship at most ``arc_cap``; ``desired`` records what buyers wanted from
@@ -87,7 +91,8 @@ def clear(
     desired = np.zeros((n, n))
     cap_left = arc_cap.astype(float).copy()
     nb = netbacks(prices, wedge, transport)
-    order = np.argsort(-nb, axis=None, kind="stable")
+    ranking = nb if preference is None else nb * preference
+    order = np.argsort(-ranking, axis=None, kind="stable")
     arc_quotas: dict[tuple[int, int], list[Quota]] = {}
     for q in quotas:
         for d in np.nonzero(q.destinations)[0]:

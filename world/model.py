@@ -470,12 +470,25 @@ class World(mesa.Model):
                 book.quotas_on(ci),
                 month_room,
                 licensed,
+                self.supplier_preference(ci),
             )
             book.apply_for_licences(self.month, ci, clearing.desired)
             self.clearings.append((ci, clearing))
             self._settle(ci, clearing, sellers, buyers, bids[ci])
             self.flows[ci] = clearing.flows.sum(axis=0)
         self.clearings.sort(key=lambda item: item[0])
+
+    def supplier_preference(self, ci: int) -> np.ndarray:
+        """How readily buyers in each destination take each origin's supply (R, R), 0-1.
+
+        Buyers avoid suppliers they judge at risk: an origin whose exports to them are banned,
+        under quota or licensed is discounted by ``risk_aversion`` (and further while the alarm
+        at a new restriction lasts), so safer sources are used first at equal netback.
+        """
+        p = self.params
+        restricted = self.policies.restricted[ci]
+        alarm = self.policy_alarm[ci][None, :]
+        return 1.0 - np.where(restricted, np.minimum(p.risk_aversion * (1.0 + alarm), 0.9), 0.0)
 
     def _settle(self, ci: int, clearing, sellers, buyers, bids) -> None:
         """Move goods and money for one commodity's clearing."""

@@ -238,6 +238,9 @@ class DynamicsSpec(_Strict):
     restock_months: float = Field(4.0, gt=0, description="months to close an inventory gap")
     restock_elasticity: NonNeg = Field(1.5, description="how much a high price defers restocking")
     hoarding: NonNeg = Field(2.0, description="extra cover per unit of perceived risk (x normal)")
+    risk_aversion: Share = Field(
+        0.1, description="discount buyers put on supply from an origin that restricts exports"
+    )
     risk_memory_months: float = Field(6.0, gt=0)
     alarm_months: float = Field(
         6.0, gt=0, description="months over which the alarm at a new restriction fades"
