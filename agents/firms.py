@@ -149,8 +149,8 @@ class Firm(mesa.Agent):
         revenue = self.byproduct_value()
         for c, y in self.feed_yields().items():
             if c not in internal:
-                revenue += y * sell[w.commodity_index[c], self.r]
-        cost = self.unit_cost
+                revenue += y * self._floored(c, sell[w.commodity_index[c], self.r])
+        cost = self.unit_cost - w.production_subsidy(self)
         for c, q in self.inputs.items():
             if c not in internal:
                 cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
@@ -235,6 +235,7 @@ class Firm(mesa.Agent):
                 self.inventory[c] = self.inventory[c] + amount
             produced[ci, self.r] += amount
         self.cash_usd -= self.unit_cost * target * 1000.0
+        w.pay_production_subsidy(self, target)
 
     def use_intensity(self, commodity: str, prices: np.ndarray) -> float:
         """Input used per unit of the recipe (1 = the recipe): thrift, then substitution.
@@ -269,7 +270,7 @@ class Firm(mesa.Agent):
         co-product, whose own prices are set by their markets alone.
         """
         w = self.model
-        cost = self.unit_cost
+        cost = self.unit_cost - w.production_subsidy(self)
         for c, q in self.inputs.items():
             cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
         if not self.joint_outputs:
@@ -290,8 +291,13 @@ class Firm(mesa.Agent):
         sell = w.sell_prices(prices)
         value = self.byproduct_value()
         for c, y in self.feed_yields().items():
-            value += y * sell[w.commodity_index[c], self.r]
+            value += y * self._floored(c, sell[w.commodity_index[c], self.r])
         return value
+
+    def _floored(self, commodity: str, price: float) -> float:
+        """The price the firm counts on for an output: the market's, or a state's floor."""
+        floor = self.model.guaranteed_price(self, commodity)
+        return price if floor is None else max(price, floor)
 
     def _output_stock_months(self, cap_month: float) -> float:
         if cap_month <= 0:
@@ -390,20 +396,36 @@ class Firm(mesa.Agent):
             step = self.capacity_tpy * p.idle_step_share
             if self.capacity_tpy - step < 0.05 * self.planned_tpy:
                 step = self.capacity_tpy
-            self.capacity_tpy -= step
-            self.idle_tpy += step
-            self.loss_months = 0
-            self.idle_months = 0
+            self.mothball(step)
             w.log_firm_event(self, f"idles {step:,.0f} t/yr after persistent losses")
         elif self.idle_tpy > 0 and self.profit_months >= p.restart_after_months:
             w.log_firm_event(self, f"restarts {self.idle_tpy:,.0f} t/yr")
-            self.capacity_tpy += self.idle_tpy
-            self.idle_tpy = 0.0
-            self.profit_months = 0
-            self.utilisation = max(self.utilisation, 0.5)
+            self.restart_idle()
         elif self.idle_tpy > 0 and self.idle_months >= p.exit_after_months:
             w.log_firm_event(self, f"retires {self.idle_tpy:,.0f} t/yr of idle capacity")
             self.idle_tpy = 0.0
+        self._update_status()
+
+    def mothball(self, tpy: float) -> None:
+        """Idle ``tpy`` of operating capacity (it can restart later)."""
+        tpy = min(tpy, self.capacity_tpy)
+        self.capacity_tpy -= tpy
+        self.idle_tpy += tpy
+        self.loss_months = 0
+        self.idle_months = 0
+        self._update_status()
+
+    def restart_idle(self) -> None:
+        """Bring all idle capacity back into operation."""
+        self.capacity_tpy += self.idle_tpy
+        self.idle_tpy = 0.0
+        self.profit_months = 0
+        self.utilisation = max(self.utilisation, 0.5)
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if self.status in (CANDIDATE, CONSTRUCTION) and self.capacity_tpy <= 0:
+            return
         if self.capacity_tpy > 0:
             self.status = OPERATING
         elif self.idle_tpy > 0:
@@ -507,6 +529,7 @@ class Firm(mesa.Agent):
     ) -> None:
         w = self.model
         self.cash_usd -= added_tpy * capex_per_tpy
+        w.pay_capex_subsidy(self, added_tpy)
         self.last_invest_month = w.month
         if online is None:
             online = w.month + self.lead_time + w.lead_time_extra(self)

@@ -38,6 +38,14 @@ class State(mesa.Agent):
         for c, t in spec.stockpile_t.items():
             self.stockpile[c] = model.new_stock(c, t, self.region)
         self.fiscal_cost_usd = 0.0
+        self.spent_this_year_usd = 0.0
+        self.fiscal_month_usd = 0.0
+
+    def spend(self, usd: float) -> None:
+        """Book policy spending (negative for receipts): cumulative, this year, this month."""
+        self.fiscal_cost_usd += usd
+        self.spent_this_year_usd += usd
+        self.fiscal_month_usd += usd
 
     def stockpile_bids(self) -> dict[str, float]:
         """Tonnes the stockpile wants to buy this month, by commodity."""
@@ -53,6 +61,10 @@ class State(mesa.Agent):
                 gap = target - float(np.sum(self.stockpile[c]))
                 if gap > 0:
                     bids[c] = gap / w.params.restock_months
+        for prog in w.desk.active("stockpile_buy"):
+            if prog.issuer == self.region:
+                c = prog.params["commodity"]
+                bids[c] = bids.get(c, 0.0) + prog.params["t_per_month"]
         return bids
 
     def stockpile_offers(self) -> dict[str, float]:
@@ -68,16 +80,21 @@ class State(mesa.Agent):
             if short > 0.02:
                 use = w.monthly_use_estimate(ci, self.r)
                 offers[c] = min(held, short * use * 2.0)
+        for prog in w.desk.active("stockpile_release"):
+            if prog.issuer == self.region:
+                c = prog.params["commodity"]
+                held = float(np.sum(self.stockpile[c]))
+                offers[c] = min(held, offers.get(c, 0.0) + prog.params["t_per_month"])
         return offers
 
     def receive(self, commodity: str, amount: float, cost_usd: float) -> None:
         """Take stock into the stockpile."""
         self.stockpile[commodity] = self.stockpile[commodity] + amount
-        self.fiscal_cost_usd += cost_usd
+        self.spend(cost_usd)
 
     def deliver(self, commodity: str, amount: float, revenue_usd: float):
         """Release ``amount`` t from the stockpile; returns what left (t, or a deposit vector)."""
-        self.fiscal_cost_usd -= revenue_usd
+        self.spend(-revenue_usd)
         shipped, self.stockpile[commodity] = self.model.split_stock(
             self.stockpile[commodity], amount
         )

@@ -20,6 +20,7 @@ from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
+from world.order_desk import OrderDesk
 from world.policy import PolicyBook
 from world.recorder import Recorder
 from world.scenario import SECTORS, Scenario, load_scenario
@@ -109,6 +110,8 @@ class World(mesa.Model):
         self.end_users: list[EndUser] = [EndUser(self, spec) for spec in scenario.end_users]
         self.states: list[State] = [State(self, spec) for spec in scenario.states]
         self.states_by_region = {s.region: s for s in self.states}
+        self.firms_by_id = {f.firm_id: f for f in self.firms}
+        self.desk = OrderDesk(self)
         self.projects: dict[str, list[Firm]] = defaultdict(list)
         for firm in self.firms:
             if firm.spec.project:
@@ -316,13 +319,80 @@ class World(mesa.Model):
         """Recent use (inputs and final consumption) of a commodity in a region, t/month."""
         return float(self.use_ema[ci, r])
 
+    def _tech_ban(self, firm: Firm) -> tuple[float, int]:
+        """(capex multiplier, extra months) that technology export bans impose on a firm."""
+        mult, extra = 1.0, 0
+        for prog in self.desk.active("tech_export_ban"):
+            if prog.issuer != firm.region and firm.stage in prog.params["stages"]:
+                mult *= prog.params["capex_multiplier"]
+                extra += prog.params["extra_lead_months"]
+        return mult, extra
+
+    def _capex_subsidy_share(self, firm: Firm) -> float:
+        share = 0.0
+        for prog in self.desk.active("capex_subsidy"):
+            if prog.issuer == firm.region and firm.stage in prog.params["stages"]:
+                share += prog.params["share"]
+        return min(share, 1.0)
+
     def capex_multiplier(self, firm: Firm) -> float:
-        """Capex scaling for a firm (policy hooks such as technology export bans)."""
-        return 1.0
+        """What a firm pays per t/yr of new capacity, relative to its capex: dearer under a
+        foreign technology export ban, cheaper with a capex subsidy at home."""
+        return self._tech_ban(firm)[0] * (1.0 - self._capex_subsidy_share(firm))
 
     def lead_time_extra(self, firm: Firm) -> int:
-        """Extra months of lead time for a firm (policy hooks), with a seeded jitter."""
-        return int(self.rng.integers(0, 4))
+        """Extra months of lead time for a firm: a seeded jitter, plus technology bans."""
+        return int(self.rng.integers(0, 4)) + self._tech_ban(firm)[1]
+
+    def pay_capex_subsidy(self, firm: Firm, added_tpy: float) -> None:
+        """The home state pays its share of a new plant's capex."""
+        share = self._capex_subsidy_share(firm)
+        if share <= 0:
+            return
+        full = added_tpy * firm.capex_per_tpy * self._tech_ban(firm)[0]
+        self.states_by_region[firm.region].spend(share * full)
+
+    def production_subsidy(self, firm: Firm) -> float:
+        """USD per kg of throughput a firm receives from its state."""
+        return sum(
+            prog.params["usd_per_kg"]
+            for prog in self.desk.active("production_subsidy")
+            if prog.issuer == firm.region and firm.stage in prog.params["stages"]
+        )
+
+    def pay_production_subsidy(self, firm: Firm, throughput_t: float) -> None:
+        """The state pays this month's production subsidy to a firm."""
+        rate = self.production_subsidy(firm)
+        if rate > 0 and throughput_t > 0:
+            usd = rate * throughput_t * 1000.0
+            firm.cash_usd += usd
+            self.states_by_region[firm.region].spend(usd)
+
+    def guaranteed_price(self, firm: Firm, commodity: str) -> float | None:
+        """The floor price (USD/kg) a state guarantees a firm for a product, if any."""
+        floors = [
+            prog.params["floor"]
+            for prog in self.desk.active("price_floor")
+            if prog.params["firm"] == firm.firm_id and prog.params["commodity"] == commodity
+        ]
+        return max(floors) if floors else None
+
+    def pay_price_floor(
+        self, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
+    ) -> None:
+        """Top a firm's sales up to its floor price; its state pays the gap."""
+        floor = self.guaranteed_price(firm, commodity)
+        if floor is None or tonnes <= 0:
+            return
+        gap = floor * tonnes * 1000.0 - revenue_usd
+        if gap > 0:
+            firm.cash_usd += gap
+            issuer = next(
+                p.issuer
+                for p in self.desk.active("price_floor")
+                if p.params["firm"] == firm.firm_id and p.params["commodity"] == commodity
+            )
+            self.states_by_region[issuer].spend(gap)
 
     def log_firm_event(self, firm: Firm, text: str) -> None:
         """Record a firm's strategic decision in the world's log."""
@@ -342,6 +412,8 @@ class World(mesa.Model):
     def step(self) -> None:
         """Advance one month."""
         started = time.perf_counter()
+        self._new_month()
+        self.desk.start_of_month(self.month)
         self.policies.update(self.month)
         self.apply_events()
         self.produce()
@@ -352,6 +424,24 @@ class World(mesa.Model):
         self.recorder.record()
         self.month += 1
         self.wall_time_s += time.perf_counter() - started
+
+    def _new_month(self) -> None:
+        january = self.date_of(self.month).endswith("-01")
+        for state in self.states:
+            state.fiscal_month_usd = 0.0
+            if january:
+                state.spent_this_year_usd = 0.0
+
+    def submit(self, order, seat: str | None = None, source: str = "seat"):
+        """Submit an order (a model, dict or JSON) for the next turn boundary.
+
+        Returns an :class:`~world.order_desk.OrderResult`: ``pending`` or ``rejected`` with why.
+        """
+        return self.desk.submit(order, seat=seat, source=source)
+
+    def orders(self):
+        """Every order applied or rejected so far, as a DataFrame."""
+        return self.desk.table()
 
     def run(self, months: int | None = None, progress=None) -> World:
         """Run ``months`` months (default: to the scenario's horizon).
@@ -516,6 +606,8 @@ class World(mesa.Model):
                 if sold <= 1e-12:
                     continue
                 out = agent.deliver(c, sold * share, revenue * share)
+                if isinstance(agent, Firm):
+                    self.pay_price_floor(agent, c, float(np.sum(out)), revenue * share)
                 if graded:
                     origin_mix[o] += out
         if graded:

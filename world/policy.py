@@ -110,7 +110,7 @@ class PolicyBook:
             if start <= month < end:
                 active.append(spec)
         key = tuple(s.id for s in active)
-        if key != self._active_key:
+        if key != self._active_key or self._active_key is None:
             self._active_key = key
             self.active = active
             self._compile(month)
@@ -132,6 +132,11 @@ class PolicyBook:
             cis = [self.c[c] for c in spec.commodities]
             if spec.kind == "export_ban":
                 arcs = self._arcs(spec, True)
+                for ci in cis:
+                    self.banned[ci] |= arcs
+                    self.restricted[ci] |= arcs
+            elif spec.kind == "import_ban":
+                arcs = self._arcs(spec, False)
                 for ci in cis:
                     self.banned[ci] |= arcs
                     self.restricted[ci] |= arcs
@@ -171,6 +176,22 @@ class PolicyBook:
         self.wedge = (1.0 + duty_rates) * (1.0 + rates)
         self.duty_rates = duty_rates
         self.tariff_rates = rates
+
+    def add(self, spec: PolicySpec) -> None:
+        """Put a new policy on the book (an order applied during the run)."""
+        self.specs.append(spec)
+        self._active_key = None
+
+    def end(self, policy_id: str, month: int) -> bool:
+        """End a policy from ``month`` on; False if no policy in force has that id."""
+        from world.calendar import add_months
+
+        for i, spec in enumerate(self.specs):
+            if spec.id == policy_id and spec in self.active:
+                self.specs[i] = spec.model_copy(update={"end": add_months(self.spec.start, month)})
+                self._active_key = None
+                return True
+        return False
 
     def stockpile_targets(self, region: str) -> list[PolicySpec]:
         """Stockpile-target policies of ``region`` in force."""

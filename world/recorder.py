@@ -31,6 +31,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "capacity_idle": ("commodity,region", "t/yr"),
     "capacity_pipeline": ("commodity,region", "t/yr"),
     "fill_rate": ("region,partner", "share"),
+    "fiscal_cost": ("region", "USD/month"),
 }
 
 
@@ -86,7 +87,11 @@ class Recorder:
             out=np.full_like(commercial, np.nan),
             where=use_rate > 1e-9,
         )
+        fiscal = np.zeros(n_r)
+        for state in w.states:
+            fiscal[state.r] = state.fiscal_month_usd
         return {
+            "fiscal_cost": fiscal,
             "price": w.prices.copy(),
             "production": w.production_buffer.copy(),
             "exports": exports,

@@ -37,6 +37,7 @@ POLICY_KINDS = (
     "export_licence",
     "export_duty",
     "import_tariff",
+    "import_ban",
     "stockpile_target",
     "defense_priority",
 )
@@ -167,6 +168,9 @@ class StateSpec(_Strict):
     region: str
     name: str
     stockpile_t: dict[str, Tonnes] = Field(default_factory=dict)
+    budget_usd_per_year: float | None = Field(
+        None, ge=0, description="spending allowed on policies per calendar year; None: unlimited"
+    )
     source: str = ""
 
 
@@ -289,6 +293,10 @@ class Scenario(_Strict):
     end_users: list[EndUserSpec]
     states: list[StateSpec] = Field(default_factory=list)
     policies: list[PolicySpec] = Field(default_factory=list)
+    orders: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="scripted orders: each an order (see world/orders.py) with an id and a date",
+    )
     events: list[EventSpec] = Field(default_factory=list)
     dynamics: DynamicsSpec = Field(default_factory=DynamicsSpec)
     references: dict[str, Any] = Field(
@@ -509,6 +517,14 @@ def _reference_problems(data: dict) -> list[str]:
         if field and pol.get(field) is None:
             problems.append(f"{path}.{field}: required for a policy of kind '{kind}'")
 
+    check_unique("orders", "order")
+    for path, order in entries("orders"):
+        problems.extend(_order_problems(path, order, regions, commodities, data))
+        if "date" not in order:
+            problems.append(f"{path}.date: required (the YYYY-MM the order is issued)")
+        else:
+            check_date(f"{path}.date", order.get("date"))
+
     check_unique("events", "event")
     for path, event in entries("events"):
         check_choice(f"{path}.region", event.get("region"), regions, "region")
@@ -520,9 +536,46 @@ def _reference_problems(data: dict) -> list[str]:
     return problems
 
 
+def _order_problems(path: str, order: dict, regions, commodities, data: dict) -> list[str]:
+    """Problems of one scripted order: its schema (world/orders.py) and its references."""
+    from pydantic import ValidationError
+
+    from world.orders import FIRM_ORDER_KINDS, parse_order
+
+    body = {k: v for k, v in order.items() if k not in ("id", "date")}
+    try:
+        parsed = parse_order(body)
+    except ValidationError as exc:
+        return [f"{path}{p if p.startswith('.') else '.' + p}" for p in _format_errors(exc)]
+    problems = []
+    firm_ids = {f.get("id") for f in data.get("firms") or [] if isinstance(f, dict)}
+    if parsed.kind in FIRM_ORDER_KINDS or hasattr(parsed, "firm"):
+        firm = parsed.issuer if parsed.kind in FIRM_ORDER_KINDS else parsed.firm
+        if firm not in firm_ids:
+            problems.append(f"{path}: unknown firm '{firm}'")
+    if parsed.kind not in FIRM_ORDER_KINDS and parsed.issuer not in regions:
+        problems.append(
+            f"{path}.issuer: unknown region '{parsed.issuer}'; allowed: {', '.join(sorted(regions))}"
+        )
+    for c in list(getattr(parsed, "commodities", []) or []) + (
+        [parsed.commodity] if hasattr(parsed, "commodity") else []
+    ):
+        if c not in commodities:
+            problems.append(
+                f"{path}.commodities: unknown commodity '{c}'; "
+                f"allowed: {', '.join(sorted(commodities))}"
+            )
+    for r in getattr(parsed, "partners", []) or []:
+        if r not in regions:
+            problems.append(
+                f"{path}.partners: unknown region '{r}'; allowed: {', '.join(sorted(regions))}"
+            )
+    return problems
+
+
 # --------------------------------------------------------------------------- loading
 
-_KEYED_LISTS = ("firms", "end_users", "states", "policies", "events")
+_KEYED_LISTS = ("firms", "end_users", "states", "policies", "orders", "events")
 
 
 def _item_key(section: str, item: Any) -> str:
