@@ -554,9 +554,8 @@ def _order_problems(path: str, order: dict, regions, commodities, data: dict) ->
         if firm not in firm_ids:
             problems.append(f"{path}: unknown firm '{firm}'")
     if parsed.kind not in FIRM_ORDER_KINDS and parsed.issuer not in regions:
-        problems.append(
-            f"{path}.issuer: unknown region '{parsed.issuer}'; allowed: {', '.join(sorted(regions))}"
-        )
+        allowed = ", ".join(sorted(regions))
+        problems.append(f"{path}.issuer: unknown region '{parsed.issuer}'; allowed: {allowed}")
     for c in list(getattr(parsed, "commodities", []) or []) + (
         [parsed.commodity] if hasattr(parsed, "commodity") else []
     ):
