@@ -7,6 +7,7 @@ recording); ``results()`` returns the tidy table of DESIGN.md.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections import defaultdict
@@ -15,6 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from agents.doctrines import make_doctrine
 from agents.end_users import EndUser
 from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
@@ -37,13 +39,19 @@ class World(mesa.Model):
             a path to a scenario file.
         seed: random seed. The engine's behaviour is deterministic given the scenario; the seed
             drives the small random perturbations of firms' investment timing.
+        human_seats: states played by people (their doctrines stay silent; they submit orders).
 
     Attributes:
         month: months completed since the scenario start (the index of the next month to run).
         prices: buyer price per commodity and region, USD/kg, shape (C, R).
     """
 
-    def __init__(self, scenario: Scenario | str, seed: int = 0):
+    def __init__(
+        self,
+        scenario: Scenario | str,
+        seed: int = 0,
+        human_seats: set[str] | frozenset[str] = frozenset(),
+    ):
         super().__init__(rng=seed)
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
@@ -112,6 +120,12 @@ class World(mesa.Model):
         self.states_by_region = {s.region: s for s in self.states}
         self.firms_by_id = {f.firm_id: f for f in self.firms}
         self.desk = OrderDesk(self)
+        self.human_seats = frozenset(human_seats)
+        self.doctrines = {
+            region: make_doctrine(seat.doctrine, region, seat.params)
+            for region, seat in scenario.seats.items()
+            if region not in self.human_seats
+        }
         self.projects: dict[str, list[Firm]] = defaultdict(list)
         for firm in self.firms:
             if firm.spec.project:
@@ -414,6 +428,8 @@ class World(mesa.Model):
         started = time.perf_counter()
         self._new_month()
         self.desk.start_of_month(self.month)
+        if self.month % self.spec.turn_months == 0:
+            self.play_doctrines()
         self.policies.update(self.month)
         self.apply_events()
         self.produce()
@@ -424,6 +440,15 @@ class World(mesa.Model):
         self.recorder.record()
         self.month += 1
         self.wall_time_s += time.perf_counter() - started
+
+    def play_doctrines(self) -> None:
+        """Each AI seat reads the world and gives its orders, applied at once (a turn boundary).
+
+        Seats play in a fixed order (their order in the scenario), so runs are reproducible.
+        """
+        for region, doctrine in self.doctrines.items():
+            for order in doctrine.decide(self):
+                self.desk.apply_now(order, source=f"doctrine:{doctrine.name}", seat=region)
 
     def _new_month(self) -> None:
         january = self.date_of(self.month).endswith("-01")
@@ -442,6 +467,23 @@ class World(mesa.Model):
     def orders(self):
         """Every order applied or rejected so far, as a DataFrame."""
         return self.desk.table()
+
+    @classmethod
+    def replay(cls, scenario: Scenario | str, seed: int, orders: pd.DataFrame) -> World:
+        """A world that will re-apply a logged game's orders at their months.
+
+        Scripted orders come from the scenario again; every other applied order in ``orders``
+        (the table of :meth:`orders`) is re-applied in its original sequence, and the doctrines
+        stay silent (their decisions are in the log). Running it for as many months reproduces
+        the original results exactly.
+        """
+        spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+        world = cls(spec, seed=seed, human_seats=frozenset(spec.seats))
+        applied = orders[(orders["status"] == "applied") & (orders["source"] != "script")]
+        for row in applied.itertuples(index=False):
+            body = {"kind": row.kind, "issuer": row.issuer, **json.loads(row.parameters)}
+            world.desk.schedule(int(row.month), body, source=f"replay:{row.source}")
+        return world
 
     def run(self, months: int | None = None, progress=None) -> World:
         """Run ``months`` months (default: to the scenario's horizon).

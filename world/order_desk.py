@@ -66,6 +66,7 @@ class OrderDesk:
         self.programmes: list[Programme] = []
         self._counter = 0
         self.scripted: dict[int, list[tuple[str, dict]]] = {}
+        self.replayed: dict[int, list[tuple[dict, str]]] = {}
         for item in world.spec.orders:
             month = months_between(world.spec.start, item["date"])
             self.scripted.setdefault(month, []).append((str(item["id"]), item))
@@ -97,12 +98,14 @@ class OrderDesk:
         self.pending.append((parsed, seat or "", source, order_id))
         return OrderResult("pending", "", order_id)
 
-    def apply_now(self, order: BaseModel | dict | str, source: str = "script") -> OrderResult:
+    def apply_now(
+        self, order: BaseModel | dict | str, source: str = "script", seat: str | None = None
+    ) -> OrderResult:
         """Validate and apply an order at once (scripts and doctrines at a turn boundary)."""
         order_id = self._next_id()
         try:
             parsed = self._parse(order)
-            self._check_static(parsed, None)
+            self._check_static(parsed, seat)
             message = self._apply(parsed, order_id)
         except OrderRejected as exc:
             self._record(order, order_id, "rejected", str(exc), source)
@@ -110,11 +113,17 @@ class OrderDesk:
         self._record(parsed, order_id, "applied", message, source)
         return OrderResult("applied", message, order_id)
 
+    def schedule(self, month: int, order: dict, source: str = "replay") -> None:
+        """Apply ``order`` at the start of ``month`` (after the scenario's scripted orders)."""
+        self.replayed.setdefault(month, []).append((order, source))
+
     def start_of_month(self, month: int) -> None:
         """Apply scripted orders due this month and, at a turn boundary, the queued ones."""
         for order_id, item in self.scripted.get(month, []):
             body = {k: v for k, v in item.items() if k not in ("id", "date")}
             self._apply_logged(body, order_id, "script")
+        for order, source in self.replayed.pop(month, []):
+            self._apply_logged(order, self._next_id(), source)
         if month % self.world.spec.turn_months == 0 and self.pending:
             queued, self.pending = self.pending, []
             for order, _seat, source, order_id in queued:

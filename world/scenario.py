@@ -174,6 +174,17 @@ class StateSpec(_Strict):
     source: str = ""
 
 
+class SeatSpec(_Strict):
+    """Who plays a state: a doctrine (the AI) with its parameters, and the state's objectives."""
+
+    doctrine: str = "passive"
+    params: dict[str, Any] = Field(default_factory=dict)
+    weights: dict[str, float] = Field(
+        default_factory=dict, description="objective weights (welfare, security, leverage, fiscal)"
+    )
+    source: str = ""
+
+
 class PolicySpec(_Strict):
     """A scripted policy, active from ``start`` until ``end`` (exclusive)."""
 
@@ -292,6 +303,9 @@ class Scenario(_Strict):
     firms: list[FirmSpec]
     end_users: list[EndUserSpec]
     states: list[StateSpec] = Field(default_factory=list)
+    seats: dict[str, SeatSpec] = Field(
+        default_factory=dict, description="per state region: its doctrine and objective weights"
+    )
     policies: list[PolicySpec] = Field(default_factory=list)
     orders: list[dict[str, Any]] = Field(
         default_factory=list,
@@ -516,6 +530,22 @@ def _reference_problems(data: dict) -> list[str]:
         field = required.get(kind) if isinstance(kind, str) else None
         if field and pol.get(field) is None:
             problems.append(f"{path}.{field}: required for a policy of kind '{kind}'")
+
+    from agents.doctrines import DOCTRINES
+
+    state_regions = {st.get("region") for st in data.get("states") or [] if isinstance(st, dict)}
+    for rid, seat in table("seats").items():
+        if rid not in state_regions:
+            problems.append(
+                f"seats.{rid}: not a state of this scenario; allowed: "
+                f"{', '.join(sorted(r for r in state_regions if isinstance(r, str)))}"
+            )
+        doctrine = seat.get("doctrine", "passive") if isinstance(seat, dict) else None
+        if isinstance(doctrine, str) and doctrine not in DOCTRINES:
+            problems.append(
+                f"seats.{rid}.doctrine: unknown doctrine '{doctrine}'; "
+                f"allowed: {', '.join(sorted(DOCTRINES))}"
+            )
 
     check_unique("orders", "order")
     for path, order in entries("orders"):
