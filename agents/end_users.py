@@ -46,8 +46,10 @@ class EndUser(mesa.Agent):
         self.shock = 0.0  # events: demand change as a share
         self.reference_price = model.prices[self.c, self.r]
         self.inventory = self.desired_use() * self.cover_months
+        self.tracked = self.inventory * model.initial_tracked_share(spec.commodity, spec.region)
         self.wanted = 0.0
         self.consumed = 0.0
+        self.consumed_tracked = 0.0
 
     def desired_use(self) -> float:
         """Tonnes this sector wants to use this month at the current price."""
@@ -72,14 +74,18 @@ class EndUser(mesa.Agent):
         gap = (target - self.inventory) / p.restock_months
         return max(0.0, use + w.restock_factor(self.c, self.r, gap))
 
-    def receive(self, amount: float, cost_usd: float) -> None:
-        """Take delivery of bought material."""
+    def receive(self, amount: float, cost_usd: float, tracked_t: float = 0.0) -> None:
+        """Take delivery of bought material (``tracked_t`` of it from the tracked origin)."""
         self.inventory += amount
+        self.tracked += tracked_t
 
     def consume(self) -> None:
         """Use material from stock; what is missing is this month's shortage."""
         self.wanted = self.desired_use()
         self.consumed = min(self.wanted, self.inventory)
+        share = self.tracked / self.inventory if self.inventory > 1e-12 else 0.0
+        self.consumed_tracked = self.consumed * min(share, 1.0)
+        self.tracked = max(self.tracked - self.consumed_tracked, 0.0)
         self.inventory -= self.consumed
 
     def adapt(self) -> None:

@@ -96,6 +96,10 @@ class Firm(mesa.Agent):
             self.inventory[c] = model.new_stock(c)
         for c in self._output_commodities():
             self.inventory.setdefault(c, model.new_stock(c))
+        # Tonnes of each stock that came from the tracked origin (China by default): provenance
+        # follows material through trade and processing, so "magnets made without Chinese
+        # material" can be measured.
+        self.tracked: dict[str, float] = {}
         if spec.status == CONSTRUCTION and spec.online is not None:
             self._schedule(model.month_of(spec.online), spec.capacity_tpy)
 
@@ -213,8 +217,12 @@ class Firm(mesa.Agent):
         self.throughput = target
         produced = w.production_buffer
         used = w.use_buffer
+        used_t = used_tracked = 0.0
         for c, q in self.inputs.items():
             amount = min(target * q * self.use_intensity(c, w.prices), _total(self.inventory[c]))
+            tracked = self._take_tracked(c, amount)
+            used_t += amount
+            used_tracked += tracked
             ci = w.commodity_index[c]
             if c == w.graded:
                 stock = self.inventory[c]
@@ -223,9 +231,14 @@ class Firm(mesa.Agent):
             else:
                 self.inventory[c] = max(self.inventory[c] - amount, 0.0)
             used[ci, self.r] += amount
+        if self.region == w.tracked_origin:
+            origin_share = 1.0
+        else:
+            origin_share = used_tracked / used_t if used_t > 0 else 0.0
         yields = self.feed_yields() if self.joint_outputs else self.outputs
         for c, y in yields.items():
             amount = target * y * self._recovery(c)
+            self.tracked[c] = self.tracked.get(c, 0.0) + amount * origin_share
             ci = w.commodity_index[c]
             if c == w.graded:
                 vec = np.zeros(len(w.deposit_ids))
@@ -343,19 +356,43 @@ class Firm(mesa.Agent):
             result[c] = max(0.0, need + w.restock_factor(ci, self.r, gap))
         return result
 
-    def receive(self, commodity: str, amount: float | np.ndarray, cost_usd: float) -> None:
-        """Take delivery of bought material and pay for it."""
+    def _take_tracked(self, commodity: str, amount: float) -> float:
+        """Remove ``amount`` t pro rata from the tracked-origin part of a stock (before the
+        stock itself is reduced); returns the tracked tonnes removed."""
+        total = _total(self.inventory[commodity])
+        tracked = self.tracked.get(commodity, 0.0)
+        taken = tracked * min(amount / total, 1.0) if total > 1e-12 else 0.0
+        self.tracked[commodity] = max(tracked - taken, 0.0)
+        return taken
+
+    def receive(
+        self,
+        commodity: str,
+        amount: float | np.ndarray,
+        cost_usd: float,
+        tracked_t: float = 0.0,
+    ) -> None:
+        """Take delivery of bought material (``tracked_t`` of it from the tracked origin)."""
         self.inventory[commodity] = self.inventory[commodity] + amount
+        self.tracked[commodity] = self.tracked.get(commodity, 0.0) + tracked_t
         self.cash_usd -= cost_usd
 
-    def deliver(self, commodity: str, amount: float, revenue_usd: float) -> float | np.ndarray:
-        """Ship ``amount`` t of ``commodity``; returns what left (t, or a deposit vector)."""
+    def deliver(
+        self, commodity: str, amount: float, revenue_usd: float
+    ) -> tuple[float | np.ndarray, float]:
+        """Ship ``amount`` t of ``commodity``.
+
+        Returns:
+            What left (t, or a deposit vector) and how many of those tonnes came from the
+            tracked origin.
+        """
+        tracked = self._take_tracked(commodity, amount)
         shipped, self.inventory[commodity] = self.model.split_stock(
             self.inventory[commodity], amount
         )
         self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
         self.cash_usd += revenue_usd
-        return shipped
+        return shipped, tracked
 
     def adapt(self) -> None:
         """Thrift costly inputs, and decide on idling, restart, exit and investment."""

@@ -37,6 +37,10 @@ class State(mesa.Agent):
         self.stockpile = {c: model.new_stock(c) for c in model.commodity_ids}
         for c, t in spec.stockpile_t.items():
             self.stockpile[c] = model.new_stock(c, t, self.region)
+        self.tracked = {
+            c: float(np.sum(self.stockpile[c])) * model.initial_tracked_share(c, self.region)
+            for c in model.commodity_ids
+        }
         self.fiscal_cost_usd = 0.0
         self.spent_this_year_usd = 0.0
         self.fiscal_month_usd = 0.0
@@ -87,15 +91,25 @@ class State(mesa.Agent):
                 offers[c] = min(held, offers.get(c, 0.0) + prog.params["t_per_month"])
         return offers
 
-    def receive(self, commodity: str, amount: float, cost_usd: float) -> None:
-        """Take stock into the stockpile."""
+    def receive(
+        self, commodity: str, amount: float, cost_usd: float, tracked_t: float = 0.0
+    ) -> None:
+        """Take stock into the stockpile (``tracked_t`` of it from the tracked origin)."""
         self.stockpile[commodity] = self.stockpile[commodity] + amount
+        self.tracked[commodity] += tracked_t
         self.spend(cost_usd)
 
     def deliver(self, commodity: str, amount: float, revenue_usd: float):
-        """Release ``amount`` t from the stockpile; returns what left (t, or a deposit vector)."""
+        """Release ``amount`` t from the stockpile.
+
+        Returns:
+            What left (t, or a deposit vector) and its tonnes from the tracked origin.
+        """
         self.spend(-revenue_usd)
+        held = float(np.sum(self.stockpile[commodity]))
+        tracked = self.tracked[commodity] * min(amount / held, 1.0) if held > 1e-12 else 0.0
+        self.tracked[commodity] = max(self.tracked[commodity] - tracked, 0.0)
         shipped, self.stockpile[commodity] = self.model.split_stock(
             self.stockpile[commodity], amount
         )
-        return shipped
+        return shipped, tracked

@@ -114,7 +114,13 @@ class World(mesa.Model):
         self.recorder = Recorder(self)
         self._nominal_feed = self._regional_feed_mix()
 
+        self.tracked_origin = scenario.tracked_origin
         self.firms: list[Firm] = [Firm(self, spec) for spec in scenario.firms]
+        self.makers: dict[str, list[Firm]] = {c: [] for c in self.commodity_ids}
+        for firm in self.firms:
+            for c in firm.output_commodities():
+                self.makers[c].append(firm)
+        self._origin_capacity_share = self._capacity_share_of_origin()
         self.end_users: list[EndUser] = [EndUser(self, spec) for spec in scenario.end_users]
         self.states: list[State] = [State(self, spec) for spec in scenario.states]
         self.states_by_region = {s.region: s for s in self.states}
@@ -130,10 +136,6 @@ class World(mesa.Model):
         for firm in self.firms:
             if firm.spec.project:
                 self.projects[firm.spec.project].append(firm)
-        self.makers: dict[str, list[Firm]] = {c: [] for c in self.commodity_ids}
-        for firm in self.firms:
-            for c in firm.output_commodities():
-                self.makers[c].append(firm)
         self._initial_stocks()
         self.use_ema = self._initial_use()
         self._initial_qualification()
@@ -221,6 +223,31 @@ class World(mesa.Model):
         taken = min(amount, stock)
         return taken, stock - taken
 
+    def initial_tracked_share(self, commodity: str, region: str) -> float:
+        """Share of a starting stock that came from the tracked origin (China by default).
+
+        The origin's own stocks are all its own; elsewhere, a starting stock is assumed to
+        come from the origin in proportion to its share of the world's capacity for that
+        commodity (a fair prior for a month-0 inventory whose history is unknown).
+        """
+        if region == self.tracked_origin:
+            return 1.0
+        return float(self._origin_capacity_share.get(commodity, 0.0))
+
+    def _capacity_share_of_origin(self) -> dict[str, float]:
+        """The tracked origin's share of world operating capacity, by commodity."""
+        origin_share: dict[str, float] = {}
+        for c in self.commodity_ids:
+            total = here = 0.0
+            for firm in self.makers.get(c, []):
+                if firm.status == OPERATING:
+                    y = firm.nominal_yields().get(c, 0.0)
+                    total += firm.capacity_tpy * y
+                    if firm.region == self.tracked_origin:
+                        here += firm.capacity_tpy * y
+            origin_share[c] = here / total if total > 0 else 0.0
+        return origin_share
+
     def _initial_stocks(self) -> None:
         p = self.params
         for firm in self.firms:
@@ -240,6 +267,9 @@ class World(mesa.Model):
                     firm.inventory[c] = vec
                 else:
                     firm.inventory[c] = tonnes
+        for firm in self.firms:
+            for c, stock in firm.inventory.items():
+                firm.tracked[c] = float(np.sum(stock)) * self.initial_tracked_share(c, firm.region)
 
     def _initial_qualification(self) -> None:
         """Volumes buyers have qualified from each origin at the start, t/month.
@@ -634,6 +664,7 @@ class World(mesa.Model):
         # Orders that went unfilled count as demand for the sellers who serve those buyers, so
         # producers plan on orders, not only on what they managed to ship.
         unfilled = market.unfilled_by_origin(bids, clearing)
+        shipped_tracked = np.zeros(n_r)
         for o in range(n_r):
             sold = shipped[o].sum()
             group = sellers.get((ci, o), [])
@@ -647,7 +678,8 @@ class World(mesa.Model):
                     agent.backlog[c] = agent.backlog.get(c, 0.0) + unfilled[o] * share
                 if sold <= 1e-12:
                     continue
-                out = agent.deliver(c, sold * share, revenue * share)
+                out, tracked = agent.deliver(c, sold * share, revenue * share)
+                shipped_tracked[o] += tracked
                 if isinstance(agent, Firm):
                     self.pay_price_floor(agent, c, float(np.sum(out)), revenue * share)
                 if graded:
@@ -658,6 +690,13 @@ class World(mesa.Model):
                 origin_mix, totals, out=np.zeros_like(origin_mix), where=totals > 0
             )
         price = self.prices[ci]
+        sold_by_origin = shipped.sum(axis=1)
+        origin_tracked_share = np.divide(
+            shipped_tracked,
+            sold_by_origin,
+            out=np.zeros(n_r),
+            where=sold_by_origin > 1e-12,
+        )
         for d in range(n_r):
             for tier in range(clearing.flows.shape[0]):
                 got = clearing.flows[tier, :, d]
@@ -667,15 +706,17 @@ class World(mesa.Model):
                 group = buyers.get((ci, tier, d), [])
                 wanted = bids[tier, d]
                 mix = (got @ origin_mix) / received if graded else None
+                tracked_share = float(got @ origin_tracked_share) / received
                 for agent, q in group:
                     amount = received * q / wanted
                     cost = amount * price[d] * 1000.0
+                    tracked = amount * tracked_share
                     if graded:
-                        agent.receive(c, mix * amount, cost)
+                        agent.receive(c, mix * amount, cost, tracked)
                     elif isinstance(agent, EndUser):
-                        agent.receive(amount, cost)
+                        agent.receive(amount, cost, tracked)
                     else:
-                        agent.receive(c, amount, cost)
+                        agent.receive(c, amount, cost, tracked)
 
     def consume(self) -> None:
         """End users use what they hold."""

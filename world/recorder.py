@@ -22,6 +22,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "exports": ("commodity,region,partner", "t/month"),
     "demand": ("commodity,region", "t/month"),
     "consumption": ("commodity,region", "t/month"),
+    "consumption_tracked": ("commodity,region", "t/month"),
     "shortage": ("commodity,region", "t/month"),
     "use": ("commodity,region", "t/month"),
     "stock_commercial": ("commodity,region", "t"),
@@ -66,6 +67,9 @@ class Recorder:
             for c, stock in state.stockpile.items():
                 strategic[w.commodity_index[c], state.r] += float(np.sum(stock))
         wanted, got = w.final_wanted, w.final_consumed
+        tracked = np.zeros((n_c, n_r))
+        for user in w.end_users:
+            tracked[user.c, user.r] += user.consumed_tracked
         fill = np.ones((n_r, len(w.sector_ids)))
         fill_want = np.zeros_like(fill)
         fill_got = np.zeros_like(fill)
@@ -97,6 +101,7 @@ class Recorder:
             "exports": exports,
             "demand": wanted.copy(),
             "consumption": got.copy(),
+            "consumption_tracked": tracked,
             "shortage": np.maximum(wanted - got, 0.0),
             "use": w.use_buffer.copy(),
             "stock_commercial": commercial,

@@ -303,6 +303,9 @@ class Scenario(_Strict):
     firms: list[FirmSpec]
     end_users: list[EndUserSpec]
     states: list[StateSpec] = Field(default_factory=list)
+    tracked_origin: str = Field(
+        "CN", description="region whose material is traced through the chain (provenance)"
+    )
     seats: dict[str, SeatSpec] = Field(
         default_factory=dict, description="per state region: its doctrine and objective weights"
     )
