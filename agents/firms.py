@@ -164,16 +164,20 @@ class Firm(mesa.Agent):
         """Throughput the firm plans for a month, t: expected sales plus a stock correction.
 
         Production is pulled by demand: each output's expected sales plus a correction toward
-        the normal finished-goods cover, converted to throughput and weighted by value (for joint
-        products), capped by capacity and cut when the plant loses money on each kg.
+        the normal finished-goods cover, converted to throughput (for joint products, weighted
+        by value, leaving out a co-product in glut), capped by capacity and cut when the plant
+        loses money on each kg.
         """
         w = self.model
         p = w.params
         cap_month = self.capacity_tpy * self.capacity_factor / 12.0
         if self.status != OPERATING or cap_month <= 0:
             return 0.0
-        weight_sum = 0.0
-        desired = 0.0
+        # Joint products: throughputs weighted by value, leaving out a co-product in glut
+        # (more stock than the recovery limit), which is simply not recovered (see _recovery)
+        # rather than allowed to stop the plant.
+        needs: list[tuple[float, float, bool]] = []
+        limit = p.joint_stock_limit_months
         for c, y in self.nominal_yields().items():
             if y <= 0:
                 continue
@@ -182,9 +186,11 @@ class Firm(mesa.Agent):
             adjust = adjust_months or p.production_adjust_months
             need = sales + (p.output_cover_months * sales - stock) / adjust
             value = y * w.prices[w.commodity_index[c], self.r]
-            desired += value * max(need, 0.0) / y
-            weight_sum += value
-        desired = desired / weight_sum if weight_sum > 0 else 0.0
+            glut = self.joint_outputs and sales > 0 and stock > limit * sales
+            needs.append((value, max(need, 0.0) / y, glut))
+        drivers = [(v, n) for v, n, glut in needs if not glut] or [(v, n) for v, n, _ in needs]
+        weight_sum = sum(v for v, _ in drivers)
+        desired = sum(v * n for v, n in drivers) / weight_sum if weight_sum > 0 else 0.0
         revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
         margin_share = self.unit_margin(w.prices) / revenue_per_kg
         margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
