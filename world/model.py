@@ -421,6 +421,23 @@ class World(mesa.Model):
         ]
         return max(floors) if floors else None
 
+    def floor_offtake(self) -> None:
+        """Under a price floor the state takes what the producer could not sell.
+
+        The floor covers output "stockpiled or sold" (the DoD-MP deal): stock beyond the firm's
+        normal finished-goods cover goes into the issuer's strategic stockpile at the floor price.
+        """
+        cover = self.params.output_cover_months
+        for prog in self.desk.active("price_floor"):
+            firm = self.firms_by_id[prog.params["firm"]]
+            c = prog.params["commodity"]
+            surplus = float(np.sum(firm.inventory[c])) - cover * firm.sales_ema.get(c, 0.0)
+            if surplus <= 1e-9:
+                continue
+            value = surplus * prog.params["floor"] * 1000.0
+            shipped, tracked = firm.deliver(c, surplus, value)
+            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked)
+
     def pay_price_floor(
         self, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
     ) -> None:
@@ -464,6 +481,7 @@ class World(mesa.Model):
         self.apply_events()
         self.produce()
         self.trade()
+        self.floor_offtake()
         self.consume()
         self.update_prices()
         self.adapt()
