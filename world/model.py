@@ -22,6 +22,7 @@ from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
+from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
 from world.recorder import Recorder
@@ -126,6 +127,7 @@ class World(mesa.Model):
         self.states_by_region = {s.region: s for s in self.states}
         self.firms_by_id = {f.firm_id: f for f in self.firms}
         self.desk = OrderDesk(self)
+        self.objective_recorder = ObjectiveRecorder(self)
         self.human_seats = frozenset(human_seats)
         self.doctrines = {
             region: make_doctrine(seat.doctrine, region, seat.params)
@@ -476,6 +478,8 @@ class World(mesa.Model):
         self._new_month()
         self.desk.start_of_month(self.month)
         if self.month % self.spec.turn_months == 0:
+            # Doctrines see this month's policies, scripted orders included.
+            self.policies.update(self.month)
             self.play_doctrines()
         self.policies.update(self.month)
         self.apply_events()
@@ -486,6 +490,7 @@ class World(mesa.Model):
         self.update_prices()
         self.adapt()
         self.recorder.record()
+        self.objective_recorder.record(self, month=self.month)
         self.month += 1
         self.wall_time_s += time.perf_counter() - started
 
@@ -854,8 +859,9 @@ class World(mesa.Model):
             got[user.c, user.r] += user.consumed
             use[user.c, user.r] += user.consumed
         short = np.divide(wanted - got, wanted, out=np.zeros_like(wanted), where=wanted > 1e-9)
-        bids = self.bids.sum(axis=1)
-        received = self.flows.sum(axis=1)
+        # Strategic stockpile bids (the last tier) are not anyone's shortage.
+        bids = self.bids[:, :-1].sum(axis=1)
+        received = np.minimum(self.flows.sum(axis=1), bids)
         unmet = np.divide(
             np.maximum(bids - received, 0.0), bids, out=np.zeros_like(bids), where=bids > 1e-9
         )
@@ -900,8 +906,16 @@ class World(mesa.Model):
     # ------------------------------------------------------------------ results
 
     def results(self) -> pd.DataFrame:
-        """The tidy results table (DESIGN.md): one row per observation."""
-        return self.recorder.frame()
+        """The tidy results table (DESIGN.md): one row per observation, with each state's
+        objectives as variable ``objective`` (partner = the objective's name)."""
+        return pd.concat(
+            [self.recorder.frame(), self.objective_recorder.results_rows(self)],
+            ignore_index=True,
+        )
+
+    def objectives(self) -> pd.DataFrame:
+        """Each state's objectives and weighted score, month by month."""
+        return objectives_table(self)
 
     def firm_table(self) -> pd.DataFrame:
         """One row per firm with its current state."""

@@ -1,0 +1,91 @@
+"""The United States' ``alliance-builder``: de-risk allied supply and coordinate with allies."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from agents.doctrines.base import (
+    Doctrine,
+    capex_orders,
+    floor_orders,
+    own_firms,
+    stockpile_orders,
+    tariff_rate,
+)
+
+if TYPE_CHECKING:
+    from world.model import World
+
+
+class AllianceBuilder(Doctrine):
+    """Build supply outside the rival with floors, subsidies and stocks, and set the tariff
+    the allies coordinate on.
+
+    Behaviour, each turn (nothing already in force is issued again):
+
+    - a **price floor** of ``floor_usd_per_kg`` on ``floor_commodity`` for its producers
+      (``floor_firms``, or every home firm that makes it) for ``floor_months``: the July 2025
+      DoD-MP deal, 110 USD/kg NdPr for ten years (facts §4f);
+    - a **capex subsidy** of ``capex_share`` at ``capex_stages`` (separation and magnets)
+      [EST: DoD awards of $35-400 M a project, facts §4f-g];
+    - a **stockpile target** of ``stockpile_months`` per product (~60 days, the aim of the US
+      "Project Vault" and of JOGMEC, facts §7);
+    - a **common external tariff** of ``common_tariff`` on ``tariff_commodities`` from
+      ``target`` (25% on magnets: Section 301, facts §4e), bilateral so allies are exempt;
+      allies playing ``follower`` copy it.
+
+    EXTENSION POINT (negotiation and alliances): :meth:`alliance_orders` is where the alliance
+    order kind goes (forming an alliance with ``allies``: internal zero tariffs, the common
+    external tariff, pooled offtake, a shared stockpile). It returns nothing yet.
+    """
+
+    name = "alliance-builder"
+    defaults: ClassVar[dict[str, Any]] = {
+        "floor_usd_per_kg": 110.0,
+        "floor_commodity": "oxide_light",
+        "floor_firms": None,
+        "floor_months": 120,
+        "capex_share": 0.3,
+        "capex_stages": ["separator", "magnet"],
+        "stockpile_months": {"magnet": 2.0, "oxide_light": 2.0, "oxide_heavy": 2.0},
+        "target": "CN",
+        "common_tariff": 0.25,
+        "tariff_commodities": ["magnet"],
+        "allies": ["JP", "EU", "AU"],
+    }
+
+    def alliance_orders(self, world: World) -> list[dict]:
+        """EXTENSION POINT: alliance orders with ``self.params['allies']``. None yet."""
+        return []
+
+    def decide(self, world: World) -> list[dict]:
+        p = self.params
+        orders: list[dict] = []
+        commodity = p["floor_commodity"]
+        if commodity in world.commodity_index and p["floor_usd_per_kg"] > 0:
+            firms = own_firms(world, self.region, makes=commodity)
+            if p["floor_firms"] is not None:
+                firms = [f for f in firms if f.firm_id in p["floor_firms"]]
+            orders += floor_orders(
+                self, world, firms, commodity, p["floor_usd_per_kg"], p["floor_months"]
+            )
+        if p["capex_share"] > 0:
+            orders += capex_orders(self, world, p["capex_share"], p["capex_stages"])
+        orders += stockpile_orders(self, world, p["stockpile_months"])
+        target = p["target"]
+        if target in world.region_index and target != self.region:
+            for c in p["tariff_commodities"]:
+                if c not in world.commodity_index:
+                    continue
+                now = tariff_rate(world, self.region, target, c, discriminatory=True)
+                if p["common_tariff"] - now > 1e-6:
+                    orders.append(
+                        self.order(
+                            "import_tariff",
+                            commodities=[c],
+                            partners=[target],
+                            rate=round(p["common_tariff"] - now, 6),
+                        )
+                    )
+        orders += self.alliance_orders(world)
+        return orders
