@@ -51,6 +51,14 @@ class State(mesa.Agent):
         self.spent_this_year_usd += usd
         self.fiscal_month_usd += usd
 
+    def _bands(self):
+        """The state's price-band stockpile policies in force (buy cheap, sell dear)."""
+        return [
+            s
+            for s in self.model.policies.active
+            if s.kind == "stockpile_band" and s.issuer == self.region
+        ]
+
     def stockpile_bids(self) -> dict[str, float]:
         """Tonnes the stockpile wants to buy this month, by commodity."""
         w = self.model
@@ -65,6 +73,12 @@ class State(mesa.Agent):
                 gap = target - float(np.sum(self.stockpile[c]))
                 if gap > 0:
                     bids[c] = gap / w.params.restock_months
+        for pol in self._bands():
+            for c in pol.commodities:
+                ci = w.commodity_index[c]
+                low = pol.price_low_usd_per_kg
+                if low is not None and w.prices[ci, self.r] < low:
+                    bids[c] = bids.get(c, 0.0) + (pol.tonnes_per_month or 0.0)
         for prog in w.desk.active("stockpile_buy"):
             if prog.issuer == self.region:
                 c = prog.params["commodity"]
@@ -84,6 +98,13 @@ class State(mesa.Agent):
             if short > 0.02:
                 use = w.monthly_use_estimate(ci, self.r)
                 offers[c] = min(held, short * use * 2.0)
+        for pol in self._bands():
+            for c in pol.commodities:
+                ci = w.commodity_index[c]
+                high = pol.price_high_usd_per_kg
+                held = float(np.sum(self.stockpile[c]))
+                if high is not None and w.prices[ci, self.r] > high and held > 0:
+                    offers[c] = min(held, offers.get(c, 0.0) + (pol.tonnes_per_month or 0.0))
         for prog in w.desk.active("stockpile_release"):
             if prog.issuer == self.region:
                 c = prog.params["commodity"]

@@ -46,7 +46,8 @@ def split_firms(scenario: Scenario | str, k: int) -> Scenario:
 
     Each part has ``capacity_tpy / k`` (and ``cash_usd / k``), the id ``<id>-1`` .. ``<id>-k``
     and everything else of the original (stage, region, costs, status, online date, deposit,
-    feed, utilisation), so candidates and plants under construction are split too. ``k = 1``
+    feed, utilisation), so candidates and plants under construction are split too; captive
+    supply links (``feed_from``) join part i to part i. ``k = 1``
     returns the scenario unchanged.
 
     Args:
@@ -69,6 +70,8 @@ def split_firms(scenario: Scenario | str, k: int) -> Scenario:
             for field in SPLIT_FIELDS:
                 if piece.get(field) is not None:
                     piece[field] = firm[field] / k
+            # Part i of a plant is fed by part i of each of its captive suppliers.
+            piece["feed_from"] = [f"{s}-{part}" for s in firm.get("feed_from") or []]
             firms.append(piece)
     data["firms"] = firms
     return scenario_from_dict(data, source=f"{scenario.name} x{k}")

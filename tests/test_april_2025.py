@@ -65,6 +65,7 @@ def test_scenario_loads_and_validates(scenario):
     assert {p.id: p.start for p in scenario.policies} == {
         "us-mfn-metal": "2025-01",
         "us-defense-priority": "2025-01",
+        "cn-heavy-reserve": "2025-01",
     }
     # seats stay passive: only the script acts
     assert not scenario.seats

@@ -597,13 +597,16 @@ class World(mesa.Model):
         buyers: dict[tuple[int, int, int], list] = defaultdict(list)
         offers = np.zeros((n_c, n_r))
         bids = np.zeros((n_c, n_t, n_r))
+        firm_offers = {firm: firm.offers() for firm in self.firms}
+        firm_bids = {firm: firm.bids() for firm in self.firms}
+        contracted = self._deliver_contracts(firm_offers, firm_bids)
         for firm in self.firms:
-            for c, q in firm.offers().items():
+            for c, q in firm_offers[firm].items():
                 if q > 1e-12:
                     ci = self.commodity_index[c]
                     sellers[ci, firm.r].append((firm, q))
                     offers[ci, firm.r] += q
-            for c, q in firm.bids().items():
+            for c, q in firm_bids[firm].items():
                 if q > 1e-12:
                     ci = self.commodity_index[c]
                     buyers[ci, 1, firm.r].append((firm, q))
@@ -660,7 +663,7 @@ class World(mesa.Model):
             book.apply_for_licences(self.month, ci, clearing.desired)
             self.clearings.append((ci, clearing))
             self._settle(ci, clearing, sellers, buyers, bids[ci])
-            self.flows[ci] = clearing.flows.sum(axis=0)
+            self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
         self.clearings.sort(key=lambda item: item[0])
 
     def supplier_preference(self, ci: int) -> np.ndarray:
@@ -674,6 +677,37 @@ class World(mesa.Model):
         restricted = self.policies.restricted[ci]
         alarm = self.policy_alarm[ci][None, :]
         return 1.0 - np.where(restricted, np.minimum(p.risk_aversion * (1.0 + alarm), 0.9), 0.0)
+
+    def _deliver_contracts(self, firm_offers: dict, firm_bids: dict) -> np.ndarray:
+        """Captive supply: a firm takes its contracted suppliers' output first (``feed_from``).
+
+        An integrated producer (Lynas's Mt Weld feeding its Malaysian plant) or an offtake
+        contract moves material outside the spot market, at the supplier's home price plus
+        freight, duty and tariff, as long as no ban, quota or licence stands on the arc. What
+        the contract does not take goes to the market. Returns the flows it made (C, R, R), t.
+        """
+        n_c, n_r = len(self.commodity_ids), len(self.region_ids)
+        flows = np.zeros((n_c, n_r, n_r))
+        book = self.policies
+        for buyer in self.firms:
+            for supplier_id in buyer.spec.feed_from:
+                supplier = self.firms_by_id[supplier_id]
+                for c in supplier.output_commodities():
+                    want = firm_bids[buyer].get(c, 0.0)
+                    have = firm_offers[supplier].get(c, 0.0)
+                    ci = self.commodity_index[c]
+                    o, d = supplier.r, buyer.r
+                    if want <= 1e-12 or have <= 1e-12 or book.restricted[ci, o, d]:
+                        continue
+                    amount = min(want, have)
+                    price = float(self.prices[ci, o])
+                    landed = price * book.wedge[ci, o, d] + self.transport[ci, o, d]
+                    shipped, tracked = supplier.deliver(c, amount, amount * price * 1000.0)
+                    buyer.receive(c, shipped, amount * landed * 1000.0, tracked)
+                    firm_offers[supplier][c] = have - amount
+                    firm_bids[buyer][c] = want - amount
+                    flows[ci, o, d] += amount
+        return flows
 
     def _settle(self, ci: int, clearing, sellers, buyers, bids) -> None:
         """Move goods and money for one commodity's clearing."""

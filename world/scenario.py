@@ -39,6 +39,7 @@ POLICY_KINDS = (
     "import_tariff",
     "import_ban",
     "stockpile_target",
+    "stockpile_band",
     "defense_priority",
 )
 
@@ -144,6 +145,11 @@ class FirmSpec(_Strict):
     project: str | None = Field(
         None, description="candidates with the same project id are committed together"
     )
+    feed_from: list[str] = Field(
+        default_factory=list,
+        description="firms whose output this firm takes first, outside the spot market "
+        "(an integrated chain or an offtake contract)",
+    )
     source: str = ""
 
 
@@ -205,6 +211,15 @@ class PolicySpec(_Strict):
     approval_share: Share = 1.0
     rate: NonNeg | None = Field(None, description="ad valorem rate (0.25 = 25%)")
     months_of_cover: NonNeg | None = None
+    price_low_usd_per_kg: PriceUsdPerKg | None = Field(
+        None, ge=0, description="stockpile_band: buy below this home price"
+    )
+    price_high_usd_per_kg: PriceUsdPerKg | None = Field(
+        None, ge=0, description="stockpile_band: sell above this home price"
+    )
+    tonnes_per_month: Tonnes | None = Field(
+        None, ge=0, description="stockpile_band: most bought or sold in a month"
+    )
     note: str = ""
     source: str = ""
 
@@ -466,8 +481,12 @@ def _reference_problems(data: dict) -> list[str]:
 
     check_unique("firms", "firm")
     stage_ids, deposit_ids = sorted(stages), sorted(deposits)
+    firm_ids = sorted(str(f.get("id")) for _, f in entries("firms"))
     for path, firm in entries("firms"):
         check_choice(f"{path}.region", firm.get("region"), regions, "region")
+        for supplier in firm.get("feed_from") or []:
+            if supplier not in firm_ids:
+                problems.append(f"{path}.feed_from: unknown firm '{supplier}'")
         stage_id = firm.get("stage")
         check_choice(f"{path}.stage", stage_id, stage_ids, "stage")
         stage = stages.get(stage_id) if isinstance(stage_id, str) else None
@@ -508,6 +527,7 @@ def _reference_problems(data: dict) -> list[str]:
         "export_duty": "rate",
         "import_tariff": "rate",
         "stockpile_target": "months_of_cover",
+        "stockpile_band": "tonnes_per_month",
     }
     for path, pol in entries("policies"):
         kind = pol.get("kind")
