@@ -1,13 +1,24 @@
 """The order desk: where the world checks orders against its state, applies them and logs them.
 
 Seats (human teams, doctrines, experiment scripts) submit orders at any time; they take effect
-at the next turn boundary, in the order submitted. Scripted orders from the scenario take effect
-at the start of their month. Every order is logged, applied or rejected, with the reason; a
-rejected order changes nothing.
+at the next turn boundary, in the order submitted. A submitted order is checked at once against
+the world as it is (on a copy, so nothing changes), and again when it applies. Scripted orders
+from the scenario take effect at the start of their month. Every order is logged, applied or
+rejected, with the reason; a rejected order changes nothing.
+
+The start of each month, in order: deals expire and alliances settle (world/deals.py); scripted
+orders due; orders replayed from a log; at a turn boundary, the queued orders; then AI states
+answer open deal proposals and alliance invitations. Doctrines play after this (World.step).
+
+Measures and programmes get ids ``<issuer>-<kind>-<key>``: the scripted order's id for a
+scripted order, else ``a<n>`` for the n-th order applied in the run (so a replay, which applies
+the same orders in the same sequence, gives them the same ids). Orders a deal applies as its
+commitments are logged with status ``committed`` (a replay re-derives them from the deal).
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -17,15 +28,21 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from world.calendar import add_months, months_between
-from world.orders import FIRM_ORDER_KINDS, TRADE_KINDS, parse_order
+from world.deals import Diplomacy
+from world.orders import (
+    FIRM_ORDER_KINDS,
+    TRADE_KINDS,
+    OrderRejected,
+    _describe_errors,
+    parse_order,
+)
 from world.scenario import PolicySpec
 
 if TYPE_CHECKING:
+    from agents.firms import Firm
     from world.model import World
 
-
-class OrderRejected(ValueError):
-    """An order the world will not apply; the message says why."""
+__all__ = ["OrderDesk", "OrderRejected", "OrderResult", "Programme"]
 
 
 @dataclass
@@ -47,7 +64,7 @@ class Programme:
 class OrderResult:
     """What became of a submitted order."""
 
-    status: str  # "pending", "applied" or "rejected"
+    status: str  # "pending", "applied", "committed" or "rejected"
     message: str = ""
     order_id: str = ""
 
@@ -65,11 +82,20 @@ class OrderDesk:
         self.log: list[dict] = []
         self.programmes: list[Programme] = []
         self._counter = 0
+        self._applied = 0
+        self._key = ""
+        self._ids_made = 0
+        self._created: list[str] = []
+        self._followups: list[tuple[Any, str, str]] = []
+        self._draining = False
+        self.capex_hook_used = False
+        self._month_started = -1
         self.scripted: dict[int, list[tuple[str, dict]]] = {}
         self.replayed: dict[int, list[tuple[dict, str]]] = {}
         for item in world.spec.orders:
             month = months_between(world.spec.start, item["date"])
             self.scripted.setdefault(month, []).append((str(item["id"]), item))
+        self.diplomacy = Diplomacy(world)
 
     # ------------------------------------------------------------------ submission
 
@@ -85,58 +111,108 @@ class OrderDesk:
             source: who sent it, for the log (``seat``, ``doctrine``, ``script``, ...).
 
         Returns:
-            ``pending`` if it passed the checks that do not depend on the turn's outcome,
-            else ``rejected`` with the reason (and the rejection is logged).
+            ``pending`` if it would apply now (checked on a copy of the world: nothing
+            changes), else ``rejected`` with the reason (and the rejection is logged). A pending
+            order is checked again when it applies, and may still be rejected then.
         """
         order_id = self._next_id()
         try:
             parsed = self._parse(order)
             self._check_static(parsed, seat)
+            self._dry_run(parsed, source)
         except OrderRejected as exc:
             self._record(order, order_id, "rejected", str(exc), source)
             return OrderResult("rejected", str(exc), order_id)
         self.pending.append((parsed, seat or "", source, order_id))
         return OrderResult("pending", "", order_id)
 
+    def _dry_run(self, order: BaseModel, source: str) -> None:
+        """Apply the order to a copy of the world; raises OrderRejected if it would fail now."""
+        try:
+            clone = copy.deepcopy(self.world)
+        except Exception:
+            return
+        clone.desk.diplomacy.lookahead = True
+        clone.desk._apply(order, "dry-run", source)
+
     def apply_now(
-        self, order: BaseModel | dict | str, source: str = "script", seat: str | None = None
+        self, order: BaseModel | dict | str, source: str = "facilitator", seat: str | None = None
     ) -> OrderResult:
-        """Validate and apply an order at once (scripts and doctrines at a turn boundary)."""
-        order_id = self._next_id()
+        """Validate and apply an order at once (doctrines at a turn boundary, a facilitator's
+        inject). ``source`` is logged; a replay re-applies every applied order whose source is
+        not ``script`` (the scenario's own scripted orders, which it applies again itself)."""
+        return self._execute(order, self._next_id(), source, seat)
+
+    def respond_for(self, order: dict, source: str) -> OrderResult:
+        """Apply an order an AI state gives in answer to a proposal or an invitation."""
+        return self._execute(order, self._next_id(), source, order.get("issuer"))
+
+    def follow_up(self, order: Any, source: str, status: str = "applied") -> None:
+        """Apply ``order`` right after the order being applied has been logged (a deal's
+        commitments, applied when the last party accepts)."""
+        self._followups.append((order, source, status))
+
+    def drain(self) -> None:
+        """Apply the follow-up orders queued so far (and theirs)."""
+        if self._draining:
+            return
+        self._draining = True
+        try:
+            while self._followups:
+                order, source, status = self._followups.pop(0)
+                self._execute(order, self._next_id(), source, status=status)
+        finally:
+            self._draining = False
+
+    def _execute(
+        self,
+        order: Any,
+        order_id: str,
+        source: str,
+        seat: str | None = None,
+        status: str = "applied",
+        scripted: bool = False,
+    ) -> OrderResult:
+        """Check, apply, log; then apply any follow-ups. A rejected order changes nothing."""
+        queued = len(self._followups)
         try:
             parsed = self._parse(order)
-            self._check_static(parsed, seat)
-            message = self._apply(parsed, order_id)
+            if seat is not None:
+                self._check_static(parsed, seat)
+            message = self._apply(parsed, order_id, source, scripted)
         except OrderRejected as exc:
+            del self._followups[queued:]
             self._record(order, order_id, "rejected", str(exc), source)
+            self.drain()
             return OrderResult("rejected", str(exc), order_id)
-        self._record(parsed, order_id, "applied", message, source)
-        return OrderResult("applied", message, order_id)
+        self._record(parsed, order_id, status, message, source)
+        self.drain()
+        return OrderResult(status, message, order_id)
 
     def schedule(self, month: int, order: dict, source: str = "replay") -> None:
         """Apply ``order`` at the start of ``month`` (after the scenario's scripted orders)."""
         self.replayed.setdefault(month, []).append((order, source))
 
     def start_of_month(self, month: int) -> None:
-        """Apply scripted orders due this month and, at a turn boundary, the queued ones."""
+        """Settle diplomacy, apply scripted orders due this month, replayed ones, at a turn
+        boundary the queued ones, then let AI states answer proposals and invitations.
+
+        A month starts once: a second call for the same month (a copy of the world taken
+        during this phase and stepped again, see world/deals.py) does nothing."""
+        if month == self._month_started:
+            return
+        self._month_started = month
+        self.diplomacy.start_of_month(month)
         for order_id, item in self.scripted.get(month, []):
             body = {k: v for k, v in item.items() if k not in ("id", "date")}
-            self._apply_logged(body, order_id, "script")
+            self._execute(body, order_id, "script", scripted=True)
         for order, source in self.replayed.pop(month, []):
-            self._apply_logged(order, self._next_id(), source)
+            self._execute(order, self._next_id(), source)
         if month % self.world.spec.turn_months == 0 and self.pending:
             queued, self.pending = self.pending, []
             for order, _seat, source, order_id in queued:
-                self._apply_logged(order, order_id, source)
-
-    def _apply_logged(self, order: Any, order_id: str, source: str) -> None:
-        try:
-            parsed = self._parse(order)
-            message = self._apply(parsed, order_id)
-        except OrderRejected as exc:
-            self._record(order, order_id, "rejected", str(exc), source)
-            return
-        self._record(parsed, order_id, "applied", message, source)
+                self._execute(order, order_id, source)
+        self.diplomacy.ai_step()
 
     # ------------------------------------------------------------------ checks
 
@@ -151,14 +227,9 @@ class OrderDesk:
         try:
             return parse_order(order)
         except ValidationError as exc:
-            problems = []
-            for err in exc.errors():
-                loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function"))
-                msg = err["msg"].removeprefix("Value error, ")
-                if err["type"] == "union_tag_invalid":
-                    msg = f"unknown order kind; {msg}"
-                problems.append(f"{loc}: {msg}" if loc else msg)
-            raise OrderRejected("; ".join(problems)) from None
+            raise OrderRejected("; ".join(_describe_errors(exc))) from None
+        except (ValueError, TypeError) as exc:  # not JSON, not a table
+            raise OrderRejected(f"not an order: {exc}") from None
 
     def _check_static(self, order: BaseModel, seat: str | None) -> None:
         w = self.world
@@ -193,11 +264,19 @@ class OrderDesk:
         for r in getattr(order, "exempt", []) or []:
             if r not in regions:
                 raise OrderRejected(f"exempt: unknown region '{r}'; allowed: {', '.join(regions)}")
-        for s in getattr(order, "stages", []) or []:
-            if s not in w.spec.stages:
+        for r in (getattr(order, "recipients", []) or []) + (getattr(order, "invite", []) or []):
+            name = "recipients" if hasattr(order, "recipients") else "invite"
+            if r not in w.states_by_region:
                 raise OrderRejected(
-                    f"stages: unknown stage '{s}'; allowed: {', '.join(w.spec.stages)}"
+                    f"{name}: '{r}' is not a state; allowed: "
+                    f"{', '.join(sorted(w.states_by_region))}"
                 )
+        for name in ("stages", "fund_stages"):
+            for s in getattr(order, name, []) or []:
+                if s not in w.spec.stages:
+                    raise OrderRejected(
+                        f"{name}: unknown stage '{s}'; allowed: {', '.join(w.spec.stages)}"
+                    )
         firm = getattr(order, "firm", None)
         if firm is not None:
             if firm not in w.firms_by_id:
@@ -213,19 +292,59 @@ class OrderDesk:
         found = list(getattr(order, "commodities", []) or [])
         if hasattr(order, "commodity"):
             found.append(order.commodity)
+        if order.kind == "alliance":
+            found += list(order.common_external_tariff) + list(order.offtake_commodities)
         return found
 
     # ------------------------------------------------------------------ application
 
-    def _apply(self, order: BaseModel, order_id: str) -> str:
-        """Apply one order now; returns a sentence saying what changed."""
+    def _apply(
+        self, order: BaseModel, order_id: str, source: str = "script", scripted: bool = False
+    ) -> str:
+        """Apply one order now; returns a sentence saying what changed.
+
+        ``scripted``: a scenario's scripted order, whose measures take its id.
+
+        Raises:
+            OrderRejected: before anything changed.
+        """
         self._check_static(order, None)
         handler = getattr(self, f"_apply_{order.kind}", None)
         if handler is None and order.kind in TRADE_KINDS:
             handler = self._apply_trade
         if handler is None:
             raise OrderRejected(f"kind: '{order.kind}' is not supported")
-        return handler(order, order_id)
+        broken = self.diplomacy.contradictions(order, source)
+        self._key = order_id if scripted else f"a{self._applied + 1}"
+        self._ids_made = 0
+        self._created = []
+        message = handler(order, order_id)
+        if self._created and not any(i in message for i in self._created):
+            message += f" [{', '.join(self._created)}]"
+        if not scripted:
+            self._applied += 1
+        if source.removeprefix("replay:").startswith("deal:") and self._created:
+            self.diplomacy.record_created(source, list(self._created))
+        if broken:
+            message += self.diplomacy.breach(broken, order.issuer)
+        return message
+
+    def _new_id(self, issuer: str, kind: str) -> str:
+        """The id of a measure or programme the current order creates (see the docstring)."""
+        self._ids_made += 1
+        suffix = "" if self._ids_made == 1 else f".{self._ids_made}"
+        new = f"{issuer}-{kind}-{self._key}{suffix}"
+        self._created.append(new)
+        return new
+
+    def _apply_alliance(self, order: BaseModel, order_id: str) -> str:
+        return self.diplomacy.alliance(order)
+
+    def _apply_propose_deal(self, order: BaseModel, order_id: str) -> str:
+        return self.diplomacy.propose(order)
+
+    def _apply_respond_deal(self, order: BaseModel, order_id: str) -> str:
+        return self.diplomacy.respond(order)
 
     def _date(self, month: int) -> str:
         return add_months(self.world.spec.start, month)
@@ -245,7 +364,7 @@ class OrderDesk:
                 raise OrderRejected("exempt: every partner is exempted; the order would do nothing")
         end = self._end(order)
         fields: dict[str, Any] = {
-            "id": f"{order.issuer}-{order.kind}-{order_id}",
+            "id": self._new_id(order.issuer, order.kind),
             "kind": order.kind,
             "issuer": order.issuer,
             "commodities": list(order.commodities),
@@ -291,44 +410,111 @@ class OrderDesk:
             )
         return text + duration
 
+    def lift_targets(self, order: BaseModel) -> tuple[list[PolicySpec], list[Programme]]:
+        """The policies and programmes of the issuer in force that a ``lift`` order would end.
+
+        Raises:
+            OrderRejected: if ``policy_id`` names another state's measure, or the order names
+                neither a ``policy_id`` nor a ``measure``.
+        """
+        w = self.world
+        month = w.month
+        if order.policy_id:
+            policies = [s for s in w.policies.active if s.id == order.policy_id]
+            progs = [p for p in self.programmes if p.id == order.policy_id and p.active(month)]
+            owners = [s.issuer for s in policies] + [p.issuer for p in progs]
+            if owners and owners[0] != order.issuer:
+                raise OrderRejected(f"policy_id: '{order.policy_id}' belongs to {owners[0]}")
+            return policies, progs
+        if order.measure is None:
+            raise OrderRejected("measure: lift needs a policy_id or a measure")
+        policies = [
+            s
+            for s in w.policies.active
+            if s.issuer == order.issuer
+            and s.kind == order.measure
+            and (not order.commodities or set(order.commodities) & set(s.commodities))
+            and (not order.partners or not s.partners or set(order.partners) & set(s.partners))
+        ]
+        progs = [
+            p
+            for p in self.programmes
+            if p.issuer == order.issuer
+            and p.kind == order.measure
+            and p.active(month)
+            and "alliance" not in p.params
+            and (
+                not order.commodities
+                or "commodity" not in p.params
+                or p.params["commodity"] in order.commodities
+            )
+        ]
+        return policies, progs
+
     def _apply_lift(self, order: BaseModel, order_id: str) -> str:
         w = self.world
-        ended = []
-        if order.policy_id:
-            candidates = [s for s in w.policies.active if s.id == order.policy_id]
-            if candidates and candidates[0].issuer != order.issuer:
-                raise OrderRejected(
-                    f"policy_id: '{order.policy_id}' belongs to {candidates[0].issuer}"
-                )
-        else:
-            if order.measure is None:
-                raise OrderRejected("lift needs a policy_id or a measure")
-            candidates = [
-                s
-                for s in w.policies.active
-                if s.issuer == order.issuer
-                and s.kind == order.measure
-                and (not order.commodities or set(order.commodities) & set(s.commodities))
-                and (not order.partners or not s.partners or set(order.partners) & set(s.partners))
-            ]
-        for spec in candidates:
+        policies, progs = self.lift_targets(order)
+        if not policies and not progs:
+            raise OrderRejected("nothing to lift: no such measure of the issuer is in force")
+        ended, kept = [], []
+        for spec in policies:
+            remainders = self._remainders(spec, order)
             if w.policies.end(spec.id, w.month):
                 ended.append(spec.id)
-        for prog in self.programmes:
-            if (
-                prog.issuer == order.issuer
-                and prog.active(w.month)
-                and (prog.id == order.policy_id or prog.kind == order.measure)
-            ):
-                prog.end = w.month
-                ended.append(prog.id)
-        if not ended:
-            raise OrderRejected("nothing to lift: no such measure of the issuer is in force")
-        return f"{w.spec.regions[order.issuer].name} lifts {', '.join(ended)}"
+            for update in remainders:
+                new = spec.model_copy(
+                    update={
+                        **update,
+                        "id": self._new_id(spec.issuer, spec.kind),
+                        "start": self._date(w.month),
+                    }
+                )
+                w.policies.add(new)
+                kept.append(
+                    f"{new.id} ({', '.join(new.commodities)} to "
+                    f"{', '.join(new.partners) or 'all others'})"
+                )
+        for prog in progs:
+            prog.end = w.month
+            ended.append(prog.id)
+        text = f"{w.spec.regions[order.issuer].name} lifts {', '.join(ended)}"
+        if kept:
+            text += f"; it stays in force as {'; '.join(kept)}"
+        return text
+
+    def _remainders(self, spec: PolicySpec, order: BaseModel) -> list[dict]:
+        """What of a trade measure stays in force after a lift for some of its commodities or
+        partners: updates (commodities, partners) for the policies that carry on."""
+        w = self.world
+        if spec.kind not in TRADE_KINDS and spec.kind != "stockpile_target":
+            return []
+        if spec.kind == "export_quota":
+            return []
+        goods = [c for c in spec.commodities if not order.commodities or c in order.commodities]
+        out = []
+        other_goods = [c for c in spec.commodities if c not in goods]
+        if other_goods:
+            out.append({"commodities": other_goods, "partners": list(spec.partners)})
+        if order.partners and spec.kind in TRADE_KINDS:
+            covered = spec.partners or [r for r in w.region_ids if r != spec.issuer]
+            left = [r for r in covered if r not in order.partners]
+            if left:
+                out.append({"commodities": goods, "partners": left})
+        return out
+
+    def add_programme(
+        self, id: str, kind: str, issuer: str, params: dict, end: int | None = None
+    ) -> Programme:
+        """Start a programme now (used by alliances for their fund and shared releases)."""
+        prog = Programme(
+            id=id, kind=kind, issuer=issuer, start=self.world.month, end=end, params=params
+        )
+        self.programmes.append(prog)
+        return prog
 
     def _programme(self, order: BaseModel, order_id: str, **params: Any) -> Programme:
         prog = Programme(
-            id=f"{order.issuer}-{order.kind}-{order_id}",
+            id=self._new_id(order.issuer, order.kind),
             kind=order.kind,
             issuer=order.issuer,
             start=self.world.month,
@@ -356,7 +542,7 @@ class OrderDesk:
         w = self.world
         w.policies.add(
             PolicySpec(
-                id=f"{order.issuer}-defense_priority-{order_id}",
+                id=self._new_id(order.issuer, order.kind),
                 kind="defense_priority",
                 issuer=order.issuer,
                 commodities=["magnet"],
@@ -370,7 +556,7 @@ class OrderDesk:
         end = self._end(order)
         w.policies.add(
             PolicySpec(
-                id=f"{order.issuer}-stockpile_target-{order_id}",
+                id=self._new_id(order.issuer, order.kind),
                 kind="stockpile_target",
                 issuer=order.issuer,
                 commodities=list(order.commodities),
@@ -516,6 +702,31 @@ class OrderDesk:
         """Programmes of a kind in force this month."""
         month = self.world.month
         return [p for p in self.programmes if p.kind == kind and p.active(month)]
+
+    def charge_capex_subsidy(self, firm: Firm, full_usd: float) -> None:
+        """Charge the capex subsidy of a new plant to whoever pays it: a national subsidy to its
+        state, an alliance fund's share to the members pro rata. ``full_usd`` is the plant's
+        capex before subsidies (after any foreign technology ban).
+
+        Hook for ``World.pay_capex_subsidy``; until the world calls it, the world charges the
+        firm's home state and the alliance's part is moved onto the members a month later.
+        """
+        self.capex_hook_used = True
+        progs = [
+            p
+            for p in self.active("capex_subsidy")
+            if p.issuer == firm.region and firm.stage in p.params["stages"]
+        ]
+        total = sum(p.params["share"] for p in progs)
+        scale = 1.0 / total if total > 1.0 else 1.0
+        for p in progs:
+            usd = p.params["share"] * scale * full_usd
+            if usd <= 0:
+                continue
+            if "alliance" in p.params:
+                self.diplomacy.pay_fund(p.params["alliance"], usd)
+            else:
+                self.world.states_by_region[p.issuer].spend(usd)
 
     # ------------------------------------------------------------------ log
 

@@ -10,9 +10,9 @@ Units: tonnes (t), USD/kg, shares (0.25 = 25%), months.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from world.units import PriceUsdPerKg, Tonnes
 
@@ -21,11 +21,20 @@ Share = Annotated[float, Field(ge=0, le=1)]
 Months = Annotated[int, Field(ge=1, le=600)]
 
 
+class OrderRejected(ValueError):
+    """An order the world will not apply; the message says why."""
+
+
 class _Order(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     issuer: str = Field(description="region id of the issuing state, or a firm id for firm orders")
     note: str = ""
+    breach: bool = Field(
+        False,
+        description="apply even if it breaks a deal in force: the deal ends and the issuer "
+        "loses trust (world/deals.py)",
+    )
 
     def parameters(self) -> dict:
         """The order's parameters (everything but kind and issuer), as JSON-ready data."""
@@ -83,26 +92,36 @@ class ImportBan(_TradeMeasure):
     kind: Literal["import_ban"] = "import_ban"
 
 
+LIFTABLE = (
+    "export_ban",
+    "export_quota",
+    "export_licence",
+    "export_duty",
+    "import_tariff",
+    "import_ban",
+    "tech_export_ban",
+    "defense_priority",
+    "stockpile_target",
+    "capex_subsidy",
+    "production_subsidy",
+    "price_floor",
+    "stockpile_buy",
+    "stockpile_release",
+)
+
+
 class Lift(_Order):
     """End measures in force: one by its id, or every measure of a kind the issuer has on
-    these commodities (and partners, if given)."""
+    these commodities (and partners, if given).
+
+    With ``partners`` (or ``commodities``), a trade measure that covers more stays in force for
+    the others: lifting China's licence on magnets for the US alone leaves it on for Japan. An
+    export quota is lifted whole (its allowance is shared by all its destinations).
+    """
 
     kind: Literal["lift"] = "lift"
     policy_id: str | None = None
-    measure: (
-        Literal[
-            "export_ban",
-            "export_quota",
-            "export_licence",
-            "export_duty",
-            "import_tariff",
-            "import_ban",
-            "tech_export_ban",
-            "defense_priority",
-            "stockpile_target",
-        ]
-        | None
-    ) = None
+    measure: Literal[LIFTABLE] | None = None  # type: ignore[valid-type]
     commodities: list[str] = Field(default_factory=list)
     partners: list[str] = Field(default_factory=list)
 
@@ -202,6 +221,131 @@ class Restart(_Order):
     kind: Literal["restart"] = "restart"
 
 
+class Alliance(_Order):
+    """Form, join, leave an alliance, or invite states into it (world/deals.py).
+
+    ``form`` founds the alliance ``name`` with the issuer as its first member and the terms
+    below; ``invite`` lists states asked to join (an AI state decides at the start of the next
+    month, a human seat joins with its own ``join`` order). ``join`` needs the alliance to exist
+    and an invitation (or, uninvited, the acceptance of an AI founder that trusts the joiner);
+    ``leave`` ends the issuer's membership. ``invite`` (the action) lets a member invite more.
+
+    Terms (for ``form``):
+
+    - ``internal_tariff``: the most one member's import tariffs may charge another member
+      (0: preferential zero tariffs); None: members' tariffs apply to each other as usual;
+    - ``common_external_tariff``: ad valorem rate per commodity on members' imports from
+      non-members (a member's own higher tariff stays);
+    - ``pooled_offtake_premium``: members' buyers take members' supply first, accepting up to
+      this premium (0.2 = 20%) over non-members' netback, for ``offtake_commodities``;
+    - ``fund_usd``: a pooled investment fund, USD per calendar year, paying
+      ``fund_capex_share`` of the capex of new ``fund_stages`` plants in member regions, each
+      payment split among the members pro rata to their final magnet demand;
+    - ``shared_release``: members release strategic stocks toward a member short of supply.
+    """
+
+    kind: Literal["alliance"] = "alliance"
+    action: Literal["form", "join", "leave", "invite"]
+    name: str = Field(min_length=1, max_length=80)
+    invite: list[str] = Field(default_factory=list, description="states invited to join")
+    internal_tariff: NonNeg | None = Field(0.0, le=10)
+    common_external_tariff: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=dict, description="commodity -> rate on imports from non-members"
+    )
+    pooled_offtake_premium: NonNeg = Field(0.0, le=2)
+    offtake_commodities: list[str] = Field(
+        default_factory=lambda: ["oxide_light", "oxide_heavy", "metal", "magnet"]
+    )
+    fund_usd: NonNeg = Field(0.0, description="pooled investment fund, USD per calendar year")
+    fund_capex_share: Share = 0.3
+    fund_stages: list[str] = Field(default_factory=lambda: ["separator", "magnet"])
+    shared_release: bool = False
+
+    def terms(self) -> dict[str, Any]:
+        """The alliance's terms as JSON-ready data."""
+        return self.model_dump(
+            mode="json",
+            include={
+                "internal_tariff",
+                "common_external_tariff",
+                "pooled_offtake_premium",
+                "offtake_commodities",
+                "fund_usd",
+                "fund_capex_share",
+                "fund_stages",
+                "shared_release",
+            },
+        )
+
+
+#: Order kinds that may not be a deal's commitments.
+NOT_COMMITTABLE = ("alliance", "propose_deal", "respond_deal", "invest", "idle", "restart")
+
+
+def _commitment_list(value: list[Any]) -> list[dict]:
+    """Validate each commitment as an order; keep its normalised JSON form."""
+    out = []
+    for i, item in enumerate(value):
+        if isinstance(item, BaseModel):
+            item = item.model_dump(mode="json")
+        if not isinstance(item, dict):
+            raise ValueError(f"commitments[{i}]: must be an order (a table with kind and issuer)")
+        if item.get("kind") in NOT_COMMITTABLE:
+            raise ValueError(
+                f"commitments[{i}].kind: '{item.get('kind')}' cannot be a deal's commitment; "
+                f"allowed: {', '.join(k for k in ORDER_KINDS if k not in NOT_COMMITTABLE)}"
+            )
+        try:
+            parsed = parse_order(item)
+        except ValidationError as exc:
+            problems = "; ".join(f"commitments[{i}].{p}" for p in _describe_errors(exc))
+            raise ValueError(problems) from None
+        data = parsed.model_dump(mode="json")
+        data.pop("breach", None)
+        out.append(data)
+    return out
+
+
+class ProposeDeal(_Order):
+    """Propose a deal: a bundle of commitments (each an order, with its own issuer among the
+    parties) that all ``recipients`` must accept. Accepted, the commitments are applied at once
+    and the deal holds for ``duration_months``: orders by a party that contradict its
+    commitments are rejected unless they carry ``breach = true`` (world/deals.py).
+
+    Example: China lifts its magnet licence for the US, the US cuts its tariff on Chinese
+    magnets to 10%::
+
+        {"kind": "propose_deal", "issuer": "US", "recipients": ["CN"], "duration_months": 12,
+         "commitments": [
+            {"kind": "lift", "issuer": "CN", "measure": "export_licence",
+             "commodities": ["magnet"], "partners": ["US"]},
+            {"kind": "lift", "issuer": "US", "measure": "import_tariff",
+             "commodities": ["magnet"], "partners": ["CN"]},
+            {"kind": "import_tariff", "issuer": "US", "commodities": ["magnet"],
+             "partners": ["CN"], "rate": 0.10}]}
+    """
+
+    kind: Literal["propose_deal"] = "propose_deal"
+    recipients: list[str] = Field(min_length=1)
+    commitments: list[dict[str, Any]] = Field(min_length=1)
+    duration_months: Months
+
+    _check_commitments = field_validator("commitments", mode="before")(_commitment_list)
+
+
+class RespondDeal(_Order):
+    """Answer a proposed deal: ``accept``, ``reject`` or ``counter`` (a new proposal to the
+    other parties with ``commitments`` and, optionally, another ``duration_months``)."""
+
+    kind: Literal["respond_deal"] = "respond_deal"
+    deal_id: str = Field(min_length=1)
+    action: Literal["accept", "reject", "counter"]
+    commitments: list[dict[str, Any]] = Field(default_factory=list)
+    duration_months: Months | None = None
+
+    _check_commitments = field_validator("commitments", mode="before")(_commitment_list)
+
+
 Order = Annotated[
     ExportBan
     | ExportQuota
@@ -220,7 +364,10 @@ Order = Annotated[
     | StockpileTarget
     | Invest
     | Idle
-    | Restart,
+    | Restart
+    | Alliance
+    | ProposeDeal
+    | RespondDeal,
     Field(discriminator="kind"),
 ]
 """Any order; pydantic picks the class by its ``kind``."""
@@ -247,6 +394,9 @@ ORDER_KINDS = tuple(
         Invest,
         Idle,
         Restart,
+        Alliance,
+        ProposeDeal,
+        RespondDeal,
     )
 )
 FIRM_ORDER_KINDS = ("invest", "idle", "restart")
@@ -260,6 +410,18 @@ TRADE_KINDS = (
 )
 
 
+DIPLOMACY_KINDS = ("alliance", "propose_deal", "respond_deal")
+
+#: What to say when someone asks for an order kind that does not exist.
+_KIND_HINTS = {
+    "import_quota": "a quota caps exports; on imports use import_tariff or import_ban",
+    "tariff": "use import_tariff (or export_duty)",
+    "export_tariff": "use export_duty",
+    "subsidy": "use capex_subsidy or production_subsidy",
+    "deal": "use propose_deal",
+}
+
+
 def parse_order(data: dict | str) -> BaseModel:
     """Parse an order from a dict or JSON text.
 
@@ -269,3 +431,43 @@ def parse_order(data: dict | str) -> BaseModel:
     if isinstance(data, str):
         return ORDER_ADAPTER.validate_json(data)
     return ORDER_ADAPTER.validate_python(data)
+
+
+def _describe_errors(exc: ValidationError) -> list[str]:
+    """One line per problem: the field path and what is wrong, with the allowed values."""
+    problems = []
+    for err in exc.errors():
+        parts = [str(p) for p in err["loc"] if not str(p).startswith("function")]
+        if parts and parts[0] in ORDER_KINDS:
+            parts = parts[1:]  # the union's tag, not a field
+        loc = ".".join(parts)
+        msg = err["msg"].removeprefix("Value error, ")
+        given = err.get("input")
+        if err["type"] == "value_error" and loc and msg.startswith(loc + "["):
+            problems.append(msg)  # the validator already names the item
+            continue
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            tag = given.get("kind") if isinstance(given, dict) else None
+            hint = _KIND_HINTS.get(str(tag))
+            what = f"unknown order kind '{tag}'" if tag is not None else "an order needs a kind"
+            msg = f"{what}; allowed: {', '.join(ORDER_KINDS)}" + (f" ({hint})" if hint else "")
+            loc = "kind"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] != "value_error" and not isinstance(given, dict | list):
+            msg = f"{msg} (got {given!r})"
+        problems.append(f"{loc}: {msg}" if loc else msg)
+    return problems
+
+
+def order_problems(data: Any) -> list[str]:
+    """Why an order does not parse (empty if it does): one line per field."""
+    if isinstance(data, BaseModel):
+        return []
+    try:
+        parse_order(data)
+    except ValidationError as exc:
+        return _describe_errors(exc)
+    return []

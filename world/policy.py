@@ -10,6 +10,11 @@ force into what the market needs, per commodity and arc (origin -> destination):
   ``approval_share`` of what buyers applied for; approved tonnes may ship once the review ends;
 - an **export duty** and an **import tariff** are ad valorem wedges: the buyer's price is the
   seller's price times (1 + duty) (1 + tariff), plus transport. Rates on one arc add up.
+
+Alliances (world/deals.py) change the tariffs: members' imports from non-members pay at least
+the alliance's **common external tariff** on its commodities, and one member's tariffs on
+another member's goods are capped at the **internal tariff** (0: preferential zero tariffs).
+Bans, quotas, licences and export duties are not affected.
 """
 
 from __future__ import annotations
@@ -22,6 +27,24 @@ from world.calendar import months_between
 from world.scenario import PolicySpec, Scenario
 
 RESTRICTIVE = ("export_ban", "export_quota", "export_licence")
+
+
+@dataclass(frozen=True)
+class TariffUnion:
+    """An alliance's tariff terms, as the policy book applies them.
+
+    Attributes:
+        name: the alliance's name.
+        members: region ids of its members.
+        internal_tariff: the most a member's import tariff may be on another member's goods;
+            None leaves members' tariffs on each other as they are.
+        external: commodity -> ad valorem rate members charge at least on non-members' goods.
+    """
+
+    name: str
+    members: tuple[str, ...]
+    internal_tariff: float | None = 0.0
+    external: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -83,6 +106,9 @@ class PolicyBook:
         self.restricted = np.zeros((n_c, n_r, n_r), dtype=bool)
         self.approved: dict[int, np.ndarray] = {}
         self.defense_priority = np.zeros(n_r, dtype=bool)
+        self.unions: tuple[TariffUnion, ...] = ()
+        self.duty_rates = np.zeros((n_c, n_r, n_r))
+        self.tariff_rates = np.zeros((n_c, n_r, n_r))
 
     def _span(self, spec: PolicySpec) -> tuple[int, int]:
         start = months_between(self.spec.start, spec.start)
@@ -173,9 +199,42 @@ class PolicyBook:
             elif spec.kind == "defense_priority":
                 self.defense_priority[self.r[spec.issuer]] = True
         self.quotas = live_quotas
+        self._apply_unions(rates)
         self.wedge = (1.0 + duty_rates) * (1.0 + rates)
         self.duty_rates = duty_rates
         self.tariff_rates = rates
+
+    def _apply_unions(self, rates: np.ndarray) -> None:
+        """Common external tariffs first, then internal preferences (which win on an arc two
+        alliances both price)."""
+        n = len(self.regions)
+        for union in self.unions:
+            inside = np.zeros(n, dtype=bool)
+            for rid in union.members:
+                if rid in self.r:
+                    inside[self.r[rid]] = True
+            outside_to_inside = np.outer(~inside, inside)
+            for commodity, rate in union.external:
+                ci = self.c.get(commodity)
+                if ci is not None:
+                    rates[ci] = np.where(outside_to_inside, np.maximum(rates[ci], rate), rates[ci])
+        for union in self.unions:
+            if union.internal_tariff is None:
+                continue
+            inside = np.zeros(n, dtype=bool)
+            for rid in union.members:
+                if rid in self.r:
+                    inside[self.r[rid]] = True
+            among = np.outer(inside, inside)
+            np.fill_diagonal(among, False)
+            rates[:, among] = np.minimum(rates[:, among], union.internal_tariff)
+
+    def set_unions(self, unions: list[TariffUnion] | tuple[TariffUnion, ...]) -> None:
+        """Put alliances' tariff terms in force (from the next :meth:`update`)."""
+        unions = tuple(unions)
+        if unions != self.unions:
+            self.unions = unions
+            self._active_key = None
 
     def add(self, spec: PolicySpec) -> None:
         """Put a new policy on the book (an order applied during the run)."""

@@ -1,0 +1,1315 @@
+"""Negotiation and alliances: deals between states, trust, and alliances with their terms.
+
+Everything here is driven by orders (world/orders.py) that the order desk (world/order_desk.py)
+validates, applies and logs; the state lives in one :class:`Diplomacy` object per world
+(``world.desk.diplomacy``, or :func:`deals_of`).
+
+**Deals.** A state proposes a deal (``propose_deal``) to one or more others: a bundle of
+commitments, each an order with its own issuer among the parties, and a duration. Each recipient
+answers (``respond_deal``: accept, reject, or counter with other commitments, which closes the
+proposal and opens a new one from the counter-proposer to the other parties). A proposal stays
+open for one turn (``turn_months``) and then lapses. When every recipient has accepted, the
+commitments are checked together on a copy of the world (if one would be rejected, the deal
+fails and nothing changes), then applied at once, logged with status ``committed`` and source
+``deal:<id>``; the deal then holds for ``duration_months``.
+
+While a deal holds, the world enforces it: an order by a party that contradicts one of its own
+commitments is rejected with a message naming the deal, unless the order carries
+``breach = true``. A commitment to lift a measure is contradicted by a new measure of the same
+family (export ban, quota, licence or duty; import tariff or ban; technology ban; ...) on an
+overlapping commodity and partner; a commitment to a trade measure (e.g. a 10% tariff) by a new
+measure of the same family on an overlap (raising it); a commitment to a programme (a subsidy, a
+purchase, a floor) by a lift that would end it. Lifting a restriction is never a breach. When a
+deal ends, nothing is reverted: its measures stay as they are and the parties are free again.
+
+**Trust.** Each state holds a trust in each other state, 0-1, starting at :data:`TRUST_START`
+(or the seat's ``params.diplomacy.trust``). A breach multiplies every other state's trust in
+the breacher by :data:`BREACH_FACTOR`; a deal kept to its term raises the parties' trust in
+each other by :data:`KEPT_GAIN` of the way to 1.
+
+**AI acceptance.** A recipient that no human plays (not in ``world.human_seats``) answers at the
+start of the next month (so a script or a human may answer first). Unless its doctrine decides
+(an optional ``consider_deal(world, deal) -> bool | None`` method), it estimates the deal's
+effect on its own objectives (world/objectives.py: the weighted ``score``) and accepts when
+``gain x trust in the proposer > threshold`` (:data:`DEAL_THRESHOLD`, or the seat's
+``params.diplomacy.deal_threshold``). The gain is estimated by
+
+- ``lookahead`` (the default): two copies of the world (``copy.deepcopy``), one with the deal's
+  commitments applied, run :data:`LOOKAHEAD_MONTHS` months; the gain is the difference of the
+  recipient's mean monthly score. Inside a look-ahead, nested proposals use the heuristic.
+- ``heuristic`` (``params.diplomacy.evaluation = "heuristic"``, and the fallback if the world
+  cannot be copied): :func:`heuristic_gain`, a static estimate from current flows, prices and
+  the commitments' terms (documented there), in the same units; tests check that it agrees in
+  direction with the look-ahead.
+
+AI responses are logged as ``respond_deal`` orders (source ``ai:deals``), so a replay re-applies
+them from the log instead of deciding again.
+
+**Alliances.** The ``alliance`` order forms, joins, leaves or invites (see
+:class:`world.orders.Alliance` for the terms). The tariff terms go into the policy book
+(:class:`world.policy.TariffUnion`); pooled offtake is a supplier preference
+(:func:`offtake_preference`, multiplied into ``World.supplier_preference``); the fund is a capex
+subsidy in every member region, paid by the members pro rata to their final magnet demand until
+the year's fund is spent; shared release puts part of the members' strategic stocks on the
+market (one month at a time) when a member's buyers go short.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel
+
+from world.orders import TRADE_KINDS, OrderRejected, parse_order
+from world.policy import TariffUnion
+
+if TYPE_CHECKING:
+    from agents.firms import Firm
+    from world.model import World
+
+#: Trust a state places in another before anything has happened.
+TRUST_START = 0.7
+#: A breach multiplies every other state's trust in the breacher by this.
+BREACH_FACTOR = 0.5
+#: A deal kept to its term moves the parties' trust in each other this share of the way to 1.
+KEPT_GAIN = 0.1
+#: An AI accepts a deal when gain x trust in the proposer exceeds this (gain: change of the mean
+#: monthly objective score, -1 to 1, over the look-ahead).
+DEAL_THRESHOLD = 0.001
+#: Months an AI looks ahead when it weighs a deal.
+LOOKAHEAD_MONTHS = 6
+#: An AI joins an alliance it is invited to when it trusts the inviter at least this much (and
+#: the inviter is not one of its adversaries).
+ALLIANCE_TRUST = 0.5
+#: A member whose buyers' shortage (share of use, smoothed) exceeds this gets shared releases.
+SHORT_THRESHOLD = 0.02
+#: Most of its strategic stock a member releases for others in one month.
+RELEASE_SHARE = 0.25
+
+#: Families of measures: a new measure contradicts a commitment in the same family.
+_FAMILIES = {
+    "export_ban": "export",
+    "export_quota": "export",
+    "export_licence": "export",
+    "export_duty": "export",
+    "import_tariff": "import",
+    "import_ban": "import",
+}
+#: Commitments whose lifting is never a breach: restrictions (lifting one only helps the others).
+_RESTRICTIONS = (*TRADE_KINDS, "tech_export_ban")
+
+
+def _family(kind: str) -> str:
+    return _FAMILIES.get(kind, kind)
+
+
+@dataclass
+class Deal:
+    """A proposed or agreed deal.
+
+    Attributes:
+        status: ``proposed``, ``active``, ``rejected``, ``countered``, ``lapsed``, ``failed``,
+            ``expired`` (held to its term) or ``breached``.
+        responses: recipient -> ``accept`` / ``reject`` / ``counter``.
+        decisions: recipient -> how an AI decided (gain, trust, method, ...).
+        created: ids of the policies and programmes its commitments put in force.
+    """
+
+    id: str
+    proposer: str
+    recipients: list[str]
+    commitments: list[dict]
+    duration_months: int
+    proposed: int
+    respond_by: int
+    note: str = ""
+    status: str = "proposed"
+    responses: dict[str, str] = field(default_factory=dict)
+    decisions: dict[str, dict] = field(default_factory=dict)
+    start: int | None = None
+    end: int | None = None
+    breached_by: str | None = None
+    counter_of: str | None = None
+    created: list[str] = field(default_factory=list)
+
+    @property
+    def parties(self) -> list[str]:
+        return [self.proposer, *self.recipients]
+
+    def holds(self, month: int) -> bool:
+        return self.status == "active" and self.start is not None and month < (self.end or 0)
+
+    def summary(self) -> str:
+        """The commitments in a few words: 'CN lift export_licence magnet; US import_tariff'."""
+        parts = []
+        for c in self.commitments:
+            what = c.get("measure") or ""
+            goods = ",".join(c.get("commodities") or ([c["commodity"]] if "commodity" in c else []))
+            text = f"{c['issuer']} {c['kind']}" + (f" {what}" if what else "")
+            parts.append(text + (f" {goods}" if goods else ""))
+        return "; ".join(parts)
+
+
+@dataclass
+class AllianceState:
+    """An alliance: its members, invitations and terms (see :class:`world.orders.Alliance`)."""
+
+    name: str
+    founder: str
+    members: list[str]
+    terms: dict[str, Any]
+    formed: int
+    invited: dict[str, str] = field(default_factory=dict)  # invitee -> inviter
+    declined: list[str] = field(default_factory=list)
+    ended: int | None = None
+    fund_year: str = ""
+    fund_paid_usd: float = 0.0
+    fund_paid_total_usd: float = 0.0
+
+    @property
+    def live(self) -> bool:
+        return self.ended is None and bool(self.members)
+
+
+@dataclass
+class Decision:
+    """How an AI weighed a proposal."""
+
+    accept: bool
+    gain: float
+    trust: float
+    threshold: float
+    method: str
+
+    def note(self) -> str:
+        verdict = ">" if self.accept else "<="
+        return (
+            f"AI ({self.method}): gain {self.gain:+.4f} x trust {self.trust:.2f} = "
+            f"{self.gain * self.trust:+.4f} {verdict} {self.threshold:g}"
+        )
+
+
+class Diplomacy:
+    """Deals, trust and alliances of one world.
+
+    Args:
+        world: the world (its order desk holds this object).
+
+    Attributes:
+        deals: every deal by id, in the order proposed.
+        alliances: every alliance by name, in the order formed.
+        trust: (truster, trusted) -> trust, for pairs that moved from their start value.
+        lookahead: True inside a look-ahead copy (nested proposals use the heuristic).
+        evaluation: default way AIs weigh deals, ``lookahead`` or ``heuristic``.
+    """
+
+    def __init__(self, world: World):
+        self.world = world
+        self.deals: dict[str, Deal] = {}
+        self.alliances: dict[str, AllianceState] = {}
+        self.trust: dict[tuple[str, str], float] = {}
+        self.lookahead = False
+        self.evaluation = "lookahead"
+        self._deal_counter = 0
+        self._pipelines: dict[str, list[tuple[int, float]]] = {}
+        self._settled: int | None = None  # month of the last fund settlement
+
+    # ------------------------------------------------------------------ parameters and trust
+
+    def _seat_params(self, region: str) -> dict[str, Any]:
+        seat = self.world.spec.seats.get(region)
+        params = seat.params.get("diplomacy", {}) if seat is not None else {}
+        return params if isinstance(params, dict) else {}
+
+    def trust_in(self, truster: str, trusted: str) -> float:
+        """How much ``truster`` trusts ``trusted`` (0-1)."""
+        if truster == trusted:
+            return 1.0
+        key = (truster, trusted)
+        if key in self.trust:
+            return self.trust[key]
+        start = self._seat_params(truster).get("trust", {})
+        if isinstance(start, dict) and trusted in start:
+            return float(start[trusted])
+        return TRUST_START
+
+    def set_trust(self, truster: str, trusted: str, value: float) -> None:
+        """Set ``truster``'s trust in ``trusted`` (clipped to 0-1)."""
+        self.trust[(truster, trusted)] = min(max(float(value), 0.0), 1.0)
+
+    def threshold(self, region: str) -> float:
+        return float(self._seat_params(region).get("deal_threshold", DEAL_THRESHOLD))
+
+    def is_ai(self, region: str) -> bool:
+        """Whether the state's answers are decided by the machine (no human plays it)."""
+        return region in self.world.states_by_region and region not in self.world.human_seats
+
+    def _log(self, kind: str, actor: str, text: str) -> None:
+        w = self.world
+        w.log.append(
+            {
+                "month": w.month,
+                "date": w.date_of(w.month),
+                "actor": actor,
+                "region": actor,
+                "kind": kind,
+                "text": text,
+            }
+        )
+
+    def _name(self, region: str) -> str:
+        return self.world.spec.regions[region].name if region in self.world.spec.regions else region
+
+    # ------------------------------------------------------------------ deals: orders
+
+    def _check_state(self, region: str, field_name: str) -> None:
+        if region not in self.world.states_by_region:
+            raise OrderRejected(
+                f"{field_name}: '{region}' is not a state; allowed: "
+                f"{', '.join(sorted(self.world.states_by_region))}"
+            )
+
+    def _check_commitments(self, commitments: list[dict], parties: list[str]) -> None:
+        desk = self.world.desk
+        for i, c in enumerate(commitments):
+            if c["issuer"] not in parties:
+                raise OrderRejected(
+                    f"commitments[{i}].issuer: '{c['issuer']}' is not a party to the deal; "
+                    f"allowed: {', '.join(parties)}"
+                )
+            try:
+                desk._check_static(parse_order(c), None)
+            except OrderRejected as exc:
+                raise OrderRejected(f"commitments[{i}].{exc}") from None
+
+    def propose(self, order: BaseModel) -> str:
+        """Apply a ``propose_deal`` order; returns what happened."""
+        w = self.world
+        recipients = list(order.recipients)
+        for r in recipients:
+            self._check_state(r, "recipients")
+            if r == order.issuer:
+                raise OrderRejected(f"recipients: '{r}' is the proposer itself")
+        if len(set(recipients)) != len(recipients):
+            raise OrderRejected("recipients: a state is named twice")
+        parties = [order.issuer, *recipients]
+        self._check_commitments(order.commitments, parties)
+        deal = self._new_deal(
+            order.issuer, recipients, order.commitments, order.duration_months, order.note
+        )
+        self._log(
+            "deal",
+            order.issuer,
+            f"{self._name(order.issuer)} proposes {deal.id} to {', '.join(recipients)}: "
+            f"{deal.summary()} for {deal.duration_months} months",
+        )
+        return (
+            f"{order.issuer} proposes {deal.id} to {', '.join(recipients)} for "
+            f"{deal.duration_months} months ({deal.summary()}); open until "
+            f"{w.date_of(deal.respond_by)}"
+        )
+
+    def _new_deal(
+        self,
+        proposer: str,
+        recipients: list[str],
+        commitments: list[dict],
+        duration: int,
+        note: str = "",
+        counter_of: str | None = None,
+    ) -> Deal:
+        w = self.world
+        self._deal_counter += 1
+        deal = Deal(
+            id=f"deal-{self._deal_counter}",
+            proposer=proposer,
+            recipients=recipients,
+            commitments=[dict(c) for c in commitments],
+            duration_months=int(duration),
+            proposed=w.month,
+            respond_by=w.month + w.spec.turn_months,
+            note=note,
+            counter_of=counter_of,
+        )
+        self.deals[deal.id] = deal
+        return deal
+
+    def respond(self, order: BaseModel) -> str:
+        """Apply a ``respond_deal`` order; returns what happened."""
+        w = self.world
+        deal = self.deals.get(order.deal_id)
+        if deal is None:
+            known = ", ".join(d.id for d in self.deals.values() if d.status == "proposed")
+            raise OrderRejected(
+                f"deal_id: no deal '{order.deal_id}'; open proposals: {known or 'none'}"
+            )
+        if deal.status != "proposed":
+            raise OrderRejected(f"deal_id: {deal.id} is {deal.status}, not open for answers")
+        if w.month > deal.respond_by:
+            raise OrderRejected(
+                f"deal_id: {deal.id} was open until {w.date_of(deal.respond_by)} (lapsed)"
+            )
+        if order.issuer not in deal.recipients:
+            raise OrderRejected(
+                f"issuer: {order.issuer} is not a recipient of {deal.id}; recipients: "
+                f"{', '.join(deal.recipients)}"
+            )
+        if order.issuer in deal.responses:
+            raise OrderRejected(
+                f"deal_id: {order.issuer} has already answered {deal.id} "
+                f"({deal.responses[order.issuer]})"
+            )
+        if order.action == "counter":
+            if not order.commitments:
+                raise OrderRejected("commitments: a counter-proposal needs commitments")
+            others = [p for p in deal.parties if p != order.issuer]
+            self._check_commitments(order.commitments, [order.issuer, *others])
+        deal.responses[order.issuer] = order.action
+        why = f" ({order.note})" if order.note else ""
+        if order.action == "reject":
+            deal.status = "rejected"
+            self._log("deal", order.issuer, f"{self._name(order.issuer)} rejects {deal.id}{why}")
+            return f"{order.issuer} rejects {deal.id}{why}"
+        if order.action == "counter":
+            deal.status = "countered"
+            counter = self._new_deal(
+                order.issuer,
+                [p for p in deal.parties if p != order.issuer],
+                order.commitments,
+                order.duration_months or deal.duration_months,
+                order.note,
+                counter_of=deal.id,
+            )
+            self._log(
+                "deal",
+                order.issuer,
+                f"{self._name(order.issuer)} answers {deal.id} with {counter.id}: "
+                f"{counter.summary()}",
+            )
+            return (
+                f"{order.issuer} counters {deal.id} with {counter.id} to "
+                f"{', '.join(counter.recipients)} ({counter.summary()})"
+            )
+        waiting = [r for r in deal.recipients if deal.responses.get(r) != "accept"]
+        if waiting:
+            return f"{order.issuer} accepts {deal.id}{why}; waiting for {', '.join(waiting)}"
+        return f"{order.issuer} accepts {deal.id}{why}; " + self._activate(deal)
+
+    def _activate(self, deal: Deal, check: bool = True) -> str:
+        """Every recipient accepted: check the commitments together, then apply them."""
+        w = self.world
+        if check:
+            problem = self._dry_run(deal)
+            if problem is not None:
+                deal.status = "failed"
+                self._log("deal", deal.proposer, f"{deal.id} fails: {problem}")
+                return f"{deal.id} fails: {problem}"
+        deal.status = "active"
+        deal.start = w.month
+        deal.end = w.month + deal.duration_months
+        for c in deal.commitments:
+            w.desk.follow_up(c, source=f"deal:{deal.id}", status="committed")
+        self._log(
+            "deal",
+            deal.proposer,
+            f"{deal.id} agreed by {', '.join(deal.parties)} until {w.date_of(deal.end)}: "
+            f"{deal.summary()}",
+        )
+        return f"{deal.id} is agreed and holds until {w.date_of(deal.end)}"
+
+    def _dry_run(self, deal: Deal) -> str | None:
+        """Why the commitments cannot all be applied now (None if they can)."""
+        try:
+            clone = copy.deepcopy(self.world)
+        except Exception:
+            return None
+        desk = clone.desk
+        desk.diplomacy.deals[deal.id].status = "active"
+        desk.diplomacy.deals[deal.id].start = clone.month
+        desk.diplomacy.deals[deal.id].end = clone.month + deal.duration_months
+        for i, c in enumerate(deal.commitments):
+            try:
+                desk._apply(desk._parse(c), f"dry{i}", f"deal:{deal.id}")
+            except OrderRejected as exc:
+                return f"commitment {i + 1} ({c['issuer']} {c['kind']}) would be rejected: {exc}"
+        return None
+
+    def record_created(self, source: str, ids: list[str]) -> None:
+        """Remember the measures a deal's commitment put in force (for enforcement)."""
+        deal_id = _deal_of_source(source)
+        if deal_id in self.deals:
+            self.deals[deal_id].created.extend(ids)
+
+    # ------------------------------------------------------------------ deals: enforcement
+
+    def contradictions(self, order: BaseModel, source: str) -> list[tuple[Deal, int]]:
+        """Deals in force (and the index of the commitment) that ``order`` would break.
+
+        Raises:
+            OrderRejected: naming the deal, unless the order carries ``breach = true``.
+        """
+        w = self.world
+        own = _deal_of_source(source)
+        found: list[tuple[Deal, int]] = []
+        for deal in self.deals.values():
+            if deal.id == own or not deal.holds(w.month) or order.issuer not in deal.parties:
+                continue
+            for i, c in enumerate(deal.commitments):
+                if c["issuer"] == order.issuer and self._contradicts(order, c, deal):
+                    found.append((deal, i))
+                    break
+        if found and not getattr(order, "breach", False):
+            deal, i = found[0]
+            others = ", ".join(p for p in deal.parties if p != order.issuer)
+            raise OrderRejected(
+                f"deal: this {order.kind} breaks {deal.id} with {others} (in force until "
+                f"{w.date_of(deal.end)}), commitment {i + 1}: {_describe(deal.commitments[i])}; "
+                f"set breach = true to break the deal (it ends, and the others' trust in "
+                f"{order.issuer} falls)"
+            )
+        return found
+
+    def _contradicts(self, order: BaseModel, commitment: dict, deal: Deal) -> bool:
+        kind = order.kind
+        if kind == "lift":
+            if commitment["kind"] in _RESTRICTIONS or commitment["kind"] == "lift":
+                return False
+            policies, programmes = self.world.desk.lift_targets(order)
+            ended = {p.id for p in policies} | {p.id for p in programmes}
+            return bool(ended & set(deal.created))
+        promised = commitment.get("measure") if commitment["kind"] == "lift" else commitment["kind"]
+        if promised is None or _family(kind) != _family(promised):
+            return False
+        if kind not in _FAMILIES:
+            # tech bans, defence priority, stockpile targets: any new one of the kind
+            if commitment["kind"] != "lift":
+                return False
+            return _overlap(getattr(order, "commodities", []), commitment.get("commodities", []))
+        return _overlap(order.commodities, commitment.get("commodities", [])) and _overlap(
+            order.partners, commitment.get("partners", [])
+        )
+
+    def breach(self, broken: list[tuple[Deal, int]], breacher: str) -> str:
+        """End the broken deals; every other state's trust in the breacher falls."""
+        w = self.world
+        for deal, _ in broken:
+            deal.status = "breached"
+            deal.end = w.month
+            deal.breached_by = breacher
+            self._log("deal", breacher, f"{self._name(breacher)} breaks {deal.id}")
+        for state in w.states:
+            if state.region != breacher:
+                self.set_trust(
+                    state.region, breacher, self.trust_in(state.region, breacher) * BREACH_FACTOR
+                )
+        ids = ", ".join(d.id for d, _ in broken)
+        return f"; breaks {ids}: the deal ends and trust in {breacher} falls"
+
+    # ------------------------------------------------------------------ the month
+
+    def start_of_month(self, month: int) -> None:
+        """Deals expire and proposals lapse; alliances pay their fund and share stocks."""
+        for deal in self.deals.values():
+            if deal.status == "active" and deal.end is not None and deal.end <= month:
+                deal.status = "expired"
+                for a in deal.parties:
+                    for b in deal.parties:
+                        if a != b:
+                            t = self.trust_in(a, b)
+                            self.set_trust(a, b, t + KEPT_GAIN * (1.0 - t))
+                self._log("deal", deal.proposer, f"{deal.id} has run its term and ends")
+            elif deal.status == "proposed" and month > deal.respond_by:
+                deal.status = "lapsed"
+                self._log("deal", deal.proposer, f"{deal.id} lapses unanswered")
+        if self.alliances:
+            self._fund_accounts(month)
+            self._shared_release(month)
+
+    def ai_step(self) -> None:
+        """AI recipients answer open proposals; AI invitees answer invitations."""
+        w = self.world
+        for deal in list(self.deals.values()):
+            for region in deal.recipients:
+                if deal.status != "proposed" or w.month > deal.respond_by:
+                    break
+                if region in deal.responses or not self.is_ai(region):
+                    continue
+                decision = self.evaluate(deal, region)
+                deal.decisions[region] = decision.__dict__.copy()
+                w.desk.respond_for(
+                    {
+                        "kind": "respond_deal",
+                        "issuer": region,
+                        "deal_id": deal.id,
+                        "action": "accept" if decision.accept else "reject",
+                        "note": decision.note(),
+                    },
+                    source="ai:deals",
+                )
+        for alliance in list(self.alliances.values()):
+            if not alliance.live:
+                continue
+            for region, inviter in list(alliance.invited.items()):
+                if region in alliance.members or region in alliance.declined:
+                    continue
+                if not self.is_ai(region):
+                    continue
+                if self.accepts_invitation(alliance, region, inviter):
+                    w.desk.respond_for(
+                        {
+                            "kind": "alliance",
+                            "issuer": region,
+                            "action": "join",
+                            "name": alliance.name,
+                            "note": f"AI: trusts {inviter} ({self.trust_in(region, inviter):.2f})",
+                        },
+                        source="ai:alliance",
+                    )
+                else:
+                    alliance.declined.append(region)
+                    self._log("alliance", region, f"{self._name(region)} declines {alliance.name}")
+
+    # ------------------------------------------------------------------ AI evaluation
+
+    def evaluate(self, deal: Deal, region: str) -> Decision:
+        """How the AI of ``region`` weighs ``deal`` (see the module docstring)."""
+        w = self.world
+        trust = self.trust_in(region, deal.proposer)
+        threshold = self.threshold(region)
+        doctrine = w.doctrines.get(region) if hasattr(w, "doctrines") else None
+        verdict = None
+        if doctrine is not None and hasattr(doctrine, "consider_deal"):
+            verdict = doctrine.consider_deal(w, deal)
+        if verdict is not None:
+            return Decision(bool(verdict), float("nan"), trust, threshold, "doctrine")
+        method = str(self._seat_params(region).get("evaluation", self.evaluation))
+        gain = None
+        if method == "lookahead" and not self.lookahead:
+            months = int(self._seat_params(region).get("lookahead_months", LOOKAHEAD_MONTHS))
+            gain = lookahead_gain(w, deal, region, months)
+        if gain is None:
+            method = "heuristic"
+            gain = heuristic_gain(w, deal, region)
+        return Decision(gain * trust > threshold, gain, trust, threshold, method)
+
+    def accepts_invitation(self, alliance: AllianceState, region: str, inviter: str) -> bool:
+        """An AI joins when invited by a state it trusts that is not its adversary (unless
+        its doctrine's optional ``consider_alliance(world, alliance)`` says otherwise)."""
+        w = self.world
+        doctrine = w.doctrines.get(region) if hasattr(w, "doctrines") else None
+        if doctrine is not None and hasattr(doctrine, "consider_alliance"):
+            verdict = doctrine.consider_alliance(w, alliance)
+            if verdict is not None:
+                return bool(verdict)
+        if inviter in _adversaries(w, region):
+            return False
+        threshold = float(self._seat_params(region).get("alliance_trust", ALLIANCE_TRUST))
+        return self.trust_in(region, inviter) >= threshold
+
+    # ------------------------------------------------------------------ alliances: orders
+
+    def alliance(self, order: BaseModel) -> str:
+        """Apply an ``alliance`` order; returns what happened."""
+        handler = getattr(self, f"_alliance_{order.action}")
+        message = handler(order)
+        self._sync_alliances()
+        return message
+
+    def _live(self, name: str) -> AllianceState:
+        alliance = self.alliances.get(name)
+        if alliance is None or not alliance.live:
+            known = ", ".join(a.name for a in self.alliances.values() if a.live)
+            raise OrderRejected(f"name: no alliance '{name}'; alliances: {known or 'none'}")
+        return alliance
+
+    def _check_terms(self, order: BaseModel) -> None:
+        w = self.world
+        for c in [*order.common_external_tariff, *order.offtake_commodities]:
+            if c not in w.commodity_index:
+                raise OrderRejected(
+                    f"commodity: unknown commodity '{c}'; allowed: {', '.join(w.commodity_ids)}"
+                )
+        for s in order.fund_stages:
+            if s not in w.spec.stages:
+                raise OrderRejected(
+                    f"fund_stages: unknown stage '{s}'; allowed: {', '.join(w.spec.stages)}"
+                )
+
+    def _invite(self, alliance: AllianceState, inviter: str, invitees: list[str]) -> list[str]:
+        for r in invitees:
+            self._check_state(r, "invite")
+            if r == inviter:
+                raise OrderRejected(f"invite: '{r}' is the issuer itself")
+        added = []
+        for r in invitees:
+            if r in alliance.members or r in added:
+                continue
+            alliance.invited.setdefault(r, inviter)
+            if r in alliance.declined:
+                alliance.declined.remove(r)
+            added.append(r)
+        return added
+
+    def _alliance_form(self, order: BaseModel) -> str:
+        w = self.world
+        if order.name in self.alliances and self.alliances[order.name].live:
+            raise OrderRejected(f"name: an alliance '{order.name}' already exists")
+        self._check_terms(order)
+        alliance = AllianceState(
+            name=order.name,
+            founder=order.issuer,
+            members=[order.issuer],
+            terms=order.terms(),
+            formed=w.month,
+            fund_year=w.date_of(w.month)[:4],
+        )
+        invited = self._invite(alliance, order.issuer, list(order.invite))
+        self.alliances[order.name] = alliance
+        self._log(
+            "alliance",
+            order.issuer,
+            f"{self._name(order.issuer)} forms {order.name}"
+            + (f", inviting {', '.join(invited)}" if invited else ""),
+        )
+        return f"{order.issuer} forms alliance '{order.name}'" + (
+            f" and invites {', '.join(invited)}" if invited else ""
+        )
+
+    def _alliance_invite(self, order: BaseModel) -> str:
+        alliance = self._live(order.name)
+        if order.issuer not in alliance.members:
+            raise OrderRejected(f"issuer: {order.issuer} is not a member of {order.name}")
+        if not order.invite:
+            raise OrderRejected("invite: name the states to invite")
+        added = self._invite(alliance, order.issuer, list(order.invite))
+        if not added:
+            raise OrderRejected("invite: every state named is already a member")
+        return f"{order.issuer} invites {', '.join(added)} into {order.name}"
+
+    def _alliance_join(self, order: BaseModel) -> str:
+        alliance = self._live(order.name)
+        region = order.issuer
+        if region in alliance.members:
+            raise OrderRejected(f"name: {region} is already a member of {order.name}")
+        if region not in alliance.invited:
+            founder = alliance.founder
+            if founder not in alliance.members or not self.is_ai(founder):
+                raise OrderRejected(
+                    f"name: {region} is not invited into {order.name}; a member must invite it "
+                    "(alliance action 'invite')"
+                )
+            trust = self.trust_in(founder, region)
+            need = float(self._seat_params(founder).get("alliance_trust", ALLIANCE_TRUST))
+            if region in _adversaries(self.world, founder) or trust < need:
+                raise OrderRejected(
+                    f"name: {founder} (the founder) declines {region}'s request to join "
+                    f"{order.name} (trust {trust:.2f}, needs {need:.2f}, not an adversary)"
+                )
+        alliance.members.append(region)
+        alliance.invited.pop(region, None)
+        self._log("alliance", region, f"{self._name(region)} joins {order.name}")
+        return f"{region} joins {order.name} (members: {', '.join(alliance.members)})"
+
+    def _alliance_leave(self, order: BaseModel) -> str:
+        w = self.world
+        alliance = self._live(order.name)
+        if order.issuer not in alliance.members:
+            raise OrderRejected(f"name: {order.issuer} is not a member of {order.name}")
+        alliance.members.remove(order.issuer)
+        self._log("alliance", order.issuer, f"{self._name(order.issuer)} leaves {order.name}")
+        if not alliance.members:
+            alliance.ended = w.month
+            return f"{order.issuer} leaves {order.name}; the alliance ends"
+        return f"{order.issuer} leaves {order.name} (members: {', '.join(alliance.members)})"
+
+    def members_of(self, name: str) -> list[str]:
+        """Members of a live alliance (empty if none)."""
+        alliance = self.alliances.get(name)
+        return list(alliance.members) if alliance is not None and alliance.live else []
+
+    def alliances_of(self, region: str) -> list[str]:
+        """Names of the live alliances ``region`` belongs to."""
+        return [a.name for a in self.alliances.values() if a.live and region in a.members]
+
+    # ------------------------------------------------------------------ alliances: effects
+
+    def _sync_alliances(self) -> None:
+        """Bring the policy book's tariff unions and the fund's programmes in line."""
+        w = self.world
+        unions = []
+        for a in self.alliances.values():
+            if not a.live:
+                continue
+            unions.append(
+                TariffUnion(
+                    name=a.name,
+                    members=tuple(a.members),
+                    internal_tariff=a.terms["internal_tariff"],
+                    external=tuple(sorted(a.terms["common_external_tariff"].items())),
+                )
+            )
+        w.policies.set_unions(unions)
+        desk = w.desk
+        has_fund = any(a.live and a.terms["fund_usd"] > 0 for a in self.alliances.values())
+        if has_fund and self._settled is None:
+            self._snapshot(w.month)
+        for a in self.alliances.values():
+            fund_members = a.members if a.live and a.terms["fund_usd"] > 0 else []
+            running = {
+                p.issuer: p
+                for p in desk.programmes
+                if p.kind == "capex_subsidy"
+                and p.params.get("alliance") == a.name
+                and p.active(w.month)
+            }
+            for region, prog in running.items():
+                if region not in fund_members:
+                    prog.end = w.month
+            for region in fund_members:
+                if region not in running:
+                    desk.add_programme(
+                        id=f"{a.name}-fund-{region}-m{w.month}",
+                        kind="capex_subsidy",
+                        issuer=region,
+                        params={
+                            "stages": list(a.terms["fund_stages"]),
+                            "share": self._fund_share_now(a),
+                            "alliance": a.name,
+                        },
+                    )
+
+    def _fund_share_now(self, a: AllianceState) -> float:
+        return 0.0 if a.fund_paid_usd >= a.terms["fund_usd"] else a.terms["fund_capex_share"]
+
+    def _fund_programmes(self, a: AllianceState, month: int) -> list:
+        return [
+            p
+            for p in self.world.desk.programmes
+            if p.kind == "capex_subsidy" and p.params.get("alliance") == a.name and p.active(month)
+        ]
+
+    def _contributions(self, a: AllianceState) -> dict[str, float]:
+        """Each member's share of the fund's payments: pro rata to final magnet demand."""
+        w = self.world
+        mi = w.commodity_index.get("magnet")
+        weights = {
+            r: float(w.use_ema[mi, w.region_index[r]]) if mi is not None else 0.0 for r in a.members
+        }
+        total = sum(weights.values())
+        if total <= 1e-12:
+            return {r: 1.0 / len(a.members) for r in a.members}
+        return {r: v / total for r, v in weights.items()}
+
+    def pay_fund(self, alliance_name: str, usd: float) -> None:
+        """The members pay ``usd`` of fund support, pro rata (see :meth:`_contributions`)."""
+        a = self.alliances.get(alliance_name)
+        if a is None or not a.members or usd <= 0:
+            return
+        for region, share in self._contributions(a).items():
+            self.world.states_by_region[region].spend(usd * share)
+        a.fund_paid_usd += usd
+        a.fund_paid_total_usd += usd
+
+    def _fund_accounts(self, month: int) -> None:
+        """Settle the fund's payments since the last settlement and open or close the fund
+        for this month.
+
+        Until the world calls ``desk.charge_capex_subsidy`` (see world/order_desk.py), the
+        model charges a new plant's whole capex subsidy to its home state; the fund's part of
+        it is moved here, at the start of the next month, onto the members pro rata.
+        """
+        w = self.world
+        desk = w.desk
+        funds = [a for a in self.alliances.values() if a.terms["fund_usd"] > 0]
+        if not funds:
+            return
+        if not desk.capex_hook_used and self._settled is not None:
+            for a in funds:
+                self._settle_fund(a, self._settled, month)
+        self._snapshot(month)
+        year = w.date_of(month)[:4]
+        for a in funds:
+            if a.fund_year != year:
+                a.fund_year = year
+                a.fund_paid_usd = 0.0
+            share = self._fund_share_now(a) if a.live else 0.0
+            for prog in self._fund_programmes(a, month):
+                prog.params["share"] = share
+
+    def _snapshot(self, month: int) -> None:
+        """Remember every firm's construction pipeline, to find the plants started later."""
+        if self.world.desk.capex_hook_used:
+            return
+        self._pipelines = {f.firm_id: list(f.pipeline) for f in self.world.firms}
+        self._settled = month
+
+    def _settle_fund(self, a: AllianceState, since: int, month: int) -> None:
+        """Move the fund's part of the subsidies of plants started since ``since`` onto the
+        members."""
+        w = self.world
+
+        def running(p) -> bool:
+            return p.start <= month and (p.end is None or p.end > since)
+
+        progs = [
+            p
+            for p in w.desk.programmes
+            if p.kind == "capex_subsidy" and p.params.get("alliance") == a.name and running(p)
+        ]
+        for prog in progs:
+            share = prog.params["share"]
+            if share <= 0:
+                continue
+            for firm in w.firms:
+                if firm.region != prog.issuer or firm.stage not in prog.params["stages"]:
+                    continue
+                new = _new_entries(self._pipelines.get(firm.firm_id, []), firm.pipeline)
+                added = sum(q for _, q in new)
+                if added <= 0:
+                    continue
+                total = self._subsidy_share(firm, running)
+                scale = 1.0 / total if total > 1.0 else 1.0
+                capex = added * firm.capex_per_tpy * self._tech_multiplier(firm, running)
+                usd = share * scale * capex
+                w.states_by_region[firm.region].spend(-usd)
+                self.pay_fund(a.name, usd)
+
+    def _subsidy_share(self, firm: Firm, running) -> float:
+        return sum(
+            p.params["share"]
+            for p in self.world.desk.programmes
+            if p.kind == "capex_subsidy"
+            and running(p)
+            and p.issuer == firm.region
+            and firm.stage in p.params["stages"]
+        )
+
+    def _tech_multiplier(self, firm: Firm, running) -> float:
+        mult = 1.0
+        for p in self.world.desk.programmes:
+            if (
+                p.kind == "tech_export_ban"
+                and running(p)
+                and p.issuer != firm.region
+                and firm.stage in p.params["stages"]
+            ):
+                mult *= p.params["capex_multiplier"]
+        return mult
+
+    def _shared_release(self, month: int) -> None:
+        """Members with strategic stock release part of it for a member short of supply."""
+        w = self.world
+        desk = w.desk
+        desk.programmes = [
+            p
+            for p in desk.programmes
+            if not (p.params.get("shared_release") and p.end is not None and p.end < month)
+        ]
+        for a in self.alliances.values():
+            if not a.live or not a.terms["shared_release"] or len(a.members) < 2:
+                continue
+            for ci, c in enumerate(w.commodity_ids):
+                short = [
+                    r for r in a.members if w.shortage_ema[ci, w.region_index[r]] > SHORT_THRESHOLD
+                ]
+                if not short:
+                    continue
+                need = sum(
+                    w.shortage_ema[ci, w.region_index[r]]
+                    * w.monthly_use_estimate(ci, w.region_index[r])
+                    * 2.0
+                    for r in short
+                )
+                helpers = {
+                    r: float(np.sum(w.states_by_region[r].stockpile[c]))
+                    for r in a.members
+                    if r not in short
+                }
+                helpers = {r: s for r, s in helpers.items() if s > 1e-9}
+                stock = sum(helpers.values())
+                if need <= 1e-9 or stock <= 1e-9:
+                    continue
+                for r, held in helpers.items():
+                    tonnes = min(need * held / stock, RELEASE_SHARE * held)
+                    if tonnes <= 1e-9:
+                        continue
+                    desk.add_programme(
+                        id=f"{a.name}-release-{r}-{c}-m{month}",
+                        kind="stockpile_release",
+                        issuer=r,
+                        params={
+                            "commodity": c,
+                            "t_per_month": tonnes,
+                            "alliance": a.name,
+                            "shared_release": True,
+                        },
+                        end=month + 1,
+                    )
+
+    # ------------------------------------------------------------------ tables
+
+    def deals_frame(self) -> pd.DataFrame:
+        """One row per deal: id, proposer, recipients, status, dates, commitments, breach."""
+        w = self.world
+        rows = []
+        for d in self.deals.values():
+            rows.append(
+                {
+                    "id": d.id,
+                    "proposer": d.proposer,
+                    "recipients": ",".join(d.recipients),
+                    "status": d.status,
+                    "proposed": w.date_of(d.proposed),
+                    "start": "" if d.start is None else w.date_of(d.start),
+                    "end": "" if d.end is None else w.date_of(d.end),
+                    "duration_months": d.duration_months,
+                    "commitments": json.dumps(d.commitments, sort_keys=True),
+                    "responses": json.dumps(d.responses, sort_keys=True),
+                    "breached_by": d.breached_by or "",
+                    "counter_of": d.counter_of or "",
+                }
+            )
+        columns = [
+            "id",
+            "proposer",
+            "recipients",
+            "status",
+            "proposed",
+            "start",
+            "end",
+            "duration_months",
+            "commitments",
+            "responses",
+            "breached_by",
+            "counter_of",
+        ]
+        return pd.DataFrame(rows, columns=columns)
+
+    def trust_frame(self) -> pd.DataFrame:
+        """Trust of every state in every other: truster, trusted, trust."""
+        regions = [s.region for s in self.world.states]
+        rows = [
+            {"truster": a, "trusted": b, "trust": self.trust_in(a, b)}
+            for a in regions
+            for b in regions
+            if a != b
+        ]
+        return pd.DataFrame(rows, columns=["truster", "trusted", "trust"])
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def deals_of(world: World) -> Diplomacy:
+    """The world's diplomacy (deals, trust, alliances), created on its order desk if absent."""
+    desk = world.desk
+    diplomacy = getattr(desk, "diplomacy", None)
+    if diplomacy is None:
+        diplomacy = Diplomacy(world)
+        desk.diplomacy = diplomacy
+    return diplomacy
+
+
+def deals_table(world: World) -> pd.DataFrame:
+    """Every deal proposed so far (see :meth:`Diplomacy.deals_frame`)."""
+    return deals_of(world).deals_frame()
+
+
+def trust_table(world: World) -> pd.DataFrame:
+    """Every state's trust in every other (see :meth:`Diplomacy.trust_frame`)."""
+    return deals_of(world).trust_frame()
+
+
+def offtake_preference(world: World, ci: int) -> np.ndarray:
+    """Pooled offtake: how readily buyers in each destination take each origin's supply of
+    commodity index ``ci`` (R origins, R destinations), 0-1, to multiply into
+    ``World.supplier_preference(ci)``.
+
+    For every live alliance of two or more members with a ``pooled_offtake_premium`` p on this
+    commodity, a member's
+    buyers discount non-members' supply by 1 / (1 + p): members' plants are served first
+    unless a non-member's netback beats theirs by more than the premium. Ones elsewhere.
+    """
+    n = len(world.region_ids)
+    pref = np.ones((n, n))
+    desk = getattr(world, "desk", None)
+    diplomacy = getattr(desk, "diplomacy", None) if desk is not None else None
+    if diplomacy is None or not diplomacy.alliances:
+        return pref
+    commodity = world.commodity_ids[ci]
+    for a in diplomacy.alliances.values():
+        premium = a.terms["pooled_offtake_premium"]
+        if not a.live or len(a.members) < 2 or premium <= 0:
+            continue
+        if commodity not in a.terms["offtake_commodities"]:
+            continue
+        inside = np.zeros(n, dtype=bool)
+        for r in a.members:
+            inside[world.region_index[r]] = True
+        pref = np.where(np.outer(~inside, inside), np.minimum(pref, 1.0 / (1.0 + premium)), pref)
+    return pref
+
+
+def _deal_of_source(source: str) -> str:
+    """The deal id in a commitment's source (``deal:<id>``, possibly ``replay:``-prefixed)."""
+    source = source.removeprefix("replay:")
+    return source.removeprefix("deal:") if source.startswith("deal:") else ""
+
+
+def _overlap(a: list[str] | None, b: list[str] | None) -> bool:
+    """Whether two lists of ids overlap; an empty list means 'all'."""
+    return not a or not b or bool(set(a) & set(b))
+
+
+def _describe(commitment: dict) -> str:
+    keys = ("measure", "commodities", "commodity", "partners", "rate", "policy_id")
+    shown = {k: commitment[k] for k in keys if commitment.get(k) not in (None, [], "")}
+    return f"{commitment['issuer']} {commitment['kind']} {json.dumps(shown, sort_keys=True)}"
+
+
+def _new_entries(before: list, after: list) -> list:
+    """Items of ``after`` not in ``before`` (as multisets)."""
+    left = list(before)
+    out = []
+    for item in after:
+        if item in left:
+            left.remove(item)
+        else:
+            out.append(item)
+    return out
+
+
+def _adversaries(world: World, region: str) -> tuple[str, ...]:
+    try:
+        from world.objectives import adversaries
+    except ImportError:  # pragma: no cover - objectives are optional
+        return ()
+    return adversaries(world, region)
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _score(world: World, region: str) -> float:
+    from world.objectives import state_scores
+
+    return float(state_scores(world, region)["score"])
+
+
+def _clone(world: World) -> World | None:
+    """A copy of the world that can run on by itself (None if it cannot be made).
+
+    AIs weigh proposals at the start of a month, in the middle of ``World.step``. Mesa schedules
+    the next step only when the current one returns, so a copy taken mid-step has no next step
+    on its clock: it is put back here. Stepping the copy then runs the current month from its
+    start; the order desk does not start the same month twice, so the month goes on from where
+    the original was (doctrines play, the market clears, ...).
+    """
+    try:
+        clone = copy.deepcopy(world)
+        clock = getattr(clone, "_default_schedule", None)
+        if clock is not None and clock.is_active:
+            due = clock.next_scheduled_time
+            if due is None or due <= clone.time:
+                clock._schedule_next(clone.time + clock._get_interval())
+    except Exception:
+        return None
+    clone.desk.diplomacy.lookahead = True
+    return clone
+
+
+def lookahead_gain(world: World, deal: Deal, region: str, months: int = LOOKAHEAD_MONTHS):
+    """Change in ``region``'s mean monthly objective score over ``months`` months if ``deal``
+    is agreed now, against a copy of the world where it is not. None if the world cannot be
+    copied.
+
+    Both copies run the same months (doctrines play in both); in the copy with the deal, its
+    commitments are applied at once, as on acceptance.
+    """
+    base, alt = _clone(world), _clone(world)
+    if base is None or alt is None:
+        return None
+    base.desk.diplomacy.deals[deal.id].status = "withheld"
+    alt_deal = alt.desk.diplomacy.deals[deal.id]
+    alt_deal.responses = dict.fromkeys(alt_deal.recipients, "accept")
+    alt.desk.diplomacy._activate(alt_deal, check=False)
+    alt.desk.drain()
+    totals = []
+    for clone in (base, alt):
+        total = 0.0
+        for _ in range(months):
+            clone.step()
+            total += _score(clone, region)
+        totals.append(total / months)
+    return totals[1] - totals[0]
+
+
+def heuristic_gain(world: World, deal: Deal, region: str) -> float:
+    """A static estimate of the deal's effect on ``region``'s objective score, per month.
+
+    Each commitment is valued from current flows (``world.import_ema``, t/month), prices and the
+    objectives' weights and scale (world/objectives.py); a ``lift`` counts as minus the measures
+    it would end. For a trade measure on arc x -> d, commodity c, with severity s (ban 1,
+    licence 1 - approval share, quota the share of the flow above the allowance, duty or
+    tariff t / (1 + t)):
+
+    - the importer d (export measures by x; its own import measures): welfare falls by
+      s x the value of the flow (the price rise and the lost supply), and for volume
+      restrictions security falls by s x the flow over d's use of c / 3 (the magnet fill rate),
+      rising back by the same amount if x is d's adversary (less adversary content);
+    - the exporter x (its own export measures; others' import measures on it): welfare falls by
+      the lost margin, s x 0.3 x the flow's value (a tariff: t / (1 + t) of it), and for its own
+      volume restrictions leverage rises by its dependence x the share of its chain exports
+      newly restricted;
+    - programmes cost their issuer money (fiscal): a production subsidy its rate x current
+      output, a price floor the gap x output, a stockpile purchase its monthly value, a release
+      earns its value.
+
+    Welfare and fiscal cost are divided by the region's scale; the weighted parts are summed
+    and divided by the sum of the weights, as the score is.
+    """
+    from world.objectives import CHAIN, economy_scale, weights
+
+    w = world
+    weight = weights(w, region)
+    total_weight = sum(abs(v) for v in weight.values()) or 1.0
+    scale = economy_scale(w, region)
+    hostile = set(_adversaries(w, region))
+    parts = {"welfare": 0.0, "security": 0.0, "leverage": 0.0, "fiscal": 0.0}
+    chain = [w.commodity_index[c] for c in CHAIN if c in w.commodity_index]
+    r = w.region_index[region]
+
+    def dependence() -> float:
+        imports = w.import_ema[chain]
+        others = np.ones(len(w.region_ids), dtype=bool)
+        others[r] = False
+        everything = float(imports[:, :, others].sum())
+        return float(imports[:, r, others].sum()) / everything if everything > 1e-9 else 0.0
+
+    def my_chain_exports() -> float:
+        exports = w.import_ema[chain][:, r, :].copy()
+        exports[:, r] = 0.0
+        return float(exports.sum())
+
+    def trade(kind: str, issuer: str, spec: dict, sign: float) -> None:
+        partners = spec.get("partners") or [x for x in w.region_ids if x != issuer]
+        partners = [p for p in partners if p not in (spec.get("exempt") or [])]
+        xi = w.region_index[issuer]
+        for c in spec.get("commodities") or []:
+            ci = w.commodity_index[c]
+            for p in partners:
+                pi = w.region_index[p]
+                if kind.startswith("export"):
+                    o, d = xi, pi
+                else:
+                    o, d = pi, xi
+                flow = float(w.import_ema[ci, o, d])
+                if flow <= 1e-9:
+                    continue
+                price = float(w.prices[ci, d])
+                value = flow * price * 1000.0
+                s = _severity(kind, spec, flow)
+                volume = kind in ("export_ban", "export_quota", "export_licence", "import_ban")
+                if d == r:
+                    parts["welfare"] -= sign * s * value / scale
+                    if volume:
+                        use = max(float(w.use_ema[ci, r]), 1e-9)
+                        effect = s * flow / use / 3.0
+                        parts["security"] -= sign * effect
+                        if w.region_ids[o] in hostile:
+                            parts["security"] += sign * effect
+                if o == r:
+                    margin = s if kind in ("import_tariff", "export_duty") else 0.3 * s
+                    parts["welfare"] -= sign * margin * value / scale
+                    if volume and kind.startswith("export") and ci in chain:
+                        mine = my_chain_exports()
+                        if mine > 1e-9:
+                            parts["leverage"] += sign * dependence() * flow / mine
+
+    def programme(kind: str, issuer: str, spec: dict, sign: float) -> None:
+        if issuer != region:
+            return
+        cost = 0.0
+        if kind == "production_subsidy":
+            output = sum(
+                f.throughput for f in w.firms if f.region == issuer and f.stage in spec["stages"]
+            )
+            cost = spec["usd_per_kg"] * output * 1000.0
+        elif kind == "price_floor":
+            firm = w.firms_by_id[spec["firm"]]
+            ci = w.commodity_index[spec["commodity"]]
+            gap = max(spec.get("floor_usd_per_kg", spec.get("floor", 0.0)) - w.prices[ci, r], 0)
+            cost = gap * firm.throughput * firm.nominal_yields().get(spec["commodity"], 0) * 1000
+        elif kind in ("stockpile_buy", "stockpile_release"):
+            ci = w.commodity_index[spec["commodity"]]
+            per_month = spec.get("t_per_month") or spec["tonnes"] / spec["months"]
+            value = per_month * float(w.prices[ci, r]) * 1000.0
+            cost = value if kind == "stockpile_buy" else -value
+        parts["fiscal"] -= sign * cost / scale
+
+    def value_order(spec: dict, sign: float) -> None:
+        kind, issuer = spec["kind"], spec["issuer"]
+        if kind in TRADE_KINDS:
+            trade(kind, issuer, spec, sign)
+        elif kind in ("production_subsidy", "price_floor", "stockpile_buy", "stockpile_release"):
+            programme(kind, issuer, spec, sign)
+        elif kind == "lift":
+            policies, progs = w.desk.lift_targets(parse_order(spec))
+            lifted_partners = spec.get("partners") or []
+            lifted_goods = spec.get("commodities") or []
+            for pol in policies:
+                data = pol.model_dump()
+                if lifted_partners:
+                    data["partners"] = [
+                        p for p in (pol.partners or w.region_ids) if p in lifted_partners
+                    ]
+                if lifted_goods:
+                    data["commodities"] = [c for c in pol.commodities if c in lifted_goods]
+                value_order(data, -sign)
+            for prog in progs:
+                value_order({"kind": prog.kind, "issuer": prog.issuer, **prog.params}, -sign)
+
+    for commitment in deal.commitments:
+        value_order(commitment, 1.0)
+    gain = sum(weight.get(k, 0.0) * v for k, v in parts.items()) / total_weight
+    return gain if math.isfinite(gain) else 0.0
+
+
+def _severity(kind: str, spec: dict, flow: float) -> float:
+    """Share of an arc's value a measure takes (see :func:`heuristic_gain`)."""
+    if kind in ("export_ban", "import_ban"):
+        return 1.0
+    if kind == "export_licence":
+        return 1.0 - float(spec.get("approval_share", 1.0))
+    if kind == "export_quota":
+        period = float(spec.get("period_months") or 12)
+        allowance = float(spec.get("quota_t") or 0.0) * float(spec.get("scale", 1.0)) / period
+        return max(0.0, 1.0 - allowance / flow) if flow > 0 else 0.0
+    rate = float(spec.get("rate") or 0.0)
+    return rate / (1.0 + rate)
+
+
+__all__ = [
+    "ALLIANCE_TRUST",
+    "BREACH_FACTOR",
+    "DEAL_THRESHOLD",
+    "KEPT_GAIN",
+    "LOOKAHEAD_MONTHS",
+    "TRUST_START",
+    "AllianceState",
+    "Deal",
+    "Decision",
+    "Diplomacy",
+    "deals_of",
+    "deals_table",
+    "heuristic_gain",
+    "lookahead_gain",
+    "offtake_preference",
+    "trust_table",
+]
