@@ -44,12 +44,26 @@ class State(mesa.Agent):
         self.fiscal_cost_usd = 0.0
         self.spent_this_year_usd = 0.0
         self.fiscal_month_usd = 0.0
+        self.fiscal_carry_usd = 0.0
 
     def spend(self, usd: float) -> None:
-        """Book policy spending (negative for receipts): cumulative, this year, this month."""
+        """Book policy spending (negative for receipts): cumulative, this year, this month.
+
+        Spending between two steps (an order applied by hand) counts in the month that follows.
+        """
         self.fiscal_cost_usd += usd
         self.spent_this_year_usd += usd
-        self.fiscal_month_usd += usd
+        if self.model.stepping:
+            self.fiscal_month_usd += usd
+        else:
+            self.fiscal_carry_usd += usd
+
+    def start_month(self, january: bool) -> None:
+        """Open a new month's accounts (and a new year's budget in January)."""
+        self.fiscal_month_usd = self.fiscal_carry_usd
+        self.fiscal_carry_usd = 0.0
+        if january:
+            self.spent_this_year_usd = 0.0
 
     def _bands(self):
         """The state's price-band stockpile policies in force (buy cheap, sell dear)."""

@@ -22,6 +22,7 @@ from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
+from world.deals import offtake_preference
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
@@ -149,6 +150,7 @@ class World(mesa.Model):
             )
         self.normal_markup = self.markup.copy()
         self.wall_time_s = 0.0
+        self.stepping = False
 
     # ------------------------------------------------------------------ set-up
 
@@ -396,7 +398,8 @@ class World(mesa.Model):
         if share <= 0:
             return
         full = added_tpy * firm.capex_per_tpy * self._tech_ban(firm)[0]
-        self.states_by_region[firm.region].spend(share * full)
+        # National subsidies and alliance funds share the bill (world/order_desk.py).
+        self.desk.charge_capex_subsidy(firm, full)
 
     def production_subsidy(self, firm: Firm) -> float:
         """USD per kg of throughput a firm receives from its state."""
@@ -475,6 +478,7 @@ class World(mesa.Model):
     def step(self) -> None:
         """Advance one month."""
         started = time.perf_counter()
+        self.stepping = True
         self._new_month()
         self.desk.start_of_month(self.month)
         if self.month % self.spec.turn_months == 0:
@@ -491,6 +495,7 @@ class World(mesa.Model):
         self.adapt()
         self.recorder.record()
         self.objective_recorder.record(self, month=self.month)
+        self.stepping = False
         self.month += 1
         self.wall_time_s += time.perf_counter() - started
 
@@ -506,9 +511,7 @@ class World(mesa.Model):
     def _new_month(self) -> None:
         january = self.date_of(self.month).endswith("-01")
         for state in self.states:
-            state.fiscal_month_usd = 0.0
-            if january:
-                state.spent_this_year_usd = 0.0
+            state.start_month(january)
 
     def submit(self, order, seat: str | None = None, source: str = "seat"):
         """Submit an order (a model, dict or JSON) for the next turn boundary.
@@ -676,7 +679,9 @@ class World(mesa.Model):
         p = self.params
         restricted = self.policies.restricted[ci]
         alarm = self.policy_alarm[ci][None, :]
-        return 1.0 - np.where(restricted, np.minimum(p.risk_aversion * (1.0 + alarm), 0.9), 0.0)
+        risk = 1.0 - np.where(restricted, np.minimum(p.risk_aversion * (1.0 + alarm), 0.9), 0.0)
+        # Alliance members' buyers take members' supply first (pooled offtake).
+        return risk * offtake_preference(self, ci)
 
     def _deliver_contracts(self, firm_offers: dict, firm_bids: dict) -> np.ndarray:
         """Captive supply: a firm takes its contracted suppliers' output first (``feed_from``).
