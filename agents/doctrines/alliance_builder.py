@@ -34,9 +34,9 @@ class AllianceBuilder(Doctrine):
       ``target`` (25% on magnets: Section 301, facts §4e), bilateral so allies are exempt;
       allies playing ``follower`` copy it.
 
-    EXTENSION POINT (negotiation and alliances): :meth:`alliance_orders` is where the alliance
-    order kind goes (forming an alliance with ``allies``: internal zero tariffs, the common
-    external tariff, pooled offtake, a shared stockpile). It returns nothing yet.
+    - an **alliance** named ``alliance_name`` with ``allies`` (:meth:`alliance_orders`): zero
+      internal tariffs, the common external tariff, pooled offtake at ``offtake_premium`` and a
+      pooled investment fund of ``fund_usd`` a year.
     """
 
     name = "alliance-builder"
@@ -52,11 +52,41 @@ class AllianceBuilder(Doctrine):
         "common_tariff": 0.25,
         "tariff_commodities": ["magnet"],
         "allies": ["JP", "EU", "AU"],
+        "alliance_name": "Minerals Security Partnership",
+        "offtake_premium": 0.2,
+        "fund_usd": 1.0e9,
     }
 
     def alliance_orders(self, world: World) -> list[dict]:
-        """EXTENSION POINT: alliance orders with ``self.params['allies']``. None yet."""
-        return []
+        """Found the alliance with ``allies`` once: zero internal tariffs, the common external
+        tariff on ``tariff_commodities``, pooled offtake at ``offtake_premium`` and a pooled fund
+        of ``fund_usd`` a year paying ``capex_share`` of new separation and magnet plants in
+        member regions (the Minerals Security Partnership idea, facts §4f-h) [EST terms]."""
+        from world.deals import deals_of
+
+        name = self.params["alliance_name"]
+        alliance = deals_of(world).alliances.get(name)
+        if alliance is not None and alliance.live:
+            return []
+        allies = [r for r in self.params["allies"] if r in world.states_by_region]
+        return [
+            {
+                "kind": "alliance",
+                "issuer": self.region,
+                "action": "form",
+                "name": name,
+                "invite": allies,
+                "internal_tariff": 0.0,
+                "common_external_tariff": dict.fromkeys(
+                    self.params["tariff_commodities"], self.params["common_tariff"]
+                ),
+                "pooled_offtake_premium": self.params["offtake_premium"],
+                "fund_usd": self.params["fund_usd"],
+                "fund_capex_share": self.params["capex_share"],
+                "shared_release": True,
+                "note": f"{self.name}: found {name}",
+            }
+        ]
 
     def decide(self, world: World) -> list[dict]:
         p = self.params
