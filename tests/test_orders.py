@@ -13,11 +13,22 @@ import pandas.testing as pdt
 import pytest
 from worlds import base_data
 
-from world import World
+from world import World, load_scenario
 from world.orders import ORDER_KINDS, parse_order
 from world.scenario import scenario_from_dict
 
 SAMPLES: dict[str, dict] = {
+    "equity_stake": {"issuer": "US", "firm": "mp-separation", "usd": 4e8},
+    "rnd_programme": {"issuer": "US", "usd_per_year": 2e8, "duration_months": 24},
+    "offtake_guarantee": {
+        "issuer": "JP",
+        "firm": "jp-magnet",
+        "commodity": "magnet",
+        "share": 0.2,
+        "price_usd_per_kg": 80.0,
+    },
+    "offtake_contract": {"issuer": "jp-metal", "supplier": "lynas-malaysia"},
+    "set_premium": {"issuer": "jp-magnet", "premium": 0.2},
     "export_ban": {"issuer": "CN", "commodities": ["magnet"], "partners": ["US"]},
     "export_quota": {"issuer": "CN", "commodities": ["oxide_light"], "quota_t": 1000},
     "export_licence": {
@@ -627,3 +638,65 @@ def test_replay_reproduces_the_results_exactly():
         log.loc[log["status"] == "applied", cols].reset_index(drop=True),
         replayed[cols].reset_index(drop=True),
     )
+
+
+# --------------------------------------------------------------------------- industrial policy
+
+
+def test_equity_stake_pays_the_firm_and_costs_the_state():
+    world = World(load_scenario("baseline-2024"), seed=0)
+    firm = world.firms_by_id["mp-separation"]
+    cash = firm.cash_usd
+    result = world.desk.apply_now({"kind": "equity_stake", **SAMPLES["equity_stake"]})
+    assert result.status == "applied", result.message
+    assert firm.cash_usd == pytest.approx(cash + 4e8)
+    assert world.states_by_region["US"].fiscal_cost_usd == pytest.approx(4e8)
+
+
+def test_research_speeds_thrift_and_costs_money_each_month():
+    world = World(load_scenario("baseline-2024"), seed=0)
+    mi, us = world.commodity_index["magnet"], world.region_index["US"]
+    assert world.research_speedup(mi, us) == 1.0
+    world.desk.apply_now({"kind": "rnd_programme", **SAMPLES["rnd_programme"]})
+    assert world.research_speedup(mi, us) == pytest.approx(1.4)
+    world.run(months=3)
+    spent = world.recorder.array("fiscal_cost")[:, us]
+    assert spent == pytest.approx([2e8 / 12] * 3)
+
+
+def test_offtake_guarantee_fills_the_stockpile_from_the_plant():
+    world = World(load_scenario("baseline-2024"), seed=0)
+    result = world.desk.apply_now({"kind": "offtake_guarantee", **SAMPLES["offtake_guarantee"]})
+    assert result.status == "applied", result.message
+    world.run(months=6)
+    mi, jp = world.commodity_index["magnet"], world.region_index["JP"]
+    stock = world.recorder.array("stock_strategic")[:, mi, jp]
+    assert stock[-1] > stock[0] > 0.0
+    made = world.firms_by_id["jp-magnet"].throughput
+    assert stock[-1] - stock[-2] == pytest.approx(0.2 * made, rel=1e-6)
+    assert world.recorder.array("fiscal_cost")[:, jp].min() > 0
+
+
+def test_offtake_contract_routes_supply_outside_the_market():
+    world = World(load_scenario("baseline-2024"), seed=0)
+    result = world.desk.apply_now({"kind": "offtake_contract", **SAMPLES["offtake_contract"]})
+    assert result.status == "applied", result.message
+    world.run(months=6)
+    ox, my, jp = (
+        world.commodity_index["oxide_light"],
+        world.region_index["MY"],
+        world.region_index["JP"],
+    )
+    assert world.recorder.array("exports")[1:, ox, my, jp].sum() > 0
+    bad = world.desk.apply_now(
+        {"kind": "offtake_contract", "issuer": "jp-metal", "supplier": "cn-magnet-leaders"}
+    )
+    assert bad.status == "rejected" and "makes nothing" in bad.message
+
+
+def test_premium_for_non_chinese_supply_lowers_china_in_the_buyers_order():
+    world = World(load_scenario("baseline-2024"), seed=0)
+    mi, cn, jp = world.commodity_index["magnet"], world.region_index["CN"], world.region_index["JP"]
+    before = world.supplier_preference(mi)[cn, jp]
+    world.desk.apply_now({"kind": "set_premium", **SAMPLES["set_premium"]})
+    assert world.supplier_preference(mi)[cn, jp] == pytest.approx(before / 1.2)

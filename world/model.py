@@ -325,7 +325,8 @@ class World(mesa.Model):
         p = self.params
         gap = math.log(self.expected_prices[ci, r] / self.reference_prices[ci, r])
         if gap > 0.1:
-            return max(p.thrift_floor, intensity * math.exp(-p.thrift_rate * (gap - 0.1)))
+            rate = p.thrift_rate * self.research_speedup(ci, r)
+            return max(p.thrift_floor, intensity * math.exp(-rate * (gap - 0.1)))
         # Cheap material wins back the uses thrift took from it, faster the cheaper it is.
         pace = p.thrift_recovery + p.thrift_rate * max(0.0, -gap)
         return intensity + min(pace, 1.0) * (1.0 - intensity)
@@ -362,6 +363,16 @@ class World(mesa.Model):
             self._sell_cache.clear()
         self._sell_cache[key] = (prices, best)
         return best
+
+    def research_speedup(self, ci: int, r: int) -> float:
+        """How much faster a region thrifts a commodity thanks to state research programmes:
+        1 + (USD a year) / 500 M USD [EST]."""
+        region, commodity = self.region_ids[r], self.commodity_ids[ci]
+        return 1.0 + sum(
+            prog.params["usd_per_year"] / 5e8
+            for prog in self.desk.active("rnd_programme")
+            if prog.issuer == region and commodity in prog.params["commodities"]
+        )
 
     def monthly_use_estimate(self, ci: int, r: int) -> float:
         """Recent use (inputs and final consumption) of a commodity in a region, t/month."""
@@ -426,6 +437,20 @@ class World(mesa.Model):
         ]
         return max(floors) if floors else None
 
+    def guaranteed_offtake(self) -> None:
+        """The state takes its guaranteed share of a producer's output as it is made, before the
+        rest goes to market, at the guaranteed price, into its stockpile."""
+        for prog in self.desk.active("offtake_guarantee"):
+            firm = self.firms_by_id[prog.params["firm"]]
+            c = prog.params["commodity"]
+            made = firm.throughput * firm.nominal_yields().get(c, 0.0)
+            amount = min(prog.params["share"] * made, float(np.sum(firm.inventory[c])))
+            if amount <= 1e-9:
+                continue
+            value = amount * prog.params["price"] * 1000.0
+            shipped, tracked = firm.deliver(c, amount, value)
+            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked)
+
     def floor_offtake(self) -> None:
         """Under a price floor the state takes what the producer could not sell.
 
@@ -488,6 +513,7 @@ class World(mesa.Model):
         self.policies.update(self.month)
         self.apply_events()
         self.produce()
+        self.guaranteed_offtake()
         self.trade()
         self.floor_offtake()
         self.consume()
@@ -512,6 +538,8 @@ class World(mesa.Model):
         january = self.date_of(self.month).endswith("-01")
         for state in self.states:
             state.start_month(january)
+        for prog in self.desk.active("rnd_programme"):
+            self.states_by_region[prog.issuer].spend(prog.params["usd_per_year"] / 12.0)
 
     def submit(self, order, seat: str | None = None, source: str = "seat"):
         """Submit an order (a model, dict or JSON) for the next turn boundary.
@@ -680,6 +708,12 @@ class World(mesa.Model):
         restricted = self.policies.restricted[ci]
         alarm = self.policy_alarm[ci][None, :]
         risk = 1.0 - np.where(restricted, np.minimum(p.risk_aversion * (1.0 + alarm), 0.9), 0.0)
+        # Buyers paying a premium for non-Chinese supply take it first.
+        origin = self.region_index.get(self.tracked_origin)
+        if origin is not None:
+            for prog in self.desk.active("set_premium"):
+                d = self.region_index[prog.params["region"]]
+                risk[origin, d] = min(risk[origin, d], 1.0 / (1.0 + prog.params["premium"]))
         # Alliance members' buyers take members' supply first (pooled offtake).
         return risk * offtake_preference(self, ci)
 
@@ -694,8 +728,11 @@ class World(mesa.Model):
         n_c, n_r = len(self.commodity_ids), len(self.region_ids)
         flows = np.zeros((n_c, n_r, n_r))
         book = self.policies
+        signed: dict[str, list[str]] = defaultdict(list)
+        for prog in self.desk.active("offtake_contract"):
+            signed[prog.params["buyer"]].append(prog.params["supplier"])
         for buyer in self.firms:
-            for supplier_id in buyer.spec.feed_from:
+            for supplier_id in [*buyer.spec.feed_from, *signed.get(buyer.firm_id, [])]:
                 supplier = self.firms_by_id[supplier_id]
                 for c in supplier.output_commodities():
                     want = firm_bids[buyer].get(c, 0.0)

@@ -696,6 +696,79 @@ class OrderDesk:
         firm.restart_idle()
         return f"{firm.name} restarts {amount:,.0f} t/yr"
 
+    def _apply_equity_stake(self, order: BaseModel, order_id: str) -> str:
+        w = self.world
+        firm = w.firms_by_id[order.firm]
+        self._check_budget(order.issuer, order.usd, f"the stake in {firm.name}")
+        firm.cash_usd += order.usd
+        w.states_by_region[order.issuer].spend(order.usd)
+        self._programme(order, order_id, firm=order.firm, usd=order.usd)
+        return (
+            f"{w.spec.regions[order.issuer].name} takes a {order.usd / 1e6:,.0f} M USD stake in "
+            f"{firm.name}"
+        )
+
+    def _apply_rnd_programme(self, order: BaseModel, order_id: str) -> str:
+        w = self.world
+        months = min(order.duration_months or 12, 12)
+        self._check_budget(order.issuer, order.usd_per_year * months / 12.0, "the programme")
+        self._programme(
+            order, order_id, commodities=list(order.commodities), usd_per_year=order.usd_per_year
+        )
+        return (
+            f"{w.spec.regions[order.issuer].name} funds {order.usd_per_year / 1e6:,.0f} M USD a "
+            f"year of research to thrift {', '.join(order.commodities)}"
+        )
+
+    def _apply_offtake_guarantee(self, order: BaseModel, order_id: str) -> str:
+        w = self.world
+        firm = w.firms_by_id[order.firm]
+        if order.commodity not in firm.output_commodities():
+            raise OrderRejected(f"commodity: {firm.name} does not make {order.commodity}")
+        yearly = (
+            firm.capacity_tpy
+            * firm.nominal_yields().get(order.commodity, 0.0)
+            * order.share
+            * order.price_usd_per_kg
+            * 1000.0
+        )
+        months = min(order.duration_months or 12, 12)
+        self._check_budget(order.issuer, yearly * months / 12.0, f"buying {firm.name}'s output")
+        self._programme(
+            order,
+            order_id,
+            firm=order.firm,
+            commodity=order.commodity,
+            share=order.share,
+            price=order.price_usd_per_kg,
+        )
+        return (
+            f"{w.spec.regions[order.issuer].name} guarantees to buy {order.share:.0%} of "
+            f"{firm.name}'s {order.commodity} at {order.price_usd_per_kg:g} USD/kg"
+        )
+
+    def _apply_offtake_contract(self, order: BaseModel, order_id: str) -> str:
+        w = self.world
+        buyer = w.firms_by_id[order.issuer]
+        if order.supplier not in w.firms_by_id:
+            raise OrderRejected(f"supplier: unknown firm '{order.supplier}'")
+        supplier = w.firms_by_id[order.supplier]
+        if not set(supplier.output_commodities()) & set(buyer.inputs):
+            raise OrderRejected(
+                f"supplier: {supplier.name} makes nothing {buyer.name} uses "
+                f"({', '.join(buyer.inputs) or 'no inputs'})"
+            )
+        self._programme(order, order_id, buyer=order.issuer, supplier=order.supplier)
+        return f"{buyer.name} signs an offtake contract with {supplier.name}"
+
+    def _apply_set_premium(self, order: BaseModel, order_id: str) -> str:
+        firm = self.world.firms_by_id[order.issuer]
+        for prog in self.active("set_premium"):
+            if prog.issuer == order.issuer:
+                prog.end = self.world.month
+        self._programme(order, order_id, premium=order.premium, region=firm.region)
+        return f"{firm.name} pays up to {order.premium:.0%} more for non-Chinese supply"
+
     # ------------------------------------------------------------------ effects on the world
 
     def active(self, kind: str) -> list[Programme]:

@@ -221,6 +221,54 @@ class Restart(_Order):
     kind: Literal["restart"] = "restart"
 
 
+class EquityStake(_Order):
+    """The state buys equity in a domestic producer: cash for the firm, a cost for the state
+    (the DoD's 400 M USD for ~15% of MP Materials, July 2025)."""
+
+    kind: Literal["equity_stake"] = "equity_stake"
+    firm: str
+    usd: NonNeg = Field(gt=0)
+
+
+class RndProgramme(_Order):
+    """Fund research that speeds up thrifting and substitution of the commodities at home:
+    ``usd_per_year`` speeds the region's thrift rate by ``usd_per_year / 500 M USD`` (so 500 M
+    USD a year doubles it) [EST]."""
+
+    kind: Literal["rnd_programme"] = "rnd_programme"
+    commodities: list[str] = Field(default_factory=lambda: ["magnet", "oxide_heavy"])
+    usd_per_year: NonNeg = Field(gt=0)
+    duration_months: Months | None = None
+
+
+class OfftakeGuarantee(_Order):
+    """The state buys ``share`` of a domestic producer's monthly output of a product at
+    ``price_usd_per_kg`` into its stockpile (the DoD's 100% offtake of MP's magnets)."""
+
+    kind: Literal["offtake_guarantee"] = "offtake_guarantee"
+    firm: str
+    commodity: str
+    share: Share = 1.0
+    price_usd_per_kg: PriceUsdPerKg = Field(ge=0)
+    duration_months: Months | None = None
+
+
+class OfftakeContract(_Order):
+    """A firm's order: take a supplier firm's output first, outside the spot market."""
+
+    kind: Literal["offtake_contract"] = "offtake_contract"
+    supplier: str
+    duration_months: Months | None = None
+
+
+class SetPremium(_Order):
+    """A firm's order: pay up to ``premium`` (0.2 = 20%) more for supply that does not come
+    from the tracked origin (China), so its region's buyers take such supply first."""
+
+    kind: Literal["set_premium"] = "set_premium"
+    premium: NonNeg = Field(le=2)
+
+
 class Alliance(_Order):
     """Form, join, leave an alliance, or invite states into it (world/deals.py).
 
@@ -365,6 +413,11 @@ Order = Annotated[
     | Invest
     | Idle
     | Restart
+    | EquityStake
+    | RndProgramme
+    | OfftakeGuarantee
+    | OfftakeContract
+    | SetPremium
     | Alliance
     | ProposeDeal
     | RespondDeal,
@@ -394,12 +447,17 @@ ORDER_KINDS = tuple(
         Invest,
         Idle,
         Restart,
+        EquityStake,
+        RndProgramme,
+        OfftakeGuarantee,
+        OfftakeContract,
+        SetPremium,
         Alliance,
         ProposeDeal,
         RespondDeal,
     )
 )
-FIRM_ORDER_KINDS = ("invest", "idle", "restart")
+FIRM_ORDER_KINDS = ("invest", "idle", "restart", "offtake_contract", "set_premium")
 TRADE_KINDS = (
     "export_ban",
     "export_quota",
