@@ -18,6 +18,7 @@ from world.orders import ORDER_KINDS, parse_order
 from world.scenario import scenario_from_dict
 
 SAMPLES: dict[str, dict] = {
+    "licence_decision": {"issuer": "CN", "commodity": "magnet", "partner": "US", "share": 0.5},
     "equity_stake": {"issuer": "US", "firm": "mp-separation", "usd": 4e8},
     "rnd_programme": {"issuer": "US", "usd_per_year": 2e8, "duration_months": 24},
     "offtake_guarantee": {
@@ -700,3 +701,39 @@ def test_premium_for_non_chinese_supply_lowers_china_in_the_buyers_order():
     before = world.supplier_preference(mi)[cn, jp]
     world.desk.apply_now({"kind": "set_premium", **SAMPLES["set_premium"]})
     assert world.supplier_preference(mi)[cn, jp] == pytest.approx(before / 1.2)
+
+
+def test_a_seat_decides_each_licence():
+    """With ``decided_by = "seat"`` nothing ships until the licensing state decides; then the
+    approved share of the applications ships and the rest is refused."""
+    world = World(load_scenario("baseline-2024"), seed=0)
+    mi, cn, us = world.commodity_index["magnet"], world.region_index["CN"], world.region_index["US"]
+    licence = {
+        "kind": "export_licence",
+        "issuer": "CN",
+        "commodities": ["magnet"],
+        "partners": ["US"],
+        "review_months": 1,
+        "decided_by": "seat",
+    }
+    assert world.desk.apply_now(licence).status == "applied"
+    world.run(months=3)
+    assert world.recorder.array("exports")[:, mi, cn, us].sum() == 0.0
+    pending = world.policies.pending_applications[mi, cn, us]
+    assert pending > 0
+    result = world.desk.apply_now({"kind": "licence_decision", **SAMPLES["licence_decision"]})
+    assert result.status == "applied", result.message
+    assert world.policies.pending_applications[mi, cn, us] == 0.0
+    world.step()
+    shipped = world.recorder.array("exports")[-1, mi, cn, us]
+    assert 0 < shipped <= 0.5 * pending + 1e-6
+    refused = world.desk.apply_now(
+        {
+            "kind": "licence_decision",
+            "issuer": "CN",
+            "commodity": "metal",
+            "partner": "US",
+            "share": 1.0,
+        }
+    )
+    assert refused.status == "rejected" and "no licence" in refused.message

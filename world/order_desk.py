@@ -376,7 +376,11 @@ class OrderDesk:
         if order.kind == "export_quota":
             fields.update(quota_t=order.quota_t, period_months=order.period_months)
         elif order.kind == "export_licence":
-            fields.update(review_months=order.review_months, approval_share=order.approval_share)
+            fields.update(
+                review_months=order.review_months,
+                approval_share=order.approval_share,
+                decided_by=order.decided_by,
+            )
         elif order.kind in ("export_duty", "import_tariff"):
             fields.update(rate=order.rate)
         w.policies.add(PolicySpec(**fields))
@@ -695,6 +699,24 @@ class OrderDesk:
         amount = firm.idle_tpy
         firm.restart_idle()
         return f"{firm.name} restarts {amount:,.0f} t/yr"
+
+    def _apply_licence_decision(self, order: BaseModel, order_id: str) -> str:
+        w = self.world
+        if order.partner not in w.region_index:
+            raise OrderRejected(f"partner: unknown region '{order.partner}'")
+        ci = w.commodity_index[order.commodity]
+        o, d = w.region_index[order.issuer], w.region_index[order.partner]
+        book = w.policies
+        if not book.seat_decided[ci, o, d]:
+            raise OrderRejected(
+                f"{order.commodity} to {order.partner}: no licence of "
+                f"{order.issuer} that its seat decides is in force"
+            )
+        approved = book.decide_licences(w.month, ci, o, d, order.share)
+        return (
+            f"{w.spec.regions[order.issuer].name} approves {order.share:.0%} of licence "
+            f"applications for {order.commodity} to {order.partner} ({approved:,.0f} t)"
+        )
 
     def _apply_equity_stake(self, order: BaseModel, order_id: str) -> str:
         w = self.world

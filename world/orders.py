@@ -69,6 +69,22 @@ class ExportLicence(_TradeMeasure):
     kind: Literal["export_licence"] = "export_licence"
     review_months: int = Field(2, ge=1, le=24)
     approval_share: Share = 1.0
+    decided_by: Literal["rule", "seat"] = Field(
+        "rule",
+        description="'rule': approval_share of applications after the review; 'seat': the "
+        "issuer decides the applications itself with licence_decision orders",
+    )
+
+
+class LicenceDecision(_Order):
+    """The licensing state decides the applications pending on its seat-decided licences:
+    approve ``share`` of what buyers in ``partner`` applied for (the rest is refused); the
+    approved tonnes may ship from this month."""
+
+    kind: Literal["licence_decision"] = "licence_decision"
+    commodity: str
+    partner: str
+    share: Share
 
 
 class ExportDuty(_TradeMeasure):
@@ -398,6 +414,7 @@ Order = Annotated[
     ExportBan
     | ExportQuota
     | ExportLicence
+    | LicenceDecision
     | ExportDuty
     | ImportTariff
     | ImportBan
@@ -432,6 +449,7 @@ ORDER_KINDS = tuple(
         ExportBan,
         ExportQuota,
         ExportLicence,
+        LicenceDecision,
         ExportDuty,
         ImportTariff,
         ImportBan,

@@ -105,6 +105,8 @@ class PolicyBook:
         self.approval = np.ones((n_c, n_r, n_r))
         self.restricted = np.zeros((n_c, n_r, n_r), dtype=bool)
         self.approved: dict[int, np.ndarray] = {}
+        self.seat_decided = np.zeros((n_c, n_r, n_r), dtype=bool)
+        self.pending_applications = np.zeros((n_c, n_r, n_r))
         self.defense_priority = np.zeros(n_r, dtype=bool)
         self.unions: tuple[TariffUnion, ...] = ()
         self.duty_rates = np.zeros((n_c, n_r, n_r))
@@ -147,6 +149,7 @@ class PolicyBook:
         self.banned[:] = False
         self.wedge[:] = 1.0
         self.licensed[:] = False
+        self.seat_decided[:] = False
         self.review[:] = 0
         self.approval[:] = 1.0
         self.restricted[:] = False
@@ -180,6 +183,7 @@ class PolicyBook:
                     self.licensed[ci] |= arcs
                     self.review[ci][arcs] = spec.review_months
                     self.approval[ci][arcs] = spec.approval_share
+                    self.seat_decided[ci][arcs] = spec.decided_by == "seat"
                     self.restricted[ci] |= arcs
             elif spec.kind == "export_quota":
                 arcs = self._arcs(spec, True)
@@ -236,6 +240,16 @@ class PolicyBook:
             self.unions = unions
             self._active_key = None
 
+    def decide_licences(self, month: int, ci: int, origin: int, dest: int, share: float) -> float:
+        """Approve ``share`` of the applications pending on a seat-decided licence (the rest is
+        refused); the approved tonnes may ship from ``month``. Returns them (t)."""
+        n_c, n_r = len(self.commodities), len(self.regions)
+        approved = self.pending_applications[ci, origin, dest] * share
+        self.pending_applications[ci, origin, dest] = 0.0
+        book = self.approved.setdefault(month, np.zeros((n_c, n_r, n_r)))
+        book[ci, origin, dest] += approved
+        return approved
+
     def add(self, spec: PolicySpec) -> None:
         """Put a new policy on the book (an order applied during the run)."""
         self.specs.append(spec)
@@ -271,6 +285,10 @@ class PolicyBook:
         if not mask.any():
             return
         for o, d in zip(*np.nonzero(mask), strict=True):
+            if self.seat_decided[ci, o, d]:
+                # The issuer decides: applications wait for its licence_decision order.
+                self.pending_applications[ci, o, d] += applied[o, d]
+                continue
             due = month + int(self.review[ci, o, d])
             book = self.approved.setdefault(due, np.zeros((n_c, n_r, n_r)))
             book[ci, o, d] += applied[o, d] * self.approval[ci, o, d]

@@ -209,6 +209,11 @@ class PolicySpec(_Strict):
     scale: Share = Field(1.0, description="share of the quota that falls on modelled commodities")
     review_months: int = Field(2, ge=0, le=24, description="licence review delay")
     approval_share: Share = 1.0
+    decided_by: Literal["rule", "seat"] = Field(
+        "rule",
+        description="licences: 'rule' approves approval_share automatically after the review; "
+        "'seat' leaves each month's applications to the issuer's licence_decision orders",
+    )
     rate: NonNeg | None = Field(None, description="ad valorem rate (0.25 = 25%)")
     months_of_cover: NonNeg | None = None
     price_low_usd_per_kg: PriceUsdPerKg | None = Field(
