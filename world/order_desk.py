@@ -588,6 +588,18 @@ class OrderDesk:
                 f"{max(left, 0) / 1e6:,.0f} M USD left in this year's budget"
             )
 
+    def _check_first_year(self, order: BaseModel, usd_per_year: float, what: str) -> None:
+        """Check a recurring cost against the budget for its first year (or its duration)."""
+        months = min(getattr(order, "duration_months", None) or 12, 12)
+        self._check_budget(order.issuer, usd_per_year * months / 12.0, what)
+
+    def _firm_output(self, order: BaseModel):
+        """The firm an order supports and its yearly capacity for the product, t/yr."""
+        firm = self.world.firms_by_id[order.firm]
+        if order.commodity not in firm.output_commodities():
+            raise OrderRejected(f"commodity: {firm.name} does not make {order.commodity}")
+        return firm, firm.capacity_tpy * firm.nominal_yields().get(order.commodity, 0.0)
+
     def _apply_stockpile_buy(self, order: BaseModel, order_id: str) -> str:
         w = self.world
         ci = w.commodity_index[order.commodity]
@@ -643,8 +655,7 @@ class OrderDesk:
             for f in w.firms
             if f.region == order.issuer and f.stage in order.stages
         )
-        months = min(order.duration_months or 12, 12)
-        self._check_budget(order.issuer, yearly * months / 12.0, "the production subsidy")
+        self._check_first_year(order, yearly, "the production subsidy")
         self._programme(order, order_id, stages=list(order.stages), usd_per_kg=order.usd_per_kg)
         return (
             f"{w.spec.regions[order.issuer].name} pays {', '.join(order.stages)} producers "
@@ -653,15 +664,10 @@ class OrderDesk:
 
     def _apply_price_floor(self, order: BaseModel, order_id: str) -> str:
         w = self.world
-        firm = w.firms_by_id[order.firm]
+        firm, yearly_t = self._firm_output(order)
         ci = w.commodity_index[order.commodity]
-        if order.commodity not in firm.output_commodities():
-            raise OrderRejected(f"commodity: {firm.name} does not make {order.commodity}")
         gap = max(order.floor_usd_per_kg - float(w.prices[ci, firm.r]), 0.0)
-        yield_c = firm.nominal_yields().get(order.commodity, 0.0)
-        months = min(order.duration_months or 12, 12)
-        cost = gap * firm.capacity_tpy * yield_c * 1000.0 * months / 12.0
-        self._check_budget(order.issuer, cost, f"the price floor for {firm.name}")
+        self._check_first_year(order, gap * yearly_t * 1000.0, f"the price floor for {firm.name}")
         self._programme(
             order,
             order_id,
@@ -732,8 +738,7 @@ class OrderDesk:
 
     def _apply_rnd_programme(self, order: BaseModel, order_id: str) -> str:
         w = self.world
-        months = min(order.duration_months or 12, 12)
-        self._check_budget(order.issuer, order.usd_per_year * months / 12.0, "the programme")
+        self._check_first_year(order, order.usd_per_year, "the programme")
         self._programme(
             order, order_id, commodities=list(order.commodities), usd_per_year=order.usd_per_year
         )
@@ -744,18 +749,9 @@ class OrderDesk:
 
     def _apply_offtake_guarantee(self, order: BaseModel, order_id: str) -> str:
         w = self.world
-        firm = w.firms_by_id[order.firm]
-        if order.commodity not in firm.output_commodities():
-            raise OrderRejected(f"commodity: {firm.name} does not make {order.commodity}")
-        yearly = (
-            firm.capacity_tpy
-            * firm.nominal_yields().get(order.commodity, 0.0)
-            * order.share
-            * order.price_usd_per_kg
-            * 1000.0
-        )
-        months = min(order.duration_months or 12, 12)
-        self._check_budget(order.issuer, yearly * months / 12.0, f"buying {firm.name}'s output")
+        firm, yearly_t = self._firm_output(order)
+        yearly_usd = yearly_t * order.share * order.price_usd_per_kg * 1000.0
+        self._check_first_year(order, yearly_usd, f"buying {firm.name}'s output")
         self._programme(
             order,
             order_id,
