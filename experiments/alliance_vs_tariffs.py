@@ -14,6 +14,12 @@ writes a table and a figure:
 Usage::
 
     uv run python -m experiments.alliance_vs_tariffs [--seeds 20] [--workers 2] [--out DIR]
+
+The same question, over uncertain lead times and elasticities, resumable and on any number of
+workers or a Dask cluster, is the bundled batch spec ``experiments/specs/alliance-vs-tariffs.toml``
+(``chokepoint batch`` and ``chokepoint report``); this script keeps the published table of
+``docs/alliance-vs-tariffs`` reproducible. Its resilience measure is
+:func:`experiments.outcomes.years_to_resilience`.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from experiments.outcomes import years_to_resilience as _years_to_resilience
 
 SCENARIO = "alliance-vs-tariffs-2025"
 US_DOCTRINES = ("tariff-hawk", "alliance-builder", "dealmaker-resilience", "stockpiler")
@@ -44,13 +52,7 @@ def years_to_resilience(demand: np.ndarray, clean: np.ndarray) -> float:
         demand: bloc magnet demand per month, t.
         clean: bloc magnet consumption without Chinese material per month, t.
     """
-    share = np.divide(clean, demand, out=np.zeros_like(clean), where=demand > 0)
-    streak = 0
-    for month, value in enumerate(share):
-        streak = streak + 1 if value >= THRESHOLD else 0
-        if streak >= STREAK_MONTHS:
-            return (month + 1) / 12.0
-    return float("nan")
+    return _years_to_resilience(demand, clean, THRESHOLD, STREAK_MONTHS)
 
 
 def run_one(us: str, cn: str, seed: int, months: int | None = None) -> dict:

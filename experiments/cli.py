@@ -5,7 +5,11 @@ Subcommands:
 - ``chokepoint scenarios``: list the bundled scenarios with their descriptions;
 - ``chokepoint validate FILE [FILE...]``: check scenario files and report every problem;
 - ``chokepoint run SCENARIO [--months N] [--seed S] [--out DIR]``: a headless run that writes
-  ``results.parquet`` and ``run.json``.
+  ``results.parquet`` and ``run.json``;
+- ``chokepoint batch SPEC --out DIR [--workers N] [--dask ADDRESS|local]``: every run of an
+  experiment spec (experiments/spec.py), resumable, into a Parquet dataset;
+- ``chokepoint report DIR``: figures and a self-contained HTML summary of a batch;
+- ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser.
 
 Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS`: it adds its
 parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
@@ -237,13 +241,141 @@ def _print_headlines(results: pd.DataFrame) -> None:
         print(f"    {'magnet shortage, t/month':<{label}}{total:>9,.0f} (all regions)")
 
 
+# --------------------------------------------------------------------------- batch
+
+
+def _add_batch(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "batch",
+        help="run an experiment spec (sweeps, Monte Carlo, tournaments, sensitivity)",
+        description="Run every (lever setting, uncertainty sample, seed) of an experiment spec "
+        "and stream one row per run and outcome to DIR/outcomes (load it with "
+        "pandas.read_parquet). Rerunning the same command skips finished runs; runs that raise "
+        "are recorded in DIR/failures and the batch carries on.",
+    )
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec TOML file")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per core; 1 runs in this process)",
+    )
+    parser.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
+    )
+    parser.set_defaults(handler=_cmd_batch)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from experiments.batch import BatchError, run_batch
+    from experiments.spec import SpecError
+
+    if args.workers is not None and args.workers < 1:
+        _error(f"--workers must be 1 or more (got {args.workers})")
+        return EXIT_USAGE
+    try:
+        result = run_batch(args.spec, args.out, workers=args.workers, dask=args.dask)
+    except SpecError as exc:
+        print(f"{args.spec}: invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except (BatchError, OSError) as exc:
+        _error(_first_line(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _error("interrupted; finished runs are saved, rerun the same command to resume")
+        return EXIT_INTERRUPTED
+    counts = result.manifest["counts"]
+    print(
+        f"{result.manifest['experiment']}: {counts['runs_completed']}/{counts['runs_planned']} "
+        f"runs stored ({result.executed} run now, {result.skipped} skipped as done, "
+        f"{result.failed} failed) in {result.wall_s:.1f} s"
+    )
+    print(f"  outcomes: pandas.read_parquet('{result.out / 'outcomes'}')")
+    print(f"  manifest: {result.out / 'manifest.json'}")
+    if counts["runs_failed"]:
+        print(f"  failures: {counts['runs_failed']} runs in {result.out / 'failures'}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "report",
+        help="figures and an HTML summary of a batch",
+        description="Write PNG figures and a self-contained DIR/report/index.html from a "
+        "batch's results.",
+    )
+    parser.add_argument("out", type=Path, metavar="DIR", help="a batch's output directory")
+    parser.set_defaults(handler=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from experiments.report import ReportError, write_report
+
+    try:
+        html = write_report(args.out)
+    except ReportError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    print(f"report: {html}")
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- the parser
 
 #: Subcommands in the order ``--help`` lists them. Add new ones here.
+# --------------------------------------------------------------------------- play
+
+
+def _add_play(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "play",
+        help="play in the browser (the Solara app)",
+        description="Start the game's web server (app.py, the ui package) and print its URL. "
+        "Each browser tab is a game of its own. The page's JS and CSS are served from this "
+        "machine (fetched once from the npm registry if missing), so it runs offline.",
+    )
+    parser.add_argument(
+        "--scenario",
+        default=None,
+        metavar="NAME",
+        help="scenario the start screen proposes (default: alliance-vs-tariffs-2025)",
+    )
+    parser.add_argument("--port", type=int, default=8765, metavar="P", help="port (default 8765)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", metavar="H", help="interface (default 127.0.0.1)"
+    )
+    parser.set_defaults(handler=_cmd_play)
+
+
+def _cmd_play(args: argparse.Namespace) -> int:
+    if args.scenario is not None:
+        try:
+            load_scenario(args.scenario)
+        except (ScenarioError, FileNotFoundError, ValueError) as exc:
+            _error(f"cannot load scenario {args.scenario!r}: {_first_line(exc)}")
+            return EXIT_USAGE
+    from ui.serve import play  # the web stack loads only for this subcommand
+
+    return play(args.scenario, args.host, args.port)
+
+
 SUBCOMMANDS: dict[str, SubparserAdder] = {
     "scenarios": _add_scenarios,
     "validate": _add_validate,
     "run": _add_run,
+    "batch": _add_batch,
+    "report": _add_report,
+    "play": _add_play,
 }
 
 

@@ -1,0 +1,146 @@
+"""App benchmark: how long the browser waits for one month's step plus redraw, and for a
+12-month play at full speed, with the default dashboard (the price tab).
+
+Starts the solara server on a free loopback port, drives the page in Debian's Chromium
+(Playwright, headless, every non-loopback request blocked) and times clicks until the page
+shows the result: the clock's new month and a new chart image.
+
+    uv run python benchmarks/app.py [--steps 10] [--scenario NAME]
+
+Targets (issue 4): step + redraw under 250 ms; a 12-month play under 4 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from playwright.sync_api import sync_playwright  # noqa: E402
+
+from ui.assets import ensure_assets  # noqa: E402
+from ui.serve import command, environment  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(scenario: str) -> tuple[subprocess.Popen, str]:
+    """Start the server; return it and its URL once it answers."""
+    problems = ensure_assets(quiet=True)
+    if problems:
+        raise SystemExit("\n".join(problems))
+    port = _free_port()
+    proc = subprocess.Popen(
+        command("127.0.0.1", port),
+        env=environment(scenario),
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise SystemExit("the server did not start")
+
+
+def _offline(route) -> None:
+    if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        route.abort()
+
+
+def _src(page) -> str:
+    return page.locator(".dashboard img").first.get_attribute("src") or ""
+
+
+def measure(url: str, steps: int) -> dict[str, float]:
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.route("**/*", _offline)
+        started = time.perf_counter()
+        page.goto(url)
+        page.get_by_role("button", name="Start the game").click()
+        page.locator(".dashboard img").wait_for(timeout=60_000)
+        load_s = time.perf_counter() - started
+        times = []
+        for i in range(steps):
+            before = _src(page)
+            t = time.perf_counter()
+            page.get_by_role("button", name="Step 1 month").click()
+            page.get_by_text(f"month {i + 1}/").wait_for()
+            page.wait_for_function(
+                "s => document.querySelector('.dashboard img').getAttribute('src') !== s",
+                arg=before,
+            )
+            times.append(time.perf_counter() - t)
+        page.get_by_role("button", name="Reset").click()
+        page.get_by_text("month 0/").wait_for()
+        # Full speed: choose the fastest setting, then time Play until month 12 shows.
+        page.locator(".v-select").filter(has_text="Speed").click()
+        page.get_by_role("option", name="fast (a turn per redraw)").click()
+        t = time.perf_counter()
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_function(
+            "() => parseInt(document.querySelector('.game-clock').innerText"
+            ".split('month ')[1]) >= 12",
+            timeout=60_000,
+        )
+        play_s = time.perf_counter() - t
+        page.get_by_role("button", name="Pause").click()
+        browser.close()
+    return {
+        "load_s": load_s,
+        "step_median_ms": 1000 * statistics.median(times),
+        "step_max_ms": 1000 * max(times),
+        "play12_s": play_s,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--scenario", default="alliance-vs-tariffs-2025")
+    args = parser.parse_args()
+    proc, url = serve(args.scenario)
+    try:
+        r = measure(url, args.steps)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    print(f"page load + start:        {r['load_s']:.2f} s")
+    print(
+        f"step + redraw (median):   {r['step_median_ms']:.0f} ms  (max {r['step_max_ms']:.0f};"
+        " target < 250)"
+    )
+    print(f"12-month play, full speed: {r['play12_s']:.2f} s  (target < 4)")
+    ok = r["step_median_ms"] < 250 and r["play12_s"] < 4
+    print("targets met" if ok else "targets NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

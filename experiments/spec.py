@@ -1,0 +1,588 @@
+"""Experiment specs: what a batch runs, validated like scenarios (every problem with its path).
+
+An experiment spec is one TOML file::
+
+    name = "alliance-vs-tariffs"
+    scenario = "alliance-vs-tariffs-2025"    # bundled name or path (relative to the spec)
+    months = 120                             # horizon; default: the scenario's
+    seeds = 20                               # replications: a count (0..n-1) or a list
+
+    [levers.doctrines]                       # full factorial over every lever
+    US = ["tariff-hawk", "alliance-builder"]
+    CN = ["coercive-retaliator", "dealmaker"]
+
+    [levers.parameters]                      # scenario values by dotted path
+    "dynamics.thrift_rate" = [0.02, 0.03]
+
+    [levers.orders]                          # named sets of scripted orders (one lever)
+    none = []
+    stockpile = [{id = "buy", date = "2025-06", kind = "stockpile_buy", issuer = "US", ...}]
+
+    [uncertainties."stages.mine.lead_time_months"]
+    distribution = "triangular"              # uniform | triangular | normal (truncated)
+    low = 96
+    mode = 120
+    high = 156
+
+    [uncertainties."end_users.*.elasticity"]
+    apply = "scale"                          # multiply each entry's own value
+    low = 0.5
+    high = 1.5
+
+    [sampling]
+    method = "lhs"                           # nominal | lhs | sobol | morris
+    samples = 8
+    seed = 0
+
+    [[outcomes]]
+    name = "us_magnet_price"
+    variable = "price"
+    commodity = "magnet"
+    region = "US"
+    stat = "mean"                            # mean | min | max | last | sum
+    window = [0, 120]                        # months [from, to)
+
+    [[outcomes]]
+    name = "years_to_resilience"
+    derived = "years_to_resilience"
+
+Dotted paths walk the scenario's data: table keys (``dynamics.price_speed``), list entries by id
+or index (``firms.us-mp-mine.capacity_tpy``, ``end_users.0.elasticity``) and ``*`` for every
+entry of a list or table (``end_users.*.elasticity``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+SAMPLING_METHODS = ("nominal", "lhs", "sobol", "morris")
+STATS = ("mean", "min", "max", "last", "sum")
+DERIVED = (
+    "years_to_resilience",
+    "clean_share",
+    "peak_price",
+    "cumulative_shortage",
+    "fiscal_cost",
+)
+
+
+class SpecError(ValueError):
+    """An experiment spec that cannot be used, with every problem (each starting with its path)."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"experiment spec {source} has {len(problems)} problem(s):\n{lines}")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Levers(_Strict):
+    """Policy choices, crossed in a full factorial."""
+
+    doctrines: dict[str, list[str]] = Field(
+        default_factory=dict, description="per seat region: the doctrines to try"
+    )
+    parameters: dict[str, list[Any]] = Field(
+        default_factory=dict, description="per dotted scenario path: the values to try"
+    )
+    orders: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict, description="named sets of scripted orders, one of which is added"
+    )
+
+
+class Uncertainty(_Strict):
+    """An uncertain scenario parameter and its distribution."""
+
+    distribution: Literal["uniform", "triangular", "normal"] = "uniform"
+    low: float = Field(description="lower bound")
+    high: float = Field(description="upper bound")
+    mode: float | None = Field(None, description="triangular: the most likely value")
+    mean: float | None = Field(None, description="normal: the mean (default: mid-range)")
+    sd: float | None = Field(None, gt=0, description="normal: the standard deviation")
+    integer: bool | None = Field(None, description="round to whole numbers (default: as the base)")
+    apply: Literal["set", "scale"] = Field(
+        "set", description="set: the value replaces the scenario's; scale: it multiplies it"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Uncertainty:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        if self.distribution == "triangular":
+            if self.mode is None:
+                raise ValueError("a triangular distribution needs mode")
+            if not self.low <= self.mode <= self.high:
+                raise ValueError(f"mode ({self.mode:g}) must lie between low and high")
+        if self.distribution == "normal" and self.sd is None:
+            raise ValueError("a normal distribution needs sd (it is truncated to [low, high])")
+        return self
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Map unit-interval quantiles to values of this distribution."""
+        from scipy import stats
+
+        if self.distribution == "uniform":
+            return self.low + u * (self.high - self.low)
+        if self.distribution == "triangular":
+            c = (self.mode - self.low) / (self.high - self.low)
+            return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
+        mean = (self.low + self.high) / 2 if self.mean is None else self.mean
+        a, b = (self.low - mean) / self.sd, (self.high - mean) / self.sd
+        return stats.truncnorm.ppf(u, a, b, loc=mean, scale=self.sd)
+
+
+class Sampling(_Strict):
+    """How uncertainties are sampled (levers are always crossed in full)."""
+
+    method: Literal["nominal", "lhs", "sobol", "morris"] = "nominal"
+    samples: int = Field(
+        8, ge=1, le=100_000, description="LHS: points; Sobol: base samples N; Morris: trajectories"
+    )
+    seed: int = 0
+    levels: int = Field(4, ge=2, le=20, description="Morris: grid levels")
+
+
+class Outcome(_Strict):
+    """A number kept per run: a variable aggregated over a window, or a derived measure."""
+
+    name: str
+    variable: str | None = Field(None, description="a recorded variable (price, shortage, ...)")
+    derived: str | None = Field(None, description=f"one of {', '.join(DERIVED)}")
+    function: str | None = Field(
+        None, description="'module:function' taking (world, outcome) and returning a number"
+    )
+    commodity: str | list[str] = ""
+    region: str | list[str] = ""
+    partner: str | list[str] = ""
+    across: Literal["sum", "mean"] = Field(
+        "sum", description="how the selected keys combine each month"
+    )
+    stat: Literal["mean", "min", "max", "last", "sum"] = "mean"
+    window: tuple[int, int] | None = Field(None, description="months [from, to); default: all")
+    scale: float = Field(1.0, description="multiplies the value (e.g. 1e-9 for USD bn)")
+    threshold: float = Field(0.8, description="years_to_resilience: clean share needed")
+    never: float | None = Field(
+        None, description="years_to_resilience: value when never reached (default: NaN)"
+    )
+    streak_months: int = Field(12, ge=1, description="years_to_resilience: months in a row")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Outcome:
+        kinds = [k for k in ("variable", "derived", "function") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of variable, derived or function")
+        if self.derived is not None and self.derived not in DERIVED:
+            raise ValueError(f"unknown derived outcome {self.derived!r}; allowed: {DERIVED}")
+        if self.function is not None and ":" not in self.function:
+            raise ValueError(f"function must be 'module:function' (got {self.function!r})")
+        if self.window is not None and not 0 <= self.window[0] < self.window[1]:
+            raise ValueError(f"window must be [from, to) with 0 <= from < to (got {self.window})")
+        return self
+
+
+class Series(_Strict):
+    """Monthly series kept per run (tidy rows, for fan charts)."""
+
+    variable: str
+    commodity: str | list[str] = ""
+    region: str | list[str] = ""
+    partner: str | list[str] = ""
+    across: Literal["sum", "mean"] = "sum"
+    name: str | None = None
+
+
+class ExperimentSpec(_Strict):
+    """A whole experiment."""
+
+    name: str
+    description: str = ""
+    scenario: str = Field(description="bundled scenario name or path to a scenario file")
+    months: int | None = Field(None, ge=1, le=600, description="horizon in months")
+    seeds: int | list[int] = Field(1, description="a count of seeds (0..n-1) or a list of seeds")
+    levers: Levers = Field(default_factory=Levers)
+    uncertainties: dict[str, Uncertainty] = Field(default_factory=dict)
+    sampling: Sampling = Field(default_factory=Sampling)
+    outcomes: list[Outcome] = Field(min_length=1)
+    series: list[Series] = Field(default_factory=list)
+    chunk_runs: int = Field(50, ge=1, description="runs per Parquet file")
+    rank_by: str | None = Field(
+        None, description="outcome that ranks runs and doctrines in reports (default: the first)"
+    )
+    higher_is_better: bool = Field(True, description="whether a higher rank_by value is better")
+
+    @model_validator(mode="after")
+    def _checks(self) -> ExperimentSpec:
+        problems = []
+        if isinstance(self.seeds, int) and self.seeds < 1:
+            problems.append(f"seeds: must be at least 1 (got {self.seeds})")
+        if isinstance(self.seeds, list) and len(set(self.seeds)) != len(self.seeds):
+            problems.append("seeds: the list repeats a seed")
+        names = [o.name for o in self.outcomes]
+        for i, name in enumerate(names):
+            if names.index(name) != i:
+                problems.append(f"outcomes[{i}].name: duplicate outcome name {name!r}")
+        if self.rank_by is not None and self.rank_by not in names:
+            problems.append(
+                f"rank_by: no outcome named {self.rank_by!r}; outcomes: {', '.join(names)}"
+            )
+        if self.sampling.method != "nominal" and not self.uncertainties:
+            problems.append(f"sampling.method: {self.sampling.method} needs uncertainties")
+        if self.sampling.method in ("sobol", "morris") and len(self.uncertainties) < 2:
+            problems.append(f"uncertainties: {self.sampling.method} needs at least two")
+        for key, values in self.levers.doctrines.items():
+            if not values:
+                problems.append(f"levers.doctrines.{key}: give at least one doctrine")
+        for key, values in self.levers.parameters.items():
+            if not values:
+                problems.append(f"levers.parameters.{key}: give at least one value")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @property
+    def seed_list(self) -> list[int]:
+        return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _model_at(loc: tuple) -> Any:
+    """The spec model class at a location (None when the location is not a model)."""
+    from typing import get_args, get_origin
+
+    model: Any = ExperimentSpec
+    skip_key = False
+    for part in loc:
+        if isinstance(part, int) or skip_key:
+            skip_key = False
+            continue
+        info = model.model_fields.get(part) if model is not None else None
+        if info is None:
+            return None
+        tp = info.annotation
+        skip_key = get_origin(tp) is dict
+        found = [a for a in (tp, *get_args(tp), *(get_args(a) for a in get_args(tp)))]
+        flat = [x for item in found for x in (item if isinstance(item, tuple) else (item,))]
+        model = next((c for c in flat if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return model
+
+
+def _path(loc: tuple) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_SIGNS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    """One line per pydantic error: its field path, what is wrong and what is allowed."""
+    problems = []
+    for err in exc.errors():
+        loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
+        # union members (int | list[int]) add their type name to the location: drop it
+        loc = tuple(
+            p
+            for p in loc
+            if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "bool")))
+        )
+        msg = err["msg"].removeprefix("Value error, ")
+        ctx = err.get("ctx") or {}
+        if kind == "value_error" and not loc:
+            problems.extend(msg.split("\n"))
+            continue
+        if kind == "extra_forbidden":
+            model = _model_at(loc[:-1])
+            allowed = list(model.model_fields) if model is not None else []
+            msg = f"unknown key '{loc[-1]}'" + (
+                f"; allowed keys: {', '.join(allowed)}" if allowed else ""
+            )
+        elif kind == "literal_error":
+            noun = loc[-1] if loc and isinstance(loc[-1], str) else "value"
+            msg = f"unknown {noun} {given!r}; allowed: {ctx.get('expected', '')}"
+        elif kind == "missing":
+            model = _model_at(loc[:-1])
+            info = model.model_fields.get(loc[-1]) if model is not None else None
+            hint = f" ({info.description})" if info is not None and info.description else ""
+            msg = f"required field is missing{hint}"
+        elif kind.startswith(("greater_than", "less_than")):
+            bounds = " and ".join(f"{_SIGNS[k]} {v}" for k, v in ctx.items() if k in _SIGNS)
+            msg = f"must be {bounds} (got {given!r})"
+        elif not isinstance(given, dict | list):
+            msg = f"{msg} (got {given!r})"
+        path = _path(loc)
+        problems.append(f"{path}: {msg}" if path else msg)
+    return problems
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def spec_from_dict(data: dict, source: str = "<dict>", base_dir: Path | None = None):
+    """Validate a spec given as a dictionary; check its names against the scenario.
+
+    Raises:
+        SpecError: listing every problem, each starting with its field path.
+    """
+    try:
+        spec = ExperimentSpec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(source, format_errors(exc)) from None
+    problems = _semantic_problems(spec, base_dir)
+    if problems:
+        raise SpecError(source, problems)
+    return spec
+
+
+def load_spec(path: str | Path) -> tuple[ExperimentSpec, str]:
+    """Load and validate a spec file; return it with its text (kept as run).
+
+    Raises:
+        SpecError: listing every problem with its field path.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SpecError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(str(path), [f"not valid TOML: {exc}"]) from None
+    return spec_from_dict(data, str(path), path.parent), text
+
+
+def resolve_scenario_ref(ref: str, base_dir: Path | None) -> str:
+    """A scenario reference made absolute when it is a path relative to the spec."""
+    from world import bundled_scenarios
+
+    if ref in bundled_scenarios() or base_dir is None:
+        return ref
+    candidate = base_dir / ref
+    return str(candidate.resolve()) if candidate.exists() else ref
+
+
+def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]:
+    from agents.doctrines import DOCTRINES
+    from world import ScenarioError, load_scenario
+    from world.recorder import VARIABLES
+
+    problems: list[str] = []
+    try:
+        base = load_scenario(resolve_scenario_ref(spec.scenario, base_dir))
+    except ScenarioError as exc:
+        return [f"scenario: {p}" for p in exc.problems]
+    data = base.model_dump(mode="json")
+    states = {s["region"] for s in data["states"]}
+    for region, doctrines in spec.levers.doctrines.items():
+        if region not in states:
+            problems.append(
+                f"levers.doctrines.{region}: no state of region {region!r} in the scenario; "
+                f"states: {', '.join(sorted(states))}"
+            )
+        for i, name in enumerate(doctrines):
+            if name not in DOCTRINES:
+                problems.append(
+                    f"levers.doctrines.{region}[{i}]: unknown doctrine {name!r}; "
+                    f"allowed: {', '.join(sorted(DOCTRINES))}"
+                )
+    for path in spec.levers.parameters:
+        problem = path_problem(data, path)
+        if problem:
+            problems.append(f"levers.parameters.{path}: {problem}")
+    for path in spec.uncertainties:
+        problem = path_problem(data, path)
+        if problem:
+            problems.append(f"uncertainties.{path}: {problem}")
+        elif not all(_is_number(v) for v in get_path(data, path)):
+            problems.append(f"uncertainties.{path}: the scenario value is not a number")
+    known = {*VARIABLES, "objective"}
+    for i, out in enumerate([*spec.outcomes, *spec.series]):
+        where = f"outcomes[{i}]" if i < len(spec.outcomes) else f"series[{i - len(spec.outcomes)}]"
+        if out.variable is not None and out.variable not in VARIABLES:
+            problems.append(
+                f"{where}.variable: unknown variable {out.variable!r}; "
+                f"allowed: {', '.join(sorted(known - {'objective'}))}"
+            )
+        for key, allowed in (("commodity", data["commodities"]), ("region", data["regions"])):
+            for value in _as_list(getattr(out, key)):
+                if value and value not in allowed:
+                    problems.append(f"{where}.{key}: unknown {key} {value!r}")
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+# --------------------------------------------------------------------------- dotted paths
+
+
+def _children(node: Any, part: str) -> list[tuple[Any, Any]]:
+    """(container, key) pairs that ``part`` names inside ``node``."""
+    if isinstance(node, dict):
+        if part == "*":
+            return [(node, k) for k in node]
+        return [(node, part)] if part in node else []
+    if isinstance(node, list):
+        if part == "*":
+            return [(node, i) for i in range(len(node))]
+        if part.isdigit() and int(part) < len(node):
+            return [(node, int(part))]
+        return [
+            (node, i)
+            for i, item in enumerate(node)
+            if isinstance(item, dict) and item.get("id") == part
+        ]
+    return []
+
+
+def _locate(data: Any, path: str) -> list[tuple[Any, Any]]:
+    parts = path.split(".")
+    nodes = [data]
+    slots: list[tuple[Any, Any]] = []
+    for j, part in enumerate(parts):
+        slots = [slot for node in nodes for slot in _children(node, part)]
+        if not slots:
+            raise KeyError(".".join(parts[: j + 1]))
+        nodes = [container[key] for container, key in slots]
+    return slots
+
+
+def path_problem(data: dict, path: str) -> str | None:
+    """Why ``path`` names nothing in the scenario data, or None."""
+    try:
+        _locate(data, path)
+    except KeyError as exc:
+        return f"names nothing in the scenario (no {exc.args[0]!r})"
+    return None
+
+
+def get_path(data: dict, path: str) -> list[Any]:
+    """The values a dotted path names."""
+    return [container[key] for container, key in _locate(data, path)]
+
+
+def set_path(data: dict, path: str, value: Any) -> None:
+    """Set every value a dotted path names (in place)."""
+    for container, key in _locate(data, path):
+        container[key] = value
+
+
+def scale_path(data: dict, path: str, factor: float) -> None:
+    """Multiply every value a dotted path names (in place); whole numbers stay whole."""
+    for container, key in _locate(data, path):
+        old = container[key]
+        new = old * factor
+        container[key] = int(np.rint(new)) if isinstance(old, int) else float(new)
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+def lever_settings(spec: ExperimentSpec) -> list[dict[str, Any]]:
+    """Every combination of lever values, as ``{factor: value}`` (full factorial)."""
+    factors: list[tuple[str, list[Any]]] = []
+    factors += [(f"doctrine.{r}", list(v)) for r, v in spec.levers.doctrines.items()]
+    factors += [(path, list(v)) for path, v in spec.levers.parameters.items()]
+    if spec.levers.orders:
+        factors.append(("orders", list(spec.levers.orders)))
+    if not factors:
+        return [{}]
+    names = [name for name, _ in factors]
+    return [
+        dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*(v for _, v in factors))
+    ]
+
+
+def lever_label(setting: dict[str, Any]) -> str:
+    """A short readable name of a lever setting."""
+    if not setting:
+        return "base"
+    return ", ".join(f"{k.removeprefix('doctrine.')}={v}" for k, v in setting.items())
+
+
+def salib_problem(spec: ExperimentSpec) -> dict:
+    """The SALib problem over unit quantiles (distributions are applied afterwards)."""
+    names = list(spec.uncertainties)
+    return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def unit_samples(spec: ExperimentSpec) -> np.ndarray:
+    """Quantiles in [0, 1) of the uncertainty samples, shape (samples, uncertainties)."""
+    method, n, seed = spec.sampling.method, spec.sampling.samples, spec.sampling.seed
+    if method == "nominal" or not spec.uncertainties:
+        return np.empty((1, 0))
+    problem = salib_problem(spec)
+    if method == "lhs":
+        from SALib.sample import latin
+
+        return latin.sample(problem, n, seed=seed)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        # scramble keeps points off the exact 0 and 1 quantiles of bounded distributions
+        return sobol.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
+    from SALib.sample import morris
+
+    return morris.sample(problem, n, num_levels=spec.sampling.levels, seed=seed)
+
+
+def uncertainty_samples(spec: ExperimentSpec, base: dict) -> list[dict[str, float]]:
+    """Each sample as ``{path: value}`` (empty when nothing is uncertain)."""
+    unit = unit_samples(spec)
+    if unit.shape[1] == 0:
+        return [{}]
+    columns = {}
+    for j, (path, unc) in enumerate(spec.uncertainties.items()):
+        values = unc.ppf(np.clip(unit[:, j], 0.0, 1.0))
+        integer = unc.integer
+        if integer is None:
+            integer = unc.apply == "set" and all(isinstance(v, int) for v in get_path(base, path))
+        columns[path] = [int(np.rint(v)) if integer else float(v) for v in values]
+    return [{p: columns[p][i] for p in columns} for i in range(len(unit))]
+
+
+def run_id(scenario_hash: str, months: int, levers: dict, sample: dict, seed: int) -> str:
+    """A stable id of one run: a hash of everything that determines its results."""
+    text = json.dumps(
+        {
+            "scenario": scenario_hash,
+            "months": months,
+            "levers": levers,
+            "sample": sample,
+            "seed": seed,
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def spec_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def finite(value: float) -> bool:
+    return isinstance(value, float | int) and math.isfinite(value)

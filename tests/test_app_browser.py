@@ -1,0 +1,179 @@
+"""Browser tests of the game page: a real solara server on a free loopback port, driven by
+Playwright in Debian's Chromium (/usr/bin/chromium), with every non-loopback request blocked."""
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from ui.assets import ensure_assets
+from ui.serve import command, environment
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT_MS = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    assert not ensure_assets(quiet=True), "the page's assets could not be put in place"
+    port = _free_port()
+    proc = subprocess.Popen(
+        command("127.0.0.1", port),
+        env=environment("alliance-vs-tariffs-2025"),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("the solara server did not start") from None
+            time.sleep(0.3)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@pytest.fixture(scope="module")
+def chrome():
+    assert os.path.exists(CHROMIUM), "install Debian's chromium: apt-get install -y chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+class Tab:
+    """One browser session on the page, offline: non-loopback requests are aborted."""
+
+    def __init__(self, browser, url):
+        self.context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else 0)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.goto(url)
+
+    def _route(self, route):
+        if urlparse(route.request.url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def start(self):
+        self.page.get_by_role("button", name="Start the game").click()
+        self.page.locator(".end-turn").wait_for()
+        self.page.locator(".dashboard img").wait_for()
+
+    def clock(self) -> str:
+        return self.page.locator(".game-clock").inner_text()
+
+    def end_turn(self, month: int):
+        self.page.locator(".end-turn").click()
+        self.page.get_by_text(f"month {month}/").wait_for()
+
+    def chart(self) -> bytes:
+        """A screenshot of the dashboard's chart."""
+        return self.page.locator(".dashboard img").first.screenshot()
+
+    def set_rate(self, text: str):
+        field = self.page.locator(".order-rate input")
+        field.fill(text)
+        self.page.locator(".submit-order").click()
+        return self.page.locator(".order-message")
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def tab(chrome, server):
+    t = Tab(chrome, server)
+    yield t
+    t.close()
+
+
+def test_page_loads_offline_and_renders_the_dashboard(tab):
+    tab.start()
+    assert "month 0/" in tab.clock()
+    assert tab.chart()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert tab.page.locator(".dashboard img").first.bounding_box()["height"] > 200
+    assert tab.blocked == [], f"requests that left the machine: {tab.blocked}"
+    assert tab.errors == [], tab.errors
+
+
+def test_play_a_turn_as_the_us_with_a_tariff(tab):
+    tab.start()
+    assert "seat US" in tab.clock()
+    tab.page.locator(".end-turn").click()  # one turn first, so the price chart has lines
+    tab.page.get_by_text("month 3/").wait_for()
+    before = tab.chart()
+    message = tab.set_rate("0.5")
+    message.wait_for()
+    assert "pending" in message.inner_text()
+    tab.page.get_by_text("import_tariff by US").wait_for()
+    tab.end_turn(6)
+    tab.page.locator(".news-feed").get_by_text(
+        "United States sets a 50% tariff on magnet"
+    ).wait_for()
+    assert tab.chart() != before
+    assert tab.blocked == []
+
+
+def test_invalid_order_shows_the_worlds_message(tab):
+    tab.start()
+    message = tab.set_rate("25")
+    message.wait_for()
+    assert "Rejected" in message.inner_text()
+    assert "less than or equal to 10" in message.inner_text()
+
+
+def test_two_sessions_stay_independent(chrome, server):
+    a, b = Tab(chrome, server), Tab(chrome, server)
+    try:
+        a.start()
+        b.start()
+        a.end_turn(3)
+        a.end_turn(6)
+        b.page.reload()
+        b.start()
+        assert "month 0/" in b.clock()
+        b.end_turn(3)
+        assert "month 6/" in a.clock()
+    finally:
+        a.close()
+        b.close()

@@ -1,0 +1,179 @@
+"""Headless tests of the page's panels (solara.render, no browser)."""
+
+import ipyvuetify as v
+import pytest
+import solara
+
+from ui.components import (
+    Controls,
+    Dashboard,
+    DealsPanel,
+    Debrief,
+    Game,
+    GamePage,
+    NewsFeed,
+    OrderPanel,
+    StartScreen,
+)
+from ui.session import GameSession
+
+SCENARIO = "alliance-vs-tariffs-2025"
+
+
+@pytest.fixture
+def game():
+    return GameSession(SCENARIO, seed=0, seat="US")
+
+
+def _click(rc, label):
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def _html(rc) -> str:
+    """The inner HTML of every solara.HTML element rendered."""
+    from solara.widgets.widgets import HTML
+
+    return " ".join(w.unsafe_innerHTML for w in rc.find(HTML).widgets)
+
+
+def _markdown(rc) -> str:
+    """The text of every Markdown element rendered."""
+    return " ".join(str(w.template) for w in rc.find(v.VuetifyTemplate).widgets)
+
+
+def test_start_screen_starts_a_game_for_the_chosen_seat():
+    started = []
+    _, rc = solara.render(
+        StartScreen(on_start=started.append, scenario=SCENARIO), handle_error=False
+    )
+    assert "Briefing" in _markdown(rc)
+    rc.find(v.Select, label="Your seat").widget.v_model = "CN"
+    _click(rc, "Start the game")
+    assert len(started) == 1 and started[0].seat == "CN" and started[0].month == 0
+
+
+def test_page_goes_from_start_screen_to_game():
+    _, rc = solara.render(GamePage(scenario=SCENARIO), handle_error=False)
+    _click(rc, "Start the game")
+    rc.find(v.Btn, children=["End turn"]).assert_single()
+
+
+def test_controls_step_and_end_turn(game):
+    changes = []
+    _, rc = solara.render(Controls(game, 0, lambda: changes.append(game.month)), handle_error=False)
+    _click(rc, "Step 1 month")
+    _click(rc, "End turn")
+    assert changes == [1, 3]
+
+
+def test_dashboard_draws_only_the_visible_tab(game, monkeypatch):
+    from ui import charts
+
+    drawn = []
+    real = charts.draw
+    monkeypatch.setattr(
+        charts, "draw", lambda w, tab, *a, **k: drawn.append(tab) or real(w, tab, *a, **k)
+    )
+    game.step()
+    _, rc = solara.render(Dashboard(game, 1), handle_error=False)
+    assert drawn == []  # the price tab updates its own figure in place
+    rc.find(v.BtnToggle).widget.v_model = charts.TABS.index("Trade")
+    assert drawn == ["Trade"]
+    rc.find(v.BtnToggle).widget.v_model = charts.TABS.index("Capacity")
+    assert drawn == ["Trade", "Capacity"]
+
+
+def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "25"
+    _click(rc, "Submit order")
+    rc.find(v.Alert).assert_single()
+    assert "less than or equal to 10" in str(rc.find(v.Alert).widget.children)
+    rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "0.3"
+    _click(rc, "Submit order")
+    assert "pending" in str(rc.find(v.Alert).widget.children)
+    assert len(game.pending()) == 1
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "export_licence",
+        "export_ban",
+        "export_quota",
+        "stockpile_buy",
+        "price_floor",
+        "capex_subsidy",
+        "stockpile_release",
+        "lift",
+    ],
+)
+def test_order_panel_every_kind_submits(game, kind):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = kind
+    if kind == "price_floor":
+        firm = next(f for f in game.world.firms if f.region == "US" and f.stage == "separator")
+        rc.find(v.Select, label="Firm").widget.v_model = firm.firm_id
+        commodity = next(iter(firm.output_commodities()))
+        rc.find(v.Select, label="Commodities (first one)").widget.v_model = [commodity]
+    _click(rc, "Submit order")
+    alert = str(rc.find(v.Alert).widget.children)
+    assert "pending" in alert or "Rejected:" in alert
+    if kind in ("export_licence", "stockpile_buy", "capex_subsidy", "price_floor"):
+        assert "pending" in alert, alert
+
+
+def test_news_feed_lists_orders_and_events(game):
+    game.submit(
+        {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+    )
+    game.end_turn()
+    _, rc = solara.render(NewsFeed(game, game.version), handle_error=False)
+    text = _html(rc)
+    assert "25% tariff on magnet from CN" in text
+    assert "Kachin" in text
+
+
+def test_deals_panel_proposes_and_answers(game):
+    _, rc = solara.render(DealsPanel(game, 0, lambda: None), handle_error=False)
+    _click(rc, "Propose")
+    assert "pending" in str(rc.find(v.Alert).widget.children)
+    game.end_turn()
+    # An AI proposal to the US appears in the inbox with accept and reject.
+    game.world.submit(
+        {
+            "kind": "propose_deal",
+            "issuer": "CN",
+            "recipients": ["US"],
+            "duration_months": 12,
+            "commitments": [
+                {
+                    "kind": "lift",
+                    "issuer": "US",
+                    "measure": "import_tariff",
+                    "commodities": ["magnet"],
+                }
+            ],
+        }
+    )
+    game.end_turn()
+    assert game.inbox()
+    _, rc = solara.render(DealsPanel(game, 1, lambda: None), handle_error=False)
+    rc.find(v.Btn, children=["Reject"]).widget.click()
+    assert "pending" in str(rc.find(v.Alert).widget.children)
+
+
+def test_debrief_offers_downloads(game):
+    game.end_turn()
+    _, rc = solara.render(Debrief(game, game.version), handle_error=False)
+    labels = [str(w.children) for w in rc.find(v.Btn).widgets]
+    for name in ("Results (CSV)", "Results (Parquet)", "Orders (CSV)", "Price figure (PNG)"):
+        assert any(name in label for label in labels), labels
+
+
+def test_game_shows_the_debrief_across_the_page(game):
+    _, rc = solara.render(Game(game), handle_error=False)
+    toggles = [w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 3]
+    assert not any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)
+    toggles[0].v_model = 2
+    assert any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)

@@ -1,0 +1,106 @@
+"""The game session behind the browser page, and the dashboard's figures (no browser)."""
+
+import pytest
+
+from ui import charts
+from ui.session import OBSERVER, GameSession, briefing, seats_of
+from world import load_scenario
+
+SCENARIO = "alliance-vs-tariffs-2025"
+
+
+@pytest.fixture(scope="module")
+def spec():
+    return load_scenario(SCENARIO)
+
+
+def test_seats_are_the_states_and_the_observer(spec):
+    assert seats_of(spec) == [s.region for s in spec.states] + [OBSERVER]
+    assert spec.description in briefing(spec, "US")
+
+
+def test_briefing_table_is_read_when_present(spec):
+    custom = spec.model_copy(
+        update={"references": {"briefing": {"general": "Situation.", "US": "Secure magnets."}}}
+    )
+    assert briefing(custom, "US") == "Situation.\n\nSecure magnets."
+
+
+def test_end_turn_applies_a_tariff_and_reports_it(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    result = game.submit(
+        {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+    )
+    assert result.status == "pending"
+    assert game.pending() and "import_tariff by US" in game.pending()[0]
+    game.end_turn()
+    assert game.month == spec.turn_months
+    assert any("import tariff on magnet (CN) at 25%" in line for line in game.in_force("US"))
+    news = game.news()
+    assert news["text"].str.contains("United States sets a 25% tariff").any()
+    assert list(news["month"]) == sorted(news["month"], reverse=True)
+
+
+def test_invalid_order_gives_the_worlds_reason(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    result = game.submit({"kind": "import_tariff", "commodities": ["magnet"], "rate": 25})
+    assert result.status == "rejected"
+    assert "less than or equal to 10" in result.message
+    assert not game.pending()
+
+
+def test_turn_length_and_reset(spec):
+    game = GameSession(spec, seed=0, seat=OBSERVER, turn_months=2)
+    game.end_turn()
+    assert game.month == 2
+    game.step()
+    assert game.month == 3
+    game.reset()
+    assert game.month == 0
+
+
+def test_undo_to_an_earlier_turn_reproduces_it(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    game.submit(
+        {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.5}
+    )
+    game.end_turn()
+    game.end_turn()
+    before = game.world.results()
+    game.undo_to_turn(1)
+    assert game.month == spec.turn_months
+    after = game.world.results()
+    cut = spec.turn_months
+    a = before[before.month < cut].reset_index(drop=True)
+    b = after[after.month < cut].reset_index(drop=True)
+    assert a.equals(b)
+    # The AI seats play on after the rewind.
+    assert set(game.world.doctrines) == set(spec.seats) - {"US"}
+    game.end_turn()
+    assert game.month == 2 * spec.turn_months
+
+
+def test_two_sessions_are_independent(spec):
+    a = GameSession(spec, seed=0, seat="US")
+    b = GameSession(spec, seed=0, seat="US")
+    a.submit({"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 1})
+    a.end_turn()
+    assert b.month == 0 and not b.pending()
+
+
+def test_exports(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    game.step()
+    assert game.results_csv().startswith(b"month,date,variable")
+    assert game.results_parquet()[:4] == b"PAR1"
+    assert game.orders_csv().startswith(b"month,")
+
+
+@pytest.mark.parametrize("months", [0, 4])
+def test_every_tab_draws(spec, months):
+    game = GameSession(spec, seed=0, seat="US")
+    game.world.run(months)
+    for tab in charts.TABS:
+        fig = charts.draw(game.world, tab, "US", log=True)
+        assert fig.axes
+    assert charts.colour("CN") == "#d62728" and charts.colour("US") == "#1f77b4"

@@ -1,0 +1,345 @@
+"""The dashboard's matplotlib figures, in one style.
+
+Every function takes a world and returns a :class:`matplotlib.figure.Figure` (no pyplot, so
+figures of different browser sessions never share state). Labels carry units; regions keep
+their colours everywhere; a dotted vertical line marks each turn boundary and a dashed one each
+scripted event.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from world import World
+
+REGION_COLOURS = {
+    "CN": "#d62728",
+    "US": "#1f77b4",
+    "JP": "#9467bd",
+    "EU": "#ff7f0e",
+    "AU": "#2ca02c",
+    "MY": "#17becf",
+    "MM": "#8c564b",
+    "ROW": "#7f7f7f",
+}
+SECTOR_COLOURS = {
+    "ev": "#1f77b4",
+    "wind": "#2ca02c",
+    "electronics": "#9467bd",
+    "industrial": "#7f7f7f",
+    "defense": "#000000",
+    "other": "#bcbd22",
+}
+STAGE_OF = {
+    "concentrate": "mining",
+    "oxide_light": "separation (light)",
+    "oxide_heavy": "separation (heavy)",
+    "metal": "metal",
+    "magnet": "magnets",
+}
+TABS = ["Prices", "Stocks", "China's share", "Shortages", "Capacity", "Fiscal & score", "Trade"]
+
+
+def colour(region: str) -> str:
+    return REGION_COLOURS.get(region, "#444444")
+
+
+def _figure(rows: int = 1, cols: int = 1, height: float = 3.6) -> tuple[Figure, np.ndarray]:
+    # A fixed layout: matplotlib's constrained/tight layouts measure every text several times
+    # and cost most of a redraw.
+    fig = Figure(figsize=(10, height * rows), dpi=72)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    fig.subplots_adjust(
+        left=0.08, right=0.98, bottom=0.16 / rows, top=1 - 0.2 / rows, wspace=0.3, hspace=0.55
+    )
+    return fig, axes
+
+
+def _months(world: World) -> np.ndarray:
+    return np.arange(world.month)
+
+
+def _markers(ax, world: World) -> None:
+    """Turn boundaries (dotted) and scripted events (dashed)."""
+    t = world.spec.turn_months
+    for m in range(t, max(world.month, 1), t):
+        ax.axvline(m, color="#999999", lw=0.8, ls=":", zorder=0)
+    for event in world.spec.events:
+        m = world.month_of(event.date)
+        if 0 <= m < world.month:
+            ax.axvline(m, color="#555555", lw=0.8, ls="--", zorder=0)
+    ax.set_xlabel(f"month (0 = {world.spec.start})")
+    ax.grid(alpha=0.2)
+
+
+def _empty(ax, text: str = "Step the world to see this chart.") -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def prices(world: World, log: bool = False) -> Figure:
+    """Price per commodity: China and the ex-China regions."""
+    n = len(world.commodity_ids)
+    cols = 3
+    rows = -(-n // cols)
+    fig, axes = _figure(rows, cols, height=2.8)
+    data = world.recorder.array("price")
+    for ci, (c, ax) in enumerate(zip(world.commodity_ids, axes, strict=False)):
+        ax.set_title(c)
+        if data.size == 0:
+            _empty(ax)
+            continue
+        for r, region in enumerate(world.region_ids):
+            ax.plot(
+                _months(world),
+                data[:, ci, r],
+                color=colour(region),
+                label=region,
+                lw=2.2 if region == "CN" else 1.2,
+            )
+        ax.set_ylabel("USD/kg")
+        if log:
+            ax.set_yscale("log")
+        _markers(ax, world)
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    if data.size:
+        axes[0].legend(fontsize=7, ncol=2)
+    fig.suptitle("Price a buyer pays, by region (China thick)")
+    return fig
+
+
+class LivePrices:
+    """The price figure, built once and updated in place each month (the dashboard's default
+    tab: re-creating its five panels would cost more than the month's step)."""
+
+    def __init__(self, world: World, log: bool = False):
+        self.world = world
+        n = len(world.commodity_ids)
+        cols = 3
+        rows = -(-n // cols)
+        self.fig, axes = _figure(rows, cols, height=2.8)
+        self.axes = list(axes[:n])
+        for ax in axes[n:]:
+            ax.set_visible(False)
+        self.lines = {}
+        for ci, (c, ax) in enumerate(zip(world.commodity_ids, self.axes, strict=True)):
+            ax.set_title(c)
+            ax.set_ylabel("USD/kg")
+            ax.set_xlabel(f"month (0 = {world.spec.start})")
+            ax.grid(alpha=0.2)
+            for r, region in enumerate(world.region_ids):
+                (self.lines[ci, r],) = ax.plot(
+                    [], [], color=colour(region), label=region, lw=2.2 if region == "CN" else 1.2
+                )
+            if log:
+                ax.set_yscale("log")
+        self.axes[0].legend(fontsize=7, ncol=2)
+        self.fig.suptitle("Price a buyer pays, by region (China thick)")
+        self.marked: set[int] = set()
+        self.hint = self.axes[0].text(
+            0.5, 0.5, "Step the world to see prices.", ha="center", transform=self.axes[0].transAxes
+        )
+
+    def update(self) -> Figure:
+        w = self.world
+        data = w.recorder.array("price")
+        if data.size == 0:
+            return self.fig
+        self.hint.set_visible(False)
+        x = _months(w)
+        for (ci, r), line in self.lines.items():
+            line.set_data(x, data[:, ci, r])
+        turn = w.spec.turn_months
+        events = {w.month_of(e.date) for e in w.spec.events}
+        for m in range(w.month):
+            if m in self.marked or not (m in events or (m and m % turn == 0)):
+                continue
+            self.marked.add(m)
+            for ax in self.axes:
+                if m in events:
+                    ax.axvline(m, color="#555555", lw=0.8, ls="--", zorder=0)
+                else:
+                    ax.axvline(m, color="#999999", lw=0.8, ls=":", zorder=0)
+        for ax in self.axes:
+            ax.relim(visible_only=True)
+            ax.autoscale_view()
+        return self.fig
+
+
+def stocks(world: World, commodity: str = "magnet") -> Figure:
+    """Stocks of one commodity by region: commercial + strategic as months of cover (of the
+    region's use), and the strategic stockpile alone in tonnes."""
+    fig, axes = _figure(1, 2)
+    ci = world.commodity_index[commodity]
+    cover = world.recorder.array("cover_months")
+    strat = world.recorder.array("stock_strategic")
+    axes[0].set_title(f"{commodity}: commercial + strategic stocks")
+    axes[1].set_title(f"{commodity}: strategic stockpiles")
+    if cover.size == 0:
+        _empty(axes[0])
+        _empty(axes[1])
+        return fig
+    for r, region in enumerate(world.region_ids):
+        axes[0].plot(_months(world), cover[:, ci, r], color=colour(region), label=region)
+        axes[1].plot(_months(world), strat[:, ci, r], color=colour(region), label=region)
+    axes[0].set_ylabel("months of cover (of use)")
+    axes[1].set_ylabel("t")
+    for ax in axes:
+        _markers(ax, world)
+    axes[0].legend(fontsize=7, ncol=2)
+    return fig
+
+
+def china_share(world: World) -> Figure:
+    """China's share of production at each stage."""
+    fig, axes = _figure()
+    ax = axes[0]
+    prod = world.recorder.array("production")
+    ax.set_title("China's share of world production, by stage")
+    if prod.size == 0:
+        _empty(ax)
+        return fig
+    cn = world.region_index.get("CN")
+    for ci, c in enumerate(world.commodity_ids):
+        total = prod[:, ci, :].sum(axis=1)
+        share = np.where(total > 0, prod[:, ci, cn] / np.where(total > 0, total, 1), np.nan)
+        ax.plot(_months(world), 100 * share, label=STAGE_OF.get(c, c))
+    ax.set_ylabel("% of world t/month")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=8)
+    _markers(ax, world)
+    return fig
+
+
+def shortages(world: World, region: str = "US") -> Figure:
+    """Magnet fill rate by sector in one region (defence thick black) and shortages by region."""
+    fig, axes = _figure(1, 2)
+    fill = world.recorder.array("fill_rate")
+    short = world.recorder.array("shortage")
+    ax = axes[0]
+    ax.set_title(f"{region}: share of magnet demand met, by sector")
+    if fill.size == 0:
+        _empty(ax)
+        _empty(axes[1])
+        return fig
+    r = world.region_index[region]
+    for si, sector in enumerate(world.sector_ids):
+        ax.plot(
+            _months(world),
+            100 * fill[:, r, si],
+            label=sector,
+            color=SECTOR_COLOURS.get(sector),
+            lw=3 if sector == "defense" else 1.2,
+        )
+    ax.set_ylabel("fill rate, %")
+    ax.set_ylim(0, 105)
+    ax.legend(fontsize=7, ncol=2)
+    _markers(ax, world)
+    ax = axes[1]
+    ci = world.commodity_index["magnet"]
+    ax.set_title("magnet shortage by region")
+    for ri, reg in enumerate(world.region_ids):
+        ax.plot(_months(world), short[:, ci, ri], color=colour(reg), label=reg)
+    ax.set_ylabel("t/month not met")
+    _markers(ax, world)
+    return fig
+
+
+def capacity(world: World) -> Figure:
+    """Capacity in operation (solid) and under construction (hatched) by stage and region, now."""
+    fig, axes = _figure()
+    ax = axes[0]
+    cap = world.recorder.array("capacity")
+    pipe = world.recorder.array("capacity_pipeline")
+    ax.set_title("capacity now: operating (solid) and under construction (hatched)")
+    if cap.size == 0:
+        _empty(ax)
+        return fig
+    x = np.arange(len(world.commodity_ids))
+    width = 0.8 / len(world.region_ids)
+    for r, region in enumerate(world.region_ids):
+        pos = x - 0.4 + width * (r + 0.5)
+        ax.bar(pos, cap[-1, :, r] / 1000, width, color=colour(region), label=region)
+        ax.bar(
+            pos,
+            pipe[-1, :, r] / 1000,
+            width,
+            bottom=cap[-1, :, r] / 1000,
+            color=colour(region),
+            alpha=0.35,
+            hatch="//",
+        )
+    ax.set_xticks(x, [STAGE_OF.get(c, c) for c in world.commodity_ids])
+    ax.set_ylabel("kt/year")
+    ax.legend(fontsize=7, ncol=4)
+    ax.grid(alpha=0.2, axis="y")
+    return fig
+
+
+def fiscal(world: World, seat: str) -> Figure:
+    """The seat's fiscal cost and score (all states when observing)."""
+    fig, axes = _figure(1, 2)
+    table = world.objectives()
+    regions = [s.region for s in world.spec.states] if seat not in world.region_index else [seat]
+    axes[0].set_title("fiscal cost")
+    axes[1].set_title("weighted score")
+    if table.empty:
+        _empty(axes[0])
+        _empty(axes[1])
+        return fig
+    for region in regions:
+        rows = table[table.region == region]
+        cost = rows[rows.objective == "fiscal_cost"]
+        score = rows[rows.objective == "score"]
+        axes[0].plot(cost.month, cost.value / 1e6, color=colour(region), label=region)
+        axes[1].plot(score.month, score.value, color=colour(region), label=region)
+    axes[0].set_ylabel("million USD (cumulative)")
+    axes[1].set_ylabel("score (higher is better)")
+    for ax in axes:
+        _markers(ax, world)
+    axes[0].legend(fontsize=7)
+    return fig
+
+
+def trade(world: World, commodity: str = "magnet") -> Figure:
+    """Origin → destination flows of one commodity in the last month."""
+    fig, axes = _figure(height=4.2)
+    ax = axes[0]
+    flows = world.recorder.array("exports")
+    ax.set_title(f"{commodity}: exports last month, t (row = origin, column = destination)")
+    if flows.size == 0:
+        _empty(ax)
+        return fig
+    m = flows[-1, world.commodity_index[commodity]]
+    ax.imshow(np.log1p(m), cmap="Blues")
+    ids = world.region_ids
+    ax.set_xticks(range(len(ids)), ids)
+    ax.set_yticks(range(len(ids)), ids)
+    for i in range(len(ids)):
+        for j in range(len(ids)):
+            if m[i, j] >= 0.5:
+                ax.text(j, i, f"{m[i, j]:,.0f}", ha="center", va="center", fontsize=7)
+    ax.set_xlabel("destination")
+    ax.set_ylabel("origin")
+    return fig
+
+
+def draw(
+    world: World, tab: str, seat: str = "US", log: bool = False, commodity: str = "magnet"
+) -> Figure:
+    """The figure of one dashboard tab."""
+    region = seat if seat in world.region_index else "US"
+    if region not in world.region_index:
+        region = world.region_ids[0]
+    return {
+        "Prices": lambda: prices(world, log=log),
+        "Stocks": lambda: stocks(world, commodity),
+        "China's share": lambda: china_share(world),
+        "Shortages": lambda: shortages(world, region),
+        "Capacity": lambda: capacity(world),
+        "Fiscal & score": lambda: fiscal(world, seat),
+        "Trade": lambda: trade(world, commodity),
+    }[tab]()

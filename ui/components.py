@@ -1,0 +1,555 @@
+"""The Solara panels of the game page.
+
+Each panel takes the :class:`~ui.session.GameSession` and the session's ``version`` (a number
+that changes whenever the world does), so it re-renders after every step or order; controls
+that change the world call ``on_change`` afterwards.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from collections.abc import Callable
+from html import escape
+
+import solara
+
+from ui import charts
+from ui.session import OBSERVER, GameSession, briefing, seats_of
+from world import bundled_scenarios, load_scenario
+
+ORDER_KINDS = {
+    "import_tariff": "Import tariff",
+    "export_licence": "Export licence (control)",
+    "export_ban": "Export ban",
+    "export_quota": "Export quota",
+    "stockpile_buy": "Stockpile purchase",
+    "stockpile_release": "Stockpile release",
+    "price_floor": "Price floor for a producer",
+    "capex_subsidy": "Capex subsidy",
+    "lift": "Lift a measure",
+}
+#: Play speeds: (seconds between redraws, months stepped per redraw).
+SPEEDS = {
+    "slow (1 month/s)": (1.0, 1),
+    "medium (3 months/s)": (0.33, 1),
+    "fast (a turn per redraw)": (0.0, 0),
+}
+
+
+def _number(text: str):
+    """A number if the text is one, else the text itself (the world then says what is wrong)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return text
+    return int(value) if value.is_integer() and "." not in str(text) else value
+
+
+# ---------------------------------------------------------------------- start screen
+
+
+@solara.component
+def StartScreen(on_start: Callable[[GameSession], None], scenario: str = "baseline-2024"):
+    names = sorted(bundled_scenarios())
+    name = solara.use_reactive(scenario if scenario in names else names[0])
+    spec = solara.use_memo(lambda: load_scenario(name.value), dependencies=[name.value])
+    seat = solara.use_reactive("US")
+    seed = solara.use_reactive(0)
+    turn = solara.use_reactive(spec.turn_months)
+    seats = seats_of(spec)
+    if seat.value not in seats:
+        seat.set(seats[0])
+
+    def start():
+        on_start(
+            GameSession(
+                name.value, seed=int(seed.value), seat=seat.value, turn_months=int(turn.value)
+            )
+        )
+
+    with solara.Card("Chokepoint: the rare-earth supply chain", style={"max-width": "900px"}):
+        solara.Select("Scenario", values=names, value=name)
+        solara.Markdown(
+            f"**{spec.name}** — {spec.description}\n\nStarts {spec.start}, runs "
+            f"{spec.months} months, one turn = {spec.turn_months} months."
+        )
+        solara.Select("Your seat", values=seats, value=seat)
+        if seat.value != OBSERVER:
+            weights = spec.seats.get(seat.value)
+            text = briefing(spec, seat.value)
+            solara.Markdown(f"**Briefing.** {text}")
+            doctrines = (
+                ", ".join(f"{r}: {s.doctrine}" for r, s in spec.seats.items() if r != seat.value)
+                or "all passive"
+            )
+            solara.Markdown(
+                "**Your objectives** (weights): "
+                + (
+                    ", ".join(f"{k} {v:g}" for k, v in weights.weights.items())
+                    if weights and weights.weights
+                    else "the defaults of world/objectives.py"
+                )
+                + f"\n\n**AI seats keep their doctrines:** {doctrines}"
+            )
+        solara.InputInt("Seed", value=seed)
+        solara.SliderInt("Turn length (months)", value=turn, min=1, max=12)
+        solara.Button("Start the game", on_click=start, color="primary", classes=["start-game"])
+
+
+# ---------------------------------------------------------------------- controls
+
+
+@solara.component
+def Controls(
+    session: GameSession,
+    version: int,
+    on_change: Callable[[], None],
+    on_quit: Callable[[], None] | None = None,
+):
+    playing = solara.use_reactive(False)
+    speed = solara.use_reactive(next(iter(SPEEDS)))
+    undo_turn = solara.use_reactive(0)
+
+    def run(cancel: threading.Event):
+        if not playing.value:
+            return
+        delay, months = SPEEDS[speed.value]
+        while not cancel.is_set() and not session.finished:
+            if months:
+                session.step()
+            else:
+                session.end_turn()
+            on_change()
+            time.sleep(max(delay, 0.02))
+        playing.set(False)
+
+    solara.use_thread(run, dependencies=[playing.value, speed.value], intrusive_cancel=False)
+
+    def act(fn):
+        def go():
+            fn()
+            on_change()
+
+        return go
+
+    w = session.world
+    turn_no = session.turn + 1
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Text(
+            f"{session.date()} · month {w.month}/{session.spec.months} · turn {turn_no} "
+            f"· seat {session.seat}",
+            classes=["game-clock"],
+        )
+        solara.Button("Step 1 month", on_click=act(session.step), disabled=session.finished)
+        solara.Button(
+            "End turn",
+            on_click=act(session.end_turn),
+            color="primary",
+            disabled=session.finished,
+            classes=["end-turn"],
+        )
+        solara.Button(
+            "Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value)
+        )
+        solara.Select("Speed", values=list(SPEEDS), value=speed, style={"max-width": "220px"})
+        solara.Button("Reset", on_click=act(session.reset))
+        if session.turn > 0:
+            turns = list(range(session.turn))
+            value = min(undo_turn.value, turns[-1])
+            solara.Select(
+                "Undo to start of turn",
+                values=[t + 1 for t in turns],
+                value=value + 1,
+                on_value=lambda v: undo_turn.set(v - 1),
+                style={"max-width": "180px"},
+            )
+            solara.Button("Undo", on_click=act(lambda: session.undo_to_turn(undo_turn.value)))
+        if on_quit is not None:
+            solara.Button("New game", on_click=on_quit, text=True)
+
+
+# ---------------------------------------------------------------------- dashboard
+
+
+@solara.component
+def Dashboard(session: GameSession, version: int):
+    tab = solara.use_reactive(charts.TABS[0])
+    log = solara.use_reactive(False)
+    commodity = solara.use_reactive("magnet")
+    w = session.world
+    # Only the visible tab is drawn, and only again when the world or the options change; the
+    # price tab (the default) keeps its figure and updates its lines in place.
+    live = solara.use_memo(
+        lambda: charts.LivePrices(w, log=log.value), dependencies=[id(w), log.value]
+    )
+    key = [version, id(w), tab.value, log.value, commodity.value]
+
+    def make():
+        if tab.value == "Prices":
+            return live.update()
+        return charts.draw(w, tab.value, session.seat, log=log.value, commodity=commodity.value)
+
+    figure = solara.use_memo(make, dependencies=key)
+    with solara.Column(classes=["dashboard"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.ToggleButtonsSingle(value=tab, values=charts.TABS)
+            if tab.value == "Prices":
+                solara.Checkbox(label="log scale", value=log)
+            if tab.value in ("Trade", "Stocks"):
+                solara.Select(
+                    "Commodity",
+                    values=w.commodity_ids,
+                    value=commodity,
+                    style={"max-width": "200px"},
+                )
+        solara.FigureMatplotlib(figure, dependencies=key, format="png")
+
+
+# ---------------------------------------------------------------------- news
+
+
+@solara.component
+def NewsFeed(session: GameSession, version: int, limit: int = 40):
+    news = session.news().head(limit)
+    # One HTML element for the whole feed: a widget per line would cost more than the step.
+    lines = "".join(
+        f"<p><code>{escape(str(row.date))}</code> <b>{escape(str(row.who))}</b> "
+        f"({escape(str(row.kind))}) {escape(str(row.text))}</p>"
+        for row in news.itertuples(index=False)
+    )
+    with solara.Card(
+        "News", classes=["news-feed"], style={"max-height": "420px", "overflow-y": "auto"}
+    ):
+        if news.empty:
+            solara.Text("Nothing yet: step the world.")
+        else:
+            solara.HTML(tag="div", unsafe_innerHTML=lines, classes=["news-lines"])
+
+
+# ---------------------------------------------------------------------- orders
+
+
+@solara.component
+def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]):
+    kind = solara.use_reactive("import_tariff")
+    commodities = solara.use_reactive(["magnet"])
+    partners = solara.use_reactive(["CN"])
+    rate = solara.use_reactive("0.25")
+    share = solara.use_reactive("0.5")
+    tonnes = solara.use_reactive("500")
+    months = solara.use_reactive("12")
+    firm = solara.use_reactive("")
+    floor = solara.use_reactive("110")
+    stages = solara.use_reactive(["magnet"])
+    measure = solara.use_reactive("import_tariff")
+    result = solara.use_reactive(None)
+    # A message belongs to the turn it was given in.
+    solara.use_effect(lambda: result.set(None), [session.month, id(session.world)])
+    w = session.world
+    seat = session.seat
+    if seat == OBSERVER:
+        solara.Info("You are observing: the states are all played by the machine.")
+        return
+    others = [r for r in w.region_ids if r != seat]
+    firms = [f.firm_id for f in w.firms if f.region == seat]
+
+    def order() -> dict:
+        k = kind.value
+        body: dict = {"kind": k, "issuer": seat}
+        if k in ("import_tariff", "export_licence", "export_ban", "export_quota"):
+            body |= {"commodities": list(commodities.value), "partners": list(partners.value)}
+        if k == "import_tariff":
+            body["rate"] = _number(rate.value)
+        elif k == "export_licence":
+            body["approval_share"] = _number(share.value)
+        elif k == "export_quota":
+            body["quota_t"] = _number(tonnes.value)
+        elif k in ("stockpile_buy", "stockpile_release"):
+            body |= {"commodity": (commodities.value or [""])[0], "tonnes": _number(tonnes.value)}
+            if k == "stockpile_buy":
+                body["months"] = _number(months.value)
+        elif k == "price_floor":
+            body |= {
+                "firm": firm.value,
+                "commodity": (commodities.value or [""])[0],
+                "floor_usd_per_kg": _number(floor.value),
+            }
+        elif k == "capex_subsidy":
+            body |= {"stages": list(stages.value), "share": _number(share.value)}
+        elif k == "lift":
+            body |= {"measure": measure.value, "commodities": list(commodities.value)}
+        return body
+
+    def submit():
+        result.set(session.submit(order()))
+        on_change()
+
+    with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
+        solara.Select("Order", values=list(ORDER_KINDS), value=kind)
+        solara.Text(ORDER_KINDS[kind.value])
+        k = kind.value
+        single = k in ("stockpile_buy", "stockpile_release", "price_floor")
+        if k != "capex_subsidy":
+            solara.SelectMultiple(
+                "Commodities" + (" (first one)" if single else ""),
+                commodities.value,
+                w.commodity_ids,
+                on_value=commodities.set,
+            )
+        if k in ("import_tariff", "export_licence", "export_ban", "export_quota"):
+            solara.SelectMultiple(
+                "Partners (none = all)", partners.value, others, on_value=partners.set
+            )
+        if k == "import_tariff":
+            solara.InputText(
+                "Rate (0.25 = 25%)", value=rate, classes=["order-rate"], continuous_update=True
+            )
+        if k in ("export_licence", "capex_subsidy"):
+            solara.InputText("Share (0-1)", value=share, continuous_update=True)
+        if k in ("export_quota", "stockpile_buy", "stockpile_release"):
+            solara.InputText("Tonnes", value=tonnes, continuous_update=True)
+        if k == "stockpile_buy":
+            solara.InputText("Over months", value=months, continuous_update=True)
+        if k == "price_floor":
+            solara.Select("Firm", values=firms, value=firm)
+            solara.InputText("Floor, USD/kg", value=floor, continuous_update=True)
+        if k == "capex_subsidy":
+            solara.SelectMultiple(
+                "Stages", stages.value, list(session.spec.stages), on_value=stages.set
+            )
+        if k == "lift":
+            solara.Select(
+                "Measure",
+                values=[
+                    "import_tariff",
+                    "export_licence",
+                    "export_ban",
+                    "export_quota",
+                    "stockpile_target",
+                ],
+                value=measure,
+            )
+        solara.Button("Submit order", on_click=submit, color="primary", classes=["submit-order"])
+        if result.value is not None:
+            if result.value.status == "rejected":
+                solara.Error(f"Rejected: {result.value.message}", classes=["order-message"])
+            else:
+                solara.Success(
+                    f"Order {result.value.order_id} is {result.value.status}: it "
+                    "applies at the end of the turn.",
+                    classes=["order-message"],
+                )
+        pending = session.pending()
+        solara.Markdown(
+            "**Pending until the turn ends:** "
+            + ("none" if not pending else "\n\n" + "\n".join(f"- {p}" for p in pending))
+        )
+        if pending:
+            solara.Button(
+                "Cancel pending orders",
+                on_click=lambda: (session.cancel_pending(), on_change()),
+                text=True,
+            )
+        in_force = session.in_force(seat)
+        solara.Markdown(
+            "**In force:** "
+            + ("none" if not in_force else "\n\n" + "\n".join(f"- {p}" for p in in_force))
+        )
+
+
+# ---------------------------------------------------------------------- negotiation
+
+
+@solara.component
+def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]):
+    seat = session.seat
+    w = session.world
+    states = [s.region for s in session.spec.states]
+    partner = solara.use_reactive(next((r for r in states if r != seat), ""))
+    mine = solara.use_reactive("import_tariff")
+    theirs = solara.use_reactive("export_licence")
+    goods = solara.use_reactive("magnet")
+    months = solara.use_reactive(12)
+    result = solara.use_reactive(None)
+    dip = session.deals()
+
+    def respond(deal_id: str, action: str):
+        result.set(session.submit({"kind": "respond_deal", "deal_id": deal_id, "action": action}))
+        on_change()
+
+    def propose():
+        result.set(
+            session.submit(
+                {
+                    "kind": "propose_deal",
+                    "recipients": [partner.value],
+                    "duration_months": int(months.value),
+                    "commitments": [
+                        {
+                            "kind": "lift",
+                            "issuer": seat,
+                            "measure": mine.value,
+                            "commodities": [goods.value],
+                        },
+                        {
+                            "kind": "lift",
+                            "issuer": partner.value,
+                            "measure": theirs.value,
+                            "commodities": [goods.value],
+                        },
+                    ],
+                }
+            )
+        )
+        on_change()
+
+    with solara.Card("Negotiation", classes=["deals-panel"]):
+        if seat != OBSERVER:
+            inbox = session.inbox()
+            solara.Markdown(f"**Inbox** ({len(inbox)})")
+            for deal in inbox:
+                with solara.Row(style={"align-items": "center"}):
+                    solara.Text(
+                        f"{deal.id} from {deal.proposer}: {deal.summary()} for "
+                        f"{deal.duration_months} months"
+                    )
+                    solara.Button("Accept", on_click=lambda d=deal.id: respond(d, "accept"))
+                    solara.Button("Reject", on_click=lambda d=deal.id: respond(d, "reject"))
+            solara.Markdown("**Propose a deal**: each side lifts a measure on a commodity.")
+            solara.Select("With", values=[r for r in states if r != seat], value=partner)
+            solara.Select(
+                "We lift",
+                values=["import_tariff", "export_licence", "export_ban", "export_quota"],
+                value=mine,
+            )
+            solara.Select(
+                "They lift",
+                values=["export_licence", "export_ban", "export_quota", "import_tariff"],
+                value=theirs,
+            )
+            solara.Select("On", values=w.commodity_ids, value=goods)
+            solara.SliderInt("Months", value=months, min=3, max=60, step=3)
+            solara.Button("Propose", on_click=propose, classes=["propose-deal"])
+            if result.value is not None:
+                (solara.Error if result.value.status == "rejected" else solara.Success)(
+                    f"{result.value.status}: {result.value.message or 'sent at the turn end'}"
+                )
+        deals = dip.deals_frame()
+        solara.Markdown("**Deals**")
+        if deals.empty:
+            solara.Text("No deals yet.")
+        else:
+            solara.DataFrame(
+                deals[["id", "proposer", "recipients", "status", "start", "end"]], items_per_page=8
+            )
+        solara.Markdown("**Trust** (row trusts column, 0-1)")
+        solara.DataFrame(session.trust_table().round(2).reset_index(names="truster"))
+
+
+# ---------------------------------------------------------------------- debrief
+
+
+def _png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+@solara.component
+def Debrief(session: GameSession, version: int):
+    w = session.world
+    table = w.orders()
+    decisions = table[table["status"].isin(["applied", "committed"])].copy()
+    decisions["turn"] = decisions["month"] // session.spec.turn_months + 1
+    figure = solara.use_memo(lambda: charts.prices(w), dependencies=[version, id(w)])
+    with solara.Columns([1, 1]):
+        with solara.Column():
+            solara.Markdown("### Decisions by seat, turn by turn")
+            if decisions.empty:
+                solara.Text("No orders applied yet.")
+            else:
+                solara.DataFrame(
+                    decisions[["turn", "date", "issuer", "message"]], items_per_page=15
+                )
+        with solara.Column():
+            solara.FigureMatplotlib(figure, dependencies=[version, id(w)], format="png")
+    objectives = w.objectives()
+    if not objectives.empty:
+        last = objectives[objectives.month == objectives.month.max()]
+        pivot = last.pivot_table(index="objective", columns="region", values="value")
+        keep = [
+            o
+            for o in ("welfare", "security", "leverage", "fiscal_cost", "score")
+            if o in pivot.index
+        ]
+        solara.Markdown(
+            f"### Objectives in {w.date_of(w.month - 1)}; your weights: "
+            + ", ".join(f"{k} {v:g}" for k, v in session.weights().items())
+        )
+        solara.DataFrame(pivot.loc[keep].round(3).reset_index())
+    with solara.Row():
+        name = f"{session.spec.name}-seed{session.seed}-m{w.month}"
+        solara.FileDownload(session.results_csv, filename=f"{name}.csv", label="Results (CSV)")
+        solara.FileDownload(
+            session.results_parquet, filename=f"{name}.parquet", label="Results (Parquet)"
+        )
+        solara.FileDownload(session.orders_csv, filename=f"{name}-orders.csv", label="Orders (CSV)")
+        solara.FileDownload(
+            lambda: _png(figure), filename=f"{name}-prices.png", label="Price figure (PNG)"
+        )
+
+
+# ---------------------------------------------------------------------- the game
+
+
+@solara.component
+def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
+    version, set_version = solara.use_state(session.version)
+    side = solara.use_reactive("Orders")
+
+    def changed():
+        set_version(session.version)
+
+    with solara.Column(style={"padding": "8px"}):
+        Controls(session, version, changed, on_quit)
+        with solara.Columns([3, 2]):
+            with solara.Column():
+                Dashboard(session, version)
+                NewsFeed(session, version)
+            with solara.Column():
+                solara.ToggleButtonsSingle(value=side, values=["Orders", "Negotiation", "Debrief"])
+                if side.value == "Orders":
+                    OrderPanel(session, version, changed)
+                elif side.value == "Negotiation":
+                    DealsPanel(session, version, changed)
+                else:
+                    solara.Info("The debrief is below the dashboard, across the page.")
+        if side.value == "Debrief":
+            with solara.Card("Debrief", classes=["debrief"]):
+                Debrief(session, version)
+
+
+@solara.component
+def GamePage(scenario: str = "baseline-2024"):
+    """The whole page: the start screen, then the game. Each browser session has its own."""
+    session, set_session = solara.use_state(None)
+    solara.Title("Chokepoint")
+    if session is None:
+        StartScreen(on_start=set_session, scenario=scenario)
+    else:
+        Game(session, on_quit=lambda: set_session(None))
+
+
+__all__ = [
+    "Controls",
+    "Dashboard",
+    "DealsPanel",
+    "Debrief",
+    "Game",
+    "GamePage",
+    "NewsFeed",
+    "OrderPanel",
+    "StartScreen",
+]
