@@ -16,6 +16,7 @@ should not pass silently), except :data:`COMMON_PARAMS`, which any seat may carr
 from __future__ import annotations
 
 import copy
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
@@ -33,7 +34,7 @@ COMMON_PARAMS = ("adversaries", "diplomacy")
 RESTRICTIVE = ("export_ban", "export_quota", "export_licence")
 
 
-class Doctrine:
+class Doctrine(ABC):
     """A state's AI: at each turn boundary it reads the world and returns orders.
 
     Args:
@@ -67,9 +68,9 @@ class Doctrine:
                 )
         self.params = {**copy.deepcopy(self.defaults), **dict(params)}
 
+    @abstractmethod
     def decide(self, world: World) -> list[BaseModel | dict]:
         """Orders for this turn (models or dicts); the world validates and applies them."""
-        raise NotImplementedError
 
     def order(self, kind: str, **fields: Any) -> dict:
         """An order of ``kind`` issued by this state, noted with the doctrine's name."""
