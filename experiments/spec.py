@@ -64,6 +64,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from world.scenario import ProblemsError
+
 SAMPLING_METHODS = ("nominal", "lhs", "sobol", "morris")
 STATS = ("mean", "min", "max", "last", "sum")
 DERIVED = (
@@ -75,14 +77,10 @@ DERIVED = (
 )
 
 
-class SpecError(ValueError):
+class SpecError(ProblemsError):
     """An experiment spec that cannot be used, with every problem (each starting with its path)."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"experiment spec {source} has {len(problems)} problem(s):\n{lines}")
+    what = "experiment spec"
 
 
 class _Strict(BaseModel):

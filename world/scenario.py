@@ -47,18 +47,26 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class ScenarioError(ValueError):
-    """A scenario that cannot be used, with every problem found.
+class ProblemsError(ValueError):
+    """An input file that cannot be used, with every problem found.
 
     Attributes:
         problems: one line per problem, each starting with the field path.
     """
 
+    what = "input"
+
     def __init__(self, source: str, problems: list[str]):
         self.source = source
         self.problems = problems
         lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"scenario {source} has {len(problems)} problem(s):\n{lines}")
+        super().__init__(f"{self.what} {source} has {len(problems)} problem(s):\n{lines}")
+
+
+class ScenarioError(ProblemsError):
+    """A scenario that cannot be used, with every problem found."""
+
+    what = "scenario"
 
 
 class _Strict(BaseModel):
