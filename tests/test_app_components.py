@@ -163,6 +163,43 @@ def test_deals_panel_proposes_and_answers(game):
     assert "pending" in str(rc.find(v.Alert).widget.children)
 
 
+def test_deals_panel_answers_with_a_counter_proposal(game):
+    game.end_turn()
+    game.world.submit(
+        {
+            "kind": "propose_deal",
+            "issuer": "CN",
+            "recipients": ["US"],
+            "duration_months": 12,
+            "commitments": [
+                {
+                    "kind": "lift",
+                    "issuer": "US",
+                    "measure": "import_tariff",
+                    "commodities": ["magnet"],
+                }
+            ],
+        }
+    )
+    game.end_turn()
+    (offer,) = game.inbox()
+    _, rc = solara.render(DealsPanel(game, 1, lambda: None), handle_error=False)
+    _click(rc, "Counter")
+    assert f"Counter-proposal to {offer.id}" in _markdown(rc)
+    _click(rc, "Send counter-proposal")
+    assert "pending" in str(rc.find(v.Alert).widget.children)
+    game.end_turn()
+    deals = game.deals().deals
+    assert deals[offer.id].status == "countered"
+    (counter,) = [d for d in deals.values() if d.counter_of == offer.id]
+    assert counter.proposer == "US" and counter.recipients == ["CN"]
+    # Both sides lift something: the US its tariff, China its licence (the form's defaults).
+    assert {(c["issuer"], c["measure"]) for c in counter.commitments} == {
+        ("US", "import_tariff"),
+        ("CN", "export_licence"),
+    }
+
+
 def test_debrief_offers_downloads(game):
     game.end_turn()
     _, rc = solara.render(Debrief(game, game.version), handle_error=False)

@@ -104,3 +104,30 @@ def test_every_tab_draws(spec, months):
         fig = charts.draw(game.world, tab, "US", log=True)
         assert fig.axes
     assert charts.colour("CN") == "#d62728" and charts.colour("US") == "#1f77b4"
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_live_price_chart_blits_the_same_picture_as_a_full_redraw(spec, log):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    game = GameSession(spec, seed=0, seat="US")
+    live = charts.LivePrices(game.world, log=log)
+    pictures = []
+    for _ in range(14):  # past a year: the x axis grows once on the way
+        game.step()
+        pictures.append(live.png())
+    assert len(set(pictures)) == len(pictures)  # every month changes the picture
+    live.background = None  # force a full redraw at the same limits
+    fresh = live.png()
+    blitted, redrawn = (np.asarray(Image.open(io.BytesIO(p))) for p in (pictures[-1], fresh))
+    assert blitted.shape == redrawn.shape
+    assert np.array_equal(blitted, redrawn)
+    # Every price drawn lies inside its panel's limits (the y axes grow with the data).
+    data = game.world.recorder.array("price")
+    for ci, ax in enumerate(live.axes):
+        low, high = ax.get_ylim()
+        assert low <= data[:, ci, :].min() and data[:, ci, :].max() <= high
+        assert ax.get_xlim()[1] >= game.world.month

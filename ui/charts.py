@@ -8,8 +8,13 @@ scripted event.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+import PIL.Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from world import World
 
@@ -73,6 +78,14 @@ def _markers(ax, world: World) -> None:
     ax.grid(alpha=0.2)
 
 
+def _log_y(ax) -> None:
+    """A log y axis labelled in plain numbers (40, 60, 100), not powers of ten."""
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda value, _pos: f"{value:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+
+
 def _empty(ax, text: str = "Step the world to see this chart.") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
     ax.set_xticks([])
@@ -101,7 +114,7 @@ def prices(world: World, log: bool = False) -> Figure:
             )
         ax.set_ylabel("USD/kg")
         if log:
-            ax.set_yscale("log")
+            _log_y(ax)
         _markers(ax, world)
     for ax in axes[n:]:
         ax.set_visible(False)
@@ -112,15 +125,26 @@ def prices(world: World, log: bool = False) -> Figure:
 
 
 class LivePrices:
-    """The price figure, built once and updated in place each month (the dashboard's default
-    tab: re-creating its five panels would cost more than the month's step)."""
+    """The price figure, built once and redrawn by blitting each month (the dashboard's default
+    tab: re-creating, or even fully redrawing, its five panels would cost more than the month's
+    step and the browser's round trip together).
+
+    The axes, ticks and labels are drawn only when a limit moves: the x axis runs to the end of
+    the current year of play and the y axes grow with headroom, so most months redraw just the
+    lines and markers over a cached background, then encode the PNG quickly.
+    """
+
+    X_CHUNK_MONTHS = 12
+    HEADROOM = 1.3
 
     def __init__(self, world: World, log: bool = False):
         self.world = world
+        self.log = log
         n = len(world.commodity_ids)
         cols = 3
         rows = -(-n // cols)
         self.fig, axes = _figure(rows, cols, height=2.8)
+        self.canvas = FigureCanvasAgg(self.fig)
         self.axes = list(axes[:n])
         for ax in axes[n:]:
             ax.set_visible(False)
@@ -132,18 +156,69 @@ class LivePrices:
             ax.grid(alpha=0.2)
             for r, region in enumerate(world.region_ids):
                 (self.lines[ci, r],) = ax.plot(
-                    [], [], color=colour(region), label=region, lw=2.2 if region == "CN" else 1.2
+                    [],
+                    [],
+                    color=colour(region),
+                    label=region,
+                    lw=2.2 if region == "CN" else 1.2,
+                    animated=True,
                 )
             if log:
-                ax.set_yscale("log")
-        self.axes[0].legend(fontsize=7, ncol=2)
+                _log_y(ax)
+        # A fixed place ("best" searches every position against every line on each draw): the
+        # spare panel of the grid if there is one, else a corner of the first.
+        if len(axes) > n:
+            box = axes[n].get_position()
+            self.fig.legend(
+                *self.axes[0].get_legend_handles_labels(),
+                loc="center",
+                bbox_to_anchor=(box.x0 + box.width / 2, box.y0 + box.height / 2),
+                ncol=2,
+                title="region",
+            )
+        else:
+            self.axes[0].legend(fontsize=7, ncol=2, loc="upper left")
         self.fig.suptitle("Price a buyer pays, by region (China thick)")
+        self.markers: list = []
         self.marked: set[int] = set()
         self.hint = self.axes[0].text(
             0.5, 0.5, "Step the world to see prices.", ha="center", transform=self.axes[0].transAxes
         )
+        self.limits: tuple | None = None
+        self.background = None
+
+    def _x_limit(self) -> int:
+        w = self.world
+        chunk = self.X_CHUNK_MONTHS
+        return max(chunk, min(w.spec.months, -(-(w.month + 1) // chunk) * chunk))
+
+    def _y_limits(self, data: np.ndarray, ci: int, old: tuple[float, float] | None):
+        values = data[:, ci, :]
+        values = values[np.isfinite(values) & (values > 0)]
+        if values.size == 0:
+            return old or ((0.1, 1.0) if self.log else (0.0, 1.0))
+        lo, hi = float(values.min()), float(values.max())
+        if old is not None and old[0] <= lo and hi <= old[1]:
+            return old
+        if self.log:
+            return (lo / self.HEADROOM**2, hi * self.HEADROOM**2)
+        return (0.0, hi * self.HEADROOM)
+
+    def _mark(self) -> None:
+        w = self.world
+        turn = w.spec.turn_months
+        events = {w.month_of(e.date) for e in w.spec.events}
+        for m in range(w.month):
+            if m in self.marked or not (m in events or (m and m % turn == 0)):
+                continue
+            self.marked.add(m)
+            event = m in events
+            style = {"ls": "--" if event else ":", "color": "#555555" if event else "#999999"}
+            for ax in self.axes:
+                self.markers.append(ax.axvline(m, lw=0.8, zorder=0, animated=True, **style))
 
     def update(self) -> Figure:
+        """Bring the lines and markers up to the world's month; returns the figure."""
         w = self.world
         data = w.recorder.array("price")
         if data.size == 0:
@@ -152,21 +227,43 @@ class LivePrices:
         x = _months(w)
         for (ci, r), line in self.lines.items():
             line.set_data(x, data[:, ci, r])
-        turn = w.spec.turn_months
-        events = {w.month_of(e.date) for e in w.spec.events}
-        for m in range(w.month):
-            if m in self.marked or not (m in events or (m and m % turn == 0)):
-                continue
-            self.marked.add(m)
-            for ax in self.axes:
-                if m in events:
-                    ax.axvline(m, color="#555555", lw=0.8, ls="--", zorder=0)
-                else:
-                    ax.axvline(m, color="#999999", lw=0.8, ls=":", zorder=0)
-        for ax in self.axes:
-            ax.relim(visible_only=True)
-            ax.autoscale_view()
+        self._mark()
+        old = self.limits
+        limits = (
+            self._x_limit(),
+            tuple(
+                self._y_limits(data, ci, old[1][ci] if old else None)
+                for ci in range(len(self.axes))
+            ),
+        )
+        if limits != old:
+            for ci, ax in enumerate(self.axes):
+                ax.set_xlim(0, limits[0])
+                ax.set_ylim(*limits[1][ci])
+            self.limits = limits
+            self.background = None
         return self.fig
+
+    def png(self) -> bytes:
+        """The figure as PNG bytes (fast: a cached background, the lines blitted on top, and
+        light compression)."""
+        self.update()
+        canvas = self.canvas
+        if self.background is None:
+            canvas.draw()
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+        else:
+            canvas.restore_region(self.background)
+        for artist in self.markers:
+            artist.axes.draw_artist(artist)
+        for line in self.lines.values():
+            line.axes.draw_artist(line)
+        image = PIL.Image.frombuffer(
+            "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
+        )
+        buffer = io.BytesIO()
+        image.save(buffer, format="png", compress_level=1)
+        return buffer.getvalue()
 
 
 def stocks(world: World, commodity: str = "magnet") -> Figure:

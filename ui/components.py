@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from html import escape
 
+import reacton.ipywidgets as rw
 import solara
 
 from ui import charts
@@ -186,12 +187,13 @@ def Dashboard(session: GameSession, version: int):
     )
     key = [version, id(w), tab.value, log.value, commodity.value]
 
-    def make():
+    def make() -> bytes:
         if tab.value == "Prices":
-            return live.update()
-        return charts.draw(w, tab.value, session.seat, log=log.value, commodity=commodity.value)
+            return live.png()
+        figure = charts.draw(w, tab.value, session.seat, log=log.value, commodity=commodity.value)
+        return _png(figure)
 
-    figure = solara.use_memo(make, dependencies=key)
+    image = solara.use_memo(make, dependencies=key)
     with solara.Column(classes=["dashboard"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.ToggleButtonsSingle(value=tab, values=charts.TABS)
@@ -204,7 +206,7 @@ def Dashboard(session: GameSession, version: int):
                     value=commodity,
                     style={"max-width": "200px"},
                 )
-        solara.FigureMatplotlib(figure, dependencies=key, format="png")
+        rw.Image(value=image, format="png")
 
 
 # ---------------------------------------------------------------------- news
@@ -379,31 +381,46 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
         result.set(session.submit({"kind": "respond_deal", "deal_id": deal_id, "action": action}))
         on_change()
 
+    countering = solara.use_reactive("")
+    open_ids = {d.id: d for d in session.inbox()}
+    counter_to = open_ids.get(countering.value)
+    # A counter-proposal goes to the proposer (and any other party) of the deal it answers.
+    other = counter_to.proposer if counter_to else partner.value
+
+    def commitments() -> list[dict]:
+        return [
+            {"kind": "lift", "issuer": seat, "measure": mine.value, "commodities": [goods.value]},
+            {
+                "kind": "lift",
+                "issuer": other,
+                "measure": theirs.value,
+                "commodities": [goods.value],
+            },
+        ]
+
     def propose():
-        result.set(
-            session.submit(
-                {
-                    "kind": "propose_deal",
-                    "recipients": [partner.value],
-                    "duration_months": int(months.value),
-                    "commitments": [
-                        {
-                            "kind": "lift",
-                            "issuer": seat,
-                            "measure": mine.value,
-                            "commodities": [goods.value],
-                        },
-                        {
-                            "kind": "lift",
-                            "issuer": partner.value,
-                            "measure": theirs.value,
-                            "commodities": [goods.value],
-                        },
-                    ],
-                }
-            )
-        )
+        if counter_to is not None:
+            order = {
+                "kind": "respond_deal",
+                "deal_id": counter_to.id,
+                "action": "counter",
+                "commitments": commitments(),
+                "duration_months": int(months.value),
+            }
+            countering.set("")
+        else:
+            order = {
+                "kind": "propose_deal",
+                "recipients": [partner.value],
+                "duration_months": int(months.value),
+                "commitments": commitments(),
+            }
+        result.set(session.submit(order))
         on_change()
+
+    def counter(deal) -> None:
+        countering.set(deal.id)
+        months.set(int(deal.duration_months))
 
     with solara.Card("Negotiation", classes=["deals-panel"]):
         if seat != OBSERVER:
@@ -417,8 +434,16 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
                     )
                     solara.Button("Accept", on_click=lambda d=deal.id: respond(d, "accept"))
                     solara.Button("Reject", on_click=lambda d=deal.id: respond(d, "reject"))
-            solara.Markdown("**Propose a deal**: each side lifts a measure on a commodity.")
-            solara.Select("With", values=[r for r in states if r != seat], value=partner)
+                    solara.Button("Counter", on_click=lambda d=deal: counter(d))
+            if counter_to is not None:
+                solara.Markdown(
+                    f"**Counter-proposal to {counter_to.id}** from {counter_to.proposer} "
+                    f"({counter_to.summary()}): set your terms below; the original closes."
+                )
+                solara.Button("Cancel counter", on_click=lambda: countering.set(""), text=True)
+            else:
+                solara.Markdown("**Propose a deal**: each side lifts a measure on a commodity.")
+                solara.Select("With", values=[r for r in states if r != seat], value=partner)
             solara.Select(
                 "We lift",
                 values=["import_tariff", "export_licence", "export_ban", "export_quota"],
@@ -431,7 +456,11 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
             )
             solara.Select("On", values=w.commodity_ids, value=goods)
             solara.SliderInt("Months", value=months, min=3, max=60, step=3)
-            solara.Button("Propose", on_click=propose, classes=["propose-deal"])
+            solara.Button(
+                "Send counter-proposal" if counter_to is not None else "Propose",
+                on_click=propose,
+                classes=["propose-deal"],
+            )
             if result.value is not None:
                 (solara.Error if result.value.status == "rejected" else solara.Success)(
                     f"{result.value.status}: {result.value.message or 'sent at the turn end'}"
@@ -453,7 +482,7 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
 
 def _png(fig) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
     return buffer.getvalue()
 
 
