@@ -134,29 +134,21 @@ def test_news_feed_lists_orders_and_events(game):
     assert "Kachin" in text
 
 
+def _china_offers_a_deal(game) -> None:
+    """China (an AI seat) proposes that the US lift its magnet tariff; the turn ends."""
+    lift = {"kind": "lift", "issuer": "US", "measure": "import_tariff", "commodities": ["magnet"]}
+    order = {"kind": "propose_deal", "issuer": "CN", "recipients": ["US"], "duration_months": 12}
+    game.world.submit({**order, "commitments": [lift]})
+    game.end_turn()
+
+
 def test_deals_panel_proposes_and_answers(game):
     _, rc = solara.render(DealsPanel(game, 0, lambda: None), handle_error=False)
     _click(rc, "Propose")
     assert "pending" in str(rc.find(v.Alert).widget.children)
     game.end_turn()
     # An AI proposal to the US appears in the inbox with accept and reject.
-    game.world.submit(
-        {
-            "kind": "propose_deal",
-            "issuer": "CN",
-            "recipients": ["US"],
-            "duration_months": 12,
-            "commitments": [
-                {
-                    "kind": "lift",
-                    "issuer": "US",
-                    "measure": "import_tariff",
-                    "commodities": ["magnet"],
-                }
-            ],
-        }
-    )
-    game.end_turn()
+    _china_offers_a_deal(game)
     assert game.inbox()
     _, rc = solara.render(DealsPanel(game, 1, lambda: None), handle_error=False)
     rc.find(v.Btn, children=["Reject"]).widget.click()
@@ -165,23 +157,7 @@ def test_deals_panel_proposes_and_answers(game):
 
 def test_deals_panel_answers_with_a_counter_proposal(game):
     game.end_turn()
-    game.world.submit(
-        {
-            "kind": "propose_deal",
-            "issuer": "CN",
-            "recipients": ["US"],
-            "duration_months": 12,
-            "commitments": [
-                {
-                    "kind": "lift",
-                    "issuer": "US",
-                    "measure": "import_tariff",
-                    "commodities": ["magnet"],
-                }
-            ],
-        }
-    )
-    game.end_turn()
+    _china_offers_a_deal(game)
     (offer,) = game.inbox()
     _, rc = solara.render(DealsPanel(game, 1, lambda: None), handle_error=False)
     _click(rc, "Counter")
