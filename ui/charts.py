@@ -70,7 +70,7 @@ def _markers(ax, world: World) -> None:
     t = world.spec.turn_months
     for m in range(t, max(world.month, 1), t):
         ax.axvline(m, color="#999999", lw=0.8, ls=":", zorder=0)
-    for event in world.spec.events:
+    for event in world.events:
         m = world.month_of(event.date)
         if 0 <= m < world.month:
             ax.axvline(m, color="#555555", lw=0.8, ls="--", zorder=0)
@@ -207,7 +207,7 @@ class LivePrices:
     def _mark(self) -> None:
         w = self.world
         turn = w.spec.turn_months
-        events = {w.month_of(e.date) for e in w.spec.events}
+        events = {w.month_of(e.date) for e in w.events}
         for m in range(w.month):
             if m in self.marked or not (m in events or (m and m % turn == 0)):
                 continue

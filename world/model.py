@@ -15,6 +15,7 @@ from collections import defaultdict
 import mesa
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from agents.doctrines import make_doctrine
 from agents.end_users import EndUser
@@ -27,7 +28,14 @@ from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
 from world.recorder import Recorder
-from world.scenario import SECTORS, Scenario, load_scenario
+from world.scenario import (
+    SECTORS,
+    EventSpec,
+    Scenario,
+    ScenarioError,
+    _format_errors,
+    load_scenario,
+)
 
 #: Stages whose input intensity thrifts when input prices stay high (less Dy per magnet).
 THRIFTING_STAGES = ("metal", "magnet")
@@ -135,6 +143,8 @@ class World(mesa.Model):
             for region, seat in scenario.seats.items()
             if region not in self.human_seats
         }
+        #: The scenario's events and any injected during play (see :meth:`inject_event`).
+        self.events: list[EventSpec] = list(scenario.events)
         self.projects: dict[str, list[Firm]] = defaultdict(list)
         for firm in self.firms:
             if firm.spec.project:
@@ -548,6 +558,77 @@ class World(mesa.Model):
         """
         return self.desk.submit(order, seat=seat, source=source)
 
+    def check(self, order, seat: str | None = None) -> str:
+        """Would ``order`` apply now if ``seat`` submitted it? ``""`` if so, else the reason.
+        Nothing changes: no id is used and nothing is logged."""
+        return self.desk.check(order, seat=seat)
+
+    def inject_event(self, event: dict | EventSpec) -> EventSpec:
+        """Add an event during play (a facilitator's mine accident, seizure, demand shock or
+        announcement). It must start this month or later; it takes effect from its date.
+
+        Raises:
+            ScenarioError: the event names a field wrongly (the message says which and what is
+                allowed).
+        """
+        try:
+            spec = event if isinstance(event, EventSpec) else EventSpec.model_validate(event)
+        except ValidationError as exc:
+            problems = [f"event.{p}" for p in _format_errors(exc, event)]
+            raise ScenarioError("event", problems) from None
+        stages = sorted({f.stage for f in self.firms})
+        problems = [
+            f"event.{name}: unknown {name} '{value}'; allowed: {', '.join(allowed)}"
+            for name, value, allowed in (
+                ("region", spec.region, self.region_ids),
+                ("stage", spec.stage, stages),
+                ("sector", spec.sector, self.sector_ids),
+            )
+            if value is not None and value not in allowed
+        ]
+        try:
+            start = self.month_of(spec.date)
+        except ValueError:
+            start = -1
+            problems.append(f"event.date: '{spec.date}' is not a YYYY-MM date")
+        if 0 <= start < self.month:
+            earliest = self.date_of(self.month)
+            problems.append(f"event.date: {spec.date} is in the past; the earliest is {earliest}")
+        if any(e.id == spec.id for e in self.events):
+            problems.append(f"event.id: '{spec.id}' is already an event of this game")
+        if problems:
+            raise ScenarioError("event", problems)
+        self.events.append(spec)
+        return spec
+
+    def set_seat(self, region: str, human: bool, doctrine: str | None = None) -> None:
+        """Hand a seat to people (its doctrine falls silent) or to a doctrine (the scenario's,
+        or ``doctrine``). Meant for a turn boundary: the doctrine decides at the next one."""
+        if region not in self.spec.seats:
+            raise ValueError(
+                f"seat: '{region}' is not a seat of this scenario; allowed: "
+                f"{', '.join(self.spec.seats)}"
+            )
+        seats = set(self.human_seats)
+        if human:
+            seats.add(region)
+        else:
+            seats.discard(region)
+        self.human_seats = frozenset(seats)
+        doctrines = {}
+        for r, seat in self.spec.seats.items():  # scenario order: reproducible play order
+            if r in self.human_seats:
+                continue
+            if r == region and doctrine and doctrine != seat.doctrine:
+                doctrines[r] = make_doctrine(doctrine, r, {})
+            elif r == region and not human and r not in self.doctrines:
+                doctrines[r] = make_doctrine(seat.doctrine, r, seat.params)
+            elif r in self.doctrines:
+                doctrines[r] = self.doctrines[r]
+            else:
+                doctrines[r] = make_doctrine(seat.doctrine, r, seat.params)
+        self.doctrines = doctrines
+
     def orders(self):
         """Every order applied or rejected so far, as a DataFrame."""
         return self.desk.table()
@@ -589,11 +670,13 @@ class World(mesa.Model):
             firm.capacity_factor = 1.0
         for user in self.end_users:
             user.shock = 0.0
-        for event in self.spec.events:
+        for event in self.events:
             start = self.month_of(event.date)
             if not start <= self.month < start + event.months:
                 continue
-            if event.kind == "capacity_shock":
+            if event.kind == "announcement":
+                pass
+            elif event.kind == "capacity_shock":
                 for firm in self.firms:
                     if firm.region == event.region and event.stage in (None, firm.stage):
                         firm.capacity_factor *= max(0.0, 1.0 + event.share)

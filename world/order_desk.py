@@ -126,6 +126,20 @@ class OrderDesk:
         self.pending.append((parsed, seat or "", source, order_id))
         return OrderResult("pending", "", order_id)
 
+    def check(self, order: BaseModel | dict | str, seat: str | None = None) -> str:
+        """Check an order as :meth:`submit` would, changing nothing (no id, no log entry).
+
+        Returns:
+            ``""`` if the order would apply now, else the reason it would be rejected.
+        """
+        try:
+            parsed = self._parse(order)
+            self._check_static(parsed, seat)
+            self._dry_run(parsed, "check")
+        except OrderRejected as exc:
+            return str(exc)
+        return ""
+
     def _dry_run(self, order: BaseModel, source: str) -> None:
         """Apply the order to a copy of the world; raises OrderRejected if it would fail now."""
         try:

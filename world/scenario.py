@@ -238,16 +238,17 @@ class PolicySpec(_Strict):
 
 
 class EventSpec(_Strict):
-    """Something that happens to the world at a date."""
+    """Something that happens to the world at a date: a shock to capacity (a mine accident, a
+    seizure of mines) or to demand, or an announcement that only makes the news."""
 
     id: str
-    kind: Literal["capacity_shock", "demand_shock"]
+    kind: Literal["capacity_shock", "demand_shock", "announcement"]
     date: str
     months: int = Field(1, ge=1)
     region: str
     stage: str | None = None
     sector: str | None = None
-    share: float = Field(ge=-1, le=5, description="change as a share: -0.5 halves")
+    share: float = Field(0.0, ge=-1, le=5, description="change as a share: -0.5 halves")
     note: str = ""
     source: str = ""
 
