@@ -44,16 +44,40 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> str:
+def png_bytes(fig, dpi: int = 110) -> bytes:
+    """A figure (pyplot's or a bare ``matplotlib.figure.Figure``) as PNG bytes, trimmed."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    return buffer.getvalue()
+
+
+def _save(fig, path: Path) -> str:
+    data = png_bytes(fig)
     _plt().close(fig)
-    path.write_bytes(buffer.getvalue())
-    return base64.b64encode(buffer.getvalue()).decode()
+    path.write_bytes(data)
+    return base64.b64encode(data).decode()
 
 
-def _table(frame: pd.DataFrame) -> str:
+def html_table(frame: pd.DataFrame) -> str:
+    """A frame as a plain HTML table (values HTML-escaped, floats to 3 significant digits)."""
     return frame.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="n/a", border=0)
+
+
+#: The inline style of a self-contained report page.
+PAGE_STYLE = (
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
+    "table{border-collapse:collapse;font-size:12px;}td,th{padding:2px 8px;"
+    "border-bottom:1px solid #ddd;}img{max-width:100%;}"
+)
+
+
+def html_page(title: str, body: str, style: str = "") -> str:
+    """One self-contained HTML page: ``title`` (escaped here), :data:`PAGE_STYLE` plus ``style``
+    inline, and ``body`` (HTML, escaped by the caller)."""
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
+        f"</title><style>{PAGE_STYLE}{style}</style></head><body>{body}</body></html>"
+    )
 
 
 def wide_runs(outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -161,7 +185,7 @@ def write_report(out: Path | str) -> Path:
         )
 
     summary = lever_summary(outcomes)
-    sections.append("<h2>Outcomes by lever setting</h2>" + _table(summary))
+    sections.append("<h2>Outcomes by lever setting</h2>" + html_table(summary))
 
     series = load_series(out)
     if not series.empty:
@@ -229,13 +253,13 @@ def write_report(out: Path | str) -> Path:
         sections.append(
             f"<h2>League table</h2><p>Doctrines ranked by mean {html.escape(rank_by)} "
             f"({'higher' if higher else 'lower'} is better) over every opponent and seed.</p>"
-            + _table(league)
+            + html_table(league)
         )
 
     if spec.sampling.method in ("sobol", "morris"):
         indices = sensitivity(spec, outcomes)
         if not indices.empty:
-            sections.append(f"<h2>Sensitivity ({spec.sampling.method})</h2>" + _table(indices))
+            sections.append(f"<h2>Sensitivity ({spec.sampling.method})</h2>" + html_table(indices))
             first, second = ("S1", "ST") if spec.sampling.method == "sobol" else ("mu_star", None)
             for k, ((lever, name), group) in enumerate(
                 indices.groupby(["lever", "outcome"], sort=False)
@@ -265,15 +289,15 @@ def write_report(out: Path | str) -> Path:
                 figure_section(f"Sensitivity of {name} ({lever})", fig, f"sensitivity-{k}")
 
     ranked = runs.sort_values(rank_by, ascending=not higher, na_position="last")
-    sections.append(f"<h2>Top runs by {html.escape(rank_by)}</h2>" + _table(ranked.head(10)))
+    sections.append(f"<h2>Top runs by {html.escape(rank_by)}</h2>" + html_table(ranked.head(10)))
     worst = runs.sort_values(rank_by, ascending=higher, na_position="first")
-    sections.append(f"<h2>Worst runs by {html.escape(rank_by)}</h2>" + _table(worst.head(10)))
+    sections.append(f"<h2>Worst runs by {html.escape(rank_by)}</h2>" + html_table(worst.head(10)))
 
     failures = load_failures(out)
     if not failures.empty:
         sections.append(
             f"<h2>Failed runs ({len(failures)})</h2>"
-            + _table(failures[["run_id", "lever", "sample", "seed", "parameters", "error"]])
+            + html_table(failures[["run_id", "lever", "sample", "seed", "parameters", "error"]])
         )
 
     counts = manifest.get("counts", {})
@@ -292,15 +316,7 @@ def write_report(out: Path | str) -> Path:
         f"<code>pandas.read_parquet('{html.escape(str(out / 'outcomes'))}')</code>.</p>"
         f"<details><summary>spec.toml</summary><pre>{html.escape(spec_text)}</pre></details>"
     )
-    style = (
-        "body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
-        "table{border-collapse:collapse;font-size:12px;}td,th{padding:2px 8px;"
-        "border-bottom:1px solid #ddd;}img{max-width:100%;}"
-    )
-    page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(spec.name)}"
-        f"</title><style>{style}</style></head><body>{head}{''.join(sections)}</body></html>"
-    )
+    page = html_page(spec.name, head + "".join(sections))
     path = folder / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
