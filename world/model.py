@@ -601,6 +601,10 @@ class World(mesa.Model):
         self.events.append(spec)
         return spec
 
+    def injected_events(self) -> list[EventSpec]:
+        """Events added during play (not in the scenario), in the order injected."""
+        return self.events[len(self.spec.events) :]
+
     def set_seat(self, region: str, human: bool, doctrine: str | None = None) -> None:
         """Hand a seat to people (its doctrine falls silent) or to a doctrine (the scenario's,
         or ``doctrine``). Meant for a turn boundary: the doctrine decides at the next one."""
@@ -634,16 +638,25 @@ class World(mesa.Model):
         return self.desk.table()
 
     @classmethod
-    def replay(cls, scenario: Scenario | str, seed: int, orders: pd.DataFrame) -> World:
+    def replay(
+        cls,
+        scenario: Scenario | str,
+        seed: int,
+        orders: pd.DataFrame,
+        events: list[EventSpec] | None = None,
+    ) -> World:
         """A world that will re-apply a logged game's orders at their months.
 
         Scripted orders come from the scenario again; every other applied order in ``orders``
         (the table of :meth:`orders`) is re-applied in its original sequence, and the doctrines
-        stay silent (their decisions are in the log). Running it for as many months reproduces
-        the original results exactly.
+        stay silent (their decisions are in the log). ``events`` are those injected during the
+        game (:meth:`injected_events`). Running it for as many months reproduces the original
+        results exactly.
         """
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         world = cls(spec, seed=seed, human_seats=frozenset(spec.seats))
+        for event in events or []:
+            world.inject_event(event)
         applied = orders[(orders["status"] == "applied") & (orders["source"] != "script")]
         for row in applied.itertuples(index=False):
             body = {"kind": row.kind, "issuer": row.issuer, **json.loads(row.parameters)}

@@ -1,0 +1,266 @@
+"""Workshop games without a browser: who may do what, turns, the facilitator, restarts."""
+
+import sqlite3
+
+import pytest
+
+from ui.workshop.room import (
+    CODE_ALPHABET,
+    Credential,
+    Refused,
+    WorkshopError,
+    Workshops,
+    normalise_code,
+)
+from ui.workshop.store import Store, StoreError
+from world import World, load_scenario
+
+SCENARIO = "alliance-vs-tariffs-2025"
+KEY = "facilitator-key-for-tests"
+TARIFF = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+
+
+@pytest.fixture
+def server(tmp_path):
+    ws = Workshops(tmp_path, KEY, clock_s=0)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def facilitator(server):
+    return server.login(KEY)
+
+
+@pytest.fixture
+def game(server, facilitator):
+    return server.create_game(facilitator, SCENARIO, teams=["US", "CN", "JP"], seed=3)
+
+
+def seat(server, game, facilitator, region) -> Credential:
+    return server.login(game.code(facilitator, region))
+
+
+def test_codes_are_unguessable_and_admit_one_seat(server, facilitator, game):
+    codes = {s: game.code(facilitator, s) for s in game.seats}
+    assert len(set(codes.values())) == len(codes)
+    for region, code in codes.items():
+        assert len(code.replace("-", "")) == 12 and set(code) <= set(CODE_ALPHABET + "-")
+        # Typed loosely (lower case, spaces) it still admits exactly that seat of that game.
+        cred = server.login(code.lower().replace("-", " "))
+        assert (cred.role, cred.game_id, cred.seat) == ("seat", game.id, region)
+    assert server.login("AAAA-AAAA-AAAA") is None
+    assert server.login("") is None
+    assert server.login(KEY).facilitator
+    assert normalise_code("ab cd-efgh ijkl") == "ABCD-EFGH-IJKL"
+    assert KEY not in repr(server.login(KEY)) and codes["US"] not in repr(server.login(codes["US"]))
+
+
+def test_sessions_survive_a_restart_and_store_no_token(tmp_path, server, facilitator, game):
+    us = seat(server, game, facilitator, "US")
+    token = server.new_session(us)
+    assert server.credential(token) == us
+    assert server.credential("forged") is None and server.credential(None) is None
+    server.close()
+    again = Workshops(tmp_path, KEY, clock_s=0)
+    assert again.credential(token) == us
+    rows = sqlite3.connect(tmp_path / "workshop.sqlite").execute("SELECT * FROM sessions")
+    assert token not in str(rows.fetchall())
+    again.end_session(token)
+    assert again.credential(token) is None
+    again.close()
+
+
+def test_a_team_cannot_act_for_another_seat_or_as_facilitator(server, facilitator, game):
+    us = seat(server, game, facilitator, "US")
+    cn = seat(server, game, facilitator, "CN")
+    game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"], "partners": ["US"]})
+    attempts = [
+        lambda: game.add_order(us, "CN", {"kind": "export_ban", "commodities": ["magnet"]}),
+        lambda: game.add_order(
+            us, "US", {"kind": "export_ban", "issuer": "CN", "commodities": ["magnet"]}
+        ),
+        lambda: game.drafts_of(us, "CN"),
+        lambda: game.withdraw(us, "CN", game.drafts_of(cn, "CN")[0].id),
+        lambda: game.submit_turn(us, "CN"),
+        lambda: game.resolve(us),
+        lambda: game.veto(us, "CN", 1, "no"),
+        lambda: game.edit(us, "CN", 1, TARIFF, "no"),
+        lambda: game.set_team(us, "EU", True),
+        lambda: game.inject_event(
+            us, {"id": "x", "kind": "announcement", "date": game.date(), "region": "US"}
+        ),
+        lambda: game.broadcast(us, "hello"),
+        lambda: game.pause(us, True),
+        lambda: game.set_timer(us, 60),
+        lambda: game.undo(us),
+        lambda: game.code(us, "CN"),
+        lambda: game.roster(us),
+        lambda: server.create_game(us, SCENARIO, teams=["US"]),
+        lambda: server.list_games(us),
+    ]
+    for attempt in attempts:
+        with pytest.raises(Refused):
+            attempt()
+    # Nothing changed: China's order is intact and nobody submitted.
+    assert len(game.drafts_of(cn, "CN")) == 1 and game.waiting_for() == ["US", "CN", "JP"]
+    # A code of another game admits nothing in this one.
+    other = server.create_game(facilitator, SCENARIO, teams=["US"])
+    stranger = server.login(other.code(facilitator, "US"))
+    with pytest.raises(Refused):
+        server.game(stranger, game.id)
+    with pytest.raises(Refused):
+        game.add_order(stranger, "US", TARIFF)
+
+
+def test_bad_orders_are_explained_and_not_stored(server, facilitator, game):
+    us = seat(server, game, facilitator, "US")
+    with pytest.raises(WorkshopError, match="commodity: unknown commodity 'unobtainium'"):
+        game.add_order(us, "US", {**TARIFF, "commodities": ["unobtainium"]})
+    with pytest.raises(WorkshopError, match="rate"):
+        game.add_order(us, "US", {**TARIFF, "rate": -0.1})
+    with pytest.raises(WorkshopError, match="seat: unknown seat 'XX'"):
+        game.drafts_of(facilitator, "XX")
+    assert game.drafts_of(us, "US") == []
+    assert game.store.inputs(game.id) == []
+
+
+def test_the_turn_resolves_when_every_team_has_submitted(server, facilitator, game):
+    creds = {r: seat(server, game, facilitator, r) for r in ("US", "CN", "JP")}
+    draft = game.add_order(creds["US"], "US", TARIFF)
+    game.submit_turn(creds["US"], "US")
+    game.submit_turn(creds["CN"], "CN")
+    assert game.turn == 1 and game.waiting_for() == ["JP"]
+    # Drafting again takes the submission back.
+    extra = game.add_order(creds["US"], "US", {**TARIFF, "partners": ["MM"], "rate": 0.1})
+    game.withdraw(creds["US"], "US", extra.id)
+    assert game.waiting_for() == ["US", "JP"]
+    game.submit_turn(creds["US"], "US")
+    game.submit_turn(creds["JP"], "JP")
+    assert game.turn == 2 and game.world.month == game.spec.turn_months
+    applied = game.world.orders()
+    tariff = applied[(applied.issuer == "US") & (applied.kind == "import_tariff")]
+    assert list(tariff.status) == ["applied"] and tariff.iloc[0].source == "team:US"
+    assert game.drafts_of(creds["US"], "US") == [] and draft.id > 0
+
+
+def test_facilitator_vetoes_edits_injects_and_broadcasts(server, facilitator, game):
+    us = seat(server, game, facilitator, "US")
+    cn = seat(server, game, facilitator, "CN")
+    vetoed = game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"]})
+    edited = game.add_order(us, "US", TARIFF)
+    with pytest.raises(WorkshopError, match="reason"):
+        game.veto(facilitator, "CN", vetoed.id, "  ")
+    game.veto(facilitator, "CN", vetoed.id, "not in this exercise")
+    game.edit(facilitator, "US", edited.id, {**TARIFF, "rate": 0.1}, "the rules cap tariffs at 10%")
+    with pytest.raises(WorkshopError, match=r"event\.region: unknown region .ZZ."):
+        game.inject_event(facilitator, {"id": "e", "kind": "demand_shock", "date": game.date(),
+                                        "region": "ZZ", "share": 0.2})  # fmt: skip
+    game.inject_event(
+        facilitator,
+        {"id": "seize", "kind": "capacity_shock", "date": game.date(), "region": "MM",
+         "stage": "mine", "share": -1.0, "months": 6, "note": "Rebels seize Myanmar's mines"},
+    )  # fmt: skip
+    game.broadcast(facilitator, "Ten minutes to the end of the turn")
+    game.resolve(facilitator)
+    table = game.world.orders()
+    assert not ((table.issuer == "CN") & (table.kind == "export_ban")).any()
+    rate = table[(table.issuer == "US") & (table.kind == "import_tariff")].parameters.iloc[0]
+    assert '"rate": 0.1' in rate
+    mm_mines = game.world.recorder.array("production")[:, game.world.commodity_index["concentrate"],
+                                                       game.world.region_index["MM"]]  # fmt: skip
+    assert mm_mines.max() == 0.0  # every month of the turn: seized
+    texts = " ".join(h["text"] for h in game.history)
+    assert "not in this exercise" in texts and "cap tariffs at 10%" in texts
+    assert "Rebels seize Myanmar's mines" in texts
+    assert game.messages[0]["text"] == "Ten minutes to the end of the turn"
+
+
+def test_undo_and_seat_switching(server, facilitator, game):
+    us = seat(server, game, facilitator, "US")
+    game.add_order(us, "US", TARIFF)
+    with pytest.raises(WorkshopError, match="undo"):
+        game.undo(facilitator)
+    game.resolve(facilitator)
+    after = game.world.results()
+    game.undo(facilitator)
+    assert game.turn == 1 and game.world.month == 0
+    assert [d.order["rate"] for d in game.drafts_of(us, "US")] == [0.25]  # drafts again
+    game.resolve(facilitator)
+    assert game.world.results().equals(after)
+    # A doctrine takes over the US; the team can no longer draft; then it comes back.
+    game.set_team(facilitator, "US", False, "tariff-hawk")
+    assert "US" not in game.teams and game.world.doctrines["US"].name == "tariff-hawk"
+    with pytest.raises(Refused, match="doctrine"):
+        game.add_order(us, "US", TARIFF)
+    with pytest.raises(WorkshopError, match="doctrine"):
+        game.set_team(facilitator, "US", False, "no-such-doctrine")
+    game.set_team(facilitator, "US", True)
+    game.add_order(us, "US", TARIFF)
+
+
+def test_timer_and_pause(server, facilitator, game):
+    with pytest.raises(WorkshopError, match="seconds"):
+        game.set_timer(facilitator, 3)
+    game.set_timer(facilitator, 60)
+    assert 59 < game.seconds_left() <= 60
+    game.tick(game.deadline - 1)
+    assert game.turn == 1
+    game.pause(facilitator, True)
+    assert game.seconds_left() is None
+    game.tick(game.deadline + 1)
+    assert game.turn == 1  # paused: the timer does not resolve
+    game.pause(facilitator, False)
+    game.deadline -= 61  # as if a minute had passed
+    game.tick(0)
+    assert game.turn == 2 and "timer" in game.history[-1]["text"]
+
+
+def test_a_restarted_server_resumes_every_game_exactly(tmp_path, server, facilitator, game):
+    us = seat(server, game, facilitator, "US")
+    cn = seat(server, game, facilitator, "CN")
+    game.add_order(us, "US", TARIFF)
+    game.resolve(facilitator)
+    game.inject_event(facilitator, {"id": "demand", "kind": "demand_shock", "date": game.date(),
+                                    "region": "US", "sector": "ev", "share": 0.3})  # fmt: skip
+    game.set_team(facilitator, "JP", False)
+    game.resolve(facilitator)
+    pending = game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"]})
+    game.submit_turn(cn, "CN")
+    results, orders = game.world.results(), game.world.orders()
+    server.close()  # as if killed: every input was committed when acknowledged
+
+    again = Workshops(tmp_path, KEY, clock_s=0)
+    resumed = again.game(again.login(KEY), game.id)
+    assert resumed.turn == 3 and resumed.world.results().equals(results)
+    assert resumed.world.orders().equals(orders)
+    assert [d.id for d in resumed.drafts_of(cn, "CN")] == [pending.id]
+    assert resumed.waiting_for() == ["US"] and "JP" not in resumed.teams
+    # Both go on identically (the doctrines' memory was rebuilt too).
+    resumed.resolve(again.login(KEY))
+    assert resumed.world.month == 9
+    # And a replay from scenario, seed and the logged orders reproduces the results.
+    replay = World.replay(
+        game.spec,
+        game.record.seed,
+        resumed.world.orders(),
+        events=resumed.world.injected_events(),
+    )
+    replay.run(resumed.world.month)
+    assert replay.results().equals(resumed.world.results())
+    again.close()
+
+
+def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, server):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "workshop.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError, match="not a usable workshop database"):
+        Store(broken / "workshop.sqlite")
+    with pytest.raises(WorkshopError, match="facilitator key"):
+        Workshops(tmp_path / "x", "short")
+    with pytest.raises(WorkshopError, match="teams: unknown seat"):
+        server.create_game(facilitator, SCENARIO, teams=["US", "Atlantis"])
+    with pytest.raises(WorkshopError, match="scenario"):
+        server.create_game(facilitator, "no-such-scenario", teams=["US"])
+    assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
