@@ -17,8 +17,9 @@ import reacton.ipywidgets as rw
 import solara
 
 from ui import charts
-from ui.session import OBSERVER, GameSession, briefing, seats_of
+from ui.session import OBSERVER, GameSession, briefing, seats_of, trust_table
 from world import bundled_scenarios, load_scenario
+from world.deals import deals_of
 
 ORDER_KINDS = {
     "import_tariff": "Import tariff",
@@ -233,8 +234,56 @@ def NewsFeed(session: GameSession, version: int, limit: int = 40):
 # ---------------------------------------------------------------------- orders
 
 
+#: What a form's ``submit`` returns: whether the order was taken, and the message to show.
+Outcome = tuple[bool, str]
+
+
+def session_submit(session: GameSession, on_change: Callable[[], None]):
+    """A form's ``submit`` for a one-player game: the world queues the order for the turn end."""
+
+    def submit(order: dict) -> Outcome:
+        result = session.submit(order)
+        on_change()
+        if result.status == "rejected":
+            return False, f"Rejected: {result.message}"
+        return True, (
+            f"Order {result.order_id} is {result.status}: "
+            f"{result.message or 'it applies at the end of the turn.'}"
+        )
+
+    return submit
+
+
 @solara.component
 def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]):
+    seat = session.seat
+    if seat == OBSERVER:
+        solara.Info("You are observing: the states are all played by the machine.")
+        return
+    with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
+        OrderForm(session.world, seat, session_submit(session, on_change))
+        pending = session.pending()
+        solara.Markdown(
+            "**Pending until the turn ends:** "
+            + ("none" if not pending else "\n\n" + "\n".join(f"- {p}" for p in pending))
+        )
+        if pending:
+            solara.Button(
+                "Cancel pending orders",
+                on_click=lambda: (session.cancel_pending(), on_change()),
+                text=True,
+            )
+        in_force = session.in_force(seat)
+        solara.Markdown(
+            "**In force:** "
+            + ("none" if not in_force else "\n\n" + "\n".join(f"- {p}" for p in in_force))
+        )
+
+
+@solara.component
+def OrderForm(world, seat: str, submit: Callable[[dict], Outcome]):
+    """The order form of a seat: every instrument with its fields; ``submit`` takes the order
+    (plain data) and says whether it was taken, with the world's own message if not."""
     kind = solara.use_reactive("import_tariff")
     commodities = solara.use_reactive(["magnet"])
     partners = solara.use_reactive(["CN"])
@@ -247,13 +296,9 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
     stages = solara.use_reactive(["magnet"])
     measure = solara.use_reactive("import_tariff")
     result = solara.use_reactive(None)
+    w = world
     # A message belongs to the turn it was given in.
-    solara.use_effect(lambda: result.set(None), [session.month, id(session.world)])
-    w = session.world
-    seat = session.seat
-    if seat == OBSERVER:
-        solara.Info("You are observing: the states are all played by the machine.")
-        return
+    solara.use_effect(lambda: result.set(None), [w.month, id(w)])
     others = [r for r in w.region_ids if r != seat]
     firms = [f.firm_id for f in w.firms if f.region == seat]
 
@@ -284,11 +329,10 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
             body |= {"measure": measure.value, "commodities": list(commodities.value)}
         return body
 
-    def submit():
-        result.set(session.submit(order()))
-        on_change()
+    def send():
+        result.set(submit(order()))
 
-    with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
+    with solara.Column():
         solara.Select("Order", values=list(ORDER_KINDS), value=kind)
         solara.Text(ORDER_KINDS[kind.value])
         k = kind.value
@@ -318,9 +362,7 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
             solara.Select("Firm", values=firms, value=firm)
             solara.InputText("Floor, USD/kg", value=floor, continuous_update=True)
         if k == "capex_subsidy":
-            solara.SelectMultiple(
-                "Stages", stages.value, list(session.spec.stages), on_value=stages.set
-            )
+            solara.SelectMultiple("Stages", stages.value, list(w.spec.stages), on_value=stages.set)
         if k == "lift":
             solara.Select(
                 "Measure",
@@ -333,32 +375,10 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
                 ],
                 value=measure,
             )
-        solara.Button("Submit order", on_click=submit, color="primary", classes=["submit-order"])
+        solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
         if result.value is not None:
-            if result.value.status == "rejected":
-                solara.Error(f"Rejected: {result.value.message}", classes=["order-message"])
-            else:
-                solara.Success(
-                    f"Order {result.value.order_id} is {result.value.status}: it "
-                    "applies at the end of the turn.",
-                    classes=["order-message"],
-                )
-        pending = session.pending()
-        solara.Markdown(
-            "**Pending until the turn ends:** "
-            + ("none" if not pending else "\n\n" + "\n".join(f"- {p}" for p in pending))
-        )
-        if pending:
-            solara.Button(
-                "Cancel pending orders",
-                on_click=lambda: (session.cancel_pending(), on_change()),
-                text=True,
-            )
-        in_force = session.in_force(seat)
-        solara.Markdown(
-            "**In force:** "
-            + ("none" if not in_force else "\n\n" + "\n".join(f"- {p}" for p in in_force))
-        )
+            taken, message = result.value
+            (solara.Success if taken else solara.Error)(message, classes=["order-message"])
 
 
 # ---------------------------------------------------------------------- negotiation
@@ -366,26 +386,33 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
 
 @solara.component
 def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]):
-    seat = session.seat
-    w = session.world
-    states = [s.region for s in session.spec.states]
+    with solara.Card("Negotiation", classes=["deals-panel"]):
+        if session.seat != OBSERVER:
+            NegotiationForm(
+                session.world, session.seat, session.inbox(), session_submit(session, on_change)
+            )
+        DealsTables(session.world)
+
+
+@solara.component
+def NegotiationForm(world, seat: str, inbox: list, submit: Callable[[dict], Outcome]):
+    """The seat's inbox (accept, reject, counter) and a form to propose a deal; every answer
+    and proposal goes to ``submit`` as an order."""
+    w = world
+    states = [s.region for s in w.spec.states]
     partner = solara.use_reactive(next((r for r in states if r != seat), ""))
     mine = solara.use_reactive("import_tariff")
     theirs = solara.use_reactive("export_licence")
     goods = solara.use_reactive("magnet")
     months = solara.use_reactive(12)
     result = solara.use_reactive(None)
-    dip = session.deals()
-
-    def respond(deal_id: str, action: str):
-        result.set(session.submit({"kind": "respond_deal", "deal_id": deal_id, "action": action}))
-        on_change()
-
     countering = solara.use_reactive("")
-    open_ids = {d.id: d for d in session.inbox()}
-    counter_to = open_ids.get(countering.value)
+    counter_to = {d.id: d for d in inbox}.get(countering.value)
     # A counter-proposal goes to the proposer (and any other party) of the deal it answers.
     other = counter_to.proposer if counter_to else partner.value
+
+    def respond(deal_id: str, action: str):
+        result.set(submit({"kind": "respond_deal", "deal_id": deal_id, "action": action}))
 
     def commitments() -> list[dict]:
         return [
@@ -415,66 +442,67 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
                 "duration_months": int(months.value),
                 "commitments": commitments(),
             }
-        result.set(session.submit(order))
-        on_change()
+        result.set(submit(order))
 
     def counter(deal) -> None:
         countering.set(deal.id)
         months.set(int(deal.duration_months))
 
-    with solara.Card("Negotiation", classes=["deals-panel"]):
-        if seat != OBSERVER:
-            inbox = session.inbox()
-            solara.Markdown(f"**Inbox** ({len(inbox)})")
-            for deal in inbox:
-                with solara.Row(style={"align-items": "center"}):
-                    solara.Text(
-                        f"{deal.id} from {deal.proposer}: {deal.summary()} for "
-                        f"{deal.duration_months} months"
-                    )
-                    solara.Button("Accept", on_click=lambda d=deal.id: respond(d, "accept"))
-                    solara.Button("Reject", on_click=lambda d=deal.id: respond(d, "reject"))
-                    solara.Button("Counter", on_click=lambda d=deal: counter(d))
-            if counter_to is not None:
-                solara.Markdown(
-                    f"**Counter-proposal to {counter_to.id}** from {counter_to.proposer} "
-                    f"({counter_to.summary()}): set your terms below; the original closes."
+    with solara.Column():
+        solara.Markdown(f"**Inbox** ({len(inbox)})")
+        for deal in inbox:
+            with solara.Row(style={"align-items": "center"}):
+                solara.Text(
+                    f"{deal.id} from {deal.proposer}: {deal.summary()} for "
+                    f"{deal.duration_months} months"
                 )
-                solara.Button("Cancel counter", on_click=lambda: countering.set(""), text=True)
-            else:
-                solara.Markdown("**Propose a deal**: each side lifts a measure on a commodity.")
-                solara.Select("With", values=[r for r in states if r != seat], value=partner)
-            solara.Select(
-                "We lift",
-                values=["import_tariff", "export_licence", "export_ban", "export_quota"],
-                value=mine,
+                solara.Button("Accept", on_click=lambda d=deal.id: respond(d, "accept"))
+                solara.Button("Reject", on_click=lambda d=deal.id: respond(d, "reject"))
+                solara.Button("Counter", on_click=lambda d=deal: counter(d))
+        if counter_to is not None:
+            solara.Markdown(
+                f"**Counter-proposal to {counter_to.id}** from {counter_to.proposer} "
+                f"({counter_to.summary()}): set your terms below; the original closes."
             )
-            solara.Select(
-                "They lift",
-                values=["export_licence", "export_ban", "export_quota", "import_tariff"],
-                value=theirs,
-            )
-            solara.Select("On", values=w.commodity_ids, value=goods)
-            solara.SliderInt("Months", value=months, min=3, max=60, step=3)
-            solara.Button(
-                "Send counter-proposal" if counter_to is not None else "Propose",
-                on_click=propose,
-                classes=["propose-deal"],
-            )
-            if result.value is not None:
-                (solara.Error if result.value.status == "rejected" else solara.Success)(
-                    f"{result.value.status}: {result.value.message or 'sent at the turn end'}"
-                )
-        deals = dip.deals_frame()
-        solara.Markdown("**Deals**")
-        if deals.empty:
-            solara.Text("No deals yet.")
+            solara.Button("Cancel counter", on_click=lambda: countering.set(""), text=True)
         else:
-            solara.DataFrame(
-                deals[["id", "proposer", "recipients", "status", "start", "end"]], items_per_page=8
-            )
-        solara.Markdown("**Trust** (row trusts column, 0-1)")
-        solara.DataFrame(session.trust_table().round(2).reset_index(names="truster"))
+            solara.Markdown("**Propose a deal**: each side lifts a measure on a commodity.")
+            solara.Select("With", values=[r for r in states if r != seat], value=partner)
+        solara.Select(
+            "We lift",
+            values=["import_tariff", "export_licence", "export_ban", "export_quota"],
+            value=mine,
+        )
+        solara.Select(
+            "They lift",
+            values=["export_licence", "export_ban", "export_quota", "import_tariff"],
+            value=theirs,
+        )
+        solara.Select("On", values=w.commodity_ids, value=goods)
+        solara.SliderInt("Months", value=months, min=3, max=60, step=3)
+        solara.Button(
+            "Send counter-proposal" if counter_to is not None else "Propose",
+            on_click=propose,
+            classes=["propose-deal"],
+        )
+        if result.value is not None:
+            taken, message = result.value
+            (solara.Success if taken else solara.Error)(message)
+
+
+@solara.component
+def DealsTables(world):
+    """Every deal so far and the trust between states (public knowledge)."""
+    deals = deals_of(world).deals_frame()
+    solara.Markdown("**Deals**")
+    if deals.empty:
+        solara.Text("No deals yet.")
+    else:
+        solara.DataFrame(
+            deals[["id", "proposer", "recipients", "status", "start", "end"]], items_per_page=8
+        )
+    solara.Markdown("**Trust** (row trusts column, 0-1)")
+    solara.DataFrame(trust_table(world).round(2).reset_index(names="truster"))
 
 
 # ---------------------------------------------------------------------- debrief

@@ -183,55 +183,18 @@ class GameSession:
     # ------------------------------------------------------------------ news and deals
 
     def news(self) -> pd.DataFrame:
-        """Orders (applied and rejected, anyone's), events, firm decisions and deals, newest
-        first: columns month, date, who, kind, text."""
-        w = self.world
-        rows = [
-            {
-                "month": e["month"],
-                "date": e["date"],
-                "who": e.get("actor", ""),
-                "kind": e.get("kind", ""),
-                "text": e["text"],
-            }
-            for e in w.log
-        ]
-        for o in w.orders().itertuples(index=False):
-            verb = "" if o.status in ("applied", "committed") else f" [{o.status}] "
-            text = o.message or f"{o.issuer} {o.kind.replace('_', ' ')}"
-            rows.append(
-                {
-                    "month": o.month,
-                    "date": o.date,
-                    "who": o.issuer,
-                    "kind": "order",
-                    "text": f"{verb}{text}".strip(),
-                }
-            )
-        frame = pd.DataFrame(rows, columns=["month", "date", "who", "kind", "text"])
-        return frame.iloc[::-1].sort_values("month", ascending=False, kind="stable")
+        """Everything that happened, newest first (see :func:`news`)."""
+        return news(self.world)
 
     def deals(self):
         return deals_of(self.world)
 
     def inbox(self) -> list:
         """Proposals waiting for the seat's answer."""
-        if self.seat == OBSERVER:
-            return []
-        return [
-            d
-            for d in self.deals().deals.values()
-            if d.status == "proposed" and self.seat in d.recipients and self.seat not in d.responses
-        ]
+        return [] if self.seat == OBSERVER else inbox(self.world, self.seat)
 
     def trust_table(self) -> pd.DataFrame:
-        regions = [s.region for s in self.spec.states]
-        dip = self.deals()
-        return pd.DataFrame(
-            [[dip.trust_in(a, b) for b in regions] for a in regions],
-            index=regions,
-            columns=regions,
-        )
+        return trust_table(self.world)
 
     def weights(self) -> dict[str, float]:
         if self.seat == OBSERVER:
@@ -254,3 +217,53 @@ class GameSession:
 
 def _short(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items() if v not in ("", [], None, False))
+
+
+def news(world: World, seat: str | None = None) -> pd.DataFrame:
+    """Orders, events, firm decisions and deals, newest first: columns month, date, who, kind,
+    text. With ``seat``, other seats' rejected orders are left out (what a state tried and
+    failed to do is its own business)."""
+    rows = [
+        {
+            "month": e["month"],
+            "date": e["date"],
+            "who": e.get("actor", ""),
+            "kind": e.get("kind", ""),
+            "text": e["text"],
+        }
+        for e in world.log
+    ]
+    for o in world.orders().itertuples(index=False):
+        if seat is not None and o.status == "rejected" and o.issuer != seat:
+            continue
+        verb = "" if o.status in ("applied", "committed") else f" [{o.status}] "
+        text = o.message or f"{o.issuer} {o.kind.replace('_', ' ')}"
+        rows.append(
+            {
+                "month": o.month,
+                "date": o.date,
+                "who": o.issuer,
+                "kind": "order",
+                "text": f"{verb}{text}".strip(),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["month", "date", "who", "kind", "text"])
+    return frame.iloc[::-1].sort_values("month", ascending=False, kind="stable")
+
+
+def inbox(world: World, seat: str) -> list:
+    """Deal proposals waiting for ``seat``'s answer."""
+    return [
+        d
+        for d in deals_of(world).deals.values()
+        if d.status == "proposed" and seat in d.recipients and seat not in d.responses
+    ]
+
+
+def trust_table(world: World) -> pd.DataFrame:
+    """How far each state (row) trusts each other (column), 0-1."""
+    regions = [s.region for s in world.spec.states]
+    dip = deals_of(world)
+    return pd.DataFrame(
+        [[dip.trust_in(a, b) for b in regions] for a in regions], index=regions, columns=regions
+    )
