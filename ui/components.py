@@ -295,10 +295,9 @@ def OrderForm(world, seat: str, submit: Callable[[dict], Outcome]):
     floor = solara.use_reactive("110")
     stages = solara.use_reactive(["magnet"])
     measure = solara.use_reactive("import_tariff")
+    # A message belongs to the month and world it was given in: (month, world id, outcome).
     result = solara.use_reactive(None)
     w = world
-    # A message belongs to the turn it was given in.
-    solara.use_effect(lambda: result.set(None), [w.month, id(w)])
     others = [r for r in w.region_ids if r != seat]
     firms = [f.firm_id for f in w.firms if f.region == seat]
 
@@ -330,7 +329,8 @@ def OrderForm(world, seat: str, submit: Callable[[dict], Outcome]):
         return body
 
     def send():
-        result.set(submit(order()))
+        month, world_id = w.month, id(w)
+        result.set((month, world_id, submit(order())))
 
     with solara.Column():
         solara.Select("Order", values=list(ORDER_KINDS), value=kind)
@@ -376,8 +376,8 @@ def OrderForm(world, seat: str, submit: Callable[[dict], Outcome]):
                 value=measure,
             )
         solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
-        if result.value is not None:
-            taken, message = result.value
+        if result.value is not None and result.value[:2] == (w.month, id(w)):
+            taken, message = result.value[2]
             (solara.Success if taken else solara.Error)(message, classes=["order-message"])
 
 

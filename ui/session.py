@@ -154,31 +154,7 @@ class GameSession:
 
     def in_force(self, region: str | None = None) -> list[str]:
         """Policies and programmes in force now (of ``region``, or everyone's), in words."""
-        w = self.world
-        date = w.date_of(w.month)
-        lines = []
-        for p in w.policies.specs:
-            if region and p.issuer != region:
-                continue
-            if p.start <= date and (p.end is None or date < p.end):
-                what = f"{p.issuer} {p.kind.replace('_', ' ')} on {', '.join(p.commodities)}"
-                if p.partners:
-                    what += f" ({', '.join(p.partners)})"
-                if p.rate is not None:
-                    what += f" at {p.rate:.0%}"
-                if p.quota_t is not None:
-                    what += f", quota {p.quota_t:,.0f} t"
-                if p.kind == "export_licence":
-                    what += f", {p.approval_share:.0%} approved"
-                lines.append(f"{p.id}: {what}")
-        for prog in w.desk.programmes:
-            if region and prog.issuer != region:
-                continue
-            if prog.active(w.month):
-                lines.append(
-                    f"{prog.id}: {prog.issuer} {prog.kind.replace('_', ' ')} {_short(prog.params)}"
-                )
-        return lines
+        return in_force(self.world, region)
 
     # ------------------------------------------------------------------ news and deals
 
@@ -267,3 +243,32 @@ def trust_table(world: World) -> pd.DataFrame:
     return pd.DataFrame(
         [[dip.trust_in(a, b) for b in regions] for a in regions], index=regions, columns=regions
     )
+
+
+def in_force(world: World, region: str | None = None) -> list[str]:
+    """Policies and programmes in force now (of ``region``, or everyone's), in words."""
+    w = world
+    date = w.date_of(w.month)
+    lines = []
+    for p in w.policies.specs:
+        if region and p.issuer != region:
+            continue
+        if p.start <= date and (p.end is None or date < p.end):
+            what = f"{p.issuer} {p.kind.replace('_', ' ')} on {', '.join(p.commodities)}"
+            if p.partners:
+                what += f" ({', '.join(p.partners)})"
+            if p.rate is not None:
+                what += f" at {p.rate:.0%}"
+            if p.quota_t is not None:
+                what += f", quota {p.quota_t:,.0f} t"
+            if p.kind == "export_licence":
+                what += f", {p.approval_share:.0%} approved"
+            lines.append(f"{p.id}: {what}")
+    for prog in w.desk.programmes:
+        if region and prog.issuer != region:
+            continue
+        if prog.active(w.month):
+            lines.append(
+                f"{prog.id}: {prog.issuer} {prog.kind.replace('_', ' ')} {_short(prog.params)}"
+            )
+    return lines

@@ -1,0 +1,635 @@
+"""The workshop's panels: a team's seat view and the facilitator's console.
+
+Every panel reads one shared :class:`~ui.workshop.room.Game` and acts only through its methods,
+which check the session's credential; a panel never decides on its own who may do what. Each
+browser session follows its game with :func:`use_live`: a thread that waits on the game's
+version and re-renders the page within a fraction of a second of any change.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Callable
+from html import escape
+
+import numpy as np
+import reacton.ipywidgets as rw
+import solara
+
+from ui import charts
+from ui.components import DealsTables, NegotiationForm, OrderForm, Outcome
+from ui.session import in_force, inbox, news
+from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
+from world import bundled_scenarios, load_scenario
+
+#: The charts every participant sees (a seat's fiscal cost and score are its own business).
+PUBLIC_TABS = [t for t in charts.TABS if t != "Fiscal & score"]
+#: Events a facilitator can inject, as starting points for the form.
+EVENT_PRESETS = {
+    "Mine accident": {"kind": "capacity_shock", "region": "AU", "stage": "mine", "share": -0.5,
+                      "months": 6, "note": "An accident shuts half of Australia's mining"},
+    "Rebels seize Myanmar's mines": {"kind": "capacity_shock", "region": "MM", "stage": "mine",
+                                     "share": -1.0, "months": 12,
+                                     "note": "Rebels seize Myanmar's rare-earth mines"},
+    "Demand shock": {"kind": "demand_shock", "region": "CN", "sector": "ev", "share": 0.3,
+                     "months": 12, "note": "EV sales in China surge"},
+    "Policy announcement": {"kind": "announcement", "region": "US", "months": 1,
+                            "note": "The US announces a review of rare-earth supply"},
+}  # fmt: skip
+
+
+def attempt(action: Callable[[], object], done: str) -> Outcome:
+    """Run a game action; the outcome to show (the game's own words if it refused)."""
+    try:
+        action()
+    except (Refused, WorkshopError) as exc:
+        return False, str(exc)
+    return True, done
+
+
+def use_live(game: Game, cred: Credential) -> int:
+    """The game's version, re-read whenever the game changes (and each second while a turn
+    timer runs, for the countdown); the session counts as connected while mounted."""
+    version, set_version = solara.use_state(game.version)
+    _tick, set_tick = solara.use_state(0.0)
+
+    def watch(cancel: threading.Event) -> None:
+        seen = game.version
+        while not cancel.is_set():
+            now = game.wait(seen, 0.5)
+            if now != seen:
+                seen = now
+                set_version(now)
+            elif game.seconds_left() is not None:
+                set_tick(time.monotonic())
+
+    solara.use_thread(watch, dependencies=[game.id], intrusive_cancel=False)
+
+    def presence():
+        game.connect(cred)
+        return lambda: game.disconnect(cred)
+
+    solara.use_effect(presence, [game.id, cred])
+    return version
+
+
+def _png(figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
+def _lines(items: list[str], empty: str = "none") -> str:
+    return empty if not items else "\n" + "\n".join(f"- {escape(i)}" for i in items)
+
+
+# ---------------------------------------------------------------------- shared by all
+
+
+@solara.component
+def Clock(game: Game, version: int):
+    left = game.seconds_left()
+    status = "finished" if game.finished else ("paused" if game.paused else "running")
+    text = f"{game.name} · {game.date()} · turn {game.turn} · {status}"
+    if left is not None:
+        text += f" · {int(left) // 60}:{int(left) % 60:02d} left"
+    waiting = game.waiting_for()
+    text += " · waiting for " + ", ".join(waiting) if waiting else ""
+    solara.Text(text, classes=["workshop-clock"])
+    if game.messages:
+        latest = game.messages[-1]
+        solara.Info(f"{latest['date']} · facilitator: {latest['text']}", classes=["broadcast"])
+
+
+@solara.component
+def PublicBoard(game: Game, version: int, seat: str | None = None):
+    """The dashboard everyone shares: prices, shares, shortages, stocks, capacity, trade, and
+    the news (with ``seat``, its own failed orders too, nobody else's)."""
+    tab = solara.use_reactive(PUBLIC_TABS[0])
+    commodity = solara.use_reactive("magnet")
+    w = game.world
+    live = solara.use_memo(lambda: charts.LivePrices(w), dependencies=[id(w)])
+
+    def draw() -> bytes:
+        with game.lock:  # the world moves only under the game's lock
+            if tab.value == "Prices":
+                return live.png()
+            figure = charts.draw(w, tab.value, seat or "US", commodity=commodity.value)
+            return _png(figure)
+
+    image = solara.use_memo(draw, dependencies=[version, id(w), tab.value, commodity.value])
+    with game.lock:
+        feed = news(w, seat).head(30)
+    with solara.Column(classes=["public-board"]):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.ToggleButtonsSingle(value=tab, values=PUBLIC_TABS)
+            if tab.value in ("Trade", "Stocks"):
+                solara.Select("Commodity", values=w.commodity_ids, value=commodity)
+        rw.Image(value=image, format="png")
+        rows = "".join(
+            f"<li><b>{escape(str(r.date))}</b> {escape(str(r.who))}: {escape(str(r.text))}</li>"
+            for r in feed.itertuples(index=False)
+        )
+        solara.HTML(tag="div", unsafe_innerHTML=f"<ul class='workshop-news'>{rows}</ul>")
+
+
+# ---------------------------------------------------------------------- a team
+
+
+@solara.component
+def Drafts(game: Game, cred: Credential, seat: str, version: int):
+    """The seat's orders for this turn, with withdraw, and the submit button."""
+    result = solara.use_reactive(None)
+    drafts = game.drafts_of(cred, seat)
+    submitted = seat in game.submitted
+    solara.Markdown(f"**Your orders this turn** ({len(drafts)})")
+    for d in drafts:
+        words = ", ".join(f"{k}={v}" for k, v in d.order.items() if k not in ("issuer",))
+        status = f" — vetoed: {d.note}" if d.vetoed else (f" — edited: {d.note}" if d.note else "")
+        with solara.Row(style={"align-items": "center"}, classes=["draft"]):
+            solara.Text(f"#{d.id} {words}{status}")
+            solara.Button(
+                "Withdraw",
+                text=True,
+                on_click=lambda i=d.id: result.set(
+                    attempt(lambda: game.withdraw(cred, seat, i), f"Order #{i} withdrawn.")
+                ),
+            )
+    if seat in game.teams:
+        if submitted:
+            solara.Success("Submitted: waiting for the other teams.", classes=["submitted"])
+            solara.Button(
+                "Take back",
+                on_click=lambda: result.set(
+                    attempt(lambda: game.submit_turn(cred, seat, False), "Taken back.")
+                ),
+            )
+        else:
+            solara.Button(
+                "Submit turn",
+                color="primary",
+                classes=["submit-turn"],
+                on_click=lambda: result.set(
+                    attempt(lambda: game.submit_turn(cred, seat), "Submitted.")
+                ),
+            )
+    else:
+        solara.Warning(f"{seat} is played by a doctrine now.")
+    if result.value is not None and not result.value[0]:
+        solara.Error(result.value[1])
+
+
+@solara.component
+def JsonOrder(submit: Callable[[dict], Outcome]):
+    """Any order of world/orders.py typed as JSON: every instrument, not only the form's."""
+    text = solara.use_reactive("")
+    result = solara.use_reactive(None)
+
+    def send():
+        try:
+            order = json.loads(text.value)
+        except json.JSONDecodeError as exc:
+            result.set((False, f"order: not JSON ({exc.msg} at character {exc.pos})"))
+            return
+        result.set(submit(order) if isinstance(order, dict) else (False, "order: a JSON object"))
+
+    solara.InputTextArea("Order as JSON", value=text, rows=4, continuous_update=True)
+    solara.Button("Submit JSON order", on_click=send, classes=["submit-json"])
+    if result.value is not None:
+        taken, message = result.value
+        (solara.Success if taken else solara.Error)(message, classes=["json-message"])
+
+
+@solara.component
+def Intelligence(game: Game, seat: str, version: int):
+    """What only the seat knows: its budget, stockpiles, score, policies and licence queue."""
+    w = game.world
+    with game.lock:
+        state = w.states_by_region.get(seat)
+        table = w.objectives()
+        mine = in_force(w, seat)
+        r = w.region_index[seat]
+        queued = state is not None and float(w.policies.pending_applications[:, r, :].sum())
+        cover = w.recorder.array("cover_months")
+    if state is None:
+        solara.Text(f"{seat} has no government in this scenario.")
+        return
+    budget = state.spec.budget_usd_per_year
+    lines = [
+        f"Spent this year: {state.spent_this_year_usd / 1e6:,.0f} million USD"
+        + (f" of {budget / 1e6:,.0f}" if budget else " (no budget cap)"),
+        f"Fiscal cost so far: {state.fiscal_cost_usd / 1e6:,.0f} million USD",
+    ]
+    for c in w.commodity_ids:
+        tonnes = float(np.sum(state.stockpile[c]))  # concentrate is held by deposit
+        months = f", {cover[-1, w.commodity_index[c], r]:.1f} months of cover" if cover.size else ""
+        lines.append(f"Strategic {c}: {tonnes:,.0f} t{months}")
+    if queued:
+        lines.append(f"Licence applications waiting for your decision: {queued:,.0f} t")
+    if not table.empty:
+        last = table[(table.region == seat) & (table.month == table.month.max())]
+        lines.append(
+            "Objectives now: "
+            + ", ".join(f"{o} {v:.3g}" for o, v in zip(last.objective, last.value, strict=True))
+        )
+    solara.Markdown("**Intelligence** (only you see this)" + _lines(lines))
+    solara.Markdown("**Your measures in force:** " + _lines(mine))
+
+
+@solara.component
+def SeatView(game: Game, cred: Credential, seat: str):
+    """A team's page: the shared dashboard, its orders, negotiation and intelligence."""
+    version = use_live(game, cred)
+    side = solara.use_reactive("Orders")
+
+    def submit(order: dict) -> Outcome:
+        try:
+            draft = game.add_order(cred, seat, order)
+        except (Refused, WorkshopError) as exc:
+            return False, str(exc)
+        return True, f"Order #{draft.id} drafted: it applies when the turn resolves."
+
+    with solara.Column(style={"padding": "8px"}, classes=["seat-view"]):
+        solara.Markdown(f"## {seat} · {game.name}")
+        Clock(game, version)
+        with solara.Columns([3, 2]):
+            PublicBoard(game, version, seat)
+            with solara.Column():
+                solara.ToggleButtonsSingle(
+                    value=side, values=["Orders", "Negotiation", "Intelligence"]
+                )
+                with game.lock:
+                    world_now = game.world
+                    offers = inbox(world_now, seat)
+                if side.value == "Orders":
+                    with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
+                        Drafts(game, cred, seat, version)
+                        if seat in game.teams and not game.finished:
+                            OrderForm(world_now, seat, submit)
+                            JsonOrder(submit)
+                elif side.value == "Negotiation":
+                    with solara.Card("Negotiation", classes=["deals-panel"]):
+                        NegotiationForm(world_now, seat, offers, submit)
+                        DealsTables(world_now)
+                else:
+                    Intelligence(game, seat, version)
+
+
+# ---------------------------------------------------------------------- the facilitator
+
+
+@solara.component
+def NewGame(workshops: Workshops, cred: Credential, on_created: Callable[[str], None]):
+    names = bundled_scenarios()
+    scenario = solara.use_reactive(names[0] if names else "")
+    spec = solara.use_memo(lambda: load_scenario(scenario.value), dependencies=[scenario.value])
+    teams = solara.use_reactive(list(spec.seats)[:3])
+    seed = solara.use_reactive(0)
+    turn = solara.use_reactive(spec.turn_months)
+    name = solara.use_reactive("")
+    result = solara.use_reactive(None)
+
+    def create():
+        try:
+            game = workshops.create_game(
+                cred,
+                scenario.value,
+                [t for t in teams.value if t in spec.seats],
+                seed=int(seed.value),
+                name=name.value,
+                turn_months=int(turn.value),
+            )
+        except (Refused, WorkshopError) as exc:
+            result.set((False, str(exc)))
+            return
+        result.set((True, f"Created {game.name}"))
+        on_created(game.id)
+
+    with solara.Card("New game", classes=["new-game"]):
+        solara.Select("Scenario", values=names, value=scenario)
+        solara.Markdown(escape(spec.description))
+        solara.SelectMultiple("Seats played by teams", teams.value, list(spec.seats),
+                              on_value=teams.set)  # fmt: skip
+        solara.InputInt("Seed", value=seed)
+        solara.InputInt("Months per turn", value=turn)
+        solara.InputText("Name (optional)", value=name)
+        solara.Button("Create game", on_click=create, color="primary", classes=["create-game"])
+        if result.value is not None and not result.value[0]:
+            solara.Error(result.value[1])
+
+
+def join_sheet(game: Game, cred: Credential, url: str = "") -> str:
+    """A printable page: one card per seat with its join code."""
+    cards = "".join(
+        f"<div class='card'><h2>{escape(seat)}</h2><p>{escape(game.name)}</p>"
+        f"<p class='code'>{escape(game.code(cred, seat))}</p>"
+        f"<p>Open {escape(url or 'the workshop page')} and enter this code.</p></div>"
+        for seat in game.seats
+    )
+    style = (
+        "body{font-family:sans-serif}.card{border:2px dashed #444;padding:16px;margin:12px;"
+        "page-break-inside:avoid}.code{font:bold 28px monospace;letter-spacing:2px}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Join codes: "
+        f"{escape(game.name)}</title><style>{style}</style></head><body>{cards}</body></html>"
+    )
+
+
+@solara.component
+def Roster(game: Game, cred: Credential, version: int):
+    doctrine = solara.use_reactive("")
+    result = solara.use_reactive(None)
+    from agents.doctrines import DOCTRINES
+
+    rows = game.roster(cred)
+    solara.Markdown("**Roster**")
+    for row in rows:
+        who = "team" if row.team else f"AI: {row.doctrine}"
+        online = f"{row.connected} connected" if row.connected else "not connected"
+        done = "submitted" if row.submitted else ("waiting" if row.team else "")
+        with solara.Row(style={"align-items": "center"}, classes=["roster-row"]):
+            solara.Text(
+                f"{row.seat} · {who} · {online} · {done} · {row.drafts} order(s) · "
+                f"code {game.code(cred, row.seat)}"
+            )
+            solara.Button(
+                "Hand to AI" if row.team else "Hand to team",
+                text=True,
+                on_click=lambda s=row.seat, t=row.team: result.set(
+                    attempt(
+                        lambda: game.set_team(cred, s, not t, "" if t else doctrine.value),
+                        f"{s} handed over.",
+                    )
+                ),
+            )
+    solara.Select(
+        "Doctrine for a seat handed to AI (blank: the scenario's)",
+        values=["", *sorted(DOCTRINES)],
+        value=doctrine,
+    )
+    if result.value is not None:
+        (solara.Success if result.value[0] else solara.Error)(result.value[1])
+
+
+@solara.component
+def Adjudication(game: Game, cred: Credential, version: int):
+    """Every seat's drafts this turn: veto or edit them, with a logged reason."""
+    reason = solara.use_reactive("")
+    edit_text = solara.use_reactive("")
+    result = solara.use_reactive(None)
+    solara.Markdown("**Orders waiting for this turn** (teams see only their own)")
+    any_drafts = False
+    for seat in game.seats:
+        for d in game.drafts_of(cred, seat):
+            any_drafts = True
+            mark = " (vetoed)" if d.vetoed else ""
+            with solara.Row(style={"align-items": "center"}, classes=["adjudicate-row"]):
+                solara.Text(f"{seat} #{d.id}{mark}: {json.dumps(d.order)}")
+                solara.Button(
+                    "Veto",
+                    text=True,
+                    on_click=lambda s=seat, i=d.id: result.set(
+                        attempt(lambda: game.veto(cred, s, i, reason.value), f"#{i} vetoed.")
+                    ),
+                )
+                solara.Button(
+                    "Edit",
+                    text=True,
+                    on_click=lambda s=seat, i=d.id: result.set(
+                        attempt(
+                            lambda: game.edit(cred, s, i, _json(edit_text.value), reason.value),
+                            f"#{i} edited.",
+                        )
+                    ),
+                )
+    if not any_drafts:
+        solara.Text("No orders drafted yet.")
+        return
+    solara.InputText("Reason (logged)", value=reason, continuous_update=True)
+    solara.InputTextArea("Replacement order for Edit (JSON)", value=edit_text, rows=3)
+    if result.value is not None:
+        (solara.Success if result.value[0] else solara.Error)(result.value[1])
+
+
+def _json(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise WorkshopError(f"order: not JSON ({exc.msg})") from None
+    if not isinstance(value, dict):
+        raise WorkshopError("order: a JSON object with kind, issuer, ...")
+    return value
+
+
+@solara.component
+def EventForm(game: Game, cred: Credential):
+    preset = solara.use_reactive(next(iter(EVENT_PRESETS)))
+    text = solara.use_reactive(json.dumps(EVENT_PRESETS[preset.value]))
+    result = solara.use_reactive(None)
+    templates = {
+        f"Scenario: {e.id}": e.model_dump(exclude={"id", "date"}) for e in game.spec.events
+    }
+    choices = {**EVENT_PRESETS, **templates}
+
+    def pick(name: str):
+        preset.set(name)
+        text.set(json.dumps({k: v for k, v in choices[name].items() if v not in (None, "")}))
+
+    def inject():
+        def go():
+            body = _json(text.value)
+            body.setdefault("id", f"injected-{game.world.month}-{len(game.world.events)}")
+            body.setdefault("date", game.date())
+            game.inject_event(cred, body)
+
+        result.set(attempt(go, "Event injected: it starts this turn."))
+
+    solara.Markdown("**Inject an event** (edit the fields; it starts now unless you give a date)")
+    solara.Select("Start from", values=list(choices), value=preset.value, on_value=pick)
+    solara.InputTextArea("Event (JSON)", value=text, rows=3, continuous_update=True)
+    solara.Button("Inject event", on_click=inject, classes=["inject-event"])
+    if result.value is not None:
+        (solara.Success if result.value[0] else solara.Error)(result.value[1])
+
+
+@solara.component
+def TurnControls(game: Game, cred: Credential, version: int):
+    seconds = solara.use_reactive(300)
+    message = solara.use_reactive("")
+    result = solara.use_reactive(None)
+
+    def act(fn: Callable[[], object], done: str) -> Callable[[], None]:
+        return lambda: result.set(attempt(fn, done))
+
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+        solara.Button(
+            "Resolve turn now",
+            color="primary",
+            classes=["resolve-turn"],
+            disabled=game.finished,
+            on_click=act(lambda: game.resolve(cred), "Turn resolved."),
+        )
+        solara.Button(
+            "Resume" if game.paused else "Pause",
+            on_click=act(lambda: game.pause(cred, not game.paused), "Done."),
+        )
+        solara.Button("Undo last turn", on_click=act(lambda: game.undo(cred), "Turn undone."))
+        solara.InputInt("Turn timer, s", value=seconds, style={"max-width": "140px"})
+        solara.Button(
+            "Set timer", on_click=act(lambda: game.set_timer(cred, int(seconds.value)), "Set.")
+        )
+        solara.Button(
+            "No timer", text=True, on_click=act(lambda: game.set_timer(cred, None), "Off.")
+        )
+    with solara.Row(style={"align-items": "center"}):
+        solara.InputText("Message to every team", value=message, continuous_update=True)
+        solara.Button(
+            "Broadcast",
+            classes=["broadcast-button"],
+            on_click=act(lambda: game.broadcast(cred, message.value), "Sent."),
+        )
+    if result.value is not None:
+        (solara.Success if result.value[0] else solara.Error)(result.value[1])
+
+
+@solara.component
+def Branching(game: Game, cred: Credential):
+    """Fork the game into headless futures under the doctrines; the fan chart, live game
+    untouched."""
+    n = solara.use_reactive(20)
+    months = solara.use_reactive(24)
+    image = solara.use_reactive(None)
+    error = solara.use_reactive("")
+    busy = solara.use_reactive(False)
+
+    def run():
+        from ui.workshop.branching import fan_chart, futures
+
+        busy.set(True)
+        error.set("")
+        try:
+            world = game.snapshot(cred)
+            frame = futures(world, int(n.value), int(months.value))
+            image.set(_png(fan_chart(frame, world.month, world)))
+        except (Refused, WorkshopError, ValueError) as exc:
+            error.set(str(exc))
+        finally:
+            busy.set(False)
+
+    def start():
+        threading.Thread(target=run, daemon=True).start()
+
+    solara.Markdown("**Branch**: N futures from now, every seat played by its doctrine")
+    with solara.Row(style={"align-items": "center"}):
+        solara.InputInt("Futures", value=n, style={"max-width": "100px"})
+        solara.InputInt("Months ahead", value=months, style={"max-width": "120px"})
+        solara.Button("Run futures", on_click=start, disabled=busy.value, classes=["run-futures"])
+    if busy.value:
+        solara.Text("Running the futures…")
+    if error.value:
+        solara.Error(error.value)
+    if image.value is not None:
+        rw.Image(value=image.value, format="png")
+
+
+@solara.component
+def Exports(game: Game, cred: Credential):
+    from ui.workshop.report import after_action_report, report_bundle
+
+    def arguments() -> dict:
+        world = game.snapshot(cred)
+        seats = {
+            s: ("team" if s in world.human_seats else f"AI: {world.doctrines[s].name}")
+            for s in game.seats
+        }
+        return {"world": world, "title": game.name, "seats": seats,
+                "facilitator_log": game.history + game.messages}  # fmt: skip
+
+    def html() -> bytes:
+        args = arguments()
+        return after_action_report(args.pop("world"), **args).encode()
+
+    def bundle() -> bytes:
+        args = arguments()
+        return report_bundle(args.pop("world"), **args)
+
+    stem = f"{game.name}-{game.date()}".replace(" ", "-").replace("#", "")
+    with solara.Row():
+        solara.FileDownload(html, filename=f"{stem}-report.html", label="After-action report")
+        solara.FileDownload(bundle, filename=f"{stem}.zip", label="Report + data (zip)")
+        solara.FileDownload(
+            lambda: join_sheet(game, cred).encode(),
+            filename=f"{stem}-join-codes.html",
+            label="Printable join codes",
+        )
+
+
+@solara.component
+def GameConsole(game: Game, cred: Credential):
+    version = use_live(game, cred)
+    view = solara.use_reactive("Console")
+    with solara.Column(style={"padding": "8px"}, classes=["console"]):
+        Clock(game, version)
+        solara.ToggleButtonsSingle(value=view, values=["Console", *game.seats])
+        if view.value != "Console":
+            solara.Info(f"You are viewing {view.value}'s seat (as facilitator you may act for it).")
+            SeatView(game, cred, view.value)
+            return
+        with solara.Columns([3, 2]):
+            PublicBoard(game, version)
+            with solara.Column():
+                with solara.Card("Turn"):
+                    TurnControls(game, cred, version)
+                with solara.Card("Seats"):
+                    Roster(game, cred, version)
+                with solara.Card("Adjudicate"):
+                    Adjudication(game, cred, version)
+                with solara.Card("Events"):
+                    EventForm(game, cred)
+        with solara.Card("Branching and exports"):
+            Branching(game, cred)
+            Exports(game, cred)
+        if game.history:
+            solara.Markdown(
+                "**Facilitator log**"
+                + _lines([f"{h['date']} {h['text']}" for h in reversed(game.history)])
+            )
+
+
+@solara.component
+def Console(workshops: Workshops, cred: Credential):
+    """The facilitator's page: the games, a new game, and the console of the chosen one."""
+    chosen = solara.use_reactive("")
+    games = workshops.list_games(cred)
+    labels = {f"{g.name} ({g.id})": g.id for g in games}
+    with solara.Column(style={"padding": "8px"}):
+        solara.Markdown("# Chokepoint workshop · facilitator")
+        with solara.Row(style={"align-items": "center"}):
+            if labels:
+                current = next((k for k, v in labels.items() if v == chosen.value), None)
+                solara.Select(
+                    "Game",
+                    values=list(labels),
+                    value=current,
+                    on_value=lambda label: chosen.set(labels[label]),
+                )
+            solara.Button("New game", on_click=lambda: chosen.set(""), text=True)
+        if chosen.value and chosen.value in workshops.games:
+            game = workshops.game(cred, chosen.value)
+            GameConsole(game, cred)
+        else:
+            NewGame(workshops, cred, chosen.set)
+
+
+@solara.component
+def Workshop(workshops: Workshops, cred: Credential):
+    """The page for a signed-in session: the console or the seat's view."""
+    if cred.facilitator:
+        Console(workshops, cred)
+        return
+    game = workshops.game(cred, cred.game_id)
+    SeatView(game, cred, cred.seat)
