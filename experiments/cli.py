@@ -9,7 +9,9 @@ Subcommands:
 - ``chokepoint batch SPEC --out DIR [--workers N] [--dask ADDRESS|local]``: every run of an
   experiment spec (experiments/spec.py), resumable, into a Parquet dataset;
 - ``chokepoint report DIR``: figures and a self-contained HTML summary of a batch;
-- ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser.
+- ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser;
+- ``chokepoint serve [--host H] [--port P] [--data DIR]``: a workshop server that teams join
+  from their own browsers with a join code.
 
 Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS`: it adds its
 parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
@@ -369,6 +371,67 @@ def _cmd_play(args: argparse.Namespace) -> int:
     return play(args.scenario, args.host, args.port)
 
 
+# --------------------------------------------------------------------------- serve
+
+#: Where ``chokepoint serve`` reads the facilitator key from, if set.
+KEY_ENV = "CHOKEPOINT_FACILITATOR_KEY"
+MIN_KEY_CHARS = 12
+
+
+def _add_serve(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "serve",
+        help="run a workshop: teams join from their own browsers",
+        description="Start the workshop server (ui/workshop). Teams open http://HOST:PORT/join "
+        "and type their seat's join code; the facilitator types the facilitator key, taken "
+        f"from {KEY_ENV} if set (at least {MIN_KEY_CHARS} characters), else generated and "
+        "printed once here. Games are kept in a database under --data and survive a restart.",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", metavar="H",
+        help="interface (default 127.0.0.1; 0.0.0.0 lets the room's laptops in)",
+    )  # fmt: skip
+    parser.add_argument("--port", type=int, default=8766, metavar="P", help="port (default 8766)")
+    parser.add_argument(
+        "--data", type=Path, default=None, metavar="DIR",
+        help="folder of the games' database (default: the per-user data folder)",
+    )  # fmt: skip
+    parser.set_defaults(handler=_cmd_serve)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    # the web stack and the workshop load only for this subcommand
+    from ui.workshop.room import WorkshopError, default_data_dir
+    from ui.workshop.store import StoreError
+
+    data = args.data if args.data is not None else default_data_dir()
+    if data.exists() and not data.is_dir():
+        _error(f"--data {data}: not a folder; pass the folder that holds (or will hold) the games")
+        return EXIT_USAGE
+    key = os.environ.get(KEY_ENV, "").strip()
+    if key and len(key) < MIN_KEY_CHARS:
+        _error(f"{KEY_ENV}: at least {MIN_KEY_CHARS} characters (or unset it to get one generated)")
+        return EXIT_USAGE
+    generated = not key
+    if generated:
+        import secrets
+
+        key = secrets.token_urlsafe(12)
+    from ui.workshop.server import open_games, serve
+
+    try:
+        open_games(data, key)
+    except (StoreError, WorkshopError, OSError) as exc:
+        _error(f"--data {data}: {_first_line(exc)}")
+        return EXIT_USAGE
+    print(f"Chokepoint workshop at http://{args.host}:{args.port}/join (Ctrl-C stops it)")
+    print(f"Games are kept in {data}")
+    # the only place the key is ever written (the server logs no request); a key from the
+    # environment is known to whoever set it, so it stays out of the terminal's scrollback
+    print(f"Facilitator key: {key if generated else 'the one in ' + KEY_ENV}", flush=True)
+    return serve(args.host, args.port, data, key)
+
+
 SUBCOMMANDS: dict[str, SubparserAdder] = {
     "scenarios": _add_scenarios,
     "validate": _add_validate,
@@ -376,6 +439,7 @@ SUBCOMMANDS: dict[str, SubparserAdder] = {
     "batch": _add_batch,
     "report": _add_report,
     "play": _add_play,
+    "serve": _add_serve,
 }
 
 

@@ -66,9 +66,16 @@ def test_sessions_survive_a_restart_and_store_no_token(tmp_path, server, facilit
     assert again.credential(token) == us
     rows = sqlite3.connect(tmp_path / "workshop.sqlite").execute("SELECT * FROM sessions")
     assert token not in str(rows.fetchall())
+    boss = again.new_session(again.login(KEY))
+    assert again.credential(boss).facilitator
     again.end_session(token)
     assert again.credential(token) is None
     again.close()
+    # Restarted with another key, the old facilitator sessions open nothing; a team's still do.
+    other = Workshops(tmp_path, "another-facilitator-key", clock_s=0)
+    team = other.new_session(us)
+    assert other.credential(boss) is None and other.credential(team) == us
+    other.close()
 
 
 def test_a_team_cannot_act_for_another_seat_or_as_facilitator(server, facilitator, game):

@@ -1,20 +1,35 @@
-"""The workshop's Solara page (``SOLARA_APP=ui.workshop.page``): a team's seat view or the
-facilitator's console, chosen by the session cookie the login form set (ui/workshop/server.py)."""
+"""The workshop's Solara page (``SOLARA_APP=ui.workshop.page``, served by ``chokepoint serve``):
+a team's seat view or the facilitator's console, chosen by the session cookie that the login
+form at ``/join`` set (ui/workshop/server.py). Without a valid session: a link to ``/join``."""
 
 import solara
 import solara.lab
 
 from ui.workshop.room import workshops
-
-COOKIE = "chokepoint_session"
+from ui.workshop.server import COOKIE
+from ui.workshop.views import Workshop
 
 
 @solara.component
 def Page():
-    token = solara.lab.cookies.value.get(COOKIE) if solara.lab.cookies.value else None
-    cred = workshops().credential(token)
+    cookies = solara.lab.cookies.value or {}
+    server = workshops()
+    cred = server.credential(cookies.get(COOKIE))
     solara.Title("Chokepoint workshop")
     if cred is None:
-        solara.HTML(tag="div", unsafe_innerHTML='<a href="/join">Join the workshop</a>')
-    else:
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=(
+                "<p>You are not signed in to this workshop.</p>"
+                '<p><a class="join-link" href="/join">Enter your join code</a></p>'
+            ),
+        )
+        return
+    with solara.Row(style={"justify-content": "flex-end"}):
         solara.Text(f"Signed in as {cred.seat or cred.role}", classes=["signed-in"])
+        solara.HTML(
+            tag="form",
+            unsafe_innerHTML='<button type="submit" class="logout">Sign out</button>',
+            attributes={"method": "post", "action": "/logout"},
+        )
+    Workshop(server, cred)

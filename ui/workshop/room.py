@@ -16,6 +16,7 @@ nothing.
 from __future__ import annotations
 
 import copy
+import hashlib
 import hmac
 import os
 import secrets
@@ -34,6 +35,8 @@ SEAT = "seat"
 #: Join-code letters: no 0/O, 1/I/L (read aloud and typed from a printed sheet).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12  # 31**12: 59 bits, unguessable at any rate a web server answers
+#: How long a signed-in browser stays signed in (the cookie's lifetime too): a workshop day.
+SESSION_MAX_AGE_S = 24 * 3600
 
 
 class Refused(PermissionError):
@@ -549,16 +552,29 @@ class Workshops:
         return found
 
     def new_session(self, cred: Credential) -> str:
-        """A session token for a browser (kept by it as a cookie); only its hash is stored."""
+        """A session token for a browser (kept by it as a cookie); only its hash is stored.
+        A facilitator's session also records which key opened it (a fingerprint of it), so a
+        server restarted with another key admits none of the old facilitator sessions."""
         token = secrets.token_urlsafe(32)
-        self.store.add_session(token, cred.role, cred.game_id, cred.seat)
+        seat = self._key_fingerprint() if cred.facilitator else cred.seat
+        self.store.add_session(token, cred.role, cred.game_id, seat)
         return token
 
     def credential(self, token: str | None) -> Credential | None:
+        """The credential of a session token not older than :data:`SESSION_MAX_AGE_S`."""
         if not token:
             return None
-        row = self.store.session(token)
-        return Credential(*row) if row else None
+        row = self.store.session(str(token), SESSION_MAX_AGE_S)
+        if row is None:
+            return None
+        role, game_id, seat = row
+        if role == FACILITATOR:
+            key_ok = hmac.compare_digest(str(seat), self._key_fingerprint())
+            return Credential(FACILITATOR) if key_ok else None
+        return Credential(role, game_id, seat)
+
+    def _key_fingerprint(self) -> str:
+        return hashlib.sha256(b"chokepoint-facilitator:" + self._key.encode()).hexdigest()[:32]
 
     def end_session(self, token: str) -> None:
         self.store.drop_session(token)

@@ -97,7 +97,11 @@ class Store:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            where = self.path.parent
+            raise StoreError(f"{where}: cannot hold the workshop database ({exc})") from None
         new = not self.path.exists()
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
@@ -200,9 +204,11 @@ class Store:
             ]
         )
 
-    def session(self, token: str) -> tuple[str, str | None, str | None] | None:
+    def session(self, token: str, max_age_s: float) -> tuple[str, str | None, str | None] | None:
+        """The (role, game, seat) of a session no older than ``max_age_s``, else None."""
         rows = self._read(
-            "SELECT role, game_id, seat FROM sessions WHERE token_hash = ?", (token_hash(token),)
+            "SELECT role, game_id, seat FROM sessions WHERE token_hash = ? AND created > ?",
+            (token_hash(token), time.time() - max_age_s),
         )
         return rows[0] if rows else None
 

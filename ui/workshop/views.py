@@ -25,6 +25,7 @@ from ui.session import in_force, inbox, news
 from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
 
+DEFAULT_SCENARIO = "alliance-vs-tariffs-2025"
 #: The charts every participant sees (a seat's fiscal cost and score are its own business).
 PUBLIC_TABS = [t for t in charts.TABS if t != "Fiscal & score"]
 #: Events a facilitator can inject, as starting points for the form.
@@ -283,8 +284,9 @@ def SeatView(game: Game, cred: Credential, seat: str):
 
 @solara.component
 def NewGame(workshops: Workshops, cred: Credential, on_created: Callable[[str], None]):
-    names = bundled_scenarios()
-    scenario = solara.use_reactive(names[0] if names else "")
+    names = sorted(bundled_scenarios())
+    # The scenario written for play between states, if bundled.
+    scenario = solara.use_reactive(DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0])
     spec = solara.use_memo(lambda: load_scenario(scenario.value), dependencies=[scenario.value])
     teams = solara.use_reactive(list(spec.seats)[:3])
     seed = solara.use_reactive(0)

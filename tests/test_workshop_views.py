@@ -1,0 +1,135 @@
+"""Headless tests of the workshop's panels (solara.render, no browser)."""
+
+import time
+
+import ipyvuetify as v
+import pytest
+import solara
+
+from ui.workshop.room import Workshops
+from ui.workshop.views import Console, SeatView, join_sheet
+
+SCENARIO = "alliance-vs-tariffs-2025"
+KEY = "facilitator-key-for-tests"
+
+
+@pytest.fixture
+def server(tmp_path):
+    ws = Workshops(tmp_path, KEY, clock_s=0)
+    yield ws
+    ws.close()
+
+
+@pytest.fixture
+def facilitator(server):
+    return server.login(KEY)
+
+
+@pytest.fixture
+def game(server, facilitator):
+    return server.create_game(facilitator, SCENARIO, teams=["US", "CN", "JP"], seed=1)
+
+
+def _click(rc, label):
+    rc.find(v.Btn, children=[label]).widget.click()
+
+
+def _texts(rc) -> str:
+    """Every text the page shows (plain texts, markdown, alerts, HTML)."""
+    from solara.widgets.widgets import HTML
+
+    parts = [str(w.children) for w in rc.find(v.Alert).widgets]
+    parts += [str(w.template) for w in rc.find(v.VuetifyTemplate).widgets]
+    parts += [w.unsafe_innerHTML for w in rc.find(HTML).widgets]
+    parts += [str(w.children) for w in rc.find(v.Html).widgets]
+    return " ".join(parts)
+
+
+def _wait_for(predicate, timeout=5.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_team_drafts_submits_and_sees_only_its_own_orders(server, facilitator, game):
+    us = server.login(game.code(facilitator, "US"))
+    cn = server.login(game.code(facilitator, "CN"))
+    game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"], "partners": ["US"]})
+    _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)
+    _click(rc, "Submit order")
+    (draft,) = game.drafts_of(us, "US")
+    assert _wait_for(lambda: f"Order #{draft.id} drafted" in _texts(rc))
+    assert _wait_for(lambda: f"#{draft.id} kind=import_tariff" in _texts(rc))
+    assert "export_ban" not in _texts(rc)  # China's draft stays China's
+    _click(rc, "Submit turn")
+    assert "US" in game.submitted
+    assert _wait_for(lambda: "Submitted" in _texts(rc))
+    rc.close()
+
+
+def test_a_team_cannot_issue_an_order_for_another_state(server, facilitator, game):
+    us = server.login(game.code(facilitator, "US"))
+    _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)
+    rc.find(
+        v.Textarea, label="Order as JSON"
+    ).widget.v_model = '{"kind": "export_ban", "issuer": "CN", "commodities": ["magnet"]}'
+    _click(rc, "Submit JSON order")
+    assert _wait_for(lambda: "your code admits US only; this order is issued by CN" in _texts(rc))
+    rc.find(v.Textarea, label="Order as JSON").widget.v_model = "{not json"
+    _click(rc, "Submit JSON order")
+    assert _wait_for(lambda: "order: not JSON" in _texts(rc))
+    assert game.drafts_of(us, "US") == []
+    rc.close()
+
+
+def test_every_browser_sees_the_new_turn_without_a_reload(server, facilitator, game):
+    us = server.login(game.code(facilitator, "US"))
+    _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)
+    assert game.presence.get("US") == 1  # the roster shows the team connected
+    assert _wait_for(lambda: "turn 1" in _texts(rc))
+    game.resolve(facilitator)  # from another session
+    assert _wait_for(lambda: "turn 2" in _texts(rc), timeout=2.0)
+    game.broadcast(facilitator, "Coffee break: ten minutes")
+    assert _wait_for(lambda: "Coffee break" in _texts(rc), timeout=2.0)
+    rc.close()
+    assert _wait_for(lambda: game.presence.get("US") == 0)
+
+
+def test_the_facilitator_creates_a_game_and_runs_it(server, facilitator):
+    _, rc = solara.render(Console(server, facilitator), handle_error=False)
+    _click(rc, "Create game")
+    (game,) = server.list_games(facilitator)
+    assert game.turn == 1 and "Resolve turn now" in str(rc.find(v.Btn).widgets)
+    codes = [game.code(facilitator, s) for s in game.seats]
+    assert _wait_for(lambda: all(code in _texts(rc) for code in codes))  # on the roster
+    sheet = join_sheet(game, facilitator)
+    assert all(code in sheet for code in codes) and sheet.startswith("<!doctype html>")
+    rc.find(v.TextField, label="Message to every team").widget.v_model = "Welcome"
+    _click(rc, "Broadcast")
+    _click(rc, "Inject event")
+    _click(rc, "Resolve turn now")
+    assert game.turn == 2 and game.messages[-1]["text"] == "Welcome"
+    assert any("injects an event" in h["text"] for h in game.history)
+    _click(rc, "Undo last turn")
+    assert game.turn == 1
+    first = rc.find(v.Btn, children=["Hand to AI"]).widgets[0]
+    first.click()  # the first team seat goes to its doctrine
+    assert game.seats[0] not in game.teams
+    rc.close()
+
+
+def test_the_facilitator_vetoes_an_order_with_a_reason(server, facilitator, game):
+    cn = server.login(game.code(facilitator, "CN"))
+    draft = game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"]})
+    _, rc = solara.render(Console(server, facilitator), handle_error=False)
+    rc.find(v.Select, label="Game").widget.v_model = f"{game.name} ({game.id})"
+    _click(rc, "Veto")
+    assert _wait_for(lambda: "reason" in _texts(rc))  # a veto needs a logged reason
+    rc.find(v.TextField, label="Reason (logged)").widget.v_model = "out of scope"
+    _click(rc, "Veto")
+    assert game.drafts_of(facilitator, "CN")[0].vetoed
+    assert f"vetoes CN's order {draft.id}: out of scope" in game.history[-1]["text"]
+    rc.close()
