@@ -14,7 +14,7 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from world import World
 
@@ -186,6 +186,10 @@ class LivePrices:
         )
         self.limits: tuple | None = None
         self.background = None
+        for ax in self.axes:  # before the first month: the first year, no price scale yet
+            ax.set_xlim(0, self._x_limit())
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.tick_params(axis="y", left=False, labelleft=False)
 
     def _x_limit(self) -> int:
         w = self.world
@@ -238,6 +242,8 @@ class LivePrices:
         )
         if limits != old:
             for ci, ax in enumerate(self.axes):
+                if old is None:
+                    ax.tick_params(axis="y", left=True, labelleft=True)
                 ax.set_xlim(0, limits[0])
                 ax.set_ylim(*limits[1][ci])
             self.limits = limits

@@ -19,6 +19,7 @@ on the new server's kernel; the cookie comes along, so each browser is still sig
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
 import time
@@ -253,8 +254,16 @@ def serve(host: str, port: int, data_dir: Path, key: str) -> int:
         # open websockets would otherwise hold a Ctrl-C'd server up until every tab closes
         timeout_graceful_shutdown=2,
     )
+    # Stopping cancels the requests still open (websockets, a static file in flight); uvicorn
+    # logs each with its traceback, which tells the facilitator nothing.
+    logging.getLogger("uvicorn.error").addFilter(_drop_shutdown_cancellations)
     uvicorn.Server(config).run()
     return 0
+
+
+def _drop_shutdown_cancellations(record: logging.LogRecord) -> bool:
+    exc = record.exc_info[1] if record.exc_info else None
+    return not isinstance(exc, asyncio.CancelledError)
 
 
 __all__ = ["COOKIE", "ROUTES", "create_app", "join", "join_page", "logout", "open_games", "serve"]
