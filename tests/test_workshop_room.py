@@ -271,3 +271,31 @@ def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, server):
     with pytest.raises(WorkshopError, match="scenario"):
         server.create_game(facilitator, "no-such-scenario", teams=["US"])
     assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
+
+
+def test_two_teams_make_a_deal_across_turns(server, facilitator, game):
+    from ui.session import inbox
+
+    us = seat(server, game, facilitator, "US")
+    cn = seat(server, game, facilitator, "CN")
+    game.add_order(us, "US", TARIFF)
+    game.resolve(facilitator)
+    lift_us = {
+        "kind": "lift",
+        "issuer": "US",
+        "measure": "import_tariff",
+        "commodities": ["magnet"],
+    }
+    lift_cn = {"kind": "export_licence", "issuer": "CN", "commodities": ["oxide_heavy"],
+               "approval_share": 0.9}  # fmt: skip
+    game.add_order(cn, "CN", {"kind": "propose_deal", "recipients": ["US"],
+                              "duration_months": 12, "commitments": [lift_us, lift_cn]})  # fmt: skip
+    game.resolve(facilitator)
+    (offer,) = inbox(game.world, "US")  # the US team's inbox, a turn later
+    assert offer.proposer == "CN"
+    game.add_order(us, "US", {"kind": "respond_deal", "deal_id": offer.id, "action": "accept"})
+    game.resolve(facilitator)
+    deal = game.world.desk.diplomacy.deals[offer.id]
+    assert deal.status == "active"
+    table = game.world.orders()
+    assert ((table.status == "committed") & (table.issuer == "US") & (table.kind == "lift")).any()
