@@ -133,3 +133,19 @@ def test_the_facilitator_vetoes_an_order_with_a_reason(server, facilitator, game
     assert game.drafts_of(facilitator, "CN")[0].vetoed
     assert f"vetoes CN's order {draft.id}: out of scope" in game.history[-1]["text"]
     rc.close()
+
+
+def test_the_facilitator_branches_the_game_without_changing_it(server, facilitator, game):
+    import ipywidgets
+
+    game.resolve(facilitator)
+    before = game.world.results()
+    _, rc = solara.render(Console(server, facilitator), handle_error=False)
+    rc.find(v.Select, label="Game").widget.v_model = f"{game.name} ({game.id})"
+    rc.find(v.TextField, label="Futures").widget.v_model = "3"
+    rc.find(v.TextField, label="Months ahead").widget.v_model = "3"
+    charts_before = len(rc.find(ipywidgets.Image).widgets)
+    _click(rc, "Run futures")
+    assert _wait_for(lambda: len(rc.find(ipywidgets.Image).widgets) > charts_before, timeout=60)
+    assert game.world.results().equals(before) and game.turn == 2  # the live game is untouched
+    rc.close()

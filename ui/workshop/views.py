@@ -184,23 +184,26 @@ def Drafts(game: Game, cred: Credential, seat: str, version: int):
 
 
 @solara.component
-def JsonOrder(submit: Callable[[dict], Outcome]):
+def JsonOrder(world, submit: Callable[[dict], Outcome]):
     """Any order of world/orders.py typed as JSON: every instrument, not only the form's."""
     text = solara.use_reactive("")
+    # A message belongs to the month and world it was given in, as in OrderForm.
     result = solara.use_reactive(None)
+    now = (world.month, id(world))
 
     def send():
         try:
             order = json.loads(text.value)
         except json.JSONDecodeError as exc:
-            result.set((False, f"order: not JSON ({exc.msg} at character {exc.pos})"))
+            result.set((*now, (False, f"order: not JSON ({exc.msg} at character {exc.pos})")))
             return
-        result.set(submit(order) if isinstance(order, dict) else (False, "order: a JSON object"))
+        outcome = submit(order) if isinstance(order, dict) else (False, "order: a JSON object")
+        result.set((*now, outcome))
 
     solara.InputTextArea("Order as JSON", value=text, rows=4, continuous_update=True)
     solara.Button("Submit JSON order", on_click=send, classes=["submit-json"])
-    if result.value is not None:
-        taken, message = result.value
+    if result.value is not None and result.value[:2] == now:
+        taken, message = result.value[2]
         (solara.Success if taken else solara.Error)(message, classes=["json-message"])
 
 
@@ -270,7 +273,7 @@ def SeatView(game: Game, cred: Credential, seat: str):
                         Drafts(game, cred, seat, version)
                         if seat in game.teams and not game.finished:
                             OrderForm(world_now, seat, submit)
-                            JsonOrder(submit)
+                            JsonOrder(world_now, submit)
                 elif side.value == "Negotiation":
                     with solara.Card("Negotiation", classes=["deals-panel"]):
                         NegotiationForm(world_now, seat, offers, submit)
@@ -507,10 +510,13 @@ def Branching(game: Game, cred: Credential):
     image = solara.use_reactive(None)
     error = solara.use_reactive("")
     busy = solara.use_reactive(False)
+    runs = solara.use_reactive(0)  # each click asks for one more run
 
-    def run():
+    def run(cancel: threading.Event) -> None:
         from ui.workshop.branching import fan_chart, futures
 
+        if runs.value == 0:
+            return
         busy.set(True)
         error.set("")
         try:
@@ -519,11 +525,16 @@ def Branching(game: Game, cred: Credential):
             image.set(_png(fan_chart(frame, world.month, world)))
         except (Refused, WorkshopError, ValueError) as exc:
             error.set(str(exc))
+        except Exception as exc:  # a worker that died: say so rather than spin forever
+            error.set(f"the futures failed ({type(exc).__name__}: {exc}); try fewer or again")
         finally:
             busy.set(False)
 
+    # solara's thread keeps the session's context, so the results reach this page.
+    solara.use_thread(run, dependencies=[runs.value], intrusive_cancel=False)
+
     def start():
-        threading.Thread(target=run, daemon=True).start()
+        runs.set(runs.value + 1)
 
     solara.Markdown("**Branch**: N futures from now, every seat played by its doctrine")
     with solara.Row(style={"align-items": "center"}):
