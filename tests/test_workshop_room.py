@@ -299,3 +299,14 @@ def test_two_teams_make_a_deal_across_turns(server, facilitator, game):
     assert deal.status == "active"
     table = game.world.orders()
     assert ((table.status == "committed") & (table.issuer == "US") & (table.kind == "lift")).any()
+
+
+def test_a_game_that_no_longer_replays_does_not_close_the_others(tmp_path, server, facilitator):
+    good = server.create_game(facilitator, SCENARIO, teams=["US"])
+    bad = server.create_game(facilitator, SCENARIO, teams=["US"])
+    bad.store.add_input(bad.id, "no-such-input", "facilitator", {})
+    server.close()
+    again = Workshops(tmp_path, KEY, clock_s=0)
+    assert list(again.games) == [good.id]
+    assert "input kind: unknown 'no-such-input'" in again.broken[bad.id]
+    again.close()

@@ -517,7 +517,15 @@ class Workshops:
         self.store = Store(self.data_dir / "workshop.sqlite")
         self._key = facilitator_key
         self.lock = threading.RLock()
-        self.games: dict[str, Game] = {r.id: Game(r, self.store) for r in self.store.games()}
+        self.games: dict[str, Game] = {}
+        #: Games whose inputs no longer replay (a newer engine, a damaged row): id -> why. The
+        #: others still open; these stay in the database untouched.
+        self.broken: dict[str, str] = {}
+        for record in self.store.games():
+            try:
+                self.games[record.id] = Game(record, self.store)
+            except Exception as exc:  # one bad game must not keep the workshop closed
+                self.broken[record.id] = f"{record.name}: {type(exc).__name__}: {exc}"
         self._stop = threading.Event()
         self._clock = None
         if clock_s:

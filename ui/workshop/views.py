@@ -621,6 +621,8 @@ def Console(workshops: Workshops, cred: Credential):
     labels = {f"{g.name} ({g.id})": g.id for g in games}
     with solara.Column(style={"padding": "8px"}):
         solara.Markdown("# Chokepoint workshop · facilitator")
+        for game_id, why in workshops.broken.items():
+            solara.Error(f"Game {game_id} could not be reopened and is left as stored: {why}")
         with solara.Row(style={"align-items": "center"}):
             if labels:
                 current = next((k for k, v in labels.items() if v == chosen.value), None)
