@@ -288,8 +288,8 @@ def test_two_teams_make_a_deal_across_turns(server, facilitator, game):
     }
     lift_cn = {"kind": "export_licence", "issuer": "CN", "commodities": ["oxide_heavy"],
                "approval_share": 0.9}  # fmt: skip
-    game.add_order(cn, "CN", {"kind": "propose_deal", "recipients": ["US"],
-                              "duration_months": 12, "commitments": [lift_us, lift_cn]})  # fmt: skip
+    proposal = {"kind": "propose_deal", "recipients": ["US"], "duration_months": 12}
+    game.add_order(cn, "CN", {**proposal, "commitments": [lift_us, lift_cn]})
     game.resolve(facilitator)
     (offer,) = inbox(game.world, "US")  # the US team's inbox, a turn later
     assert offer.proposer == "CN"
