@@ -261,7 +261,7 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
         solara.Info("You are observing: the states are all played by the machine.")
         return
     with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
-        OrderForm(session.world, seat, session_submit(session, on_change))
+        OrderForm(session.world, seat, session_submit(session, on_change), version)
         pending = session.pending()
         solara.Markdown(
             "**Pending until the turn ends:** "
@@ -281,9 +281,12 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
 
 
 @solara.component
-def OrderForm(world, seat: str, submit: Callable[[dict], Outcome]):
+def OrderForm(world, seat: str, submit: Callable[[dict], Outcome], version: int = 0):
     """The order form of a seat: every instrument with its fields; ``submit`` takes the order
-    (plain data) and says whether it was taken, with the world's own message if not."""
+    (plain data) and says whether it was taken, with the world's own message if not.
+
+    ``version`` changes whenever the world does: the same world object and an equal ``submit``
+    closure would otherwise let the form skip re-rendering and keep a stale message."""
     kind = solara.use_reactive("import_tariff")
     commodities = solara.use_reactive(["magnet"])
     partners = solara.use_reactive(["CN"])
@@ -389,15 +392,21 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
     with solara.Card("Negotiation", classes=["deals-panel"]):
         if session.seat != OBSERVER:
             NegotiationForm(
-                session.world, session.seat, session.inbox(), session_submit(session, on_change)
+                session.world,
+                session.seat,
+                session.inbox(),
+                session_submit(session, on_change),
+                version,
             )
         DealsTables(session.world)
 
 
 @solara.component
-def NegotiationForm(world, seat: str, inbox: list, submit: Callable[[dict], Outcome]):
+def NegotiationForm(
+    world, seat: str, inbox: list, submit: Callable[[dict], Outcome], version: int = 0
+):
     """The seat's inbox (accept, reject, counter) and a form to propose a deal; every answer
-    and proposal goes to ``submit`` as an order."""
+    and proposal goes to ``submit`` as an order (``version``: as in :func:`OrderForm`)."""
     w = world
     states = [s.region for s in w.spec.states]
     partner = solara.use_reactive(next((r for r in states if r != seat), ""))

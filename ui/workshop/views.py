@@ -83,6 +83,25 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
+#: Each game's price figure and its last PNG, shared by every session of the game: a resolved
+#: turn is drawn once, not once per open browser (always under the game's lock).
+_LIVE: dict[str, tuple[charts.LivePrices, list]] = {}
+
+
+def _live_prices(game_id: str, world) -> tuple[charts.LivePrices, list]:
+    entry = _LIVE.get(game_id)
+    if entry is None or entry[0].world is not world:  # a new game, or an undo's world
+        entry = _LIVE[game_id] = (charts.LivePrices(world), [None, b""])
+    return entry
+
+
+def _price_png(live: tuple[charts.LivePrices, list], month: int) -> bytes:
+    figure, last = live
+    if last[0] != month:
+        last[:] = [month, figure.png()]
+    return last[1]
+
+
 def _lines(items: list[str], empty: str = "none") -> str:
     return empty if not items else "\n" + "\n".join(f"- {escape(i)}" for i in items)
 
@@ -112,12 +131,12 @@ def PublicBoard(game: Game, version: int, seat: str | None = None):
     tab = solara.use_reactive(PUBLIC_TABS[0])
     commodity = solara.use_reactive("magnet")
     w = game.world
-    live = solara.use_memo(lambda: charts.LivePrices(w), dependencies=[id(w)])
+    live = solara.use_memo(lambda: _live_prices(game.id, w), dependencies=[id(w)])
 
     def draw() -> bytes:
         with game.lock:  # the world moves only under the game's lock
             if tab.value == "Prices":
-                return live.png()
+                return _price_png(live, w.month)
             figure = charts.draw(w, tab.value, seat or "US", commodity=commodity.value)
             return _png(figure)
 
@@ -184,12 +203,11 @@ def Drafts(game: Game, cred: Credential, seat: str, version: int):
 
 
 @solara.component
-def JsonOrder(world, submit: Callable[[dict], Outcome]):
-    """Any order of world/orders.py typed as JSON: every instrument, not only the form's."""
+def JsonOrder(submit: Callable[[dict], Outcome], now: tuple[int, int]):
+    """Any order of world/orders.py typed as JSON: every instrument, not only the form's.
+    ``now`` is the world's (month, id): a message shows only in the month it was given in."""
     text = solara.use_reactive("")
-    # A message belongs to the month and world it was given in, as in OrderForm.
     result = solara.use_reactive(None)
-    now = (world.month, id(world))
 
     def send():
         try:
@@ -272,11 +290,11 @@ def SeatView(game: Game, cred: Credential, seat: str):
                     with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
                         Drafts(game, cred, seat, version)
                         if seat in game.teams and not game.finished:
-                            OrderForm(world_now, seat, submit)
-                            JsonOrder(world_now, submit)
+                            OrderForm(world_now, seat, submit, version)
+                            JsonOrder(submit, (world_now.month, id(world_now)))
                 elif side.value == "Negotiation":
                     with solara.Card("Negotiation", classes=["deals-panel"]):
-                        NegotiationForm(world_now, seat, offers, submit)
+                        NegotiationForm(world_now, seat, offers, submit, version)
                         DealsTables(world_now)
                 else:
                     Intelligence(game, seat, version)
@@ -616,8 +634,9 @@ def GameConsole(game: Game, cred: Credential):
 @solara.component
 def Console(workshops: Workshops, cred: Credential):
     """The facilitator's page: the games, a new game, and the console of the chosen one."""
-    chosen = solara.use_reactive("")
     games = workshops.list_games(cred)
+    # The latest game to begin with: a page remounted after a server restart is back in it.
+    chosen = solara.use_reactive(games[-1].id if games else "")
     labels = {f"{g.name} ({g.id})": g.id for g in games}
     with solara.Column(style={"padding": "8px"}):
         solara.Markdown("# Chokepoint workshop · facilitator")
