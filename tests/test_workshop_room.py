@@ -3,6 +3,7 @@
 import sqlite3
 
 import pytest
+from workshop_setup import KEY, SCENARIO
 
 from ui.workshop.room import (
     CODE_ALPHABET,
@@ -15,53 +16,36 @@ from ui.workshop.room import (
 from ui.workshop.store import Store, StoreError
 from world import World, load_scenario
 
-SCENARIO = "alliance-vs-tariffs-2025"
-KEY = "facilitator-key-for-tests"
 TARIFF = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
 
 
-@pytest.fixture
-def server(tmp_path):
-    ws = Workshops(tmp_path, KEY, clock_s=0)
-    yield ws
-    ws.close()
+def seat(workshops, game, facilitator, region) -> Credential:
+    return workshops.login(game.code(facilitator, region))
 
 
-@pytest.fixture
-def facilitator(server):
-    return server.login(KEY)
-
-
-@pytest.fixture
-def game(server, facilitator):
-    return server.create_game(facilitator, SCENARIO, teams=["US", "CN", "JP"], seed=3)
-
-
-def seat(server, game, facilitator, region) -> Credential:
-    return server.login(game.code(facilitator, region))
-
-
-def test_codes_are_unguessable_and_admit_one_seat(server, facilitator, game):
+def test_codes_are_unguessable_and_admit_one_seat(workshops, facilitator, game):
     codes = {s: game.code(facilitator, s) for s in game.seats}
     assert len(set(codes.values())) == len(codes)
     for region, code in codes.items():
         assert len(code.replace("-", "")) == 12 and set(code) <= set(CODE_ALPHABET + "-")
         # Typed loosely (lower case, spaces) it still admits exactly that seat of that game.
-        cred = server.login(code.lower().replace("-", " "))
+        cred = workshops.login(code.lower().replace("-", " "))
         assert (cred.role, cred.game_id, cred.seat) == ("seat", game.id, region)
-    assert server.login("AAAA-AAAA-AAAA") is None
-    assert server.login("") is None
-    assert server.login(KEY).facilitator
+    assert workshops.login("AAAA-AAAA-AAAA") is None
+    assert workshops.login("") is None
+    assert workshops.login(KEY).facilitator
     assert normalise_code("ab cd-efgh ijkl") == "ABCD-EFGH-IJKL"
-    assert KEY not in repr(server.login(KEY)) and codes["US"] not in repr(server.login(codes["US"]))
+    assert KEY not in repr(workshops.login(KEY)) and codes["US"] not in repr(
+        workshops.login(codes["US"])
+    )
 
 
-def test_sessions_survive_a_restart_and_store_no_token(tmp_path, server, facilitator, game):
-    us = seat(server, game, facilitator, "US")
-    token = server.new_session(us)
-    assert server.credential(token) == us
-    assert server.credential("forged") is None and server.credential(None) is None
-    server.close()
+def test_sessions_survive_a_restart_and_store_no_token(tmp_path, workshops, facilitator, game):
+    us = seat(workshops, game, facilitator, "US")
+    token = workshops.new_session(us)
+    assert workshops.credential(token) == us
+    assert workshops.credential("forged") is None and workshops.credential(None) is None
+    workshops.close()
     again = Workshops(tmp_path, KEY, clock_s=0)
     assert again.credential(token) == us
     rows = sqlite3.connect(tmp_path / "workshop.sqlite").execute("SELECT * FROM sessions")
@@ -78,9 +62,9 @@ def test_sessions_survive_a_restart_and_store_no_token(tmp_path, server, facilit
     other.close()
 
 
-def test_a_team_cannot_act_for_another_seat_or_as_facilitator(server, facilitator, game):
-    us = seat(server, game, facilitator, "US")
-    cn = seat(server, game, facilitator, "CN")
+def test_a_team_cannot_act_for_another_seat_or_as_facilitator(workshops, facilitator, game):
+    us = seat(workshops, game, facilitator, "US")
+    cn = seat(workshops, game, facilitator, "CN")
     game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"], "partners": ["US"]})
     attempts = [
         lambda: game.add_order(us, "CN", {"kind": "export_ban", "commodities": ["magnet"]}),
@@ -103,8 +87,8 @@ def test_a_team_cannot_act_for_another_seat_or_as_facilitator(server, facilitato
         lambda: game.undo(us),
         lambda: game.code(us, "CN"),
         lambda: game.roster(us),
-        lambda: server.create_game(us, SCENARIO, teams=["US"]),
-        lambda: server.list_games(us),
+        lambda: workshops.create_game(us, SCENARIO, teams=["US"]),
+        lambda: workshops.list_games(us),
     ]
     for attempt in attempts:
         with pytest.raises(Refused):
@@ -112,16 +96,16 @@ def test_a_team_cannot_act_for_another_seat_or_as_facilitator(server, facilitato
     # Nothing changed: China's order is intact and nobody submitted.
     assert len(game.drafts_of(cn, "CN")) == 1 and game.waiting_for() == ["US", "CN", "JP"]
     # A code of another game admits nothing in this one.
-    other = server.create_game(facilitator, SCENARIO, teams=["US"])
-    stranger = server.login(other.code(facilitator, "US"))
+    other = workshops.create_game(facilitator, SCENARIO, teams=["US"])
+    stranger = workshops.login(other.code(facilitator, "US"))
     with pytest.raises(Refused):
-        server.game(stranger, game.id)
+        workshops.game(stranger, game.id)
     with pytest.raises(Refused):
         game.add_order(stranger, "US", TARIFF)
 
 
-def test_bad_orders_are_explained_and_not_stored(server, facilitator, game):
-    us = seat(server, game, facilitator, "US")
+def test_bad_orders_are_explained_and_not_stored(workshops, facilitator, game):
+    us = seat(workshops, game, facilitator, "US")
     with pytest.raises(WorkshopError, match="commodity: unknown commodity 'unobtainium'"):
         game.add_order(us, "US", {**TARIFF, "commodities": ["unobtainium"]})
     with pytest.raises(WorkshopError, match="rate"):
@@ -132,8 +116,8 @@ def test_bad_orders_are_explained_and_not_stored(server, facilitator, game):
     assert game.store.inputs(game.id) == []
 
 
-def test_the_turn_resolves_when_every_team_has_submitted(server, facilitator, game):
-    creds = {r: seat(server, game, facilitator, r) for r in ("US", "CN", "JP")}
+def test_the_turn_resolves_when_every_team_has_submitted(workshops, facilitator, game):
+    creds = {r: seat(workshops, game, facilitator, r) for r in ("US", "CN", "JP")}
     draft = game.add_order(creds["US"], "US", TARIFF)
     game.submit_turn(creds["US"], "US")
     game.submit_turn(creds["CN"], "CN")
@@ -151,9 +135,9 @@ def test_the_turn_resolves_when_every_team_has_submitted(server, facilitator, ga
     assert game.drafts_of(creds["US"], "US") == [] and draft.id > 0
 
 
-def test_facilitator_vetoes_edits_injects_and_broadcasts(server, facilitator, game):
-    us = seat(server, game, facilitator, "US")
-    cn = seat(server, game, facilitator, "CN")
+def test_facilitator_vetoes_edits_injects_and_broadcasts(workshops, facilitator, game):
+    us = seat(workshops, game, facilitator, "US")
+    cn = seat(workshops, game, facilitator, "CN")
     vetoed = game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"]})
     edited = game.add_order(us, "US", TARIFF)
     with pytest.raises(WorkshopError, match="reason"):
@@ -183,8 +167,8 @@ def test_facilitator_vetoes_edits_injects_and_broadcasts(server, facilitator, ga
     assert game.messages[0]["text"] == "Ten minutes to the end of the turn"
 
 
-def test_undo_and_seat_switching(server, facilitator, game):
-    us = seat(server, game, facilitator, "US")
+def test_undo_and_seat_switching(workshops, facilitator, game):
+    us = seat(workshops, game, facilitator, "US")
     game.add_order(us, "US", TARIFF)
     with pytest.raises(WorkshopError, match="undo"):
         game.undo(facilitator)
@@ -206,7 +190,7 @@ def test_undo_and_seat_switching(server, facilitator, game):
     game.add_order(us, "US", TARIFF)
 
 
-def test_timer_and_pause(server, facilitator, game):
+def test_timer_and_pause(workshops, facilitator, game):
     with pytest.raises(WorkshopError, match="seconds"):
         game.set_timer(facilitator, 3)
     game.set_timer(facilitator, 60)
@@ -223,9 +207,9 @@ def test_timer_and_pause(server, facilitator, game):
     assert game.turn == 2 and "timer" in game.history[-1]["text"]
 
 
-def test_a_restarted_server_resumes_every_game_exactly(tmp_path, server, facilitator, game):
-    us = seat(server, game, facilitator, "US")
-    cn = seat(server, game, facilitator, "CN")
+def test_a_restarted_server_resumes_every_game_exactly(tmp_path, workshops, facilitator, game):
+    us = seat(workshops, game, facilitator, "US")
+    cn = seat(workshops, game, facilitator, "CN")
     game.add_order(us, "US", TARIFF)
     game.resolve(facilitator)
     game.inject_event(facilitator, {"id": "demand", "kind": "demand_shock", "date": game.date(),
@@ -235,7 +219,7 @@ def test_a_restarted_server_resumes_every_game_exactly(tmp_path, server, facilit
     pending = game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"]})
     game.submit_turn(cn, "CN")
     results, orders = game.world.results(), game.world.orders()
-    server.close()  # as if killed: every input was committed when acknowledged
+    workshops.close()  # as if killed: every input was committed when acknowledged
 
     again = Workshops(tmp_path, KEY, clock_s=0)
     resumed = again.game(again.login(KEY), game.id)
@@ -258,7 +242,7 @@ def test_a_restarted_server_resumes_every_game_exactly(tmp_path, server, facilit
     again.close()
 
 
-def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, server):
+def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, workshops):
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "workshop.sqlite").write_bytes(b"this is not a database" * 100)
@@ -267,17 +251,17 @@ def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, server):
     with pytest.raises(WorkshopError, match="facilitator key"):
         Workshops(tmp_path / "x", "short")
     with pytest.raises(WorkshopError, match="teams: unknown seat"):
-        server.create_game(facilitator, SCENARIO, teams=["US", "Atlantis"])
+        workshops.create_game(facilitator, SCENARIO, teams=["US", "Atlantis"])
     with pytest.raises(WorkshopError, match="scenario"):
-        server.create_game(facilitator, "no-such-scenario", teams=["US"])
+        workshops.create_game(facilitator, "no-such-scenario", teams=["US"])
     assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
 
 
-def test_two_teams_make_a_deal_across_turns(server, facilitator, game):
+def test_two_teams_make_a_deal_across_turns(workshops, facilitator, game):
     from ui.session import inbox
 
-    us = seat(server, game, facilitator, "US")
-    cn = seat(server, game, facilitator, "CN")
+    us = seat(workshops, game, facilitator, "US")
+    cn = seat(workshops, game, facilitator, "CN")
     game.add_order(us, "US", TARIFF)
     game.resolve(facilitator)
     lift_us = {
@@ -301,11 +285,11 @@ def test_two_teams_make_a_deal_across_turns(server, facilitator, game):
     assert ((table.status == "committed") & (table.issuer == "US") & (table.kind == "lift")).any()
 
 
-def test_a_game_that_no_longer_replays_does_not_close_the_others(tmp_path, server, facilitator):
-    good = server.create_game(facilitator, SCENARIO, teams=["US"])
-    bad = server.create_game(facilitator, SCENARIO, teams=["US"])
+def test_a_game_that_no_longer_replays_does_not_close_the_others(tmp_path, workshops, facilitator):
+    good = workshops.create_game(facilitator, SCENARIO, teams=["US"])
+    bad = workshops.create_game(facilitator, SCENARIO, teams=["US"])
     bad.store.add_input(bad.id, "no-such-input", "facilitator", {})
-    server.close()
+    workshops.close()
     again = Workshops(tmp_path, KEY, clock_s=0)
     assert list(again.games) == [good.id]
     assert "input kind: unknown 'no-such-input'" in again.broken[bad.id]

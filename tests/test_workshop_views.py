@@ -3,31 +3,9 @@
 import time
 
 import ipyvuetify as v
-import pytest
 import solara
 
-from ui.workshop.room import Workshops
 from ui.workshop.views import Console, SeatView, join_sheet
-
-SCENARIO = "alliance-vs-tariffs-2025"
-KEY = "facilitator-key-for-tests"
-
-
-@pytest.fixture
-def server(tmp_path):
-    ws = Workshops(tmp_path, KEY, clock_s=0)
-    yield ws
-    ws.close()
-
-
-@pytest.fixture
-def facilitator(server):
-    return server.login(KEY)
-
-
-@pytest.fixture
-def game(server, facilitator):
-    return server.create_game(facilitator, SCENARIO, teams=["US", "CN", "JP"], seed=1)
 
 
 def _click(rc, label):
@@ -54,9 +32,9 @@ def _wait_for(predicate, timeout=5.0):
     return False
 
 
-def test_a_team_drafts_submits_and_sees_only_its_own_orders(server, facilitator, game):
-    us = server.login(game.code(facilitator, "US"))
-    cn = server.login(game.code(facilitator, "CN"))
+def test_a_team_drafts_submits_and_sees_only_its_own_orders(workshops, facilitator, game):
+    us = workshops.login(game.code(facilitator, "US"))
+    cn = workshops.login(game.code(facilitator, "CN"))
     game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"], "partners": ["US"]})
     _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)
     _click(rc, "Submit order")
@@ -70,8 +48,8 @@ def test_a_team_drafts_submits_and_sees_only_its_own_orders(server, facilitator,
     rc.close()
 
 
-def test_a_team_cannot_issue_an_order_for_another_state(server, facilitator, game):
-    us = server.login(game.code(facilitator, "US"))
+def test_a_team_cannot_issue_an_order_for_another_state(workshops, facilitator, game):
+    us = workshops.login(game.code(facilitator, "US"))
     _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)
     rc.find(
         v.Textarea, label="Order as JSON"
@@ -85,8 +63,8 @@ def test_a_team_cannot_issue_an_order_for_another_state(server, facilitator, gam
     rc.close()
 
 
-def test_every_browser_sees_the_new_turn_without_a_reload(server, facilitator, game):
-    us = server.login(game.code(facilitator, "US"))
+def test_every_browser_sees_the_new_turn_without_a_reload(workshops, facilitator, game):
+    us = workshops.login(game.code(facilitator, "US"))
     _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)
     assert game.presence.get("US") == 1  # the roster shows the team connected
     assert _wait_for(lambda: "turn 1" in _texts(rc))
@@ -98,10 +76,10 @@ def test_every_browser_sees_the_new_turn_without_a_reload(server, facilitator, g
     assert _wait_for(lambda: game.presence.get("US") == 0)
 
 
-def test_the_facilitator_creates_a_game_and_runs_it(server, facilitator):
-    _, rc = solara.render(Console(server, facilitator), handle_error=False)
+def test_the_facilitator_creates_a_game_and_runs_it(workshops, facilitator):
+    _, rc = solara.render(Console(workshops, facilitator), handle_error=False)
     _click(rc, "Create game")
-    (game,) = server.list_games(facilitator)
+    (game,) = workshops.list_games(facilitator)
     assert game.turn == 1 and "Resolve turn now" in str(rc.find(v.Btn).widgets)
     codes = [game.code(facilitator, s) for s in game.seats]
     assert _wait_for(lambda: all(code in _texts(rc) for code in codes))  # on the roster
@@ -121,10 +99,10 @@ def test_the_facilitator_creates_a_game_and_runs_it(server, facilitator):
     rc.close()
 
 
-def test_the_facilitator_vetoes_an_order_with_a_reason(server, facilitator, game):
-    cn = server.login(game.code(facilitator, "CN"))
+def test_the_facilitator_vetoes_an_order_with_a_reason(workshops, facilitator, game):
+    cn = workshops.login(game.code(facilitator, "CN"))
     draft = game.add_order(cn, "CN", {"kind": "export_ban", "commodities": ["magnet"]})
-    _, rc = solara.render(Console(server, facilitator), handle_error=False)
+    _, rc = solara.render(Console(workshops, facilitator), handle_error=False)
     rc.find(v.Select, label="Game").widget.v_model = f"{game.name} ({game.id})"
     _click(rc, "Veto")
     assert _wait_for(lambda: "reason" in _texts(rc))  # a veto needs a logged reason
@@ -135,12 +113,12 @@ def test_the_facilitator_vetoes_an_order_with_a_reason(server, facilitator, game
     rc.close()
 
 
-def test_the_facilitator_branches_the_game_without_changing_it(server, facilitator, game):
+def test_the_facilitator_branches_the_game_without_changing_it(workshops, facilitator, game):
     import ipywidgets
 
     game.resolve(facilitator)
     before = game.world.results()
-    _, rc = solara.render(Console(server, facilitator), handle_error=False)
+    _, rc = solara.render(Console(workshops, facilitator), handle_error=False)
     rc.find(v.Select, label="Game").widget.v_model = f"{game.name} ({game.id})"
     rc.find(v.TextField, label="Futures").widget.v_model = "3"
     rc.find(v.TextField, label="Months ahead").widget.v_model = "3"

@@ -46,6 +46,13 @@ STAGE_OF = {
 TABS = ["Prices", "Stocks", "China's share", "Shortages", "Capacity", "Fiscal & score", "Trade"]
 
 
+def png(figure: Figure) -> bytes:
+    """A figure as PNG bytes, lightly compressed (encoding dominates a redraw otherwise)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
+
+
 def colour(region: str) -> str:
     return REGION_COLOURS.get(region, "#444444")
 
@@ -186,6 +193,7 @@ class LivePrices:
         )
         self.limits: tuple | None = None
         self.background = None
+        self._drawn: tuple[int, bytes] | None = None  # (month, PNG) of the last picture
         for ax in self.axes:  # before the first month: the first year, no price scale yet
             ax.set_xlim(0, self._x_limit())
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -252,9 +260,13 @@ class LivePrices:
 
     def png(self) -> bytes:
         """The figure as PNG bytes (fast: a cached background, the lines blitted on top, and
-        light compression)."""
+        light compression). Drawn once per month: every browser showing the same world (a
+        workshop's teams) gets the same picture."""
         self.update()
         canvas = self.canvas
+        month = self.world.month
+        if self.background is not None and self._drawn and self._drawn[0] == month:
+            return self._drawn[1]
         if self.background is None:
             canvas.draw()
             self.background = canvas.copy_from_bbox(self.fig.bbox)
@@ -269,7 +281,8 @@ class LivePrices:
         )
         buffer = io.BytesIO()
         image.save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+        self._drawn = (month, buffer.getvalue())
+        return self._drawn[1]
 
 
 def stocks(world: World, commodity: str = "magnet") -> Figure:

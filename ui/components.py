@@ -7,7 +7,6 @@ that change the world call ``on_change`` afterwards.
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections.abc import Callable
@@ -192,7 +191,7 @@ def Dashboard(session: GameSession, version: int):
         if tab.value == "Prices":
             return live.png()
         figure = charts.draw(w, tab.value, session.seat, log=log.value, commodity=commodity.value)
-        return _png(figure)
+        return charts.png(figure)
 
     image = solara.use_memo(make, dependencies=key)
     with solara.Column(classes=["dashboard"]):
@@ -517,12 +516,6 @@ def DealsTables(world):
 # ---------------------------------------------------------------------- debrief
 
 
-def _png(fig) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
-
-
 @solara.component
 def Debrief(session: GameSession, version: int):
     w = session.world
@@ -563,7 +556,7 @@ def Debrief(session: GameSession, version: int):
         )
         solara.FileDownload(session.orders_csv, filename=f"{name}-orders.csv", label="Orders (CSV)")
         solara.FileDownload(
-            lambda: _png(figure), filename=f"{name}-prices.png", label="Price figure (PNG)"
+            lambda: charts.png(figure), filename=f"{name}-prices.png", label="Price figure (PNG)"
         )
 
 

@@ -8,7 +8,6 @@ version and re-renders the page within a fraction of a second of any change.
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -77,29 +76,16 @@ def use_live(game: Game, cred: Credential) -> int:
     return version
 
 
-def _png(figure) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+#: Each game's price figure, shared by every session of the game (used under the game's
+#: lock): a resolved turn is drawn once, not once per open browser.
+_LIVE: dict[str, charts.LivePrices] = {}
 
 
-#: Each game's price figure and its last PNG, shared by every session of the game: a resolved
-#: turn is drawn once, not once per open browser (always under the game's lock).
-_LIVE: dict[str, tuple[charts.LivePrices, list]] = {}
-
-
-def _live_prices(game_id: str, world) -> tuple[charts.LivePrices, list]:
-    entry = _LIVE.get(game_id)
-    if entry is None or entry[0].world is not world:  # a new game, or an undo's world
-        entry = _LIVE[game_id] = (charts.LivePrices(world), [None, b""])
-    return entry
-
-
-def _price_png(live: tuple[charts.LivePrices, list], month: int) -> bytes:
-    figure, last = live
-    if last[0] != month:
-        last[:] = [month, figure.png()]
-    return last[1]
+def _live_prices(game_id: str, world) -> charts.LivePrices:
+    live = _LIVE.get(game_id)
+    if live is None or live.world is not world:  # a new game, or an undo's world
+        live = _LIVE[game_id] = charts.LivePrices(world)
+    return live
 
 
 def _lines(items: list[str], empty: str = "none") -> str:
@@ -136,9 +122,9 @@ def PublicBoard(game: Game, version: int, seat: str | None = None):
     def draw() -> bytes:
         with game.lock:  # the world moves only under the game's lock
             if tab.value == "Prices":
-                return _price_png(live, w.month)
+                return live.png()
             figure = charts.draw(w, tab.value, seat or "US", commodity=commodity.value)
-            return _png(figure)
+            return charts.png(figure)
 
     image = solara.use_memo(draw, dependencies=[version, id(w), tab.value, commodity.value])
     with game.lock:
@@ -211,11 +197,9 @@ def JsonOrder(submit: Callable[[dict], Outcome], now: tuple[int, int]):
 
     def send():
         try:
-            order = json.loads(text.value)
-        except json.JSONDecodeError as exc:
-            result.set((*now, (False, f"order: not JSON ({exc.msg} at character {exc.pos})")))
-            return
-        outcome = submit(order) if isinstance(order, dict) else (False, "order: a JSON object")
+            outcome = submit(_json(text.value))
+        except WorkshopError as exc:
+            outcome = (False, str(exc))
         result.set((*now, outcome))
 
     solara.InputTextArea("Order as JSON", value=text, rows=4, continuous_update=True)
@@ -438,13 +422,14 @@ def Adjudication(game: Game, cred: Credential, version: int):
         (solara.Success if result.value[0] else solara.Error)(result.value[1])
 
 
-def _json(text: str) -> dict:
+def _json(text: str, what: str = "order") -> dict:
+    """A JSON object typed by a team or the facilitator (an order or an event)."""
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise WorkshopError(f"order: not JSON ({exc.msg})") from None
+        raise WorkshopError(f"{what}: not JSON ({exc.msg} at character {exc.pos})") from None
     if not isinstance(value, dict):
-        raise WorkshopError("order: a JSON object with kind, issuer, ...")
+        raise WorkshopError(f"{what}: a JSON object of fields (kind, region, ...)")
     return value
 
 
@@ -464,7 +449,7 @@ def EventForm(game: Game, cred: Credential):
 
     def inject():
         def go():
-            body = _json(text.value)
+            body = _json(text.value, "event")
             body.setdefault("id", f"injected-{game.world.month}-{len(game.world.events)}")
             body.setdefault("date", game.date())
             game.inject_event(cred, body)
@@ -540,7 +525,7 @@ def Branching(game: Game, cred: Credential):
         try:
             world = game.snapshot(cred)
             frame = futures(world, int(n.value), int(months.value))
-            image.set(_png(fan_chart(frame, world.month, world)))
+            image.set(charts.png(fan_chart(frame, world.month, world)))
         except (Refused, WorkshopError, ValueError) as exc:
             error.set(str(exc))
         except Exception as exc:  # a worker that died: say so rather than spin forever
