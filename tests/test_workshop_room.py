@@ -1,6 +1,7 @@
 """Workshop games without a browser: who may do what, turns, the facilitator, restarts."""
 
 import sqlite3
+import time
 
 import pytest
 from workshop_setup import KEY, SCENARIO
@@ -203,7 +204,7 @@ def test_timer_and_pause(workshops, facilitator, game):
     assert game.turn == 1  # paused: the timer does not resolve
     game.pause(facilitator, False)
     game.deadline -= 61  # as if a minute had passed
-    game.tick(0)
+    game.tick(time.time())
     assert game.turn == 2 and "timer" in game.history[-1]["text"]
 
 

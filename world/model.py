@@ -571,6 +571,16 @@ class World(mesa.Model):
             ScenarioError: the event names a field wrongly (the message says which and what is
                 allowed).
         """
+        spec = self.check_event(event)
+        self.events.append(spec)
+        return spec
+
+    def check_event(self, event: dict | EventSpec) -> EventSpec:
+        """The event :meth:`inject_event` would add now, validated; nothing changes.
+
+        Raises:
+            ScenarioError: as :meth:`inject_event`.
+        """
         try:
             spec = event if isinstance(event, EventSpec) else EventSpec.model_validate(event)
         except ValidationError as exc:
@@ -598,7 +608,6 @@ class World(mesa.Model):
             problems.append(f"event.id: '{spec.id}' is already an event of this game")
         if problems:
             raise ScenarioError("event", problems)
-        self.events.append(spec)
         return spec
 
     def injected_events(self) -> list[EventSpec]:
@@ -625,12 +634,10 @@ class World(mesa.Model):
                 continue
             if r == region and doctrine and doctrine != seat.doctrine:
                 doctrines[r] = make_doctrine(doctrine, r, {})
-            elif r == region and not human and r not in self.doctrines:
-                doctrines[r] = make_doctrine(seat.doctrine, r, seat.params)
-            elif r in self.doctrines:
-                doctrines[r] = self.doctrines[r]
-            else:
-                doctrines[r] = make_doctrine(seat.doctrine, r, seat.params)
+            else:  # a doctrine already playing keeps its memory
+                doctrines[r] = self.doctrines.get(r) or make_doctrine(
+                    seat.doctrine, r, seat.params
+                )
         self.doctrines = doctrines
 
     def orders(self):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.doctrines import make_doctrine
 from ui.workshop.store import GameRecord, InputRecord, Store
 from world import World
 from world.scenario import ProblemsError, Scenario, load_scenario
@@ -169,10 +170,12 @@ class Game:
     def date(self) -> str:
         return self.world.date_of(self.world.month)
 
-    def seconds_left(self) -> float | None:
+    def seconds_left(self, now: float | None = None) -> float | None:
+        """Seconds until the turn timer resolves the turn (at ``now``, default: the clock);
+        None without a running timer."""
         if self.deadline is None or self.paused or self.finished:
             return None
-        return max(0.0, self.deadline - time.time())
+        return max(0.0, self.deadline - (time.time() if now is None else now))
 
     def waiting_for(self) -> list[str]:
         """Team seats that have not submitted this turn."""
@@ -303,12 +306,12 @@ class Game:
         current turn on."""
         self._facilitator(cred)
         seat = self._seat(seat)
-        with self.lock:
-            trial = copy.deepcopy(self.world)
+        if doctrine:
             try:
-                trial.set_seat(seat, bool(team), doctrine or None)
-            except (ValueError, KeyError) as exc:
+                make_doctrine(doctrine, seat)  # only to check the name
+            except ValueError as exc:
                 raise WorkshopError(f"doctrine: {exc}") from None
+        with self.lock:
             self._input("seat", cred, {"seat": seat, "team": bool(team), "doctrine": doctrine})
 
     def inject_event(self, cred: Credential, event: dict[str, Any]) -> None:
@@ -316,7 +319,7 @@ class Game:
         self._facilitator(cred)
         with self.lock:
             try:
-                copy.deepcopy(self.world).inject_event(event)
+                self.world.check_event(event)
             except ProblemsError as exc:
                 raise WorkshopError("; ".join(exc.problems)) from None
             self._input("event", cred, {"event": dict(event)})
@@ -355,8 +358,8 @@ class Game:
     def tick(self, now: float) -> None:
         """Resolve the turn if its timer ran out (called by the server's clock)."""
         with self.lock:
-            left = self.seconds_left()
-            if left is not None and left <= 0 and self.deadline is not None:
+            left = self.seconds_left(now)
+            if left is not None and left <= 0:
                 self._input("resolve", Credential("timer"), {"why": "the turn timer ran out"})
 
     # ------------------------------------------------------------------ inputs
