@@ -128,33 +128,16 @@ def sensitivity(spec: ExperimentSpec, outcomes: pd.DataFrame) -> pd.DataFrame:
             from SALib.analyze import sobol
 
             res = sobol.analyze(problem, y, calc_second_order=False, seed=0)
-            for j, param in enumerate(problem["names"]):
-                rows.append(
-                    {
-                        "lever": lever,
-                        "outcome": name,
-                        "parameter": param,
-                        "S1": res["S1"][j],
-                        "S1_conf": res["S1_conf"][j],
-                        "ST": res["ST"][j],
-                        "ST_conf": res["ST_conf"][j],
-                    }
-                )
+            keys = ("S1", "S1_conf", "ST", "ST_conf")
         else:
             from SALib.analyze import morris
 
             res = morris.analyze(problem, unit, y, num_levels=spec.sampling.levels, seed=0)
-            for j, param in enumerate(problem["names"]):
-                rows.append(
-                    {
-                        "lever": lever,
-                        "outcome": name,
-                        "parameter": param,
-                        "mu_star": res["mu_star"][j],
-                        "mu_star_conf": res["mu_star_conf"][j],
-                        "sigma": res["sigma"][j],
-                    }
-                )
+            keys = ("mu_star", "mu_star_conf", "sigma")
+        rows.extend(
+            {"lever": lever, "outcome": name, "parameter": param, **{k: res[k][j] for k in keys}}
+            for j, param in enumerate(problem["names"])
+        )
     return pd.DataFrame(rows)
 
 
