@@ -147,3 +147,33 @@ def test_different_seeds_change_a_run_with_investment():
     assert invest[1] != invest[2], "investment timing does not depend on the seed"
     with pytest.raises(AssertionError):
         assert_frame_equal(runs[1].results(), runs[2].results(), check_exact=True)
+
+
+def test_a_fork_runs_on_by_itself_and_leaves_the_original_alone():
+    whole, _ = results()
+    world = World(variant(*POLICIES), seed=SEED, human_seats=frozenset({"US"}))
+    world.run(months=MONTHS // 2)
+    before = world.results()
+    same = world.fork()
+    same.human_seats = frozenset()  # as the all-AI run above, from here on
+    same.run(months=MONTHS - MONTHS // 2)
+    assert_frame_equal(before, world.results(), check_exact=True)
+    assert world.month == MONTHS // 2 and world.human_seats == {"US"}
+    # Without a seed the fork draws what the original would: it finishes the all-AI run.
+    # (US has no seat in this variant, so no doctrine was silenced.)
+    assert "US" not in world.spec.seats
+    assert_frame_equal(whole, same.results(), check_exact=True)
+
+    game = World("alliance-vs-tariffs-2025", seed=1, human_seats=frozenset({"US"}))
+    ai = game.fork(all_ai=True)
+    assert game.human_seats == {"US"} and "US" in game.spec.seats and "US" not in game.doctrines
+    assert ai.human_seats == frozenset() and list(ai.doctrines) == list(game.spec.seats)
+    assert type(ai.doctrines["CN"]) is type(game.doctrines["CN"])
+    assert ai.doctrines["CN"] is not game.doctrines["CN"]  # a copy, memory and all
+
+    draws = {}
+    for seed in ((3, 0), (3, 0), (3, 1)):
+        fork = world.fork(seed)
+        draws.setdefault(seed, []).append([fork.rng.integers(1 << 30) for _ in range(8)])
+    assert draws[(3, 0)][0] == draws[(3, 0)][1] and draws[(3, 0)][0] != draws[(3, 1)][0]
+    assert draws[(3, 0)][0] != [world.fork().rng.integers(1 << 30) for _ in range(8)]

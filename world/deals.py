@@ -34,7 +34,7 @@ effect on its own objectives (world/objectives.py: the weighted ``score``) and a
 ``gain x trust in the proposer > threshold`` (:data:`DEAL_THRESHOLD`, or the seat's
 ``params.diplomacy.deal_threshold``). The gain is estimated by
 
-- ``lookahead`` (the default): two copies of the world (``copy.deepcopy``), one with the deal's
+- ``lookahead`` (the default): two copies of the world (:meth:`World.fork`), one with the deal's
   commitments applied, run :data:`LOOKAHEAD_MONTHS` months; the gain is the difference of the
   recipient's mean monthly score. Inside a look-ahead, nested proposals use the heuristic.
 - ``heuristic`` (``params.diplomacy.evaluation = "heuristic"``, and the fallback if the world
@@ -56,7 +56,6 @@ market (one month at a time) when a member's buyers go short.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from dataclasses import dataclass, field
@@ -426,7 +425,7 @@ class Diplomacy:
     def _dry_run(self, deal: Deal) -> str | None:
         """Why the commitments cannot all be applied now (None if they can)."""
         try:
-            clone = copy.deepcopy(self.world)
+            clone = self.world.fork()
         except Exception:
             return None
         desk = clone.desk
@@ -1103,21 +1102,10 @@ def _score(world: World, region: str) -> float:
 
 
 def _clone(world: World) -> World | None:
-    """A copy of the world that can run on by itself (None if it cannot be made).
-
-    AIs weigh proposals at the start of a month, in the middle of ``World.step``. Mesa schedules
-    the next step only when the current one returns, so a copy taken mid-step has no next step
-    on its clock: it is put back here. Stepping the copy then runs the current month from its
-    start; the order desk does not start the same month twice, so the month goes on from where
-    the original was (doctrines play, the market clears, ...).
-    """
+    """A copy of the world for a look ahead (None if it cannot be made); see :meth:`World.fork`
+    for a copy taken in the middle of a step, as this one is."""
     try:
-        clone = copy.deepcopy(world)
-        clock = getattr(clone, "_default_schedule", None)
-        if clock is not None and clock.is_active:
-            due = clock.next_scheduled_time
-            if due is None or due <= clone.time:
-                clock._schedule_next(clone.time + clock._get_interval())
+        clone = world.fork()
     except Exception:
         return None
     clone.desk.diplomacy.lookahead = True

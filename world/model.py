@@ -7,10 +7,13 @@ recording); ``results()`` returns the tidy table of DESIGN.md.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
+import random
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 
 import mesa
 import numpy as np
@@ -613,6 +616,41 @@ class World(mesa.Model):
     def injected_events(self) -> list[EventSpec]:
         """Events added during play (not in the scenario), in the order injected."""
         return self.events[len(self.spec.events) :]
+
+    def fork(self, seed: int | Sequence[int] | None = None, *, all_ai: bool = False) -> World:
+        """An independent copy of the world that runs on by itself; the original is untouched.
+
+        A copy taken in the middle of :meth:`step` (an AI weighing a deal at the start of a month)
+        has no next step on Mesa's clock, since Mesa schedules it when the current step
+        returns: it is put back, so stepping the copy runs the current month from its start (the
+        order desk does not start the same month twice, so the month goes on from where it was).
+
+        Args:
+            seed: None keeps the random streams: the copy draws what the original would next.
+                Otherwise the copy gets streams of its own from ``numpy.random.SeedSequence(seed)``,
+                e.g. ``(game seed, future index)`` for one member of an ensemble.
+            all_ai: hand every human seat to its scenario doctrine (deal proposals to those seats
+                are then answered by the AI). Doctrines already playing keep their memory.
+
+        Raises:
+            Whatever ``copy.deepcopy`` raises; callers that can do without a copy catch it.
+        """
+        clone = copy.deepcopy(self)
+        clock = getattr(clone, "_default_schedule", None)
+        if clock is not None and clock.is_active:
+            due = clock.next_scheduled_time
+            if due is None or due <= clone.time:
+                clock._schedule_next(clone.time + clock._get_interval())
+        if all_ai:
+            for region in sorted(clone.human_seats & clone.spec.seats.keys()):
+                clone.set_seat(region, human=False)
+            clone.human_seats = frozenset()
+        if seed is not None:
+            entropy = [int(seed)] if isinstance(seed, (int, np.integer)) else [int(s) for s in seed]
+            stream = np.random.SeedSequence(entropy)
+            clone.rng = np.random.default_rng(stream)
+            clone.random = random.Random(int(stream.generate_state(1)[0]))
+        return clone
 
     def set_seat(self, region: str, human: bool, doctrine: str | None = None) -> None:
         """Hand a seat to people (its doctrine falls silent) or to a doctrine (the scenario's,

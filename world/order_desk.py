@@ -18,7 +18,6 @@ commitments are logged with status ``committed`` (a replay re-derives them from 
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -143,7 +142,7 @@ class OrderDesk:
     def _dry_run(self, order: BaseModel, source: str) -> None:
         """Apply the order to a copy of the world; raises OrderRejected if it would fail now."""
         try:
-            clone = copy.deepcopy(self.world)
+            clone = self.world.fork()
         except Exception:
             return
         clone.desk.diplomacy.lookahead = True

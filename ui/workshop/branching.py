@@ -25,18 +25,15 @@ default (:data:`DEFAULT_WORKERS`) is the pool, one worker per core.
 
 from __future__ import annotations
 
-import copy
 import multiprocessing
 import os
 import pickle
-import random
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from agents.doctrines import make_doctrine
 from ui import charts
 from world import World
 
@@ -103,30 +100,6 @@ def key_curves(world: World, start: int = 0, stop: int | None = None) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
-def _fork(world: World, seed: int, index: int) -> World:
-    """A copy of ``world`` for future ``index``: every seat played by its scenario doctrine, and
-    a random stream of its own derived from ``(seed, index)``."""
-    clone = copy.deepcopy(world)
-    return _prepare(clone, seed, index)
-
-
-def _prepare(clone: World, seed: int, index: int) -> World:
-    spec = clone.spec
-    # AI seats keep their doctrine objects (a doctrine may remember what it has seen); human
-    # seats get their scenario doctrine. Scenario order, as World.__init__ builds it, so the
-    # seats play in the same order as in an all-AI game.
-    clone.doctrines = {
-        region: clone.doctrines.get(region) or make_doctrine(seat.doctrine, region, seat.params)
-        for region, seat in spec.seats.items()
-    }
-    # No seat is human any more: deal proposals to former human seats are answered by the AI.
-    clone.human_seats = frozenset()
-    stream = np.random.SeedSequence([int(seed), int(index)])
-    clone.rng = np.random.default_rng(stream)
-    clone.random = random.Random(int(stream.generate_state(1)[0]))
-    return clone
-
-
 def _run_future(clone: World, index: int, months: int) -> pd.DataFrame:
     now = clone.month
     clone.run(months)
@@ -136,9 +109,10 @@ def _run_future(clone: World, index: int, months: int) -> pd.DataFrame:
 
 
 def _run_pickled(blob: bytes, seed: int, indices: list[int], months: int) -> pd.DataFrame:
-    """Worker side: each future unpickles its own copy of the world (a copy per future)."""
+    """Worker side: the world is unpickled once per chunk and each future forks from it."""
+    base = pickle.loads(blob)
     return pd.concat(
-        [_run_future(_prepare(pickle.loads(blob), seed, i), i, months) for i in indices],
+        [_run_future(base.fork((seed, i), all_ai=True), i, months) for i in indices],
         ignore_index=True,
     )
 
@@ -180,7 +154,7 @@ def futures(
     if n <= 0 or months <= 0:
         return pd.DataFrame(columns=COLUMNS)
     if workers == 1 or n == 1:
-        frames = [_run_future(_fork(world, seed, i), i, months) for i in range(n)]
+        frames = [_run_future(world.fork((seed, i), all_ai=True), i, months) for i in range(n)]
     else:
         blob = pickle.dumps(world, protocol=pickle.HIGHEST_PROTOCOL)
         chunks = [list(range(n))[k::workers] for k in range(workers)]

@@ -231,7 +231,7 @@ class Game:
         """A private copy of the world for a participant to read or fork (the live one moves)."""
         self._member(cred)
         with self.lock:
-            return copy.deepcopy(self.world)
+            return self.world.fork()
 
     # ------------------------------------------------------------------ a team's actions
 
@@ -423,7 +423,7 @@ class Game:
 
     def _resolve(self) -> None:
         w = self.world
-        self._snapshots.append(_Snapshot(copy.deepcopy(w), copy.deepcopy(self.drafts)))
+        self._snapshots.append(_Snapshot(w.fork(), copy.deepcopy(self.drafts)))
         # Seats in the scenario's order, each seat's orders in the order drafted: reproducible.
         for seat in self.seats:
             for d in self.drafts[seat]:
