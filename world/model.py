@@ -673,9 +673,7 @@ class World(mesa.Model):
             if r == region and doctrine and doctrine != seat.doctrine:
                 doctrines[r] = make_doctrine(doctrine, r, {})
             else:  # a doctrine already playing keeps its memory
-                doctrines[r] = self.doctrines.get(r) or make_doctrine(
-                    seat.doctrine, r, seat.params
-                )
+                doctrines[r] = self.doctrines.get(r) or make_doctrine(seat.doctrine, r, seat.params)
         self.doctrines = doctrines
 
     def orders(self):
