@@ -260,6 +260,13 @@ def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, workshop
     assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
 
 
+def told(world, seat) -> str:
+    """Everything ``seat``'s news feed says (None: the facilitator's)."""
+    from ui.session import news
+
+    return "\n".join(news(world, seat)["text"])
+
+
 def test_two_teams_make_a_deal_across_turns(workshops, facilitator, game):
     from ui.session import inbox
 
@@ -280,10 +287,18 @@ def test_two_teams_make_a_deal_across_turns(workshops, facilitator, game):
     game.resolve(facilitator)
     (offer,) = inbox(game.world, "US")  # the US team's inbox, a turn later
     assert offer.proposer == "CN"
+    # The talks are the parties' business: a third seat's news and deal table do not show them.
+    said = f"proposes {offer.id}"
+    assert said in told(game.world, "US") and said in told(game.world, "CN")
+    assert said in told(game.world, None)  # the facilitator sees everything
+    assert offer.id not in told(game.world, "JP") and not offer.visible_to("JP")
     game.add_order(us, "US", {"kind": "respond_deal", "deal_id": offer.id, "action": "accept"})
     game.resolve(facilitator)
     deal = game.world.desk.diplomacy.deals[offer.id]
     assert deal.status == "active"
+    # An agreement is public; how it was reached stays private.
+    assert f"{offer.id} agreed by CN, US" in told(game.world, "JP") and deal.visible_to("JP")
+    assert said not in told(game.world, "JP") and said in told(game.world, "US")
     table = game.world.orders()
     assert ((table.status == "committed") & (table.issuer == "US") & (table.kind == "lift")).any()
 

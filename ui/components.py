@@ -499,9 +499,13 @@ def NegotiationForm(
 
 
 @solara.component
-def DealsTables(world):
-    """Every deal so far and the trust between states (public knowledge)."""
-    deals = deals_of(world).deals_frame()
+def DealsTables(world, seat: str | None = None):
+    """The deals so far and the trust between states (public knowledge). With ``seat``, deals
+    still under negotiation show only to their parties."""
+    diplomacy = deals_of(world)
+    deals = diplomacy.deals_frame()
+    if seat is not None and not deals.empty:
+        deals = deals[[diplomacy.deals[i].visible_to(seat) for i in deals["id"]]]
     solara.Markdown("**Deals**")
     if deals.empty:
         solara.Text("No deals yet.")

@@ -6,12 +6,13 @@ The Solara page keeps one :class:`GameSession` per browser session; tests drive 
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from world import Scenario, World, load_scenario
-from world.deals import deals_of
+from world.deals import NEGOTIATION_KINDS, deals_of
 from world.objectives import weights as objective_weights
 
 OBSERVER = "observer"
@@ -197,8 +198,10 @@ def _short(params: dict) -> str:
 
 def news(world: World, seat: str | None = None) -> pd.DataFrame:
     """Orders, events, firm decisions and deals, newest first: columns month, date, who, kind,
-    text. With ``seat``, other seats' rejected orders are left out (what a state tried and
-    failed to do is its own business)."""
+    text. With ``seat``, what is not that seat's business is left out: other seats' rejected
+    orders (what a state tried and failed to do), and talks on deals it is not party to until
+    they are agreed (proposals, answers, counters, lapses; an agreement is public)."""
+    diplomacy = deals_of(world)
     rows = [
         {
             "month": e["month"],
@@ -208,10 +211,16 @@ def news(world: World, seat: str | None = None) -> pd.DataFrame:
             "text": e["text"],
         }
         for e in world.log
+        if seat is None or seat in e.get("private_to", (seat,))
     ]
     for o in world.orders().itertuples(index=False):
-        if seat is not None and o.status == "rejected" and o.issuer != seat:
-            continue
+        if seat is not None and o.issuer != seat:
+            if o.status == "rejected":
+                continue
+            if o.kind in NEGOTIATION_KINDS:
+                parties = diplomacy.order_parties(o.kind, json.loads(o.parameters))
+                if parties is not None and seat not in parties:
+                    continue
         verb = "" if o.status in ("applied", "committed") else f" [{o.status}] "
         text = o.message or f"{o.issuer} {o.kind.replace('_', ' ')}"
         rows.append(

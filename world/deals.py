@@ -104,6 +104,10 @@ _FAMILIES = {
 _RESTRICTIONS = (*TRADE_KINDS, "tech_export_ban")
 
 
+#: Orders that negotiate a deal: private to its parties until it is agreed.
+NEGOTIATION_KINDS = ("propose_deal", "respond_deal")
+
+
 def _family(kind: str) -> str:
     return _FAMILIES.get(kind, kind)
 
@@ -140,6 +144,16 @@ class Deal:
     @property
     def parties(self) -> list[str]:
         return [self.proposer, *self.recipients]
+
+    @property
+    def public(self) -> bool:
+        """Whether the deal is known to every state: once agreed (active, then expired or
+        breached). Until then the talks are the parties' own business."""
+        return self.start is not None
+
+    def visible_to(self, seat: str | None) -> bool:
+        """Whether ``seat`` may see the deal (None: an observer who sees everything)."""
+        return seat is None or self.public or seat in self.parties
 
     def holds(self, month: int) -> bool:
         return self.status == "active" and self.start is not None and month < (self.end or 0)
@@ -249,18 +263,33 @@ class Diplomacy:
         """Whether the state's answers are decided by the machine (no human plays it)."""
         return region in self.world.states_by_region and region not in self.world.human_seats
 
-    def _log(self, kind: str, actor: str, text: str) -> None:
+    def _log(self, kind: str, actor: str, text: str, private_to: Deal | None = None) -> None:
+        """Log an entry for the news; ``private_to``: a deal still under negotiation, whose
+        parties alone see the entry (``"private_to"``: their regions)."""
         w = self.world
-        w.log.append(
-            {
-                "month": w.month,
-                "date": w.date_of(w.month),
-                "actor": actor,
-                "region": actor,
-                "kind": kind,
-                "text": text,
-            }
-        )
+        entry = {
+            "month": w.month,
+            "date": w.date_of(w.month),
+            "actor": actor,
+            "region": actor,
+            "kind": kind,
+            "text": text,
+        }
+        if private_to is not None:
+            entry["private_to"] = list(private_to.parties)
+        w.log.append(entry)
+
+    def order_parties(self, kind: str, parameters: dict) -> list[str] | None:
+        """The states that may see a negotiation order (``propose_deal``, ``respond_deal``) while
+        its deal is not agreed; None for every other order or a deal agreed since (public)."""
+        if kind == "propose_deal":
+            return [parameters.get("issuer", ""), *parameters.get("recipients", [])]
+        if kind == "respond_deal":
+            deal = self.deals.get(parameters.get("deal_id", ""))
+            if deal is None:
+                return [parameters.get("issuer", "")]
+            return None if deal.public else deal.parties
+        return None
 
     def _name(self, region: str) -> str:
         return self.world.spec.regions[region].name if region in self.world.spec.regions else region
@@ -307,6 +336,7 @@ class Diplomacy:
             order.issuer,
             f"{self._name(order.issuer)} proposes {deal.id} to {', '.join(recipients)}: "
             f"{deal.summary()} for {deal.duration_months} months",
+            private_to=deal,
         )
         return (
             f"{order.issuer} proposes {deal.id} to {', '.join(recipients)} for "
@@ -373,7 +403,9 @@ class Diplomacy:
         why = f" ({order.note})" if order.note else ""
         if order.action == "reject":
             deal.status = "rejected"
-            self._log("deal", order.issuer, f"{self._name(order.issuer)} rejects {deal.id}{why}")
+            self._log(
+                "deal", order.issuer, f"{self._name(order.issuer)} rejects {deal.id}{why}", deal
+            )
             return f"{order.issuer} rejects {deal.id}{why}"
         if order.action == "counter":
             deal.status = "countered"
@@ -390,6 +422,7 @@ class Diplomacy:
                 order.issuer,
                 f"{self._name(order.issuer)} answers {deal.id} with {counter.id}: "
                 f"{counter.summary()}",
+                private_to=deal,
             )
             return (
                 f"{order.issuer} counters {deal.id} with {counter.id} to "
@@ -407,7 +440,7 @@ class Diplomacy:
             problem = self._dry_run(deal)
             if problem is not None:
                 deal.status = "failed"
-                self._log("deal", deal.proposer, f"{deal.id} fails: {problem}")
+                self._log("deal", deal.proposer, f"{deal.id} fails: {problem}", deal)
                 return f"{deal.id} fails: {problem}"
         deal.status = "active"
         deal.start = w.month
@@ -525,7 +558,7 @@ class Diplomacy:
                 self._log("deal", deal.proposer, f"{deal.id} has run its term and ends")
             elif deal.status == "proposed" and month > deal.respond_by:
                 deal.status = "lapsed"
-                self._log("deal", deal.proposer, f"{deal.id} lapses unanswered")
+                self._log("deal", deal.proposer, f"{deal.id} lapses unanswered", deal)
         if self.alliances:
             self._fund_accounts(month)
             self._shared_release(month)

@@ -279,7 +279,7 @@ def SeatView(game: Game, cred: Credential, seat: str):
                 elif side.value == "Negotiation":
                     with solara.Card("Negotiation", classes=["deals-panel"]):
                         NegotiationForm(world_now, seat, offers, submit, version)
-                        DealsTables(world_now)
+                        DealsTables(world_now, seat)
                 else:
                     Intelligence(game, seat, version)
 
