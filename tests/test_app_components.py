@@ -16,6 +16,7 @@ from ui.components import (
     StartScreen,
 )
 from ui.session import GameSession
+from world import load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"
 
@@ -46,10 +47,20 @@ def test_start_screen_starts_a_game_for_the_chosen_seat():
     _, rc = solara.render(
         StartScreen(on_start=started.append, scenario=SCENARIO), handle_error=False
     )
-    assert "Briefing" in _markdown(rc)
+    spec = load_scenario(SCENARIO)
+    assert spec.briefing.seats["US"].role in _markdown(rc)  # the first seat's briefing
     rc.find(v.Select, label="Your seat").widget.v_model = "CN"
+    text = _markdown(rc)
+    assert spec.briefing.seats["CN"].success in text and spec.briefing.situation in text
+    # Every other state's doctrine can be chosen; the player's own seat is not among them.
+    rc.find(v.Select, label="CN").assert_empty()
+    us = rc.find(v.Select, label="US").widget
+    assert us.v_model == spec.seats["US"].doctrine and "tariff-hawk" in us.items
+    us.v_model = "tariff-hawk"
     _click(rc, "Start the game")
     assert len(started) == 1 and started[0].seat == "CN" and started[0].month == 0
+    assert started[0].world.doctrines["US"].name == "tariff-hawk"
+    assert started[0].world.doctrines["JP"].name == spec.seats["JP"].doctrine
 
 
 def test_page_goes_from_start_screen_to_game():
@@ -182,6 +193,9 @@ def test_debrief_offers_downloads(game):
     labels = [str(w.children) for w in rc.find(v.Btn).widgets]
     for name in ("Results (CSV)", "Results (Parquet)", "Orders (CSV)", "Price figure (PNG)"):
         assert any(name in label for label in labels), labels
+    text = _markdown(rc)
+    assert "Questions for the debrief" in text
+    assert all(q in text for q in game.spec.briefing.debrief_questions)
 
 
 def test_game_shows_the_debrief_across_the_page(game):

@@ -2,8 +2,16 @@
 
 import pytest
 
+from agents.doctrines import make_doctrine
 from ui import charts
-from ui.session import OBSERVER, GameSession, briefing, seats_of
+from ui.session import (
+    OBSERVER,
+    GameSession,
+    briefing,
+    debrief_questions,
+    default_doctrine,
+    seats_of,
+)
 from world import load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"
@@ -16,14 +24,38 @@ def spec():
 
 def test_seats_are_the_states_and_the_observer(spec):
     assert seats_of(spec) == [s.region for s in spec.states] + [OBSERVER]
-    assert spec.description in briefing(spec, "US")
 
 
-def test_briefing_table_is_read_when_present(spec):
-    custom = spec.model_copy(
-        update={"references": {"briefing": {"general": "Situation.", "US": "Secure magnets."}}}
-    )
-    assert briefing(custom, "US") == "Situation.\n\nSecure magnets."
+def test_a_seats_briefing_has_the_situation_its_role_objectives_and_success(spec):
+    text = briefing(spec, "US")
+    brief = spec.briefing
+    for part in (brief.situation, brief.seats["US"].role, brief.seats["US"].success):
+        assert part in text
+    assert "security" in text and "(x 1)" in text and "leverage" not in text  # US weight 0
+    china = briefing(spec, "CN")
+    assert brief.seats["CN"].role in china and "leverage" in china
+    observer = briefing(spec, OBSERVER)
+    assert brief.situation in observer and "Your role" not in observer
+    bare = spec.model_copy(update={"briefing": None})
+    assert spec.description in briefing(bare, "US") and debrief_questions(bare) == []
+    assert debrief_questions(spec) == brief.debrief_questions
+
+
+def test_the_player_picks_the_ai_seats_doctrines(spec):
+    game = GameSession(spec, seed=0, seat="US", doctrines={"CN": "tariff-hawk", "AU": "passive"})
+    assert type(game.world.doctrines["CN"]) is type(make_doctrine("tariff-hawk", "CN", {}))
+    assert game.spec.seats["CN"].doctrine == "tariff-hawk"
+    assert game.spec.seats["JP"].doctrine == spec.seats["JP"].doctrine  # untouched
+    assert default_doctrine(spec, "AU") == spec.seats["AU"].doctrine
+    game.end_turn()
+    game.undo_to_turn(0)
+    assert game.world.doctrines["CN"].name == "tariff-hawk"  # the choice survives an undo
+    with pytest.raises(ValueError, match=r"doctrines\.US: not an AI seat here; allowed: CN, JP"):
+        GameSession(spec, seat="US", doctrines={"US": "passive"})
+    with pytest.raises(
+        ValueError, match=r"doctrines\.CN: unknown doctrine 'bully'; allowed: passive"
+    ):
+        GameSession(spec, seat="US", doctrines={"CN": "bully"})
 
 
 def test_end_turn_applies_a_tariff_and_reports_it(spec):

@@ -227,6 +227,16 @@ MALFORMED = [
         "with this key is inherited; did you mean 'mp-mountain-pass'?",
     ),
     (
+        "briefing-for-a-region-without-a-government",
+        '[briefing.seats.MM]\nrole = "Rebels hold the mines."\nsuccess = "They sell."\n',
+        "briefing.seats.MM: not a state of this scenario; allowed: AU, CN, EU, JP, US",
+    ),
+    (
+        "briefing-seat-without-success",
+        '[briefing.seats.US]\nrole = "Buyer."\nsuccess = 3\n',
+        "briefing.seats.US.success: must be a string (in quotes) (got 3)",
+    ),
+    (
         "invalid-toml",
         "months = = 3\n",
         "not valid TOML: Invalid value (at line 2, column 10)",
@@ -459,6 +469,23 @@ def test_every_bundled_scenario_loads(name):
     assert scenario.firms and scenario.end_users
     # a path to the file gives the same scenario as its name
     assert load_scenario(bundled_scenarios()[name]) == scenario
+
+
+@pytest.mark.parametrize("name", sorted(bundled_scenarios()))
+def test_every_bundled_scenario_briefs_every_state_and_asks_debrief_questions(name):
+    scenario = load_scenario(name)
+    brief = scenario.briefing
+    assert brief is not None and len(brief.situation) > 200
+    assert set(brief.seats) == {s.region for s in scenario.states}
+    for seat in brief.seats.values():
+        assert len(seat.role) > 100 and len(seat.success) > 60
+    assert len(brief.debrief_questions) >= 4
+    assert all(q.endswith("?") for q in brief.debrief_questions)
+    # Written for this scenario, not inherited from the one it extends.
+    if scenario.extends:
+        parent = load_scenario(scenario.extends).briefing
+        assert brief.situation != parent.situation
+        assert not set(brief.debrief_questions) & set(parent.debrief_questions)
 
 
 def test_scenario_from_dict_round_trips(base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -10,7 +11,7 @@ from functools import cache
 import pandas as pd
 
 from ui.workshop.report import after_action_report, report_bundle
-from world import World
+from world import World, load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"
 SEATS = {"US": "team", "CN": "AI: coercive-retaliator", "JP": "team"}
@@ -73,6 +74,9 @@ def test_report_has_deal_objectives_and_images():
     assert "Objectives at the end" in text and "<td>score</td>" in text
     assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', text)) == 5
     assert 'download="orders.csv"' in text and 'download="results.parquet"' in text
+    assert "Questions for the debrief" in text
+    for question in load_scenario(SCENARIO).briefing.debrief_questions:
+        assert f"<li>{html.escape(question)}</li>" in text
 
 
 def test_report_has_no_external_resources_and_escapes_text():

@@ -63,6 +63,21 @@ def test_a_team_cannot_issue_an_order_for_another_state(workshops, facilitator, 
     rc.close()
 
 
+def test_a_team_reads_its_briefing_and_its_intelligence(workshops, facilitator, game):
+    jp = workshops.login(game.code(facilitator, "JP"))
+    _, rc = solara.render(SeatView(game, jp, "JP"), handle_error=False)
+    brief = game.world.spec.briefing
+    assert brief.seats["JP"].role not in _texts(rc)
+    side = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4)
+    side.v_model = 3  # Orders, Negotiation, Intelligence, Briefing
+    assert _wait_for(lambda: brief.seats["JP"].role in _texts(rc))
+    assert brief.seats["US"].role not in _texts(rc)  # each seat reads its own
+    side.v_model = 2
+    # One list item per line: a Markdown list needs the blank line before it.
+    assert _wait_for(lambda: "<li>Spent this year" in _texts(rc))
+    rc.close()
+
+
 def test_every_browser_sees_the_new_turn_without_a_reload(workshops, facilitator, game):
     us = workshops.login(game.code(facilitator, "US"))
     _, rc = solara.render(SeatView(game, us, "US"), handle_error=False)

@@ -93,7 +93,7 @@ def _log_y(ax) -> None:
     ax.yaxis.set_minor_formatter(plain)
 
 
-def _empty(ax, text: str = "Step the world to see this chart.") -> None:
+def _empty(ax, text: str = "This chart fills in once the first month has run.") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -189,7 +189,11 @@ class LivePrices:
         self.markers: list = []
         self.marked: set[int] = set()
         self.hint = self.axes[0].text(
-            0.5, 0.5, "Step the world to see prices.", ha="center", transform=self.axes[0].transAxes
+            0.5,
+            0.5,
+            "Prices show once the first month has run.",
+            ha="center",
+            transform=self.axes[0].transAxes,
         )
         self.limits: tuple | None = None
         self.background = None

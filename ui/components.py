@@ -7,6 +7,7 @@ that change the world call ``on_change`` afterwards.
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -15,8 +16,17 @@ from html import escape
 import reacton.ipywidgets as rw
 import solara
 
+from agents.doctrines import DOCTRINES
 from ui import charts
-from ui.session import OBSERVER, GameSession, briefing, seats_of, trust_table
+from ui.session import (
+    OBSERVER,
+    GameSession,
+    briefing,
+    debrief_questions,
+    default_doctrine,
+    seats_of,
+    trust_table,
+)
 from world import bundled_scenarios, load_scenario
 from world.deals import deals_of
 
@@ -63,10 +73,21 @@ def StartScreen(on_start: Callable[[GameSession], None], scenario: str = "baseli
     if seat.value not in seats:
         seat.set(seats[0])
 
+    # (scenario, region) -> the doctrine the player picked for that AI seat
+    chosen = solara.use_reactive({})
+
+    def choose(region: str, doctrine: str) -> None:
+        chosen.set({**chosen.value, (name.value, region): doctrine})
+
     def start():
+        picked = {r: d for (n, r), d in chosen.value.items() if n == name.value and r != seat.value}
         on_start(
             GameSession(
-                name.value, seed=int(seed.value), seat=seat.value, turn_months=int(turn.value)
+                name.value,
+                seed=int(seed.value),
+                seat=seat.value,
+                turn_months=int(turn.value),
+                doctrines=picked,
             )
         )
 
@@ -77,23 +98,21 @@ def StartScreen(on_start: Callable[[GameSession], None], scenario: str = "baseli
             f"{spec.months} months, one turn = {spec.turn_months} months."
         )
         solara.Select("Your seat", values=seats, value=seat)
-        if seat.value != OBSERVER:
-            weights = spec.seats.get(seat.value)
-            text = briefing(spec, seat.value)
-            solara.Markdown(f"**Briefing.** {text}")
-            doctrines = (
-                ", ".join(f"{r}: {s.doctrine}" for r, s in spec.seats.items() if r != seat.value)
-                or "all passive"
-            )
-            solara.Markdown(
-                "**Your objectives** (weights): "
-                + (
-                    ", ".join(f"{k} {v:g}" for k, v in weights.weights.items())
-                    if weights and weights.weights
-                    else "the defaults of world/objectives.py"
+        with solara.Column(classes=["briefing"]):
+            solara.Markdown(briefing(spec, seat.value))
+        solara.Markdown(
+            "**The AI seats** play these doctrines (the scenario's unless you change them; "
+            "*passive* issues no orders):"
+        )
+        with solara.Row(style={"flex-wrap": "wrap"}, classes=["ai-doctrines"]):
+            for region in [s.region for s in spec.states if s.region != seat.value]:
+                solara.Select(
+                    region,
+                    values=list(DOCTRINES),
+                    value=chosen.value.get((name.value, region), default_doctrine(spec, region)),
+                    on_value=functools.partial(choose, region),
+                    style={"max-width": "210px"},
                 )
-                + f"\n\n**AI seats keep their doctrines:** {doctrines}"
-            )
         solara.InputInt("Seed", value=seed)
         solara.SliderInt("Turn length (months)", value=turn, min=1, max=12)
         solara.Button("Start the game", on_click=start, color="primary", classes=["start-game"])
@@ -552,6 +571,13 @@ def Debrief(session: GameSession, version: int):
             + ", ".join(f"{k} {v:g}" for k, v in session.weights().items())
         )
         solara.DataFrame(pivot.loc[keep].round(3).reset_index())
+    questions = debrief_questions(session.spec)
+    if questions:
+        with solara.Column(classes=["debrief-questions"]):
+            solara.Markdown(
+                "### Questions for the debrief\n\n"
+                + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
+            )
     with solara.Row():
         name = f"{session.spec.name}-seed{session.seed}-m{w.month}"
         solara.FileDownload(session.results_csv, filename=f"{name}.csv", label="Results (CSV)")

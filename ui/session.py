@@ -11,9 +11,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from agents.doctrines import DOCTRINES
 from world import Scenario, World, load_scenario
 from world.deals import NEGOTIATION_KINDS, deals_of
+from world.objectives import seat_weights
 from world.objectives import weights as objective_weights
+from world.scenario import SeatSpec
 
 OBSERVER = "observer"
 
@@ -23,14 +26,44 @@ def seats_of(spec: Scenario) -> list[str]:
     return [s.region for s in spec.states] + [OBSERVER]
 
 
+#: What each objective weight rewards, in a player's words (world/objectives.py has the sums).
+OBJECTIVE_WORDS = {
+    "welfare": "welfare: what your users pay for magnets and oxides against the start, plus your "
+    "producers' margins",
+    "security": "security: defence and all magnet demand met, and supply free of adversary content",
+    "leverage": "leverage: how far others depend on your exports, times the share you restrict",
+    "fiscal": "fiscal cost: what your policies spend (it counts against you)",
+}
+
+
 def briefing(spec: Scenario, seat: str) -> str:
-    """The briefing for a seat: the scenario's ``references.briefing`` table if it has one
-    (``general`` and one entry per seat), else its description."""
-    table = spec.references.get("briefing", {}) if isinstance(spec.references, dict) else {}
-    parts = [str(table.get("general", spec.description))] if table else [spec.description]
-    if isinstance(table, dict) and seat in table:
-        parts.append(str(table[seat]))
+    """A seat's briefing as Markdown: the situation, the seat's role, its objectives (the weights
+    of its score) and what success looks like. The observer reads the situation only."""
+    brief = spec.briefing
+    parts = [f"**Situation.** {brief.situation if brief else spec.description}"]
+    if seat in {s.region for s in spec.states}:
+        mine = brief.seats.get(seat) if brief else None
+        if mine:
+            parts.append(f"**Your role.** {mine.role}")
+        weights = seat_weights(spec, seat)
+        parts.append(
+            "**Your objectives** (the weights of your score, -1 to 1):\n\n"
+            + "\n".join(f"- {OBJECTIVE_WORDS.get(k, k)} (x {v:g})" for k, v in weights.items() if v)
+        )
+        if mine:
+            parts.append(f"**Success.** {mine.success}")
     return "\n\n".join(parts)
+
+
+def default_doctrine(spec: Scenario, region: str) -> str:
+    """The doctrine the scenario gives a state's seat (``passive`` if it gives none)."""
+    seat = spec.seats.get(region)
+    return seat.doctrine if seat else "passive"
+
+
+def debrief_questions(spec: Scenario) -> list[str]:
+    """The scenario's questions for the debrief (none if it has no briefing)."""
+    return list(spec.briefing.debrief_questions) if spec.briefing else []
 
 
 @dataclass
@@ -42,12 +75,20 @@ class GameSession:
         seed: the world's seed.
         seat: the region the player plays, or ``observer``.
         turn_months: months per turn; None keeps the scenario's.
+        doctrines: region -> doctrine for AI seats (see agents/doctrines), replacing the
+            scenario's; a state with no seat in the scenario gets one. The player's own seat
+            cannot be given a doctrine.
+
+    Raises:
+        ValueError: a doctrine for a region that is not a state or is the player's seat, or an
+            unknown doctrine name (the message names the field and the allowed values).
     """
 
     scenario: str | Scenario
     seed: int = 0
     seat: str = OBSERVER
     turn_months: int | None = None
+    doctrines: dict[str, str] = field(default_factory=dict)
     spec: Scenario = field(init=False)
     world: World = field(init=False)
     version: int = field(init=False, default=0)
@@ -58,8 +99,28 @@ class GameSession:
         )
         if self.turn_months:
             spec = spec.model_copy(update={"turn_months": int(self.turn_months)})
+        if self.doctrines:
+            spec = spec.model_copy(update={"seats": self._seats(spec)})
         self.spec = spec
         self.world = self._new_world()
+
+    def _seats(self, spec: Scenario) -> dict[str, SeatSpec]:
+        states = [s.region for s in spec.states]
+        seats = dict(spec.seats)
+        for region, doctrine in self.doctrines.items():
+            if region not in states or region == self.seat:
+                allowed = ", ".join(r for r in states if r != self.seat)
+                raise ValueError(f"doctrines.{region}: not an AI seat here; allowed: {allowed}")
+            if doctrine not in DOCTRINES:
+                raise ValueError(
+                    f"doctrines.{region}: unknown doctrine '{doctrine}'; "
+                    f"allowed: {', '.join(DOCTRINES)}"
+                )
+            seat = seats.get(region) or SeatSpec()
+            if doctrine != seat.doctrine:  # another doctrine: the scenario's tuning was for its own
+                seat = seat.model_copy(update={"doctrine": doctrine, "params": {}})
+            seats[region] = seat
+        return seats
 
     # ------------------------------------------------------------------ the world
 

@@ -64,6 +64,7 @@ import pandas as pd
 
 if TYPE_CHECKING:
     from world.model import World
+    from world.scenario import Scenario
 
 #: Chain products whose supply, consumption and trade the objectives count.
 CHAIN = ("oxide_light", "oxide_heavy", "magnet")
@@ -138,8 +139,13 @@ def weights(world: World, region: str) -> dict[str, float]:
     Raises:
         ValueError: if a weight names an unknown objective.
     """
+    return seat_weights(world.spec, region)
+
+
+def seat_weights(spec: Scenario, region: str) -> dict[str, float]:
+    """:func:`weights` from the scenario alone (before any world is built)."""
     base = dict(CHINA_WEIGHTS if region == "CN" else DEFAULT_WEIGHTS)
-    seat = world.spec.seats.get(region)
+    seat = spec.seats.get(region)
     if seat is not None:
         unknown = sorted(set(seat.weights) - set(base))
         if unknown:
@@ -432,6 +438,7 @@ __all__ = [
     "economy_scale",
     "objectives_table",
     "scores",
+    "seat_weights",
     "state_scores",
     "weighted_score",
     "weights",

@@ -199,6 +199,29 @@ class SeatSpec(_Strict):
     source: str = ""
 
 
+class SeatBriefing(_Strict):
+    """What a seat's players read before they play."""
+
+    role: str = Field(description="who the seat is and where it stands at the start")
+    success: str = Field(description="what success looks like, in terms the dashboard shows")
+
+
+class Briefing(_Strict):
+    """The scenario told to its players: the situation, each seat's brief, the debrief questions.
+
+    A scenario that ``extends`` another inherits its briefing and may override parts of it, as
+    any table; a scenario about a different situation should write all of it.
+    """
+
+    situation: str = Field(description="the situation at the start, for every seat")
+    seats: dict[str, SeatBriefing] = Field(
+        default_factory=dict, description="per state region: its role and what success is"
+    )
+    debrief_questions: list[str] = Field(
+        default_factory=list, description="questions for a class or a workshop's debrief"
+    )
+
+
 class PolicySpec(_Strict):
     """A scripted policy, active from ``start`` until ``end`` (exclusive)."""
 
@@ -345,6 +368,9 @@ class Scenario(_Strict):
     )
     events: list[EventSpec] = Field(default_factory=list)
     dynamics: DynamicsSpec = Field(default_factory=DynamicsSpec)
+    briefing: Briefing | None = Field(
+        None, description="the situation, each seat's brief and the debrief questions"
+    )
     references: dict[str, Any] = Field(
         default_factory=dict, description="historical reference points drawn on figures"
     )
@@ -582,6 +608,15 @@ def _reference_problems(data: dict) -> list[str]:
             problems.append(
                 f"seats.{rid}.doctrine: unknown doctrine '{doctrine}'; "
                 f"allowed: {', '.join(sorted(DOCTRINES))}"
+            )
+
+    brief = data.get("briefing")
+    brief_seats = brief.get("seats") if isinstance(brief, dict) else None
+    for rid in brief_seats if isinstance(brief_seats, dict) else {}:
+        if rid not in state_regions:
+            problems.append(
+                f"briefing.seats.{rid}: not a state of this scenario; allowed: "
+                f"{', '.join(sorted(r for r in state_regions if isinstance(r, str)))}"
             )
 
     check_unique("orders", "order")

@@ -25,7 +25,8 @@ import pandas as pd
 
 from experiments.report import html_page, html_table, png_bytes
 from ui import charts
-from world import World
+from ui.session import debrief_questions
+from world import Scenario, World
 from world.deals import deals_of
 
 #: Largest results CSV (bytes, before base64) embedded in the page; above it, Parquet only.
@@ -298,10 +299,19 @@ def after_action_report(
         "<p class='note'>"
         + "; ".join(f"<b>{_e(k)}</b>: {_e(v[1])}" for k, v in DEAL_STATUSES.items())
         + ".</p>",
+        *_questions_html(spec),
         "<h2>Data</h2>",
         _downloads_html(world, results),
     ]
     return html_page(title, "".join(sections), STYLE)
+
+
+def _questions_html(spec: Scenario) -> list[str]:
+    questions = debrief_questions(spec)
+    if not questions:
+        return []
+    items = "".join(f"<li>{_e(q)}</li>" for q in questions)
+    return ["<h2>Questions for the debrief</h2>", f"<ol class='questions'>{items}</ol>"]
 
 
 def report_bundle(

@@ -20,7 +20,7 @@ import solara
 
 from ui import charts
 from ui.components import DealsTables, NegotiationForm, OrderForm, Outcome
-from ui.session import in_force, inbox, news
+from ui.session import briefing, in_force, inbox, news
 from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
 
@@ -89,7 +89,8 @@ def _live_prices(game_id: str, world) -> charts.LivePrices:
 
 
 def _lines(items: list[str], empty: str = "none") -> str:
-    return empty if not items else "\n" + "\n".join(f"- {escape(i)}" for i in items)
+    # A Markdown list needs a blank line before it, or it runs on as one paragraph.
+    return empty if not items else "\n\n" + "\n".join(f"- {escape(i)}" for i in items)
 
 
 # ---------------------------------------------------------------------- shared by all
@@ -265,7 +266,7 @@ def SeatView(game: Game, cred: Credential, seat: str):
             PublicBoard(game, version, seat)
             with solara.Column():
                 solara.ToggleButtonsSingle(
-                    value=side, values=["Orders", "Negotiation", "Intelligence"]
+                    value=side, values=["Orders", "Negotiation", "Intelligence", "Briefing"]
                 )
                 with game.lock:
                     world_now = game.world
@@ -280,8 +281,11 @@ def SeatView(game: Game, cred: Credential, seat: str):
                     with solara.Card("Negotiation", classes=["deals-panel"]):
                         NegotiationForm(world_now, seat, offers, submit, version)
                         DealsTables(world_now, seat)
-                else:
+                elif side.value == "Intelligence":
                     Intelligence(game, seat, version)
+                else:
+                    with solara.Column(classes=["briefing"]):
+                        solara.Markdown(briefing(game.world.spec, seat))
 
 
 # ---------------------------------------------------------------------- the facilitator
