@@ -132,6 +132,8 @@ def test_page_loads_offline_and_renders_the_dashboard(tab):
     assert "month 0/" in tab.clock()
     assert tab.chart()[:8] == b"\x89PNG\r\n\x1a\n"
     assert tab.page.locator(".dashboard img").first.bounding_box()["height"] > 200
+    # Every Markdown panel imports mermaid and KaTeX when it mounts: served offline too.
+    tab.page.wait_for_load_state("networkidle")
     assert tab.blocked == [], f"requests that left the machine: {tab.blocked}"
     assert tab.errors == [], tab.errors
 

@@ -17,17 +17,22 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-#: The npm packages solara 1.64's page template loads through the CDN proxy (ipyvuetify < 2).
+#: The npm packages solara 1.64's page loads through the CDN proxy (ipyvuetify < 2): its page
+#: template, and what every ``solara.Markdown`` imports when it mounts (mermaid, then KaTeX).
 PACKAGES = (
     ("@widgetti/solara-vuetify-app", "10.1.1"),
     ("requirejs", "2.3.6"),
     ("font-awesome", "4.5.0"),
+    ("mermaid", "10.8.0"),
+    ("katex", "0.16.9"),
 )
 #: A file of each package that the page requests, to tell whether the package is in place.
 MARKERS = {
     "@widgetti/solara-vuetify-app": "dist/solara-vuetify-app8.min.js",
     "requirejs": "require.js",
     "font-awesome": "css/font-awesome.min.css",
+    "mermaid": "dist/mermaid.min.js",
+    "katex": "dist/contrib/auto-render.min.js",
 }
 
 
