@@ -363,10 +363,9 @@ def Roster(game: Game, cred: Credential, version: int):
         online = f"{row.connected} connected" if row.connected else "not connected"
         done = "submitted" if row.submitted else ("waiting" if row.team else "")
         with solara.Row(style={"align-items": "center"}, classes=["roster-row"]):
-            solara.Text(
-                f"{row.seat} · {who} · {online} · {done} · {row.drafts} order(s) · "
-                f"code {game.code(cred, row.seat)}"
-            )
+            parts = [row.seat, who, online, done, f"{row.drafts} order(s)"]
+            parts.append(f"code {game.code(cred, row.seat)}")
+            solara.Text(" · ".join(p for p in parts if p))
             solara.Button(
                 "Hand to AI" if row.team else "Hand to team",
                 text=True,
