@@ -9,8 +9,9 @@ import zipfile
 from functools import cache
 
 import pandas as pd
+import pytest
 
-from ui.workshop.report import after_action_report, report_bundle
+from ui.workshop.report import ReportError, after_action_report, report_bundle, report_pdf
 from world import World, load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"
@@ -98,3 +99,18 @@ def test_bundle_holds_the_files_and_the_results_read_back():
     orders = pd.read_csv(io.BytesIO(archive.read("orders.csv")))
     assert len(orders) == len(world.orders())
     assert archive.read("report.html").decode().startswith("<!doctype html>")
+
+
+def test_the_report_prints_to_pdf_without_its_dead_data_links():
+    pdf = report_pdf(page())  # Debian's Chromium, as the browser tests use
+    assert pdf.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) >= 3  # five figures do not fit on two
+    assert b"/URI" not in pdf  # the data: links (useless on paper) are left out when printing
+
+
+def test_a_pdf_without_a_browser_or_with_a_failing_one_says_why(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(ReportError, match=r"no Chromium on this machine .* print it to PDF"):
+        report_pdf(page())
+    with pytest.raises(ReportError, match=r"/bin/false printed nothing \(exit 1\)"):
+        report_pdf(page(), browser="/bin/false")

@@ -111,6 +111,10 @@ def test_the_facilitator_creates_a_game_and_runs_it(workshops, facilitator):
     first = rc.find(v.Btn, children=["Hand to AI"]).widgets[0]
     first.click()  # the first team seat goes to its doctrine
     assert game.seats[0] not in game.teams
+    _click(rc, "Make the PDF report")
+    assert _wait_for(
+        lambda: any("Save the PDF" in str(w.children) for w in rc.find(v.Btn).widgets), timeout=60
+    ), _texts(rc)[-300:]
     rc.close()
 
 

@@ -19,7 +19,11 @@ import base64
 import html
 import io
 import json
+import shutil
+import subprocess
+import tempfile
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 
@@ -54,6 +58,8 @@ STYLE = (
     "tr.rejected td.status{text-decoration:none;color:#b00;font-weight:bold;}"
     "tr.facilitator td{background:#fff6d6;}.note{color:#555;font-size:13px;}"
     "a.download{display:inline-block;margin:0 1em 0.5em 0;}"
+    # On paper the embedded data are dead links: the printed report leaves them out.
+    "@media print{.data{display:none;}h2{break-after:avoid;}img{break-inside:avoid;}}"
 )
 
 
@@ -300,8 +306,9 @@ def after_action_report(
         + "; ".join(f"<b>{_e(k)}</b>: {_e(v[1])}" for k, v in DEAL_STATUSES.items())
         + ".</p>",
         *_questions_html(spec),
-        "<h2>Data</h2>",
+        "<section class='data'><h2>Data</h2>",
         _downloads_html(world, results),
+        "</section>",
     ]
     return html_page(title, "".join(sections), STYLE)
 
@@ -312,6 +319,62 @@ def _questions_html(spec: Scenario) -> list[str]:
         return []
     items = "".join(f"<li>{_e(q)}</li>" for q in questions)
     return ["<h2>Questions for the debrief</h2>", f"<ol class='questions'>{items}</ol>"]
+
+
+class ReportError(RuntimeError):
+    """A report could not be made; the message says why and what to do instead."""
+
+
+#: Browsers that print a page to PDF headless, looked for on PATH in this order.
+PDF_BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def pdf_browser() -> str | None:
+    """The first of :data:`PDF_BROWSERS` on this machine (None if there is none)."""
+    return next((path for name in PDF_BROWSERS if (path := shutil.which(name))), None)
+
+
+def report_pdf(page: str, browser: str | None = None, timeout_s: float = 120.0) -> bytes:
+    """The after-action report (the HTML of :func:`after_action_report`) printed to PDF.
+
+    A headless Chromium prints the page; the page is self-contained, so nothing is fetched, and
+    the browser runs with a throw-away profile and its background networking off. Chromium
+    rather than a Python PDF library: it lays the page out exactly as the HTML report shows it.
+
+    Raises:
+        ReportError: no browser to print with, or the browser failed or ran out of time.
+    """
+    browser = browser or pdf_browser()
+    if browser is None:
+        raise ReportError(
+            f"PDF: no Chromium on this machine (looked for {', '.join(PDF_BROWSERS)}); "
+            "download the HTML report and print it to PDF from any browser"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        source, out = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
+        source.write_text(page, encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",  # a root account (a workshop laptop's container) needs it
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={out}",
+            source.as_uri(),
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"PDF: {browser} did not finish within {timeout_s:.0f} s") from None
+        if not out.is_file() or out.stat().st_size == 0:
+            tail = done.stderr.strip().splitlines()[-1:] or ["no message"]
+            raise ReportError(f"PDF: {browser} printed nothing (exit {done.returncode}): {tail[0]}")
+        return out.read_bytes()
 
 
 def report_bundle(

@@ -585,6 +585,48 @@ def Exports(game: Game, cred: Credential):
             filename=f"{stem}-join-codes.html",
             label="Printable join codes",
         )
+    PdfReport(html, f"{stem}-report.pdf")
+
+
+@solara.component
+def PdfReport(html: Callable[[], bytes], filename: str):
+    """The after-action report as PDF: printed on request (a second or two), then saved."""
+    from ui.workshop.report import ReportError, pdf_browser, report_pdf
+
+    pdf = solara.use_reactive(None)
+    error = solara.use_reactive("")
+    busy = solara.use_reactive(False)
+    runs = solara.use_reactive(0)
+
+    def make(cancel: threading.Event) -> None:
+        if runs.value == 0:
+            return
+        busy.set(True)
+        error.set("")
+        try:
+            pdf.set(report_pdf(html().decode()))
+        except (Refused, ReportError) as exc:
+            error.set(str(exc))
+        finally:
+            busy.set(False)
+
+    solara.use_thread(make, dependencies=[runs.value], intrusive_cancel=False)
+    if pdf_browser() is None:
+        solara.Text("PDF: no Chromium here; print the HTML report to PDF from a browser.")
+        return
+    with solara.Row(style={"align-items": "center"}):
+        solara.Button(
+            "Make the PDF report",
+            on_click=lambda: runs.set(runs.value + 1),
+            disabled=busy.value,
+            classes=["make-pdf"],
+        )
+        if busy.value:
+            solara.Text("Printing…")
+        elif pdf.value is not None:
+            solara.FileDownload(pdf.value, filename=filename, label="Save the PDF")
+    if error.value:
+        solara.Error(error.value)
 
 
 @solara.component
