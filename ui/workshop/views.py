@@ -12,7 +12,9 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 import numpy as np
 import reacton.ipywidgets as rw
@@ -48,6 +50,44 @@ def attempt(action: Callable[[], object], done: str) -> Outcome:
     except (Refused, WorkshopError) as exc:
         return False, str(exc)
     return True, done
+
+
+@dataclass(frozen=True)
+class Job:
+    """A slow piece of work a page runs on request (see :func:`use_job`)."""
+
+    start: Callable[[], None]
+    busy: bool
+    error: str
+    value: Any
+
+
+def use_job(work: Callable[[], Any], expected: tuple[type[Exception], ...], what: str) -> Job:
+    """Run ``work`` in a thread each time ``Job.start`` is called; the page re-renders with its
+    value, or with its error: the message of an ``expected`` exception, or for any other one
+    "``what`` failed (...)", rather than a spinner that never stops (a worker that died)."""
+    value = solara.use_reactive(None)
+    error = solara.use_reactive("")
+    busy = solara.use_reactive(False)
+    runs = solara.use_reactive(0)  # each start asks for one more run
+
+    def run(cancel: threading.Event) -> None:
+        if runs.value == 0:
+            return
+        busy.set(True)
+        error.set("")
+        try:
+            value.set(work())
+        except expected as exc:
+            error.set(str(exc))
+        except Exception as exc:
+            error.set(f"{what} failed ({type(exc).__name__}: {exc}); try again")
+        finally:
+            busy.set(False)
+
+    # solara's thread keeps the session's context, so the results reach this page.
+    solara.use_thread(run, dependencies=[runs.value], intrusive_cancel=False)
+    return Job(lambda: runs.set(runs.value + 1), busy.value, error.value, value.value)
 
 
 def use_live(game: Game, cred: Credential) -> int:
@@ -513,46 +553,26 @@ def Branching(game: Game, cred: Credential):
     untouched."""
     n = solara.use_reactive(20)
     months = solara.use_reactive(24)
-    image = solara.use_reactive(None)
-    error = solara.use_reactive("")
-    busy = solara.use_reactive(False)
-    runs = solara.use_reactive(0)  # each click asks for one more run
 
-    def run(cancel: threading.Event) -> None:
+    def run() -> bytes:
         from ui.workshop.branching import fan_chart, futures
 
-        if runs.value == 0:
-            return
-        busy.set(True)
-        error.set("")
-        try:
-            world = game.snapshot(cred)
-            frame = futures(world, int(n.value), int(months.value))
-            image.set(charts.png(fan_chart(frame, world.month, world)))
-        except (Refused, WorkshopError, ValueError) as exc:
-            error.set(str(exc))
-        except Exception as exc:  # a worker that died: say so rather than spin forever
-            error.set(f"the futures failed ({type(exc).__name__}: {exc}); try fewer or again")
-        finally:
-            busy.set(False)
+        world = game.snapshot(cred)
+        frame = futures(world, int(n.value), int(months.value))
+        return charts.png(fan_chart(frame, world.month, world))
 
-    # solara's thread keeps the session's context, so the results reach this page.
-    solara.use_thread(run, dependencies=[runs.value], intrusive_cancel=False)
-
-    def start():
-        runs.set(runs.value + 1)
-
+    job = use_job(run, (Refused, WorkshopError, ValueError), "the futures (try fewer)")
     solara.Markdown("**Branch**: N futures from now, every seat played by its doctrine")
     with solara.Row(style={"align-items": "center"}):
         solara.InputInt("Futures", value=n, style={"max-width": "100px"})
         solara.InputInt("Months ahead", value=months, style={"max-width": "120px"})
-        solara.Button("Run futures", on_click=start, disabled=busy.value, classes=["run-futures"])
-    if busy.value:
+        solara.Button("Run futures", on_click=job.start, disabled=job.busy, classes=["run-futures"])
+    if job.busy:
         solara.Text("Running the futures…")
-    if error.value:
-        solara.Error(error.value)
-    if image.value is not None:
-        rw.Image(value=image.value, format="png")
+    if job.error:
+        solara.Error(job.error)
+    if job.value is not None:
+        rw.Image(value=job.value, format="png")
 
 
 @solara.component
@@ -593,40 +613,20 @@ def PdfReport(html: Callable[[], bytes], filename: str):
     """The after-action report as PDF: printed on request (a second or two), then saved."""
     from ui.workshop.report import ReportError, pdf_browser, report_pdf
 
-    pdf = solara.use_reactive(None)
-    error = solara.use_reactive("")
-    busy = solara.use_reactive(False)
-    runs = solara.use_reactive(0)
-
-    def make(cancel: threading.Event) -> None:
-        if runs.value == 0:
-            return
-        busy.set(True)
-        error.set("")
-        try:
-            pdf.set(report_pdf(html().decode()))
-        except (Refused, ReportError) as exc:
-            error.set(str(exc))
-        finally:
-            busy.set(False)
-
-    solara.use_thread(make, dependencies=[runs.value], intrusive_cancel=False)
+    job = use_job(lambda: report_pdf(html().decode()), (Refused, ReportError), "the PDF")
     if pdf_browser() is None:
         solara.Text("PDF: no Chromium here; print the HTML report to PDF from a browser.")
         return
     with solara.Row(style={"align-items": "center"}):
         solara.Button(
-            "Make the PDF report",
-            on_click=lambda: runs.set(runs.value + 1),
-            disabled=busy.value,
-            classes=["make-pdf"],
+            "Make the PDF report", on_click=job.start, disabled=job.busy, classes=["make-pdf"]
         )
-        if busy.value:
+        if job.busy:
             solara.Text("Printing…")
-        elif pdf.value is not None:
-            solara.FileDownload(pdf.value, filename=filename, label="Save the PDF")
-    if error.value:
-        solara.Error(error.value)
+        elif job.value is not None:
+            solara.FileDownload(job.value, filename=filename, label="Save the PDF")
+    if job.error:
+        solara.Error(job.error)
 
 
 @solara.component
