@@ -260,6 +260,30 @@ def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, workshop
     assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
 
 
+def test_every_state_of_any_scenario_is_a_seat(workshops, facilitator):
+    """Scenarios without a [seats] table (the historical ones) are playable in a workshop too:
+    every state gets a seat, passive unless handed to a team or a doctrine."""
+    spec = load_scenario("quota-2010")
+    assert not spec.seats
+    game = workshops.create_game(facilitator, "quota-2010", teams=["US", "JP"])
+    assert game.seats == [s.region for s in spec.states]
+    assert game.teams == {"US", "JP"} and game.world.doctrines["CN"].name == "passive"
+    us = seat(workshops, game, facilitator, "US")
+    game.add_order(us, "US", {**TARIFF, "rate": 0.1})
+    game.set_team(facilitator, "US", False, "tariff-hawk")  # the team leaves mid-turn
+    assert game.drafts_of(facilitator, "US") == [] and "1 draft order(s) are withdrawn" in (
+        game.history[-1]["text"]
+    )
+    game.set_team(facilitator, "CN", False, "coercive-retaliator")
+    game.resolve(facilitator)
+    assert not (game.world.orders()["source"] == "team:US").any()
+    assert game.world.doctrines["US"].name == "tariff-hawk"
+    assert game.world.doctrines["CN"].name == "coercive-retaliator"
+    # The alliance scenario's own seat order (the doctrines' play order) is kept.
+    alliance = workshops.create_game(facilitator, SCENARIO, teams=["US"])
+    assert alliance.seats == list(load_scenario(SCENARIO).seats)
+
+
 def told(world, seat) -> str:
     """Everything ``seat``'s news feed says (None: the facilitator's)."""
     from ui.session import news

@@ -752,6 +752,18 @@ def _merge(
     return copy.deepcopy(child)
 
 
+def seat_every_state(spec: Scenario) -> Scenario:
+    """The scenario with a seat for every state, so that people or a chosen doctrine can take
+    any of them (a workshop). States its ``[seats]`` table leaves out get a ``passive`` seat (no
+    orders but the script's) after the others; the table's own order, which is the order the
+    doctrines play in, is kept."""
+    missing = [s.region for s in spec.states if s.region not in spec.seats]
+    if not missing:
+        return spec
+    added = {r: SeatSpec(source="every state is a seat: passive by default") for r in missing}
+    return spec.model_copy(update={"seats": {**spec.seats, **added}})
+
+
 def bundled_scenarios() -> dict[str, Path]:
     """Names and paths of the scenarios shipped with the package."""
     return {p.stem: p for p in sorted(SCENARIO_DIR.glob("*.toml"))}

@@ -29,7 +29,7 @@ from typing import Any
 from agents.doctrines import make_doctrine
 from ui.workshop.store import GameRecord, InputRecord, Store
 from world import World
-from world.scenario import ProblemsError, Scenario, load_scenario
+from world.scenario import ProblemsError, Scenario, load_scenario, seat_every_state
 
 FACILITATOR = "facilitator"
 SEAT = "seat"
@@ -303,7 +303,7 @@ class Game:
 
     def set_team(self, cred: Credential, seat: str, team: bool, doctrine: str = "") -> None:
         """Hand a seat to a team or to a doctrine (the scenario's, or ``doctrine``), from the
-        current turn on."""
+        current turn on. Handed to a doctrine, the seat's draft orders are withdrawn."""
         self._facilitator(cred)
         seat = self._seat(seat)
         if doctrine:
@@ -401,7 +401,12 @@ class Game:
             w.set_seat(p["seat"], p["team"], p["doctrine"] or None)
             self.submitted.discard(p["seat"])
             who = "a team" if p["team"] else f"a doctrine ({w.doctrines[p['seat']].name})"
-            self._log(item, f"hands {p['seat']} to {who}")
+            dropped = ""
+            if not p["team"] and self.drafts[p["seat"]]:
+                # The doctrine plays the seat from now on: the team's drafts go with the team.
+                dropped = f"; its {len(self.drafts[p['seat']])} draft order(s) are withdrawn"
+                self.drafts[p["seat"]] = []
+            self._log(item, f"hands {p['seat']} to {who}{dropped}")
         elif kind == "event":
             event = w.inject_event(p["event"])
             self._log(item, f"injects an event: {event.note or event.kind} ({event.region})")
@@ -613,6 +618,7 @@ class Workshops:
             if not isinstance(turn_months, int) or turn_months < 1:
                 raise WorkshopError("turn_months: a whole number of months, at least 1")
             spec = spec.model_copy(update={"turn_months": turn_months})
+        spec = seat_every_state(spec)
         seats = list(spec.seats)
         unknown = [t for t in teams if t not in seats]
         if unknown:

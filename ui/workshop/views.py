@@ -25,6 +25,7 @@ from ui.components import DealsTables, NegotiationForm, OrderForm, Outcome
 from ui.session import briefing, in_force, inbox, news
 from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
+from world.scenario import seat_every_state
 
 DEFAULT_SCENARIO = "alliance-vs-tariffs-2025"
 #: The charts every participant sees (a seat's fiscal cost and score are its own business).
@@ -336,7 +337,9 @@ def NewGame(workshops: Workshops, cred: Credential, on_created: Callable[[str], 
     names = sorted(bundled_scenarios())
     # The scenario written for play between states, if bundled.
     scenario = solara.use_reactive(DEFAULT_SCENARIO if DEFAULT_SCENARIO in names else names[0])
-    spec = solara.use_memo(lambda: load_scenario(scenario.value), dependencies=[scenario.value])
+    spec = solara.use_memo(
+        lambda: seat_every_state(load_scenario(scenario.value)), dependencies=[scenario.value]
+    )
     teams = solara.use_reactive(list(spec.seats)[:3])
     seed = solara.use_reactive(0)
     turn = solara.use_reactive(spec.turn_months)
@@ -364,6 +367,8 @@ def NewGame(workshops: Workshops, cred: Credential, on_created: Callable[[str], 
         solara.Markdown(escape(spec.description))
         solara.SelectMultiple("Seats played by teams", teams.value, list(spec.seats),
                               on_value=teams.set)  # fmt: skip
+        ai = ", ".join(f"{r}: {s.doctrine}" for r, s in spec.seats.items() if r not in teams.value)
+        solara.Markdown(f"The other seats start with their doctrines: {escape(ai) or 'none'}.")
         solara.InputInt("Seed", value=seed)
         solara.InputInt("Months per turn", value=turn)
         solara.InputText("Name (optional)", value=name)
