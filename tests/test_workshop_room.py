@@ -271,8 +271,9 @@ def test_every_state_of_any_scenario_is_a_seat(workshops, facilitator):
     us = seat(workshops, game, facilitator, "US")
     game.add_order(us, "US", {**TARIFF, "rate": 0.1})
     game.set_team(facilitator, "US", False, "tariff-hawk")  # the team leaves mid-turn
-    assert game.drafts_of(facilitator, "US") == [] and "1 draft order(s) are withdrawn" in (
-        game.history[-1]["text"]
+    assert (
+        game.drafts_of(facilitator, "US") == []
+        and "1 draft order(s) are withdrawn" in (game.history[-1]["text"])
     )
     game.set_team(facilitator, "CN", False, "coercive-retaliator")
     game.resolve(facilitator)
