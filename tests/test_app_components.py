@@ -15,8 +15,10 @@ from ui.components import (
     OrderPanel,
     StartScreen,
 )
+from ui.order_form import instrument_help
 from ui.session import GameSession
 from world import load_scenario
+from world.orders import STATE_ORDER_KINDS
 
 SCENARIO = "alliance-vs-tariffs-2025"
 
@@ -106,32 +108,88 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
     assert len(game.pending()) == 1
 
 
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "export_licence",
-        "export_ban",
-        "export_quota",
-        "stockpile_buy",
-        "price_floor",
-        "capex_subsidy",
-        "stockpile_release",
-        "lift",
-    ],
-)
-def test_order_panel_every_kind_submits(game, kind):
+#: What a US player enters beyond the form's starting values, for the order to be good now.
+ENTERED = {
+    "price_floor": {"Firm": "mp-separation"},
+    "offtake_guarantee": {"Firm": "mp-separation"},
+    "equity_stake": {"Firm": "mp-separation"},
+    "alliance": {"Alliance name": "Minerals Security Partnership"},
+    "lift": {
+        "Measure (kind)": "import_tariff",
+        "Commodities": ["metal"],
+        "Partners (none = all)": [],
+    },
+}
+#: Orders the world turns down at the start, with its reason.
+REJECTED = {
+    "licence_decision": "no licence of US that its seat decides is in force",
+    "stockpile_release": "the stockpile holds 0 t",
+}
+
+
+@pytest.mark.parametrize("kind", STATE_ORDER_KINDS)
+def test_order_panel_offers_every_instrument_and_each_submits(game, kind):
     _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    assert rc.find(v.Select, label="Order").widget.items == list(STATE_ORDER_KINDS)
     rc.find(v.Select, label="Order").widget.v_model = kind
-    if kind == "price_floor":
-        firm = next(f for f in game.world.firms if f.region == "US" and f.stage == "separator")
-        rc.find(v.Select, label="Firm").widget.v_model = firm.firm_id
-        commodity = next(iter(firm.output_commodities()))
-        rc.find(v.Select, label="Commodities (first one)").widget.v_model = [commodity]
+    # The instrument's own description (its class docstring) is shown.
+    assert instrument_help(kind)[:40] in str([w.children for w in rc.find(v.Html).widgets])
+    for label, value in ENTERED.get(kind, {}).items():
+        found = rc.find(v.Select, label=label) if label != "Alliance name" else None
+        if found is not None and found.widgets:
+            found.widget.v_model = value
+        else:
+            rc.find(v.TextField, label=label).widget.v_model = value
     _click(rc, "Submit order")
     alert = str(rc.find(v.Alert).widget.children)
-    assert "pending" in alert or "Rejected:" in alert
-    if kind in ("export_licence", "stockpile_buy", "capex_subsidy", "price_floor"):
+    if kind in REJECTED:
+        assert "Rejected:" in alert and REJECTED[kind] in alert, alert
+    else:
         assert "pending" in alert, alert
+        ((order, *_),) = game.world.desk.pending
+        assert order.kind == kind and order.issuer == "US"
+    assert len(game.pending()) == (0 if kind in REJECTED else 1)
+
+
+def test_a_programme_for_a_firm_offers_that_firms_products(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = "price_floor"
+    rc.find(v.Select, label="Firm").widget.v_model = "mp-separation"
+    firm = game.world.firms_by_id["mp-separation"]
+    commodity = rc.find(v.Select, label="Commodity").widget
+    assert commodity.items == list(firm.output_commodities())
+    assert commodity.v_model in firm.output_commodities()
+
+
+def test_the_form_shows_the_instrument_in_force_and_reads_pairs(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    # The US starts with its 5% most-favoured-nation duty on metal (the scenario's policy).
+    assert "us-mfn-metal" in _markdown(rc) and "Yours in force now" in _markdown(rc)
+    rc.find(v.Select, label="Order").widget.v_model = "export_ban"
+    assert "Yours in force now" not in _markdown(rc)
+    rc.find(v.Select, label="Order").widget.v_model = "alliance"
+    rc.find(v.TextField, label="Alliance name").widget.v_model = "MSP"
+    field = "Common external tariff (commodity=rate, ...)"
+    rc.find(v.TextField, label=field).widget.v_model = "magnet 0.1"
+    _click(rc, "Submit order")
+    assert "common_external_tariff: write key=value pairs" in str(rc.find(v.Alert).widget.children)
+    rc.find(v.TextField, label=field).widget.v_model = "magnet=0.1, metal=0.05"
+    _click(rc, "Submit order")
+    assert "pending" in str(rc.find(v.Alert).widget.children)
+    ((order, *_),) = game.world.desk.pending
+    assert order.common_external_tariff == {"magnet": 0.1, "metal": 0.05}
+
+
+def test_any_order_can_be_typed_as_json(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    area = rc.find(v.Textarea, label="Order as JSON").widget
+    area.v_model = '{"kind": "defense_priority", "issuer": "US"'
+    _click(rc, "Submit JSON order")
+    assert "order: not JSON" in str(rc.find(v.Alert).widget.children)
+    area.v_model = '{"kind": "rnd_programme", "issuer": "US", "usd_per_year": 2e8}'
+    _click(rc, "Submit JSON order")
+    assert "pending" in str(rc.find(v.Alert).widget.children)
+    assert len(game.pending()) == 1
 
 
 def test_news_feed_lists_orders_and_events(game):

@@ -514,6 +514,21 @@ def test_firm_orders_change_capacity():
     assert refused.status == "rejected" and refused.message.startswith("issuer:")
 
 
+def test_a_scripted_policy_can_be_lifted_before_the_first_month():
+    """A seat sees the scenario's standing policies from the start, and may lift one in its
+    first turn: the order is checked against the policies in force at month 0."""
+    world = World("alliance-vs-tariffs-2025", seed=0, human_seats=frozenset({"US"}))
+    assert [p.id for p in world.policies.active if p.issuer == "US"] == [
+        "us-mfn-metal",
+        "us-defense-priority",
+    ]
+    lift = {"kind": "lift", "issuer": "US", "measure": "import_tariff", "commodities": ["metal"]}
+    assert world.check(lift, "US") == ""
+    assert world.submit(lift, seat="US").status == "pending"
+    world.step()
+    assert "us-mfn-metal" not in [p.id for p in world.policies.active]
+
+
 def test_lift_ends_measures():
     world = World(scenario(), seed=0)
     mag, cn, us, jp = (

@@ -18,6 +18,7 @@ import solara
 
 from agents.doctrines import DOCTRINES
 from ui import charts
+from ui.order_form import JsonOrder, OrderForm, Outcome
 from ui.session import (
     OBSERVER,
     GameSession,
@@ -30,32 +31,12 @@ from ui.session import (
 from world import bundled_scenarios, load_scenario
 from world.deals import deals_of
 
-ORDER_KINDS = {
-    "import_tariff": "Import tariff",
-    "export_licence": "Export licence (control)",
-    "export_ban": "Export ban",
-    "export_quota": "Export quota",
-    "stockpile_buy": "Stockpile purchase",
-    "stockpile_release": "Stockpile release",
-    "price_floor": "Price floor for a producer",
-    "capex_subsidy": "Capex subsidy",
-    "lift": "Lift a measure",
-}
 #: Play speeds: (seconds between redraws, months stepped per redraw).
 SPEEDS = {
     "slow (1 month/s)": (1.0, 1),
     "medium (3 months/s)": (0.33, 1),
     "fast (a turn per redraw)": (0.0, 0),
 }
-
-
-def _number(text: str):
-    """A number if the text is one, else the text itself (the world then says what is wrong)."""
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        return text
-    return int(value) if value.is_integer() and "." not in str(text) else value
 
 
 # ---------------------------------------------------------------------- start screen
@@ -252,10 +233,6 @@ def NewsFeed(session: GameSession, version: int, limit: int = 40):
 # ---------------------------------------------------------------------- orders
 
 
-#: What a form's ``submit`` returns: whether the order was taken, and the message to show.
-Outcome = tuple[bool, str]
-
-
 def session_submit(session: GameSession, on_change: Callable[[], None]):
     """A form's ``submit`` for a one-player game: the world queues the order for the turn end."""
 
@@ -279,7 +256,9 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
         solara.Info("You are observing: the states are all played by the machine.")
         return
     with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
-        OrderForm(session.world, seat, session_submit(session, on_change), version)
+        submit = session_submit(session, on_change)
+        OrderForm(session.world, seat, submit, version)
+        JsonOrder(submit, (session.world.month, id(session.world)))
         pending = session.pending()
         solara.Markdown(
             "**Pending until the turn ends:** "
@@ -296,110 +275,6 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
             "**In force:** "
             + ("none" if not in_force else "\n\n" + "\n".join(f"- {p}" for p in in_force))
         )
-
-
-@solara.component
-def OrderForm(world, seat: str, submit: Callable[[dict], Outcome], version: int = 0):
-    """The order form of a seat: every instrument with its fields; ``submit`` takes the order
-    (plain data) and says whether it was taken, with the world's own message if not.
-
-    ``version`` changes whenever the world does: the same world object and an equal ``submit``
-    closure would otherwise let the form skip re-rendering and keep a stale message."""
-    kind = solara.use_reactive("import_tariff")
-    commodities = solara.use_reactive(["magnet"])
-    partners = solara.use_reactive(["CN"])
-    rate = solara.use_reactive("0.25")
-    share = solara.use_reactive("0.5")
-    tonnes = solara.use_reactive("500")
-    months = solara.use_reactive("12")
-    firm = solara.use_reactive("")
-    floor = solara.use_reactive("110")
-    stages = solara.use_reactive(["magnet"])
-    measure = solara.use_reactive("import_tariff")
-    # A message belongs to the month and world it was given in: (month, world id, outcome).
-    result = solara.use_reactive(None)
-    w = world
-    others = [r for r in w.region_ids if r != seat]
-    firms = [f.firm_id for f in w.firms if f.region == seat]
-
-    def order() -> dict:
-        k = kind.value
-        body: dict = {"kind": k, "issuer": seat}
-        if k in ("import_tariff", "export_licence", "export_ban", "export_quota"):
-            body |= {"commodities": list(commodities.value), "partners": list(partners.value)}
-        if k == "import_tariff":
-            body["rate"] = _number(rate.value)
-        elif k == "export_licence":
-            body["approval_share"] = _number(share.value)
-        elif k == "export_quota":
-            body["quota_t"] = _number(tonnes.value)
-        elif k in ("stockpile_buy", "stockpile_release"):
-            body |= {"commodity": (commodities.value or [""])[0], "tonnes": _number(tonnes.value)}
-            if k == "stockpile_buy":
-                body["months"] = _number(months.value)
-        elif k == "price_floor":
-            body |= {
-                "firm": firm.value,
-                "commodity": (commodities.value or [""])[0],
-                "floor_usd_per_kg": _number(floor.value),
-            }
-        elif k == "capex_subsidy":
-            body |= {"stages": list(stages.value), "share": _number(share.value)}
-        elif k == "lift":
-            body |= {"measure": measure.value, "commodities": list(commodities.value)}
-        return body
-
-    def send():
-        month, world_id = w.month, id(w)
-        result.set((month, world_id, submit(order())))
-
-    with solara.Column():
-        solara.Select("Order", values=list(ORDER_KINDS), value=kind)
-        solara.Text(ORDER_KINDS[kind.value])
-        k = kind.value
-        single = k in ("stockpile_buy", "stockpile_release", "price_floor")
-        if k != "capex_subsidy":
-            solara.SelectMultiple(
-                "Commodities" + (" (first one)" if single else ""),
-                commodities.value,
-                w.commodity_ids,
-                on_value=commodities.set,
-            )
-        if k in ("import_tariff", "export_licence", "export_ban", "export_quota"):
-            solara.SelectMultiple(
-                "Partners (none = all)", partners.value, others, on_value=partners.set
-            )
-        if k == "import_tariff":
-            solara.InputText(
-                "Rate (0.25 = 25%)", value=rate, classes=["order-rate"], continuous_update=True
-            )
-        if k in ("export_licence", "capex_subsidy"):
-            solara.InputText("Share (0-1)", value=share, continuous_update=True)
-        if k in ("export_quota", "stockpile_buy", "stockpile_release"):
-            solara.InputText("Tonnes", value=tonnes, continuous_update=True)
-        if k == "stockpile_buy":
-            solara.InputText("Over months", value=months, continuous_update=True)
-        if k == "price_floor":
-            solara.Select("Firm", values=firms, value=firm)
-            solara.InputText("Floor, USD/kg", value=floor, continuous_update=True)
-        if k == "capex_subsidy":
-            solara.SelectMultiple("Stages", stages.value, list(w.spec.stages), on_value=stages.set)
-        if k == "lift":
-            solara.Select(
-                "Measure",
-                values=[
-                    "import_tariff",
-                    "export_licence",
-                    "export_ban",
-                    "export_quota",
-                    "stockpile_target",
-                ],
-                value=measure,
-            )
-        solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
-        if result.value is not None and result.value[:2] == (w.month, id(w)):
-            taken, message = result.value[2]
-            (solara.Success if taken else solara.Error)(message, classes=["order-message"])
 
 
 # ---------------------------------------------------------------------- negotiation

@@ -315,13 +315,14 @@ def trust_table(world: World) -> pd.DataFrame:
     )
 
 
-def in_force(world: World, region: str | None = None) -> list[str]:
-    """Policies and programmes in force now (of ``region``, or everyone's), in words."""
+def in_force(world: World, region: str | None = None, kind: str | None = None) -> list[str]:
+    """Policies and programmes in force now (of ``region``, or everyone's; of ``kind``, or of
+    every kind), in words, each after its id."""
     w = world
     date = w.date_of(w.month)
     lines = []
     for p in w.policies.specs:
-        if region and p.issuer != region:
+        if (region and p.issuer != region) or (kind and p.kind != kind):
             continue
         if p.start <= date and (p.end is None or date < p.end):
             what = f"{p.issuer} {p.kind.replace('_', ' ')} on {', '.join(p.commodities)}"
@@ -335,7 +336,7 @@ def in_force(world: World, region: str | None = None) -> list[str]:
                 what += f", {p.approval_share:.0%} approved"
             lines.append(f"{p.id}: {what}")
     for prog in w.desk.programmes:
-        if region and prog.issuer != region:
+        if (region and prog.issuer != region) or (kind and prog.kind != kind):
             continue
         if prog.active(w.month):
             lines.append(

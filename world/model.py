@@ -164,6 +164,9 @@ class World(mesa.Model):
         self.normal_markup = self.markup.copy()
         self.wall_time_s = 0.0
         self.stepping = False
+        # The policies in force at the start, so that orders checked before the first step see
+        # them (a lift of a scripted policy); the markups above are set before any policy bites.
+        self.policies.update(self.month)
 
     # ------------------------------------------------------------------ set-up
 

@@ -443,8 +443,9 @@ Order = Annotated[
 """Any order; pydantic picks the class by its ``kind``."""
 
 ORDER_ADAPTER: TypeAdapter = TypeAdapter(Order)
-ORDER_KINDS = tuple(
-    cls.model_fields["kind"].default
+#: Every order class by its kind, in the order forms and docs list them.
+ORDER_CLASSES: dict[str, type[BaseModel]] = {
+    cls.model_fields["kind"].default: cls
     for cls in (
         ExportBan,
         ExportQuota,
@@ -474,7 +475,8 @@ ORDER_KINDS = tuple(
         ProposeDeal,
         RespondDeal,
     )
-)
+}
+ORDER_KINDS = tuple(ORDER_CLASSES)
 FIRM_ORDER_KINDS = ("invest", "idle", "restart", "offtake_contract", "set_premium")
 TRADE_KINDS = (
     "export_ban",
@@ -487,6 +489,13 @@ TRADE_KINDS = (
 
 
 DIPLOMACY_KINDS = ("alliance", "propose_deal", "respond_deal")
+#: What a state issues with an order form: every kind but firms' own orders and the deal
+#: orders (proposals and answers have a negotiation form of their own).
+STATE_ORDER_KINDS = tuple(
+    k
+    for k in ORDER_KINDS
+    if k not in FIRM_ORDER_KINDS and k not in ("propose_deal", "respond_deal")
+)
 
 #: What to say when someone asks for an order kind that does not exist.
 _KIND_HINTS = {

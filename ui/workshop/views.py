@@ -21,7 +21,8 @@ import reacton.ipywidgets as rw
 import solara
 
 from ui import charts
-from ui.components import DealsTables, NegotiationForm, OrderForm, Outcome
+from ui.components import DealsTables, NegotiationForm
+from ui.order_form import JsonOrder, OrderForm, Outcome, json_object
 from ui.session import briefing, in_force, inbox, news
 from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
@@ -45,10 +46,11 @@ EVENT_PRESETS = {
 
 
 def attempt(action: Callable[[], object], done: str) -> Outcome:
-    """Run a game action; the outcome to show (the game's own words if it refused)."""
+    """Run a game action; the outcome to show (the game's own words if it refused, or what was
+    wrong with the input: WorkshopError and JSON problems are ValueErrors)."""
     try:
         action()
-    except (Refused, WorkshopError) as exc:
+    except (Refused, ValueError) as exc:
         return False, str(exc)
     return True, done
 
@@ -228,27 +230,6 @@ def Drafts(game: Game, cred: Credential, seat: str, version: int):
         solara.Warning(f"{seat} is played by a doctrine now.")
     if result.value is not None and not result.value[0]:
         solara.Error(result.value[1])
-
-
-@solara.component
-def JsonOrder(submit: Callable[[dict], Outcome], now: tuple[int, int]):
-    """Any order of world/orders.py typed as JSON: every instrument, not only the form's.
-    ``now`` is the world's (month, id): a message shows only in the month it was given in."""
-    text = solara.use_reactive("")
-    result = solara.use_reactive(None)
-
-    def send():
-        try:
-            outcome = submit(_json(text.value))
-        except WorkshopError as exc:
-            outcome = (False, str(exc))
-        result.set((*now, outcome))
-
-    solara.InputTextArea("Order as JSON", value=text, rows=4, continuous_update=True)
-    solara.Button("Submit JSON order", on_click=send, classes=["submit-json"])
-    if result.value is not None and result.value[:2] == now:
-        taken, message = result.value[2]
-        (solara.Success if taken else solara.Error)(message, classes=["json-message"])
 
 
 @solara.component
@@ -456,7 +437,9 @@ def Adjudication(game: Game, cred: Credential, version: int):
                     text=True,
                     on_click=lambda s=seat, i=d.id: result.set(
                         attempt(
-                            lambda: game.edit(cred, s, i, _json(edit_text.value), reason.value),
+                            lambda: game.edit(
+                                cred, s, i, json_object(edit_text.value), reason.value
+                            ),
                             f"#{i} edited.",
                         )
                     ),
@@ -468,17 +451,6 @@ def Adjudication(game: Game, cred: Credential, version: int):
     solara.InputTextArea("Replacement order for Edit (JSON)", value=edit_text, rows=3)
     if result.value is not None:
         (solara.Success if result.value[0] else solara.Error)(result.value[1])
-
-
-def _json(text: str, what: str = "order") -> dict:
-    """A JSON object typed by a team or the facilitator (an order or an event)."""
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise WorkshopError(f"{what}: not JSON ({exc.msg} at character {exc.pos})") from None
-    if not isinstance(value, dict):
-        raise WorkshopError(f"{what}: a JSON object of fields (kind, region, ...)")
-    return value
 
 
 @solara.component
@@ -497,7 +469,7 @@ def EventForm(game: Game, cred: Credential):
 
     def inject():
         def go():
-            body = _json(text.value, "event")
+            body = json_object(text.value, "event")
             body.setdefault("id", f"injected-{game.world.month}-{len(game.world.events)}")
             body.setdefault("date", game.date())
             game.inject_event(cred, body)

@@ -1,0 +1,352 @@
+"""The order form: every instrument a state has, with its fields, built from world/orders.py.
+
+The form reads each order class's fields (their types, defaults and descriptions) rather than
+listing instruments by hand, so a new instrument or field shows up here by itself. The world
+checks the order and its message is shown as is: the form only turns text into numbers and
+lists. :func:`JsonOrder` takes any order typed as JSON. Both serve the single-player game and
+the workshop through a ``submit(order) -> (taken, message)`` function.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import types
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import solara
+from pydantic.fields import FieldInfo
+
+from ui.session import in_force
+from world import World
+from world.orders import ORDER_CLASSES, STATE_ORDER_KINDS
+
+#: What a submit function returns: whether the order was taken, and the message to show.
+Outcome = tuple[bool, str]
+
+#: Field labels a player reads (units in the label); other fields show their own name.
+LABELS = {
+    "commodities": "Commodities",
+    "commodity": "Commodity",
+    "partners": "Partners (none = all)",
+    "partner": "Partner",
+    "exempt": "Exempt origins",
+    "rate": "Rate (0.25 = 25%)",
+    "approval_share": "Share approved (0-1)",
+    "share": "Share (0-1)",
+    "review_months": "Review, months",
+    "decided_by": "Decided by (rule: the share above; seat: you decide each month)",
+    "duration_months": "Duration, months (blank: until lifted)",
+    "quota_t": "Quota, t per period",
+    "period_months": "Period, months",
+    "tonnes": "Tonnes",
+    "months": "Over months",
+    "floor_usd_per_kg": "Floor, USD/kg",
+    "usd_per_kg": "Subsidy, USD/kg produced",
+    "price_usd_per_kg": "Price, USD/kg",
+    "usd": "Amount, USD",
+    "usd_per_year": "USD per year",
+    "months_of_cover": "Months of cover",
+    "stages": "Stages",
+    "capex_multiplier": "Capex multiplier abroad",
+    "extra_lead_months": "Extra lead time abroad, months",
+    "measure": "Measure (kind)",
+    "policy_id": "Or one measure by id",
+    "firm": "Firm",
+    "action": "Action",
+    "name": "Alliance name",
+    "invite": "Invite",
+    "internal_tariff": "Tariff between members (blank: as usual)",
+    "common_external_tariff": "Common external tariff (commodity=rate, ...)",
+    "pooled_offtake_premium": "Pooled offtake premium (0.2 = 20%)",
+    "offtake_commodities": "Offtake commodities",
+    "fund_usd": "Investment fund, USD per year",
+    "fund_capex_share": "Fund's share of capex (0-1)",
+    "fund_stages": "Fund stages",
+    "shared_release": "Members release stocks to a member short of supply",
+    "note": "Note (logged with the order)",
+    "breach": "Apply even if it breaks a deal (trust falls)",
+}
+#: Starting values for numbers: required ones (an empty required field only annoys), and a
+#: licence's approval share (a licence that approves everything only delays).
+SUGGESTED = {
+    "rate": "0.25",
+    "approval_share": "0.5",
+    "share": "0.5",
+    "quota_t": "20000",
+    "tonnes": "500",
+    "floor_usd_per_kg": "110",
+    "usd_per_kg": "5",
+    "price_usd_per_kg": "60",
+    "usd": "400000000",
+    "usd_per_year": "100000000",
+    "months_of_cover": "2",
+}
+#: Fields laid out last, in every form.
+LAST = ("duration_months", "note", "breach")
+
+
+def instrument_help(kind: str) -> str:
+    """The first paragraph of the order class's docstring, on one line."""
+    doc = ORDER_CLASSES[kind].__doc__ or ""
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+def form_fields(kind: str) -> list[tuple[str, FieldInfo]]:
+    """The fields a player fills for an order of ``kind`` (not its kind or issuer)."""
+    fields = [
+        (n, f) for n, f in ORDER_CLASSES[kind].model_fields.items() if n not in ("kind", "issuer")
+    ]
+    return sorted(fields, key=lambda nf: LAST.index(nf[0]) if nf[0] in LAST else -1)
+
+
+def _unwrap(annotation: Any) -> tuple[Any, bool]:
+    """The base type of a field (inside ``X | None`` and ``Annotated``) and whether None is
+    allowed."""
+    optional = False
+    if get_origin(annotation) in (Union, types.UnionType):
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(get_args(annotation))
+        annotation = args[0] if len(args) == 1 else annotation
+    if get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation, optional
+
+
+def widget_kind(name: str, field: FieldInfo) -> str:
+    """How a field is entered: ``choice``, ``multi``, ``pairs``, ``check``, ``number`` or
+    ``text``."""
+    base, _ = _unwrap(field.annotation)
+    origin = get_origin(base)
+    if origin is Literal or name in ("commodity", "partner", "firm", "policy_id"):
+        return "choice"
+    if origin is list:
+        return "multi"
+    if origin is dict:
+        return "pairs"
+    if base is bool:
+        return "check"
+    if base in (int, float):
+        return "number"
+    return "text"
+
+
+def choices(
+    name: str, field: FieldInfo, world: World, seat: str, firm: str | None = None
+) -> list[str]:
+    """The values a choice or multi field offers in this world, for this seat (a programme for
+    ``firm`` offers that firm's products only)."""
+    inner, optional = _unwrap(field.annotation)
+    if get_origin(inner) is Literal:
+        values = [str(v) for v in get_args(inner)]
+    elif name == "commodity" and firm in world.firms_by_id:
+        values = list(world.firms_by_id[firm].output_commodities())
+    elif name in ("commodities", "commodity", "offtake_commodities"):
+        values = list(world.commodity_ids)
+    elif name in ("partners", "partner", "exempt"):
+        values = [r for r in world.region_ids if r != seat]
+    elif name == "invite":
+        values = [s.region for s in world.states if s.region != seat]
+    elif name in ("stages", "fund_stages"):
+        values = list(world.spec.stages)
+    elif name == "firm":
+        values = [f.firm_id for f in world.firms if f.region == seat]
+    elif name == "policy_id":
+        values = [line.split(":", 1)[0] for line in in_force(world, seat)]
+        optional = True
+    else:
+        values = []
+    return ([""] if optional else []) + values
+
+
+def starting_value(
+    name: str, field: FieldInfo, world: World, seat: str, firm: str | None = None
+) -> Any:
+    """What a field shows before the player touches it."""
+    how = widget_kind(name, field)
+    default = None if field.is_required() else field.get_default(call_default_factory=True)
+    if how == "multi":
+        offered = choices(name, field, world, seat)
+        if default:
+            return [v for v in default if v in offered]
+        if name == "commodities":
+            return ["magnet"] if "magnet" in offered else offered[:1]
+        if name == "partners":
+            return ["CN"] if "CN" in offered else []
+        if name == "stages":
+            return ["magnet"] if "magnet" in offered else offered[:1]
+        return []
+    if how == "choice":
+        offered = choices(name, field, world, seat, firm)
+        if default is not None and str(default) in offered:
+            return str(default)
+        if name == "measure":
+            return "import_tariff"
+        if name == "commodity" and "magnet" in offered:
+            return "magnet"
+        if name == "partner" and "CN" in offered:
+            return "CN"
+        return offered[0] if offered else ""
+    if how == "check":
+        return bool(default)
+    if how == "pairs":
+        return ""
+    if name in SUGGESTED and (field.is_required() or name == "approval_share"):
+        return SUGGESTED[name]
+    return "" if default is None else str(default)
+
+
+def number(text: str) -> Any:
+    """A number if the text is one, else the text itself (the world then says what is wrong)."""
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return text
+    return int(value) if value.is_integer() and "." not in str(text) else value
+
+
+def pairs(name: str, text: str) -> dict[str, Any]:
+    """``"magnet=0.1, metal=0.05"`` as a dict (the rates as numbers).
+
+    Raises:
+        ValueError: naming the field and the expected form.
+    """
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in str(text).split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"{name}: write key=value pairs separated by commas, e.g. magnet=0.1")
+        out[key.strip()] = number(value.strip())
+    return out
+
+
+def build_order(kind: str, seat: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The order (plain data) from the form's values; blanks leave a field at its default.
+
+    Raises:
+        ValueError: a field the form itself cannot read (a malformed list of pairs).
+    """
+    order: dict[str, Any] = {"kind": kind, "issuer": seat}
+    for name, field in form_fields(kind):
+        value = values.get(name)
+        how = widget_kind(name, field)
+        if how == "number":
+            if str(value or "").strip():
+                order[name] = number(str(value).strip())
+        elif how == "pairs":
+            if str(value or "").strip():
+                order[name] = pairs(name, value)
+        elif how == "check":
+            if bool(value) != bool(field.get_default()):
+                order[name] = bool(value)
+        elif how == "multi":
+            order[name] = list(value or [])
+        elif value not in (None, "") or field.is_required():
+            order[name] = value if value is not None else ""
+    return order
+
+
+@solara.component
+def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], version: int = 0):
+    """The order form of a seat: every instrument with its fields; ``submit`` takes the order
+    (plain data) and says whether it was taken, with the world's own message if not.
+
+    ``version`` changes whenever the world does: the same world object and an equal ``submit``
+    closure would otherwise let the form skip re-rendering and keep a stale message."""
+    kind = solara.use_reactive("import_tariff")
+    # (kind, field) -> what the player entered: switching instruments keeps each one's inputs.
+    entered = solara.use_reactive({})
+    # A message belongs to the month and world it was given in: (month, world id, outcome).
+    result = solara.use_reactive(None)
+    w = world
+    k = kind.value
+    fields = form_fields(k)
+    values: dict[str, Any] = {}
+    for name, field in fields:  # a firm comes before its commodity: the latter offers its products
+        start = starting_value(name, field, w, seat, values.get("firm"))
+        values[name] = entered.value.get((k, name), start)
+        if name == "commodity" and values[name] not in choices(
+            name, field, w, seat, values.get("firm")
+        ):
+            values[name] = start  # another firm was chosen since
+
+    def enter(name: str, value: Any) -> None:
+        entered.set({**entered.value, (k, name): value})
+
+    def send() -> None:
+        month, world_id = w.month, id(w)
+        try:
+            outcome = submit(build_order(k, seat, values))
+        except ValueError as exc:
+            outcome = (False, str(exc))
+        result.set((month, world_id, outcome))
+
+    with solara.Column():
+        solara.Select("Order", values=list(STATE_ORDER_KINDS), value=kind)
+        solara.Text(instrument_help(k), style={"color": "#555"})
+        now = in_force(w, seat, None if k == "lift" else k)
+        if now:
+            solara.Markdown(
+                "**Yours in force now:**\n\n" + "\n".join(f"- {line}" for line in now),
+                style={"font-size": "13px"},
+            )
+        for name, field in fields:
+            offered = choices(name, field, w, seat, values.get("firm"))
+            _field(name, field, values[name], functools.partial(enter, name), offered)
+        solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
+        if result.value is not None and result.value[:2] == (w.month, id(w)):
+            taken, message = result.value[2]
+            (solara.Success if taken else solara.Error)(message, classes=["order-message"])
+
+
+def _field(name: str, field: FieldInfo, value: Any, on_value: Callable, offered: list) -> None:
+    label = LABELS.get(name, name.replace("_", " ").capitalize())
+    classes = [f"order-{name.replace('_', '-')}"]
+    how = widget_kind(name, field)
+    if how == "choice":
+        solara.Select(label, values=offered, value=value, on_value=on_value, classes=classes)
+    elif how == "multi":
+        solara.SelectMultiple(label, value, offered, on_value=on_value, classes=classes)
+    elif how == "check":
+        solara.Checkbox(label=label, value=value, on_value=on_value)
+    else:
+        solara.InputText(
+            label, value=value, on_value=on_value, continuous_update=True, classes=classes
+        )
+
+
+def json_object(text: str, what: str = "order") -> dict:
+    """A JSON object typed by a player or a facilitator (an order or an event).
+
+    Raises:
+        ValueError: not JSON, or JSON but not an object; the message says which.
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{what}: not JSON ({exc.msg} at character {exc.pos})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{what}: a JSON object of fields (kind, region, ...)")
+    return value
+
+
+@solara.component
+def JsonOrder(submit: Callable[[dict], Outcome], now: tuple[int, int]):
+    """Any order of world/orders.py typed as JSON. ``now`` is the world's (month, id): a
+    message shows only in the month it was given in."""
+    text = solara.use_reactive("")
+    result = solara.use_reactive(None)
+
+    def send():
+        try:
+            outcome = submit(json_object(text.value))
+        except ValueError as exc:
+            outcome = (False, str(exc))
+        result.set((*now, outcome))
+
+    solara.InputTextArea("Order as JSON", value=text, rows=4, continuous_update=True)
+    solara.Button("Submit JSON order", on_click=send, classes=["submit-json"])
+    if result.value is not None and result.value[:2] == now:
+        taken, message = result.value[2]
+        (solara.Success if taken else solara.Error)(message, classes=["json-message"])
