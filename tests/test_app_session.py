@@ -1,5 +1,6 @@
 """The game session behind the browser page, and the dashboard's figures (no browser)."""
 
+import numpy as np
 import pytest
 
 from agents.doctrines import make_doctrine
@@ -136,6 +137,33 @@ def test_every_tab_draws(spec, months):
         fig = charts.draw(game.world, tab, "US", log=True)
         assert fig.axes
     assert charts.colour("CN") == "#d62728" and charts.colour("US") == "#1f77b4"
+
+
+def test_stocks_show_commercial_and_strategic_cover_and_keep_stockpiles_secret(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    buy = {"kind": "stockpile_buy", "issuer": "US", "commodity": "magnet", "tonnes": 3000,
+           "months": 3}  # fmt: skip
+    assert game.submit(buy).status == "pending"
+    game.world.run(6)
+    w, ci = game.world, game.world.commodity_index["magnet"]
+    cover = w.recorder.array("cover_months")[:, ci, :]
+    fig = charts.stocks(w, "magnet")
+
+    def series(ax):  # the data lines (turn and event markers are lines too)
+        return [line for line in ax.lines if len(line.get_xdata()) == w.month]
+
+    commercial, strategic, tonnes = (series(ax) for ax in fig.axes[:3])
+    assert len(commercial) == len(strategic) == len(tonnes) == len(w.region_ids)
+    for r in range(len(w.region_ids)):
+        both = commercial[r].get_ydata() + strategic[r].get_ydata()
+        np.testing.assert_allclose(both, np.nan_to_num(cover[:, r]), rtol=1e-9)
+    us = w.region_index["US"]
+    assert strategic[us].get_ydata()[-1] > 0  # the purchase shows as months of cover
+    # A team sees every region's commercial stocks but only its own strategic stockpile.
+    mine = charts.draw(w, "Stocks", "JP", viewer="JP")
+    assert len(series(mine.axes[0])) == len(w.region_ids)
+    assert len(series(mine.axes[1])) == len(series(mine.axes[2])) == 1
+    assert "JP's own" in mine.axes[2].get_title()
 
 
 @pytest.mark.parametrize("log", [False, True])

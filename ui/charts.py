@@ -289,24 +289,40 @@ class LivePrices:
         return self._drawn[1]
 
 
-def stocks(world: World, commodity: str = "magnet") -> Figure:
-    """Stocks of one commodity by region: commercial + strategic as months of cover (of the
-    region's use), and the strategic stockpile alone in tonnes."""
-    fig, axes = _figure(1, 2)
+def stocks(world: World, commodity: str = "magnet", viewer: str | None = None) -> Figure:
+    """Stocks of one commodity by region: commercial and strategic, each as months of cover (of
+    the region's use), and the strategic stockpiles in tonnes.
+
+    Args:
+        viewer: a state whose team looks (a workshop seat): other states' strategic stockpiles
+            are secret (JOGMEC's and China's holdings are not published), so the strategic
+            panels show the viewer's own only. None shows every region's.
+    """
+    fig, axes = _figure(1, 3)
     ci = world.commodity_index[commodity]
     cover = world.recorder.array("cover_months")
-    strat = world.recorder.array("stock_strategic")
-    axes[0].set_title(f"{commodity}: commercial + strategic stocks")
-    axes[1].set_title(f"{commodity}: strategic stockpiles")
+    commercial = world.recorder.array("stock_commercial")
+    strategic = world.recorder.array("stock_strategic")
+    axes[0].set_title(f"{commodity}: commercial stocks")
+    whose = "" if viewer is None else f" ({viewer}'s own)"
+    axes[1].set_title(f"{commodity}: strategic stocks{whose}")
+    axes[2].set_title(f"{commodity}: strategic stockpiles{whose}")
     if cover.size == 0:
-        _empty(axes[0])
-        _empty(axes[1])
+        for ax in axes:
+            _empty(ax)
         return fig
+    months = _months(world)
+    held = commercial[:, ci, :] + strategic[:, ci, :]
+    # cover = (commercial + strategic) / use, so each part's cover is its share of the whole.
+    per_t = np.divide(cover[:, ci, :], held, out=np.zeros_like(held), where=held > 0)
     for r, region in enumerate(world.region_ids):
-        axes[0].plot(_months(world), cover[:, ci, r], color=colour(region), label=region)
-        axes[1].plot(_months(world), strat[:, ci, r], color=colour(region), label=region)
+        axes[0].plot(months, commercial[:, ci, r] * per_t[:, r], color=colour(region), label=region)
+        if viewer is None or region == viewer:
+            axes[1].plot(months, strategic[:, ci, r] * per_t[:, r], color=colour(region))
+            axes[2].plot(months, strategic[:, ci, r], color=colour(region), label=region)
     axes[0].set_ylabel("months of cover (of use)")
-    axes[1].set_ylabel("t")
+    axes[1].set_ylabel("months of cover (of use)")
+    axes[2].set_ylabel("t")
     for ax in axes:
         _markers(ax, world)
     axes[0].legend(fontsize=7, ncol=2)
@@ -448,15 +464,21 @@ def trade(world: World, commodity: str = "magnet") -> Figure:
 
 
 def draw(
-    world: World, tab: str, seat: str = "US", log: bool = False, commodity: str = "magnet"
+    world: World,
+    tab: str,
+    seat: str = "US",
+    log: bool = False,
+    commodity: str = "magnet",
+    viewer: str | None = None,
 ) -> Figure:
-    """The figure of one dashboard tab."""
+    """The figure of one dashboard tab; ``viewer`` hides other states' secrets (see
+    :func:`stocks`)."""
     region = seat if seat in world.region_index else "US"
     if region not in world.region_index:
         region = world.region_ids[0]
     return {
         "Prices": lambda: prices(world, log=log),
-        "Stocks": lambda: stocks(world, commodity),
+        "Stocks": lambda: stocks(world, commodity, viewer),
         "China's share": lambda: china_share(world),
         "Shortages": lambda: shortages(world, region),
         "Capacity": lambda: capacity(world),

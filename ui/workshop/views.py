@@ -167,7 +167,7 @@ def PublicBoard(game: Game, version: int, seat: str | None = None):
         with game.lock:  # the world moves only under the game's lock
             if tab.value == "Prices":
                 return live.png()
-            figure = charts.draw(w, tab.value, seat or "US", commodity=commodity.value)
+            figure = charts.draw(w, tab.value, seat or "US", commodity=commodity.value, viewer=seat)
             return charts.png(figure)
 
     image = solara.use_memo(draw, dependencies=[version, id(w), tab.value, commodity.value])
