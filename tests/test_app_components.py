@@ -1,9 +1,13 @@
 """Headless tests of the page's panels (solara.render, no browser)."""
 
+import io
+import zipfile
+
 import ipyvuetify as v
 import pytest
 import solara
 
+from ui import charts
 from ui.components import (
     Controls,
     Dashboard,
@@ -251,6 +255,12 @@ def test_debrief_offers_downloads(game):
     labels = [str(w.children) for w in rc.find(v.Btn).widgets]
     for name in ("Results (CSV)", "Results (Parquet)", "Orders (CSV)", "Price figure (PNG)"):
         assert any(name in label for label in labels), labels
+    assert any("Every figure (PNG, zip)" in label for label in labels), labels
+    for seat in (game.seat, "observer"):
+        archive = zipfile.ZipFile(io.BytesIO(charts.figures_zip(game.world, seat)))
+        names = archive.namelist()
+        assert len(names) == len(charts.TABS) and names[0] == "01-prices.png"
+        assert all(archive.read(n)[:8] == b"\x89PNG\r\n\x1a\n" for n in names)
     text = _markdown(rc)
     assert "Questions for the debrief" in text
     assert all(q in text for q in game.spec.briefing.debrief_questions)

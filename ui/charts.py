@@ -9,6 +9,7 @@ scripted event.
 from __future__ import annotations
 
 import io
+import zipfile
 
 import numpy as np
 import PIL.Image
@@ -461,6 +462,17 @@ def trade(world: World, commodity: str = "magnet") -> Figure:
     ax.set_xlabel("destination")
     ax.set_ylabel("origin")
     return fig
+
+
+def figures_zip(world: World, seat: str = "US", log: bool = False) -> bytes:
+    """Every dashboard tab as a PNG (each stage's stocks and trade for magnets), in one zip:
+    ``01-prices.png``, ``02-stocks.png``, ..."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:  # PNGs are compressed
+        for i, tab in enumerate(TABS, 1):
+            name = tab.lower().replace("'s", "").replace(" & ", "-").replace(" ", "-")
+            archive.writestr(f"{i:02d}-{name}.png", png(draw(world, tab, seat, log=log)))
+    return buffer.getvalue()
 
 
 def draw(

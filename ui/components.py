@@ -463,6 +463,11 @@ def Debrief(session: GameSession, version: int):
         solara.FileDownload(
             lambda: charts.png(figure), filename=f"{name}-prices.png", label="Price figure (PNG)"
         )
+        solara.FileDownload(
+            lambda: charts.figures_zip(w, session.seat),
+            filename=f"{name}-figures.zip",
+            label="Every figure (PNG, zip)",
+        )
 
 
 # ---------------------------------------------------------------------- the game
