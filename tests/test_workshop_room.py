@@ -260,6 +260,21 @@ def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, workshop
     assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
 
 
+def test_an_open_page_cannot_act_once_its_session_has_ended(workshops, facilitator, game):
+    token = workshops.new_session(workshops.login(game.code(facilitator, "US")))
+    us = workshops.credential(token)  # what the page holds while it stays open
+    game.add_order(us, "US", TARIFF)
+    boss = workshops.credential(workshops.new_session(facilitator))
+    game.broadcast(boss, "hello")
+    workshops.end_session(token)  # signed out in another tab (or expired)
+    with pytest.raises(Refused, match="your session has ended"):
+        game.add_order(us, "US", TARIFF)
+    with pytest.raises(Refused, match="your session has ended"):
+        game.submit_turn(us, "US")
+    assert len(game.drafts_of(facilitator, "US")) == 1 and "US" not in game.submitted
+    game.broadcast(boss, "the facilitator's own session is still open")
+
+
 def test_every_state_of_any_scenario_is_a_seat(workshops, facilitator):
     """Scenarios without a [seats] table (the historical ones) are playable in a workshop too:
     every state gets a seat, passive unless handed to a team or a doctrine."""

@@ -16,13 +16,15 @@ nothing.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import hmac
 import os
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +52,17 @@ class WorkshopError(ValueError):
 
 @dataclass(frozen=True)
 class Credential:
-    """Who a browser session acts as: the facilitator, or one seat of one game."""
+    """Who a browser session acts as: the facilitator, or one seat of one game.
+
+    ``alive`` says whether the browser session behind the credential is still signed in (None:
+    no session, e.g. the server's own clock); every action checks it, so a page left open after
+    its session ended (signed out, expired, a restart with another key) can no longer act.
+    """
 
     role: str
     game_id: str | None = None
     seat: str | None = None
+    alive: Callable[[], bool] | None = field(default=None, compare=False, repr=False)
 
     @property
     def facilitator(self) -> bool:
@@ -366,6 +374,8 @@ class Game:
 
     def _input(self, kind: str, cred: Credential, payload: dict[str, Any]) -> int:
         """Store an input (on disk before anything changes), then apply it."""
+        if cred.alive is not None and not cred.alive():
+            raise Refused("your session has ended (signed out or expired): sign in again at /join")
         actor = cred.seat or cred.role
         seq = self.store.add_input(self.id, kind, actor, payload)
         self._apply(InputRecord(seq, kind, actor, payload, time.time()))
@@ -577,17 +587,31 @@ class Workshops:
         return token
 
     def credential(self, token: str | None) -> Credential | None:
-        """The credential of a session token not older than :data:`SESSION_MAX_AGE_S`."""
+        """The credential of a session token not older than :data:`SESSION_MAX_AGE_S`; it
+        checks the session again before each action (:attr:`Credential.alive`)."""
+        row = self._session(token)
+        if row is None:
+            return None
+        role, game_id, seat = row
+        alive = functools.partial(self._signed_in, str(token))
+        if role == FACILITATOR:
+            return Credential(FACILITATOR, alive=alive)
+        return Credential(role, game_id, seat, alive=alive)
+
+    def _session(self, token: str | None) -> tuple[str, str | None, str | None] | None:
+        """A live session's (role, game, seat); a facilitator's only under the current key."""
         if not token:
             return None
         row = self.store.session(str(token), SESSION_MAX_AGE_S)
         if row is None:
             return None
-        role, game_id, seat = row
-        if role == FACILITATOR:
-            key_ok = hmac.compare_digest(str(seat), self._key_fingerprint())
-            return Credential(FACILITATOR) if key_ok else None
-        return Credential(role, game_id, seat)
+        role, _game_id, seat = row
+        if role == FACILITATOR and not hmac.compare_digest(str(seat), self._key_fingerprint()):
+            return None
+        return row
+
+    def _signed_in(self, token: str) -> bool:
+        return self._session(token) is not None
 
     def _key_fingerprint(self) -> str:
         return hashlib.sha256(b"chokepoint-facilitator:" + self._key.encode()).hexdigest()[:32]
