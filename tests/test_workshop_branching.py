@@ -5,9 +5,11 @@ from __future__ import annotations
 from functools import cache
 
 import pandas as pd
+import pytest
 from matplotlib.figure import Figure
 
 from ui.workshop.branching import fan_chart, futures
+from ui.workshop.room import Refused, WorkshopError
 from world import World
 
 SCENARIO = "alliance-vs-tariffs-2025"
@@ -72,3 +74,24 @@ def test_fan_chart_draws_history_and_bands():
     fig.canvas.draw()
     bare = fan_chart(frame, world.month)
     assert bare.axes[0].get_xlabel() == "month"
+
+
+def test_futures_fork_from_an_earlier_turn_beside_what_was_played(workshops, facilitator, game):
+    game.resolve(facilitator)
+    game.resolve(facilitator)  # now in turn 3 (month 6)
+    first = game.world_at(facilitator, 1)
+    assert first.month == 0 and first.human_seats == game.world.human_seats
+    assert game.world_at(facilitator, 3).month == game.world.month == 6
+    with pytest.raises(WorkshopError, match="turn: a turn from 1 to 3"):
+        game.world_at(facilitator, 4)
+    us = workshops.login(game.code(facilitator, "US"))
+    with pytest.raises(Refused):
+        game.world_at(us, 1)
+    frame = futures(game.world_at(facilitator, 2), n=2, months=6, seed=0, workers=1)
+    assert frame["month"].min() == 3 and frame["month"].max() == 8
+    fig = fan_chart(frame, 3, game.snapshot(facilitator))
+    price = fig.axes[0]
+    dotted = [line for line in price.lines if line.get_linestyle() == ":"]
+    assert dotted and all(list(line.get_xdata()) == [3, 4, 5] for line in dotted)
+    # Forking from an earlier turn leaves the game where it is.
+    assert game.turn == 3 and len(game.world.results()) > 0

@@ -208,10 +208,12 @@ def _panel_rows(frame: pd.DataFrame, variable: str, commodity: str | None) -> pd
 def fan_chart(frame: pd.DataFrame, now_month: int, world: World | None = None) -> Figure:
     """Median and 10-90% / 25-75% bands of each key curve over the futures in ``frame`` (from
     :func:`futures`), a vertical line at ``now_month``, and, if ``world`` is given, the game so
-    far (its recorder) as a solid line before it."""
+    far (its recorder) as a solid line before it and, when the futures fork from an earlier
+    month, what was actually played since as a dotted line."""
     rows = -(-len(PANELS) // 2)
     fig, axes = charts._figure(rows, 2, height=3.0)
     history = key_curves(world, 0, now_month) if world is not None else None
+    played = key_curves(world, now_month) if world is not None else None
     xlabel = f"month (0 = {world.spec.start})" if world is not None else "month"
     for ax, (variable, commodity, title, unit, scale) in zip(axes, PANELS, strict=False):
         ax.set_title(title)
@@ -236,6 +238,11 @@ def fan_chart(frame: pd.DataFrame, now_month: int, world: World | None = None) -
                         mine["month"], scale * mine["value"], color=colour, label=label, lw=1.4
                     )
                     colour = line.get_color()
+            if played is not None and not played.empty:
+                since = _panel_rows(played, variable, commodity)
+                since = since[(since["commodity"] == c) & (since["region"] == region)]
+                if not since.empty:
+                    ax.plot(since["month"], scale * since["value"], color=colour, lw=1.2, ls=":")
             series = data[(data["commodity"] == c) & (data["region"] == region)]
             if series.empty:
                 continue

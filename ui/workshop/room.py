@@ -235,6 +235,18 @@ class Game:
             self.presence[key] = max(0, self.presence.get(key, 0) - 1)
             self._touch()
 
+    def world_at(self, cred: Credential, turn: int) -> World:
+        """A private copy of the world as it stood at the start of ``turn`` (1 = the first,
+        up to the turn being played), before that turn's team orders applied: where a
+        facilitator forks "what if" futures from (kept from each resolution, as undo uses)."""
+        self._facilitator(cred)
+        with self.lock:
+            if not isinstance(turn, int) or not 1 <= turn <= self.turn:
+                raise WorkshopError(f"turn: a turn from 1 to {self.turn} (got {turn!r})")
+            if turn == self.turn:
+                return self.world.fork()
+            return self._snapshots[turn - 1].world.fork()
+
     def snapshot(self, cred: Credential) -> World:
         """A private copy of the world for a participant to read or fork (the live one moves)."""
         self._member(cred)

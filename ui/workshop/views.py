@@ -530,17 +530,30 @@ def Branching(game: Game, cred: Credential):
     untouched."""
     n = solara.use_reactive(20)
     months = solara.use_reactive(24)
+    start = solara.use_reactive(0)  # the turn to fork from; 0: the turn being played
 
     def run() -> bytes:
         from ui.workshop.branching import fan_chart, futures
 
-        world = game.snapshot(cred)
-        frame = futures(world, int(n.value), int(months.value))
-        return charts.png(fan_chart(frame, world.month, world))
+        live = game.snapshot(cred)
+        fork = game.world_at(cred, int(start.value or game.turn))
+        frame = futures(fork, int(n.value), int(months.value))
+        return charts.png(fan_chart(frame, fork.month, live))
 
     job = use_job(run, (Refused, WorkshopError, ValueError), "the futures (try fewer)")
-    solara.Markdown("**Branch**: N futures from now, every seat played by its doctrine")
+    solara.Markdown(
+        "**Branch**: N futures from the start of a turn (now, or an earlier one), every seat "
+        "played by its doctrine; what was actually played since shows dotted"
+    )
     with solara.Row(style={"align-items": "center"}):
+        turns = list(range(1, game.turn + 1))
+        solara.Select(
+            "From the start of turn",
+            values=turns,
+            value=int(start.value) if start.value in turns else game.turn,
+            on_value=start.set,
+            style={"max-width": "170px"},
+        )
         solara.InputInt("Futures", value=n, style={"max-width": "100px"})
         solara.InputInt("Months ahead", value=months, style={"max-width": "120px"})
         solara.Button("Run futures", on_click=job.start, disabled=job.busy, classes=["run-futures"])
