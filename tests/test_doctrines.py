@@ -156,6 +156,22 @@ def test_coercive_retaliator_licenses_within_one_turn_of_a_tariff_and_eases_when
     assert world.policies.licensed[world.commodity_index["magnet"]].sum() == 0, "lifted"
 
 
+def test_coercive_retaliator_answers_a_tariff_set_in_the_very_first_turn():
+    """The status quo is the scenario's own policies (the 5% MFN duty on metal is tolerated),
+    not what a rival does before China's first move: a seat's first-turn tariff, applied at
+    month 0 ahead of the doctrines, is answered as any other."""
+    spec = scenario({"CN": {"doctrine": "coercive-retaliator"}, "US": {"doctrine": "passive"}})
+    world = World(spec, seed=0, human_seats=frozenset({"US"}))
+    first = {k: v for k, v in US_TARIFF.items() if k not in ("id", "date")}
+    assert world.submit(first, seat="US").status == "pending"
+    world.run(months=3)
+    licences = log(world, "CN", "export_licence")
+    assert len(licences) == 1 and licences.iloc[0]["month"] == 0
+    assert licences.iloc[0]["params"]["partners"] == ["US"]
+    # With no rival tariff beyond the scenario's own, China stays quiet.
+    assert log(play({"CN": {"doctrine": "coercive-retaliator"}}, months=6), "CN").empty
+
+
 def test_coercive_retaliator_answers_a_technology_control_and_is_quiet_otherwise():
     quiet = play({"CN": {"doctrine": "coercive-retaliator"}}, months=24)
     assert log(quiet, "CN").empty

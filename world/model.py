@@ -167,6 +167,8 @@ class World(mesa.Model):
         # The policies in force at the start, so that orders checked before the first step see
         # them (a lift of a scripted policy); the markups above are set before any policy bites.
         self.policies.update(self.month)
+        for doctrine in self.doctrines.values():
+            doctrine.begin(self)
 
     # ------------------------------------------------------------------ set-up
 

@@ -68,6 +68,11 @@ class Doctrine(ABC):
                 )
         self.params = {**copy.deepcopy(self.defaults), **dict(params)}
 
+    def begin(self, world: World) -> None:  # noqa: B027 (an optional hook: most need nothing)
+        """Called once when the world is built, with the scenario's own policies in force and
+        before any seat's order: what a doctrine takes as the status quo. A doctrine handed a
+        seat during play starts from the world as it finds it instead."""
+
     @abstractmethod
     def decide(self, world: World) -> list[BaseModel | dict]:
         """Orders for this turn (models or dicts); the world validates and applies them."""

@@ -26,8 +26,10 @@ class CoerciveRetaliator(Doctrine):
     ``watched`` products (magnets and metal), plus 1 for an import ban on any of them, plus 1
     for a technology export ban (``tech_export_ban``) of its own in force, if
     ``answer_tech_controls``. The states it watches are ``targets`` (default: every other
-    state). The pressure at the
-    doctrine's first turn is the status quo it tolerates (or ``tolerated_tariff`` if given).
+    state). The pressure under the scenario's own policies at the start, before any seat has
+    acted, is the status quo it tolerates (or ``tolerated_tariff`` if given): a rival's tariff
+    in the first turn is answered like any other. Handed a seat during play, it tolerates the
+    pressure it finds at its first turn.
 
     Behaviour, each turn, for each other state in the scenario's order:
 
@@ -79,18 +81,26 @@ class CoerciveRetaliator(Doctrine):
             if spec.note == self.name and target in spec.partners
         ]
 
+    def begin(self, world: World) -> None:
+        for target in self._targets(world):
+            self._tolerate_at_first(world, target)
+
+    def _targets(self, world: World) -> list[str]:
+        targets = self.params["targets"] or self.others(world)
+        return [t for t in targets if t != self.region and t in world.region_index]
+
+    def _tolerate_at_first(self, world: World, target: str) -> None:
+        if target not in self.tolerated:
+            given = self.params["tolerated_tariff"]
+            self.tolerated[target] = self.pressure(world, target) if given is None else float(given)
+
     def decide(self, world: World) -> list[dict]:
         p = self.params
-        targets = p["targets"] or self.others(world)
         licensed = [c for c in p["licensed"] if c in world.commodity_index]
         orders: list[dict] = []
-        for target in targets:
-            if target == self.region or target not in world.region_index:
-                continue
+        for target in self._targets(world):
             level = self.pressure(world, target)
-            if target not in self.tolerated:
-                given = p["tolerated_tariff"]
-                self.tolerated[target] = level if given is None else float(given)
+            self._tolerate_at_first(world, target)
             in_place = self.retaliation(world, target)
             if in_place and not all(liftable(world, spec) for spec in in_place):
                 continue  # imposed earlier this month: judge it next turn
