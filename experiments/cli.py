@@ -56,6 +56,28 @@ def _error(message: str, stream: TextIO | None = None) -> None:
     print(f"{PROG}: error: {message}", file=stream or sys.stderr)
 
 
+def _whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (argparse then names the
+    option in its one-line error and exits with 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"a whole number, not {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"from {low} to {high} (got {value})")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+#: A TCP port; a seed numpy and the run records accept.
+PORT = _whole_number(1, 65535)
+SEED = _whole_number(0, 2**32 - 1)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -146,7 +168,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         metavar="N",
         help="months to run (default: the scenario's horizon)",
     )
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument("--seed", type=SEED, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
         "--out",
         type=Path,
@@ -352,7 +374,7 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
         metavar="NAME",
         help="scenario the start screen proposes (default: alliance-vs-tariffs-2025)",
     )
-    parser.add_argument("--port", type=int, default=8765, metavar="P", help="port (default 8765)")
+    parser.add_argument("--port", type=PORT, default=8765, metavar="P", help="port (default 8765)")
     parser.add_argument(
         "--host", default="127.0.0.1", metavar="H", help="interface (default 127.0.0.1)"
     )
@@ -391,7 +413,7 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         "--host", default="127.0.0.1", metavar="H",
         help="interface (default 127.0.0.1; 0.0.0.0 lets the room's laptops in)",
     )  # fmt: skip
-    parser.add_argument("--port", type=int, default=8766, metavar="P", help="port (default 8766)")
+    parser.add_argument("--port", type=PORT, default=8766, metavar="P", help="port (default 8766)")
     parser.add_argument(
         "--data", type=Path, default=None, metavar="DIR",
         help="folder of the games' database (default: the per-user data folder)",

@@ -1,6 +1,7 @@
 """Headless tests of the page's panels (solara.render, no browser)."""
 
 import io
+import re
 import zipfile
 
 import ipyvuetify as v
@@ -19,7 +20,7 @@ from ui.components import (
     OrderPanel,
     StartScreen,
 )
-from ui.order_form import instrument_help
+from ui.order_form import build_order, instrument_help, json_object
 from ui.session import GameSession
 from world import load_scenario
 from world.orders import STATE_ORDER_KINDS
@@ -182,6 +183,30 @@ def test_the_form_shows_the_instrument_in_force_and_reads_pairs(game):
     assert "pending" in str(rc.find(v.Alert).widget.children)
     ((order, *_),) = game.world.desk.pending
     assert order.common_external_tariff == {"magnet": 0.1, "metal": 0.05}
+
+
+def test_the_start_screen_names_a_bad_setting_instead_of_starting():
+    started = []
+    _, rc = solara.render(
+        StartScreen(on_start=started.append, scenario=SCENARIO), handle_error=False
+    )
+    rc.find(v.TextField, label="Seed").widget.v_model = "-5"
+    _click(rc, "Start the game")
+    assert started == []
+    assert "seed: a whole number from 0 to" in str(rc.find(v.Alert).widget.children)
+
+
+def test_json_and_form_helpers_refuse_junk_with_the_field_named():
+    for junk, message in (
+        ('{"a":' * 100_000, "order: nested too deeply"),
+        (None, "order: JSON text"),
+        ("[1, 2]", "order: a JSON object of fields"),
+    ):
+        with pytest.raises(ValueError, match=re.escape(message)):
+            json_object(junk)
+    with pytest.raises(ValueError, match="kind: unknown order kind 'nuke'; allowed: export_ban"):
+        build_order("nuke", "US", {})
+    assert build_order("export_ban", "US", {"commodities": "magnet"})["commodities"] == ["magnet"]
 
 
 def test_any_order_can_be_typed_as_json(game):

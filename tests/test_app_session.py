@@ -1,5 +1,7 @@
 """The game session behind the browser page, and the dashboard's figures (no browser)."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,34 @@ def spec():
 
 def test_seats_are_the_states_and_the_observer(spec):
     assert seats_of(spec) == [s.region for s in spec.states] + [OBSERVER]
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"seed": -1}, "seed: a whole number from 0 to"),
+        ({"seed": "x"}, "seed: a whole number from 0 to"),
+        ({"seat": "ZZ"}, "seat: unknown seat 'ZZ'; allowed: CN, US"),
+        ({"seat": None}, "seat: unknown seat None"),
+        ({"turn_months": -3}, "turn_months: a whole number from 1 to 24"),
+        ({"turn_months": 2.7}, "turn_months: a whole number from 1 to 24"),
+        ({"doctrines": ["CN"]}, "doctrines: a table of region -> doctrine name"),
+        ({"doctrines": {"CN": ["hedger"]}}, "doctrines: a table of region -> doctrine name"),
+    ],
+)
+def test_a_malformed_game_is_refused_with_the_field_named(spec, settings, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        GameSession(spec, **{"seat": "US", **settings})
+
+
+def test_anything_but_an_order_is_rejected_with_a_reason(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    for junk in (None, [1], "x", {"kind": "nuke"}):
+        result = game.submit(junk)
+        assert result.status == "rejected" and result.message
+    with pytest.raises(ValueError, match="turn: a whole number from 0 to"):
+        game.undo_to_turn("x")
+    assert game.pending() == []
 
 
 def test_a_seats_briefing_has_the_situation_its_role_objectives_and_success(spec):

@@ -213,6 +213,25 @@ def test_run_negative_months_exits_2(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["run", "baseline-2024", "--seed", "-1"],
+            "argument --seed: from 0 to 4294967295 (got -1)",
+        ),
+        (["run", "baseline-2024", "--seed", "x"], "argument --seed: a whole number, not 'x'"),
+        (["serve", "--port", "99999"], "argument --port: from 1 to 65535 (got 99999)"),
+        (["play", "--port", "0"], "argument --port: from 1 to 65535 (got 0)"),
+    ],
+)
+def test_out_of_range_numbers_exit_2_naming_the_option(capsys, argv, expected):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and expected in err and "Traceback" not in err
+
+
 def test_run_invalid_scenario_exits_2(tmp_path, capsys):
     bad = write(tmp_path / "bad.toml", 'extends = "baseline-2024"\nmonths = -3\n')
     assert main(["run", str(bad), "--out", str(tmp_path / "o")]) == 2

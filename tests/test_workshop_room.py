@@ -1,5 +1,6 @@
 """Workshop games without a browser: who may do what, turns, the facilitator, restarts."""
 
+import re
 import sqlite3
 import time
 
@@ -258,6 +259,74 @@ def test_bad_data_and_bad_settings_are_explained(tmp_path, facilitator, workshop
     with pytest.raises(WorkshopError, match="scenario"):
         workshops.create_game(facilitator, "no-such-scenario", teams=["US"])
     assert load_scenario(SCENARIO).seats  # the bundled scenario has seats to play
+
+
+#: Malformed input of every kind a page, a script or a slip could send: (call, message).
+MALFORMED = [
+    (lambda g, f, us: g.set_timer(f, 10**400), "seconds: a turn timer is a whole number"),
+    (lambda g, f, us: g.set_timer(f, "60"), "seconds: a turn timer is a whole number"),
+    (lambda g, f, us: g.add_order(us, "US", {**TARIFF, "issuer": ["US"]}), "issuer: a state's"),
+    (lambda g, f, us: g.add_order(us, ["US"], TARIFF), "seat: unknown seat"),
+    (lambda g, f, us: g.add_order(us, "US", ["not", "a", "table"]), "order: expected a table"),
+    (lambda g, f, us: g.add_order(us, "US", {**TARIFF, "rate": 1e308}), "rate"),
+    (
+        lambda g, f, us: g.add_order(
+            us, "US", {"kind": "stockpile_buy", "commodity": "magnet", "tonnes": 1e308}
+        ),
+        "tonnes",
+    ),
+    (lambda g, f, us: g.withdraw(us, "US", "abc"), "draft: an order's number"),
+    (lambda g, f, us: g.withdraw(us, "US", 1.5), "draft: an order's number"),
+    (lambda g, f, us: g.veto(f, "US", None, "why"), "draft: an order's number"),
+    (lambda g, f, us: g.set_team(f, "US", "false"), "team: true or false"),
+    (lambda g, f, us: g.set_team(f, "US", False, ["hedger"]), "doctrine: a doctrine's name"),
+    (lambda g, f, us: g.pause(f, "false"), "paused: true or false"),
+    (lambda g, f, us: g.broadcast(f, None), "text: a message"),
+    (lambda g, f, us: g.inject_event(f, "a mine accident"), "event: expected a table"),
+    (lambda g, f, us: g.inject_event(f, {**EVENT, "date": "1990-01"}), "is in the past"),
+    (lambda g, f, us: g.inject_event(f, {**EVENT, "date": "9999-12"}), "after the game's last"),
+    (lambda g, f, us: g.inject_event(f, {**EVENT, "months": 10**400}), "event.months: must be"),
+    (
+        lambda g, f, us: g.inject_event(f, {**EVENT, "colour": "red"}),
+        "event.colour: unknown key 'colour'; allowed keys: id, kind, date",
+    ),
+]
+EVENT = {"id": "accident", "kind": "capacity_shock", "date": "2025-04", "region": "AU",
+         "stage": "mine", "share": -0.5, "months": 6}  # fmt: skip
+BAD_GAMES = [
+    ({"turn_months": 10**6}, "turn_months: a whole number of months from 1 to 24"),
+    ({"turn_months": 0}, "turn_months: a whole number of months from 1 to 24"),
+    ({"seed": 2**63}, "seed: a whole number from 0 to"),
+    ({"seed": "7"}, "seed: a whole number from 0 to"),
+    ({"name": 5}, "name: text"),
+    ({"teams": None}, "teams: a list of seats"),
+    ({"teams": [["US"]]}, "teams: a list of seats"),
+]
+
+
+@pytest.mark.parametrize("index", range(len(MALFORMED)))
+def test_malformed_input_is_named_refused_and_never_stored(tmp_path, workshops, facilitator,
+                                                           game, index):  # fmt: skip
+    us = seat(workshops, game, facilitator, "US")
+    call, message = MALFORMED[index]
+    before = game.store.inputs(game.id)
+    with pytest.raises(WorkshopError, match=re.escape(message)):
+        call(game, facilitator, us)
+    assert game.store.inputs(game.id) == before and game.world.month == 0
+    workshops.close()
+    again = Workshops(tmp_path, KEY, clock_s=0)  # the game still opens
+    assert list(again.games) == [game.id] and not again.broken
+    again.close()
+
+
+@pytest.mark.parametrize(("settings", "message"), BAD_GAMES)
+def test_a_malformed_new_game_is_refused_and_never_stored(tmp_path, workshops, facilitator,
+                                                          settings, message):  # fmt: skip
+    with pytest.raises(WorkshopError, match=re.escape(message)):
+        workshops.create_game(facilitator, SCENARIO, **{"teams": ["US"], **settings})
+    assert workshops.list_games(facilitator) == []
+    workshops.close()
+    assert not Workshops(tmp_path, KEY, clock_s=0).games
 
 
 def test_an_open_page_cannot_act_once_its_session_has_ended(workshops, facilitator, game):

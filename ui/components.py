@@ -60,17 +60,23 @@ def StartScreen(on_start: Callable[[GameSession], None], scenario: str = "baseli
     def choose(region: str, doctrine: str) -> None:
         chosen.set({**chosen.value, (name.value, region): doctrine})
 
+    problem = solara.use_reactive("")
+
     def start():
         picked = {r: d for (n, r), d in chosen.value.items() if n == name.value and r != seat.value}
-        on_start(
-            GameSession(
+        try:
+            session = GameSession(
                 name.value,
-                seed=int(seed.value),
+                seed=seed.value,
                 seat=seat.value,
-                turn_months=int(turn.value),
+                turn_months=turn.value,
                 doctrines=picked,
             )
-        )
+        except ValueError as exc:  # the session names the field and what it allows
+            problem.set(str(exc))
+            return
+        problem.set("")
+        on_start(session)
 
     with solara.Card("Chokepoint: the rare-earth supply chain", style={"max-width": "900px"}):
         solara.Select("Scenario", values=names, value=name)
@@ -94,9 +100,11 @@ def StartScreen(on_start: Callable[[GameSession], None], scenario: str = "baseli
                     on_value=functools.partial(choose, region),
                     style={"max-width": "210px"},
                 )
-        solara.InputInt("Seed", value=seed)
+        solara.InputInt("Seed", value=seed, continuous_update=True)
         solara.SliderInt("Turn length (months)", value=turn, min=1, max=12)
         solara.Button("Start the game", on_click=start, color="primary", classes=["start-game"])
+        if problem.value:
+            solara.Error(problem.value, classes=["start-problem"])
 
 
 # ---------------------------------------------------------------------- controls

@@ -227,6 +227,8 @@ def build_order(kind: str, seat: str, values: dict[str, Any]) -> dict[str, Any]:
     Raises:
         ValueError: a field the form itself cannot read (a malformed list of pairs).
     """
+    if kind not in ORDER_CLASSES:
+        raise ValueError(f"kind: unknown order kind {kind!r}; allowed: {', '.join(ORDER_CLASSES)}")
     order: dict[str, Any] = {"kind": kind, "issuer": seat}
     for name, field in form_fields(kind):
         value = values.get(name)
@@ -241,7 +243,7 @@ def build_order(kind: str, seat: str, values: dict[str, Any]) -> dict[str, Any]:
             if bool(value) != bool(field.get_default()):
                 order[name] = bool(value)
         elif how == "multi":
-            order[name] = list(value or [])
+            order[name] = [value] if isinstance(value, str) else list(value or [])
         elif value not in (None, "") or field.is_required():
             order[name] = value if value is not None else ""
     return order
@@ -322,10 +324,14 @@ def json_object(text: str, what: str = "order") -> dict:
     Raises:
         ValueError: not JSON, or JSON but not an object; the message says which.
     """
+    if not isinstance(text, str):
+        raise ValueError(f"{what}: JSON text (got {type(text).__name__})")
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{what}: not JSON ({exc.msg} at character {exc.pos})") from None
+    except RecursionError:
+        raise ValueError(f"{what}: nested too deeply to be an {what}") from None
     if not isinstance(value, dict):
         raise ValueError(f"{what}: a JSON object of fields (kind, region, ...)")
     return value

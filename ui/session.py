@@ -66,6 +66,12 @@ def debrief_questions(spec: Scenario) -> list[str]:
     return list(spec.briefing.debrief_questions) if spec.briefing else []
 
 
+def _whole(name: str, value: object, low: int, high: int) -> None:
+    """A whole number from ``low`` to ``high``, or a ValueError naming the field."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValueError(f"{name}: a whole number from {low} to {high} (got {value!r})")
+
+
 @dataclass
 class GameSession:
     """A game in progress.
@@ -97,8 +103,18 @@ class GameSession:
         spec = (
             self.scenario if isinstance(self.scenario, Scenario) else load_scenario(self.scenario)
         )
-        if self.turn_months:
-            spec = spec.model_copy(update={"turn_months": int(self.turn_months)})
+        _whole("seed", self.seed, 0, 2**32 - 1)
+        if self.seat not in seats_of(spec):
+            raise ValueError(
+                f"seat: unknown seat {self.seat!r}; allowed: {', '.join(seats_of(spec))}"
+            )
+        if self.turn_months is not None:
+            _whole("turn_months", self.turn_months, 1, 24)
+            spec = spec.model_copy(update={"turn_months": self.turn_months})
+        if not isinstance(self.doctrines, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.doctrines.items()
+        ):
+            raise ValueError("doctrines: a table of region -> doctrine name, e.g. CN = hedger")
         if self.doctrines:
             spec = spec.model_copy(update={"seats": self._seats(spec)})
         self.spec = spec
@@ -179,7 +195,8 @@ class GameSession:
         The AI seats' decisions come from the log (as in :meth:`World.replay`), so the world
         is the one the player saw; after the rewind the AIs decide again.
         """
-        month = max(0, int(turn)) * self.spec.turn_months
+        _whole("turn", turn, 0, self.spec.months)
+        month = turn * self.spec.turn_months
         if month >= self.world.month:
             return
         table = self.world.orders()
@@ -195,8 +212,10 @@ class GameSession:
     # ------------------------------------------------------------------ orders
 
     def submit(self, order: dict):
-        """Submit an order for the seat; returns the world's OrderResult."""
-        order = {**order, "issuer": order.get("issuer") or self.seat}
+        """Submit an order for the seat; returns the world's OrderResult (``rejected``, with
+        the reason, for anything that is not an order)."""
+        if isinstance(order, dict):
+            order = {**order, "issuer": order.get("issuer") or self.seat}
         seat = None if self.seat == OBSERVER else self.seat
         result = self.world.submit(order, seat=seat)
         self._touch()

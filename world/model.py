@@ -592,7 +592,7 @@ class World(mesa.Model):
         try:
             spec = event if isinstance(event, EventSpec) else EventSpec.model_validate(event)
         except ValidationError as exc:
-            problems = [f"event.{p}" for p in _format_errors(exc, event)]
+            problems = _format_errors(exc, event, root=EventSpec, prefix="event")
             raise ScenarioError("event", problems) from None
         stages = sorted({f.stage for f in self.firms})
         problems = [
@@ -607,11 +607,15 @@ class World(mesa.Model):
         try:
             start = self.month_of(spec.date)
         except ValueError:
-            start = -1
             problems.append(f"event.date: '{spec.date}' is not a YYYY-MM date")
-        if 0 <= start < self.month:
-            earliest = self.date_of(self.month)
-            problems.append(f"event.date: {spec.date} is in the past; the earliest is {earliest}")
+        else:
+            earliest, last = self.date_of(self.month), self.date_of(self.spec.months - 1)
+            if start < self.month:
+                problems.append(
+                    f"event.date: {spec.date} is in the past; the earliest is {earliest}"
+                )
+            elif start >= self.spec.months:
+                problems.append(f"event.date: {spec.date} is after the game's last month, {last}")
         if any(e.id == spec.id for e in self.events):
             problems.append(f"event.id: '{spec.id}' is already an event of this game")
         if problems:

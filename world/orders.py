@@ -19,6 +19,11 @@ from world.units import PriceUsdPerKg, Tonnes
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
 Months = Annotated[int, Field(ge=1, le=600)]
+#: Ceilings that no real order comes near (world mine output is ~0.4 Mt REO a year), so a slip
+#: of the keyboard is refused rather than turned into infinities in the state's accounts.
+MAX_TONNES = 1e7
+MAX_USD = 1e12
+MAX_USD_PER_KG = 1e5
 
 
 class OrderRejected(ValueError):
@@ -59,7 +64,7 @@ class ExportQuota(_TradeMeasure):
     """Cap the tonnes exported per period, summed over the commodities and partners."""
 
     kind: Literal["export_quota"] = "export_quota"
-    quota_t: Tonnes = Field(ge=0)
+    quota_t: Tonnes = Field(ge=0, le=MAX_TONNES)
     period_months: Months = 12
 
 
@@ -172,7 +177,7 @@ class ProductionSubsidy(_Order):
 
     kind: Literal["production_subsidy"] = "production_subsidy"
     stages: list[str] = Field(min_length=1)
-    usd_per_kg: PriceUsdPerKg = Field(ge=0)
+    usd_per_kg: PriceUsdPerKg = Field(ge=0, le=MAX_USD_PER_KG)
     duration_months: Months | None = None
 
 
@@ -184,7 +189,7 @@ class PriceFloor(_Order):
     kind: Literal["price_floor"] = "price_floor"
     firm: str
     commodity: str
-    floor_usd_per_kg: PriceUsdPerKg = Field(ge=0)
+    floor_usd_per_kg: PriceUsdPerKg = Field(ge=0, le=MAX_USD_PER_KG)
     duration_months: Months | None = None
 
 
@@ -194,7 +199,7 @@ class StockpileBuy(_Order):
 
     kind: Literal["stockpile_buy"] = "stockpile_buy"
     commodity: str
-    tonnes: Tonnes = Field(gt=0)
+    tonnes: Tonnes = Field(gt=0, le=MAX_TONNES)
     months: Months = 12
 
 
@@ -203,7 +208,7 @@ class StockpileRelease(_Order):
 
     kind: Literal["stockpile_release"] = "stockpile_release"
     commodity: str
-    tonnes: Tonnes = Field(gt=0)
+    tonnes: Tonnes = Field(gt=0, le=MAX_TONNES)
     months: Months = 3
 
 
@@ -221,7 +226,7 @@ class Invest(_Order):
     """A firm's order: build capacity (its stage's lead time and capex apply)."""
 
     kind: Literal["invest"] = "invest"
-    capacity_tpy: NonNeg = Field(gt=0)
+    capacity_tpy: NonNeg = Field(gt=0, le=MAX_TONNES)
 
 
 class Idle(_Order):
@@ -243,7 +248,7 @@ class EquityStake(_Order):
 
     kind: Literal["equity_stake"] = "equity_stake"
     firm: str
-    usd: NonNeg = Field(gt=0)
+    usd: NonNeg = Field(gt=0, le=MAX_USD)
 
 
 class RndProgramme(_Order):
@@ -253,7 +258,7 @@ class RndProgramme(_Order):
 
     kind: Literal["rnd_programme"] = "rnd_programme"
     commodities: list[str] = Field(default_factory=lambda: ["magnet", "oxide_heavy"])
-    usd_per_year: NonNeg = Field(gt=0)
+    usd_per_year: NonNeg = Field(gt=0, le=MAX_USD)
     duration_months: Months | None = None
 
 
@@ -265,7 +270,7 @@ class OfftakeGuarantee(_Order):
     firm: str
     commodity: str
     share: Share = 1.0
-    price_usd_per_kg: PriceUsdPerKg = Field(ge=0)
+    price_usd_per_kg: PriceUsdPerKg = Field(ge=0, le=MAX_USD_PER_KG)
     duration_months: Months | None = None
 
 
@@ -320,7 +325,9 @@ class Alliance(_Order):
     offtake_commodities: list[str] = Field(
         default_factory=lambda: ["oxide_light", "oxide_heavy", "metal", "magnet"]
     )
-    fund_usd: NonNeg = Field(0.0, description="pooled investment fund, USD per calendar year")
+    fund_usd: NonNeg = Field(
+        0.0, le=MAX_USD, description="pooled investment fund, USD per calendar year"
+    )
     fund_capex_share: Share = 0.3
     fund_stages: list[str] = Field(default_factory=lambda: ["separator", "magnet"])
     shared_release: bool = False

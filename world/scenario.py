@@ -267,7 +267,7 @@ class EventSpec(_Strict):
     id: str
     kind: Literal["capacity_shock", "demand_shock", "announcement"]
     date: str
-    months: int = Field(1, ge=1)
+    months: int = Field(1, ge=1, le=600)
     region: str
     stage: str | None = None
     sector: str | None = None
@@ -822,9 +822,10 @@ def _read_raw(path: Path, chain: tuple[Path, ...] = (), problems: list[str] | No
     return data
 
 
-def _walk(loc: tuple) -> tuple[Any, list]:
-    """The type at a location in the scenario schema and the constraints that apply to it."""
-    tp: Any = Scenario
+def _walk(loc: tuple, root: type[BaseModel] | None = None) -> tuple[Any, list]:
+    """The type at a location in a schema (the scenario's, or ``root``'s) and the constraints
+    that apply to it."""
+    tp: Any = root or Scenario
     metadata: list = []
     for part in loc:
         tp, _ = _unwrap(tp)
@@ -897,29 +898,31 @@ def _format_path(loc: tuple, data: Any) -> str:
     return path
 
 
-def _format_error(err: Any, data: Any) -> list[str]:
+def _format_error(
+    err: Any, data: Any, root: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
     loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
     msg = err["msg"].removeprefix("Value error, ")
     if kind == "value_error" and not loc:
         return msg.split("\n")
     if kind == "extra_forbidden":
-        model, _ = _walk(loc[:-1])
+        model, _ = _walk(loc[:-1], root)
         allowed = list(model.model_fields) if isinstance(model, type) else []
         msg = f"unknown key '{loc[-1]}'" + _did_you_mean(str(loc[-1]), allowed)
         if allowed:
             msg += f"; allowed keys: {', '.join(allowed)}"
     elif kind == "literal_error":
-        tp, _ = _walk(loc)
+        tp, _ = _walk(loc, root)
         allowed = [str(a) for a in get_args(tp)] if get_origin(tp) is Literal else []
         noun = loc[-1] if loc and isinstance(loc[-1], str) else "value"
         msg = f"unknown {noun} {given!r}; allowed: " + (", ".join(allowed) or err["msg"])
     elif kind == "missing":
-        model, _ = _walk(loc[:-1])
+        model, _ = _walk(loc[:-1], root)
         info = model.model_fields.get(loc[-1]) if isinstance(model, type) else None
         hint = f" ({info.description})" if info is not None and info.description else ""
         msg = f"required field is missing{hint}"
     elif kind.startswith(("greater_than", "less_than")):
-        _, metadata = _walk(loc)
+        _, metadata = _walk(loc, root)
         msg = f"must be {_bounds(metadata) or err['msg']} (got {given!r})"
     elif isinstance(given, datetime.date):
         msg = f'write dates as quoted "YYYY-MM" strings (got {given})'
@@ -929,13 +932,19 @@ def _format_error(err: Any, data: Any) -> list[str]:
     elif kind != "value_error" and not isinstance(given, dict | list):
         msg = f"{msg} (got {given!r})"
     path = _format_path(loc, data)
+    if prefix:
+        path = f"{prefix}.{path}" if path else prefix
     return [f"{path}: {msg}" if path else msg]
 
 
-def _format_errors(exc: ValidationError, data: Any = None) -> list[str]:
+def _format_errors(
+    exc: ValidationError, data: Any = None, root: type[BaseModel] | None = None, prefix: str = ""
+) -> list[str]:
+    """One line per problem, each starting with its field path: in the scenario, or in
+    ``root`` (a part of it checked alone, e.g. an event) under the name ``prefix``."""
     problems: list[str] = []
     for err in exc.errors():
-        problems.extend(_format_error(err, data))
+        problems.extend(_format_error(err, data, root, prefix))
     return problems
 
 

@@ -50,6 +50,20 @@ class WorkshopError(ValueError):
     """Bad input: the message names the field and what is allowed; nothing changed."""
 
 
+#: The longest turn timer, in seconds (a day).
+MAX_TIMER_S = 86_400
+#: The longest turn (a scenario's own limit, world/scenario.py).
+MAX_TURN_MONTHS = 24
+#: The largest seed (it is stored as an SQLite integer and seeds numpy).
+MAX_SEED = 2**32 - 1
+
+
+def _flag(name: str, value: Any) -> None:
+    """A yes/no input must be one (the text "false" is not False)."""
+    if not isinstance(value, bool):
+        raise WorkshopError(f"{name}: true or false (got {value!r})")
+
+
 @dataclass(frozen=True)
 class Credential:
     """Who a browser session acts as: the facilitator, or one seat of one game.
@@ -283,6 +297,7 @@ class Game:
         """Mark the seat's orders as final for this turn (or take that back). The turn resolves
         once every team has submitted, unless the facilitator paused the game."""
         self._authorise(cred, seat)
+        _flag("submitted", submitted)
         with self.lock:
             self._playing(seat)
             self._input("submitted", cred, {"seat": seat, "submitted": bool(submitted)})
@@ -326,6 +341,9 @@ class Game:
         current turn on. Handed to a doctrine, the seat's draft orders are withdrawn."""
         self._facilitator(cred)
         seat = self._seat(seat)
+        _flag("team", team)
+        if not isinstance(doctrine, str):
+            raise WorkshopError(f"doctrine: a doctrine's name, or blank (got {doctrine!r})")
         if doctrine:
             try:
                 make_doctrine(doctrine, seat)  # only to check the name
@@ -337,6 +355,8 @@ class Game:
     def inject_event(self, cred: Credential, event: dict[str, Any]) -> None:
         """Add an event (a mine accident, a seizure of mines, a demand shock, an announcement)."""
         self._facilitator(cred)
+        if not isinstance(event, dict):
+            raise WorkshopError("event: expected a table of fields (kind, region, ...)")
         with self.lock:
             try:
                 self.world.check_event(event)
@@ -346,7 +366,9 @@ class Game:
 
     def broadcast(self, cred: Credential, text: str) -> None:
         self._facilitator(cred)
-        text = str(text).strip()
+        if not isinstance(text, str):
+            raise WorkshopError(f"text: a message (got {text!r})")
+        text = text.strip()
         if not text:
             raise WorkshopError("text: a broadcast needs a message")
         with self.lock:
@@ -355,14 +377,22 @@ class Game:
     def pause(self, cred: Credential, paused: bool) -> None:
         """Pause (no automatic resolution, the timer stops) or resume."""
         self._facilitator(cred)
+        _flag("paused", paused)
         with self.lock:
             self._input("pause", cred, {"paused": bool(paused)})
 
     def set_timer(self, cred: Credential, seconds: int | None) -> None:
         """A countdown for each turn (None: no timer); at zero the turn resolves."""
         self._facilitator(cred)
-        if seconds is not None and (not isinstance(seconds, int) or seconds < 10):
-            raise WorkshopError("seconds: a turn timer is a whole number of seconds, at least 10")
+        if seconds is not None and (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int)
+            or not 10 <= seconds <= MAX_TIMER_S
+        ):
+            raise WorkshopError(
+                f"seconds: a turn timer is a whole number of seconds from 10 to {MAX_TIMER_S} "
+                f"(got {seconds!r})"
+            )
         with self.lock:
             self._input("timer", cred, {"seconds": seconds})
 
@@ -486,7 +516,7 @@ class Game:
             raise Refused("only the facilitator may do this")
 
     def _seat(self, seat: str) -> str:
-        if seat not in self.record.seats:
+        if not isinstance(seat, str) or seat not in self.record.seats:
             raise WorkshopError(f"seat: unknown seat '{seat}'; allowed: {', '.join(self.seats)}")
         return seat
 
@@ -511,21 +541,27 @@ class Game:
             raise WorkshopError("order: expected a table of fields (kind, issuer, ...)")
         order = dict(order)
         issuer = order.setdefault("issuer", seat) or seat
+        if not isinstance(issuer, str):
+            raise WorkshopError(f"issuer: a state's id, e.g. {seat} (got {issuer!r})")
         order["issuer"] = issuer
         if issuer in self.record.seats and issuer != seat:
             raise Refused(f"your code admits {seat} only; this order is issued by {issuer}")
         return order
 
     def _draft(self, seat: str, draft_id: int) -> Draft:
+        if isinstance(draft_id, bool) or not isinstance(draft_id, int):
+            raise WorkshopError(f"draft: an order's number, a whole number (got {draft_id!r})")
         for d in self.drafts[self._seat(seat)]:
-            if d.id == int(draft_id):
+            if d.id == draft_id:
                 return d
         ids = ", ".join(str(d.id) for d in self.drafts[seat]) or "none"
         raise WorkshopError(f"draft: {seat} has no order {draft_id} this turn; its orders: {ids}")
 
     @staticmethod
     def _reason(reason: str) -> str:
-        reason = str(reason).strip()
+        if not isinstance(reason, str):
+            raise WorkshopError(f"reason: the facilitator's reason, as text (got {reason!r})")
+        reason = reason.strip()
         if not reason:
             raise WorkshopError("reason: the facilitator's reason is logged; give one")
         return reason[:500]
@@ -541,8 +577,8 @@ class Workshops:
     """
 
     def __init__(self, data_dir: Path, facilitator_key: str, clock_s: float = 0.25):
-        if len(facilitator_key) < 12:
-            raise WorkshopError("facilitator key: at least 12 characters")
+        if not isinstance(facilitator_key, str) or len(facilitator_key) < 12:
+            raise WorkshopError("facilitator key: text of at least 12 characters")
         self.data_dir = Path(data_dir)
         self.store = Store(self.data_dir / "workshop.sqlite")
         self._key = facilitator_key
@@ -646,23 +682,36 @@ class Workshops:
         to a team later). ``teams`` are the seats people play from the start."""
         if not cred.facilitator:
             raise Refused("only the facilitator may create games")
+        if not isinstance(scenario, (str, Scenario)):
+            raise WorkshopError(f"scenario: a bundled scenario's name (got {scenario!r})")
         try:
             spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         except (ProblemsError, FileNotFoundError, ValueError) as exc:
             raise WorkshopError(f"scenario: {exc}") from None
-        if turn_months:
-            if not isinstance(turn_months, int) or turn_months < 1:
-                raise WorkshopError("turn_months: a whole number of months, at least 1")
+        if turn_months is not None:
+            if (
+                isinstance(turn_months, bool)
+                or not isinstance(turn_months, int)
+                or not (1 <= turn_months <= MAX_TURN_MONTHS)
+            ):
+                raise WorkshopError(
+                    f"turn_months: a whole number of months from 1 to {MAX_TURN_MONTHS} "
+                    f"(got {turn_months!r})"
+                )
             spec = spec.model_copy(update={"turn_months": turn_months})
         spec = seat_every_state(spec)
         seats = list(spec.seats)
+        if not isinstance(teams, (list, tuple)) or not all(isinstance(t, str) for t in teams):
+            raise WorkshopError(f"teams: a list of seats, from {', '.join(seats)}")
         unknown = [t for t in teams if t not in seats]
         if unknown:
             raise WorkshopError(
                 f"teams: unknown seat(s) {', '.join(unknown)}; allowed: {', '.join(seats)}"
             )
-        if not isinstance(seed, int) or seed < 0:
-            raise WorkshopError("seed: a whole number, 0 or more")
+        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+            raise WorkshopError(f"seed: a whole number from 0 to {MAX_SEED} (got {seed!r})")
+        if not isinstance(name, str):
+            raise WorkshopError(f"name: text, or blank for a name of the scenario's (got {name!r})")
         with self.lock:
             game_id = "g" + secrets.token_hex(3)
             while game_id in self.games:
@@ -681,7 +730,7 @@ class Workshops:
             return game
 
     def game(self, cred: Credential, game_id: str) -> Game:
-        game = self.games.get(game_id)
+        game = self.games.get(game_id) if isinstance(game_id, str) else None
         if game is None:
             raise WorkshopError(f"game: unknown game '{game_id}'")
         game._member(cred)
