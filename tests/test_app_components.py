@@ -109,7 +109,8 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
     assert "less than or equal to 10" in str(rc.find(v.Alert).widget.children)
     rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "0.3"
     _click(rc, "Submit order")
-    assert "pending" in str(rc.find(v.Alert).widget.children)
+    message = str(rc.find(v.Alert).widget.children)
+    assert "pending" in message and "takes effect from 2025-01, as the turn is played" in message
     assert len(game.pending()) == 1
 
 
@@ -135,7 +136,9 @@ REJECTED = {
 @pytest.mark.parametrize("kind", STATE_ORDER_KINDS)
 def test_order_panel_offers_every_instrument_and_each_submits(game, kind):
     _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
-    assert rc.find(v.Select, label="Order").widget.items == list(STATE_ORDER_KINDS)
+    items = rc.find(v.Select, label="Order").widget.items
+    assert [i["value"] for i in items] == list(STATE_ORDER_KINDS)
+    assert {"text": "Import tariff (import_tariff)", "value": "import_tariff"} in items
     rc.find(v.Select, label="Order").widget.v_model = kind
     # The instrument's own description (its class docstring) is shown.
     assert instrument_help(kind)[:40] in str([w.children for w in rc.find(v.Html).widgets])
@@ -183,6 +186,9 @@ def test_the_form_shows_the_instrument_in_force_and_reads_pairs(game):
     assert "pending" in str(rc.find(v.Alert).widget.children)
     ((order, *_),) = game.world.desk.pending
     assert order.common_external_tariff == {"magnet": 0.1, "metal": 0.05}
+    # The message belongs to the instrument it answered: another one starts clean.
+    rc.find(v.Select, label="Order").widget.v_model = "export_ban"
+    rc.find(v.Alert).assert_empty()
 
 
 def test_the_start_screen_names_a_bad_setting_instead_of_starting():
@@ -293,7 +299,9 @@ def test_debrief_offers_downloads(game):
 
 def test_game_shows_the_debrief_across_the_page(game):
     _, rc = solara.render(Game(game), handle_error=False)
-    toggles = [w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 3]
+    toggles = [w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4]
     assert not any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)
-    toggles[0].v_model = 2
+    toggles[0].v_model = 2  # Orders, Negotiation, Briefing, Debrief
+    assert game.spec.briefing.seats["US"].role in _markdown(rc)
+    toggles[0].v_model = 3
     assert any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)

@@ -193,7 +193,7 @@ def test_stocks_show_commercial_and_strategic_cover_and_keep_stockpiles_secret(s
     mine = charts.draw(w, "Stocks", "JP", viewer="JP")
     assert len(series(mine.axes[0])) == len(w.region_ids)
     assert len(series(mine.axes[1])) == len(series(mine.axes[2])) == 1
-    assert "JP's own" in mine.axes[2].get_title()
+    assert "(JP only)" in mine.axes[2].get_title()
 
 
 @pytest.mark.parametrize("log", [False, True])

@@ -11,7 +11,13 @@ from functools import cache
 import pandas as pd
 import pytest
 
-from ui.workshop.report import ReportError, after_action_report, report_bundle, report_pdf
+from ui.workshop.report import (
+    ReportError,
+    after_action_report,
+    report_bundle,
+    report_pdf,
+    timeline,
+)
 from world import World, load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"
@@ -114,3 +120,31 @@ def test_a_pdf_without_a_browser_or_with_a_failing_one_says_why(monkeypatch):
         report_pdf(page())
     with pytest.raises(ReportError, match=r"/bin/false printed nothing \(exit 1\)"):
         report_pdf(page(), browser="/bin/false")
+
+
+def test_the_timeline_marks_what_an_undo_took_back(workshops, facilitator, game):
+    jp = workshops.login(game.code(facilitator, "JP"))
+    game.broadcast(facilitator, "turn 1 begins")
+    game.resolve(facilitator)
+    game.broadcast(facilitator, "said in the turn that is undone")
+    game.undo(facilitator)
+    events = timeline(game.snapshot(facilitator), game.history + game.messages)
+    console = events[events["source"] == "console"].set_index("message")
+    resolved = console.loc["Turn 1 resolved (forced by the facilitator)"]
+    assert (resolved["seat"], resolved["kind"], resolved["status"]) == (
+        "facilitator", "resolve", "undone"
+    )  # fmt: skip
+    assert console.loc["said in the turn that is undone", "status"] == "undone"
+    assert console.loc["turn 1 begins", "status"] == ""  # before the undone resolution
+    assert console.loc["turn 1 begins", "kind"] == "broadcast"
+    page = after_action_report(
+        game.snapshot(facilitator), title="g", seats={"JP": "team"},
+        facilitator_log=game.history + game.messages,
+    )  # fmt: skip
+    assert '<td class="status">UNDONE</td>' in page
+    # A resolution set off by the last team to submit is that team's act, not the console's.
+    game.add_order(jp, "JP", {"kind": "defense_priority"})
+    for seat in game.teams:
+        game.submit_turn(workshops.login(game.code(facilitator, seat)), seat)
+    last = timeline(game.snapshot(facilitator), game.history).iloc[-1]
+    assert last["kind"] == "resolve" and last["seat"] in game.teams

@@ -189,12 +189,9 @@ class LivePrices:
         self.fig.suptitle("Price a buyer pays, by region (China thick)")
         self.markers: list = []
         self.marked: set[int] = set()
-        self.hint = self.axes[0].text(
-            0.5,
-            0.5,
-            "Prices show once the first month has run.",
-            ha="center",
-            transform=self.axes[0].transAxes,
+        # In the figure's middle: over the first panel it ran across that panel's y label.
+        self.hint = self.fig.text(
+            0.5, 0.5, "Prices show once the first month has run.", ha="center", va="center"
         )
         self.limits: tuple | None = None
         self.background = None
@@ -304,10 +301,10 @@ def stocks(world: World, commodity: str = "magnet", viewer: str | None = None) -
     cover = world.recorder.array("cover_months")
     commercial = world.recorder.array("stock_commercial")
     strategic = world.recorder.array("stock_strategic")
-    axes[0].set_title(f"{commodity}: commercial stocks")
-    whose = "" if viewer is None else f" ({viewer}'s own)"
-    axes[1].set_title(f"{commodity}: strategic stocks{whose}")
-    axes[2].set_title(f"{commodity}: strategic stockpiles{whose}")
+    whose = "" if viewer is None else f" ({viewer} only)"
+    axes[0].set_title(f"{commodity}: commercial stocks", fontsize=10)
+    axes[1].set_title(f"{commodity}: strategic stocks{whose}", fontsize=10)
+    axes[2].set_title(f"strategic stockpiles{whose}", fontsize=10)
     if cover.size == 0:
         for ax in axes:
             _empty(ax)

@@ -249,9 +249,15 @@ def session_submit(session: GameSession, on_change: Callable[[], None]):
         on_change()
         if result.status == "rejected":
             return False, f"Rejected: {result.message}"
+        w, t = session.world, session.spec.turn_months
+        boundary = w.month if w.month % t == 0 else (w.month // t + 1) * t
         return True, (
             f"Order {result.order_id} is {result.status}: "
-            f"{result.message or 'it applies at the end of the turn.'}"
+            + (
+                result.message
+                or f"it takes effect from {w.date_of(boundary)}, as the turn is played"
+                " (End turn)."
+            )
         )
 
     return submit
@@ -496,11 +502,16 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
                 Dashboard(session, version)
                 NewsFeed(session, version)
             with solara.Column():
-                solara.ToggleButtonsSingle(value=side, values=["Orders", "Negotiation", "Debrief"])
+                solara.ToggleButtonsSingle(
+                    value=side, values=["Orders", "Negotiation", "Briefing", "Debrief"]
+                )
                 if side.value == "Orders":
                     OrderPanel(session, version, changed)
                 elif side.value == "Negotiation":
                     DealsPanel(session, version, changed)
+                elif side.value == "Briefing":
+                    with solara.Card("Briefing", classes=["briefing"]):
+                        solara.Markdown(briefing(session.spec, session.seat))
                 else:
                     solara.Info("The debrief is below the dashboard, across the page.")
         if side.value == "Debrief":

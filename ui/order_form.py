@@ -87,6 +87,23 @@ SUGGESTED = {
 LAST = ("duration_months", "note", "breach")
 
 
+#: Instruments whose kind does not read as a name once its underscores are spaces.
+NAMES = {
+    "licence_decision": "Licence decisions (your queue)",
+    "lift": "Lift a measure",
+    "tech_export_ban": "Technology export ban",
+    "rnd_programme": "R&D programme",
+    "stockpile_buy": "Stockpile purchase",
+    "stockpile_release": "Stockpile release",
+    "alliance": "Alliance (form, join, leave, invite)",
+}
+
+
+def instrument_name(kind: str) -> str:
+    """What a player calls an instrument: "Import tariff" for ``import_tariff``."""
+    return NAMES.get(kind, kind.replace("_", " ").capitalize())
+
+
 def instrument_help(kind: str) -> str:
     """The first paragraph of the order class's docstring, on one line."""
     doc = ORDER_CLASSES[kind].__doc__ or ""
@@ -259,7 +276,8 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
     kind = solara.use_reactive("import_tariff")
     # (kind, field) -> what the player entered: switching instruments keeps each one's inputs.
     entered = solara.use_reactive({})
-    # A message belongs to the month and world it was given in: (month, world id, outcome).
+    # A message belongs to the month, world and instrument it was given for:
+    # (month, world id, kind, outcome).
     result = solara.use_reactive(None)
     w = world
     k = kind.value
@@ -282,10 +300,16 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
             outcome = submit(build_order(k, seat, values))
         except ValueError as exc:
             outcome = (False, str(exc))
-        result.set((month, world_id, outcome))
+        result.set((month, world_id, k, outcome))
 
     with solara.Column():
-        solara.Select("Order", values=list(STATE_ORDER_KINDS), value=kind)
+        # Named for people, with the kind that JSON orders and the news use.
+        solara.v.Select(
+            label="Order",
+            items=[{"text": f"{instrument_name(c)} ({c})", "value": c} for c in STATE_ORDER_KINDS],
+            v_model=k,
+            on_v_model=kind.set,
+        )
         solara.Text(instrument_help(k), style={"color": "#555"})
         now = in_force(w, seat, None if k == "lift" else k)
         if now:
@@ -297,8 +321,8 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
             offered = choices(name, field, w, seat, values.get("firm"))
             _field(name, field, values[name], functools.partial(enter, name), offered)
         solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
-        if result.value is not None and result.value[:2] == (w.month, id(w)):
-            taken, message = result.value[2]
+        if result.value is not None and result.value[:3] == (w.month, id(w), k):
+            taken, message = result.value[3]
             (solara.Success if taken else solara.Error)(message, classes=["order-message"])
 
 

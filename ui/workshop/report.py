@@ -52,6 +52,9 @@ DEAL_STATUSES = {
     "withheld": ("n/a", "only in an AI's look-ahead copy of the world"),
 }
 FACILITATOR = "facilitator"
+#: The source of the game's own actions in the timeline (the facilitator's, the timer's, a
+#: resolution set off by the last team to submit), as against the seats' orders.
+CONSOLE = "console"
 
 STYLE = (
     "h3{margin-bottom:0.2em;}tr.rejected td{color:#999;text-decoration:line-through;}"
@@ -126,10 +129,11 @@ def timeline(world: World, facilitator_log: list[dict] | None = None) -> pd.Data
             {
                 "month": int(entry.get("month", 0)),
                 "date": entry.get("date", world.date_of(int(entry.get("month", 0)))),
-                "seat": FACILITATOR,
+                # who acted: the facilitator, the timer, or the team whose submission resolved
+                "seat": entry.get("actor", FACILITATOR),
                 "kind": entry.get("kind", "action"),
-                "status": "",
-                "source": entry.get("actor", FACILITATOR),
+                "status": "undone" if entry.get("undone") else "",
+                "source": CONSOLE,
                 "message": entry.get("text", ""),
                 "note": entry.get("reason", ""),
             }
@@ -157,9 +161,9 @@ def _timeline_html(events: pd.DataFrame, seats: dict[str, str]) -> str:
         span = first if first == last else f"{first} to {last}"
         body = []
         for row in group.itertuples(index=False):
-            css = FACILITATOR if row.seat == FACILITATOR else row.status
-            status = "REJECTED" if row.status == "rejected" else row.status
-            player = seats.get(row.seat, "") if row.seat != FACILITATOR else ""
+            css = FACILITATOR if row.source == CONSOLE else row.status
+            status = {"rejected": "REJECTED", "undone": "UNDONE"}.get(row.status, row.status)
+            player = seats.get(row.seat, "") if row.source != CONSOLE else ""
             body.append(
                 f'<tr class="{_e(css)}"><td>{_e(row.date)}</td><td>{_e(row.seat)}</td>'
                 f"<td>{_e(player)}</td><td>{_e(row.kind)}</td>"

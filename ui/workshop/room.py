@@ -474,6 +474,9 @@ class Game:
             snap = self._snapshots.pop()
             self.world, self.drafts = snap.world, snap.drafts
             self.submitted = set()
+            for entry in (*self.history, *self.messages):  # what the undone turn did
+                if entry["month"] > self.world.month:
+                    entry["undone"] = True
             self._log(item, f"undoes turn {self.turn}: back to {self.date()}")
         else:
             raise WorkshopError(f"input kind: unknown '{kind}'")
@@ -495,7 +498,13 @@ class Game:
 
     def _entry(self, item: InputRecord, text: str) -> dict[str, Any]:
         m = self.world.month
-        return {"month": m, "date": self.world.date_of(m), "actor": item.actor, "text": text}
+        return {
+            "month": m,
+            "date": self.world.date_of(m),
+            "actor": item.actor,
+            "kind": item.kind,
+            "text": text,
+        }
 
     def _log(self, item: InputRecord, text: str) -> None:
         self.history.append(self._entry(item, f"{item.actor} {text}"))

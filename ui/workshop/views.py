@@ -279,7 +279,11 @@ def SeatView(game: Game, cred: Credential, seat: str):
             draft = game.add_order(cred, seat, order)
         except (Refused, WorkshopError) as exc:
             return False, str(exc)
-        return True, f"Order #{draft.id} drafted: it applies when the turn resolves."
+        date = game.world.date_of(game.world.month)
+        return True, (
+            f"Order #{draft.id} drafted: when the turn resolves it takes effect from {date}, "
+            "the turn's first month."
+        )
 
     with solara.Column(style={"padding": "8px"}, classes=["seat-view"]):
         solara.Markdown(f"## {seat} · {game.name}")
