@@ -255,8 +255,7 @@ def session_submit(session: GameSession, on_change: Callable[[], None]):
             f"Order {result.order_id} is {result.status}: "
             + (
                 result.message
-                or f"it takes effect from {w.date_of(boundary)}, as the turn is played"
-                " (End turn)."
+                or f"it takes effect from {w.date_of(boundary)}, as the turn is played (End turn)."
             )
         )
 
