@@ -94,7 +94,7 @@ def _log_y(ax) -> None:
     ax.yaxis.set_minor_formatter(plain)
 
 
-def _empty(ax, text: str = "This chart fills in once the first month has run.") -> None:
+def _empty(ax, text: str = "This chart fills in\nonce the first month\nhas run.") -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666666")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -189,9 +189,16 @@ class LivePrices:
         self.fig.suptitle("Price a buyer pays, by region (China thick)")
         self.markers: list = []
         self.marked: set[int] = set()
-        # In the figure's middle: over the first panel it ran across that panel's y label.
-        self.hint = self.fig.text(
-            0.5, 0.5, "Prices show once the first month has run.", ha="center", va="center"
+        # Broken over lines so that it stays inside the first panel (on one line it ran over
+        # the panel's y label).
+        self.hint = self.axes[0].text(
+            0.5,
+            0.5,
+            "Prices show once\nthe first month\nhas run.",
+            ha="center",
+            va="center",
+            fontsize=9,
+            transform=self.axes[0].transAxes,
         )
         self.limits: tuple | None = None
         self.background = None
