@@ -40,6 +40,7 @@ from experiments.runs import (
     run_headless,
 )
 from world import ScenarioError, bundled_scenarios, load_scenario
+from world.model import MAX_SEED
 
 PROG = "chokepoint"
 
@@ -75,7 +76,7 @@ def _whole_number(low: int, high: int) -> Callable[[str], int]:
 
 #: A TCP port; a seed numpy and the run records accept.
 PORT = _whole_number(1, 65535)
-SEED = _whole_number(0, 2**32 - 1)
+SEED = _whole_number(0, MAX_SEED)
 
 
 def _first_line(exc: BaseException) -> str:

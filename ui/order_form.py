@@ -13,7 +13,7 @@ import functools
 import json
 import types
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 import solara
 from pydantic.fields import FieldInfo
@@ -21,6 +21,7 @@ from pydantic.fields import FieldInfo
 from ui.session import in_force
 from world import World
 from world.orders import ORDER_CLASSES, STATE_ORDER_KINDS
+from world.scenario import unwrap_type
 
 #: What a submit function returns: whether the order was taken, and the message to show.
 Outcome = tuple[bool, str]
@@ -119,16 +120,12 @@ def form_fields(kind: str) -> list[tuple[str, FieldInfo]]:
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """The base type of a field (inside ``X | None`` and ``Annotated``) and whether None is
+    """The base type of a field (:func:`world.scenario.unwrap_type`) and whether None is
     allowed."""
-    optional = False
-    if get_origin(annotation) in (Union, types.UnionType):
-        args = [a for a in get_args(annotation) if a is not type(None)]
-        optional = len(args) < len(get_args(annotation))
-        annotation = args[0] if len(args) == 1 else annotation
-    if get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
-    return annotation, optional
+    optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(
+        annotation
+    )
+    return unwrap_type(annotation)[0], optional
 
 
 def widget_kind(name: str, field: FieldInfo) -> str:
@@ -177,14 +174,11 @@ def choices(
     return ([""] if optional else []) + values
 
 
-def starting_value(
-    name: str, field: FieldInfo, world: World, seat: str, firm: str | None = None
-) -> Any:
-    """What a field shows before the player touches it."""
+def starting_value(name: str, field: FieldInfo, offered: list[str]) -> Any:
+    """What a field shows before the player touches it (``offered``: its :func:`choices`)."""
     how = widget_kind(name, field)
     default = None if field.is_required() else field.get_default(call_default_factory=True)
     if how == "multi":
-        offered = choices(name, field, world, seat)
         if default:
             return [v for v in default if v in offered]
         if name == "commodities":
@@ -195,7 +189,6 @@ def starting_value(
             return ["magnet"] if "magnet" in offered else offered[:1]
         return []
     if how == "choice":
-        offered = choices(name, field, world, seat, firm)
         if default is not None and str(default) in offered:
             return str(default)
         if name == "measure":
@@ -283,12 +276,12 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
     k = kind.value
     fields = form_fields(k)
     values: dict[str, Any] = {}
+    offers: dict[str, list[str]] = {}
     for name, field in fields:  # a firm comes before its commodity: the latter offers its products
-        start = starting_value(name, field, w, seat, values.get("firm"))
+        offers[name] = choices(name, field, w, seat, values.get("firm"))
+        start = starting_value(name, field, offers[name])
         values[name] = entered.value.get((k, name), start)
-        if name == "commodity" and values[name] not in choices(
-            name, field, w, seat, values.get("firm")
-        ):
+        if name == "commodity" and values[name] not in offers[name]:
             values[name] = start  # another firm was chosen since
 
     def enter(name: str, value: Any) -> None:
@@ -318,8 +311,7 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
                 style={"font-size": "13px"},
             )
         for name, field in fields:
-            offered = choices(name, field, w, seat, values.get("firm"))
-            _field(name, field, values[name], functools.partial(enter, name), offered)
+            _field(name, field, values[name], functools.partial(enter, name), offers[name])
         solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
         if result.value is not None and result.value[:3] == (w.month, id(w), k):
             taken, message = result.value[3]

@@ -14,9 +14,10 @@ import pandas as pd
 from agents.doctrines import DOCTRINES
 from world import Scenario, World, load_scenario
 from world.deals import NEGOTIATION_KINDS, deals_of
+from world.model import MAX_SEED
 from world.objectives import seat_weights
 from world.objectives import weights as objective_weights
-from world.scenario import SeatSpec
+from world.scenario import MAX_TURN_MONTHS, SeatSpec
 
 OBSERVER = "observer"
 
@@ -66,10 +67,18 @@ def debrief_questions(spec: Scenario) -> list[str]:
     return list(spec.briefing.debrief_questions) if spec.briefing else []
 
 
-def _whole(name: str, value: object, low: int, high: int) -> None:
-    """A whole number from ``low`` to ``high``, or a ValueError naming the field."""
+def whole_number(
+    name: str,
+    value: object,
+    low: int,
+    high: int,
+    what: str = "a whole number",
+    error: type[ValueError] = ValueError,
+) -> None:
+    """Check a setting is a whole number from ``low`` to ``high`` (``True`` is not 1);
+    otherwise raise ``error`` naming the field: "name: what from low to high (got ...)"."""
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValueError(f"{name}: a whole number from {low} to {high} (got {value!r})")
+        raise error(f"{name}: {what} from {low} to {high} (got {value!r})")
 
 
 @dataclass
@@ -103,13 +112,13 @@ class GameSession:
         spec = (
             self.scenario if isinstance(self.scenario, Scenario) else load_scenario(self.scenario)
         )
-        _whole("seed", self.seed, 0, 2**32 - 1)
+        whole_number("seed", self.seed, 0, MAX_SEED)
         if self.seat not in seats_of(spec):
             raise ValueError(
                 f"seat: unknown seat {self.seat!r}; allowed: {', '.join(seats_of(spec))}"
             )
         if self.turn_months is not None:
-            _whole("turn_months", self.turn_months, 1, 24)
+            whole_number("turn_months", self.turn_months, 1, MAX_TURN_MONTHS)
             spec = spec.model_copy(update={"turn_months": self.turn_months})
         if not isinstance(self.doctrines, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in self.doctrines.items()
@@ -195,7 +204,7 @@ class GameSession:
         The AI seats' decisions come from the log (as in :meth:`World.replay`), so the world
         is the one the player saw; after the rewind the AIs decide again.
         """
-        _whole("turn", turn, 0, self.spec.months)
+        whole_number("turn", turn, 0, self.spec.months)
         month = turn * self.spec.turn_months
         if month >= self.world.month:
             return

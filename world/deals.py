@@ -457,9 +457,8 @@ class Diplomacy:
 
     def _dry_run(self, deal: Deal) -> str | None:
         """Why the commitments cannot all be applied now (None if they can)."""
-        try:
-            clone = self.world.fork()
-        except Exception:
+        clone = scratch_copy(self.world)
+        if clone is None:
             return None
         desk = clone.desk
         desk.diplomacy.deals[deal.id].status = "active"
@@ -1134,9 +1133,10 @@ def _score(world: World, region: str) -> float:
     return float(state_scores(world, region)["score"])
 
 
-def _clone(world: World) -> World | None:
-    """A copy of the world for a look ahead (None if it cannot be made); see :meth:`World.fork`
-    for a copy taken in the middle of a step, as this one is."""
+def scratch_copy(world: World) -> World | None:
+    """A copy of the world to try something on: a deal's look-ahead, an order's dry run (None
+    if it cannot be made). Proposals inside it are weighed by the heuristic; see
+    :meth:`World.fork` for a copy taken in the middle of a step."""
     try:
         clone = world.fork()
     except Exception:
@@ -1153,7 +1153,7 @@ def lookahead_gain(world: World, deal: Deal, region: str, months: int = LOOKAHEA
     Both copies run the same months (doctrines play in both); in the copy with the deal, its
     commitments are applied at once, as on acceptance.
     """
-    base, alt = _clone(world), _clone(world)
+    base, alt = scratch_copy(world), scratch_copy(world)
     if base is None or alt is None:
         return None
     base.desk.diplomacy.deals[deal.id].status = "withheld"

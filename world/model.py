@@ -40,6 +40,8 @@ from world.scenario import (
     load_scenario,
 )
 
+#: The largest seed a game takes: numpy seeds it, and the workshop stores it as an integer.
+MAX_SEED = 2**32 - 1
 #: Stages whose input intensity thrifts when input prices stay high (less Dy per magnet).
 THRIFTING_STAGES = ("metal", "magnet")
 

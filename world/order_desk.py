@@ -27,7 +27,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from world.calendar import add_months, months_between
-from world.deals import Diplomacy
+from world.deals import Diplomacy, scratch_copy
 from world.orders import (
     FIRM_ORDER_KINDS,
     TRADE_KINDS,
@@ -141,12 +141,9 @@ class OrderDesk:
 
     def _dry_run(self, order: BaseModel, source: str) -> None:
         """Apply the order to a copy of the world; raises OrderRejected if it would fail now."""
-        try:
-            clone = self.world.fork()
-        except Exception:
-            return
-        clone.desk.diplomacy.lookahead = True
-        clone.desk._apply(order, "dry-run", source)
+        clone = scratch_copy(self.world)
+        if clone is not None:
+            clone.desk._apply(order, "dry-run", source)
 
     def apply_now(
         self, order: BaseModel | dict | str, source: str = "facilitator", seat: str | None = None

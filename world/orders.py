@@ -113,13 +113,16 @@ class ImportBan(_TradeMeasure):
     kind: Literal["import_ban"] = "import_ban"
 
 
-LIFTABLE = (
+TRADE_KINDS = (
     "export_ban",
     "export_quota",
     "export_licence",
     "export_duty",
     "import_tariff",
     "import_ban",
+)
+LIFTABLE = (
+    *TRADE_KINDS,
     "tech_export_ban",
     "defense_priority",
     "stockpile_target",
@@ -485,14 +488,6 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
 }
 ORDER_KINDS = tuple(ORDER_CLASSES)
 FIRM_ORDER_KINDS = ("invest", "idle", "restart", "offtake_contract", "set_premium")
-TRADE_KINDS = (
-    "export_ban",
-    "export_quota",
-    "export_licence",
-    "export_duty",
-    "import_tariff",
-    "import_ban",
-)
 
 
 DIPLOMACY_KINDS = ("alliance", "propose_deal", "respond_deal")

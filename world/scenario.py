@@ -29,6 +29,8 @@ from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
 COMMODITY_IDS = ("concentrate", "oxide_light", "oxide_heavy", "metal", "magnet")
+#: The longest turn a scenario (or a game made from it) may have, months.
+MAX_TURN_MONTHS = 24
 SECTORS = ("ev", "wind", "electronics", "industrial", "defense", "other")
 STAGES = ("mine", "separator", "metal", "magnet")
 POLICY_KINDS = (
@@ -347,7 +349,7 @@ class Scenario(_Strict):
     extends: str | None = None
     start: str
     months: int = Field(ge=1, le=600, description="horizon in months")
-    turn_months: int = Field(3, ge=1, le=24)
+    turn_months: int = Field(3, ge=1, le=MAX_TURN_MONTHS)
     regions: dict[str, RegionSpec]
     commodities: dict[str, CommoditySpec]
     deposits: dict[str, DepositSpec]
@@ -828,7 +830,7 @@ def _walk(loc: tuple, root: type[BaseModel] | None = None) -> tuple[Any, list]:
     tp: Any = root or Scenario
     metadata: list = []
     for part in loc:
-        tp, _ = _unwrap(tp)
+        tp, _ = unwrap_type(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
             info = tp.model_fields[part]
             tp, metadata = info.annotation, list(info.metadata)
@@ -838,11 +840,11 @@ def _walk(loc: tuple, root: type[BaseModel] | None = None) -> tuple[Any, list]:
             tp, metadata = get_args(tp)[1], []
         else:
             return None, []
-    tp, extra = _unwrap(tp)
+    tp, extra = unwrap_type(tp)
     return tp, metadata + extra
 
 
-def _unwrap(tp: Any) -> tuple[Any, list]:
+def unwrap_type(tp: Any) -> tuple[Any, list]:
     """Strip Annotated and Optional from a type; return the core type and the metadata."""
     metadata: list = []
     while True:

@@ -29,9 +29,17 @@ from pathlib import Path
 from typing import Any
 
 from agents.doctrines import make_doctrine
+from ui.session import whole_number
 from ui.workshop.store import GameRecord, InputRecord, Store
 from world import World
-from world.scenario import ProblemsError, Scenario, load_scenario, seat_every_state
+from world.model import MAX_SEED
+from world.scenario import (
+    MAX_TURN_MONTHS,
+    ProblemsError,
+    Scenario,
+    load_scenario,
+    seat_every_state,
+)
 
 FACILITATOR = "facilitator"
 SEAT = "seat"
@@ -52,10 +60,6 @@ class WorkshopError(ValueError):
 
 #: The longest turn timer, in seconds (a day).
 MAX_TIMER_S = 86_400
-#: The longest turn (a scenario's own limit, world/scenario.py).
-MAX_TURN_MONTHS = 24
-#: The largest seed (it is stored as an SQLite integer and seeds numpy).
-MAX_SEED = 2**32 - 1
 
 
 def _flag(name: str, value: Any) -> None:
@@ -384,15 +388,9 @@ class Game:
     def set_timer(self, cred: Credential, seconds: int | None) -> None:
         """A countdown for each turn (None: no timer); at zero the turn resolves."""
         self._facilitator(cred)
-        if seconds is not None and (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, int)
-            or not 10 <= seconds <= MAX_TIMER_S
-        ):
-            raise WorkshopError(
-                f"seconds: a turn timer is a whole number of seconds from 10 to {MAX_TIMER_S} "
-                f"(got {seconds!r})"
-            )
+        if seconds is not None:
+            timer = "a turn timer is a whole number of seconds"
+            whole_number("seconds", seconds, 10, MAX_TIMER_S, timer, WorkshopError)
         with self.lock:
             self._input("timer", cred, {"seconds": seconds})
 
@@ -698,15 +696,8 @@ class Workshops:
         except (ProblemsError, FileNotFoundError, ValueError) as exc:
             raise WorkshopError(f"scenario: {exc}") from None
         if turn_months is not None:
-            if (
-                isinstance(turn_months, bool)
-                or not isinstance(turn_months, int)
-                or not (1 <= turn_months <= MAX_TURN_MONTHS)
-            ):
-                raise WorkshopError(
-                    f"turn_months: a whole number of months from 1 to {MAX_TURN_MONTHS} "
-                    f"(got {turn_months!r})"
-                )
+            months = "a whole number of months"
+            whole_number("turn_months", turn_months, 1, MAX_TURN_MONTHS, months, WorkshopError)
             spec = spec.model_copy(update={"turn_months": turn_months})
         spec = seat_every_state(spec)
         seats = list(spec.seats)
@@ -717,8 +708,7 @@ class Workshops:
             raise WorkshopError(
                 f"teams: unknown seat(s) {', '.join(unknown)}; allowed: {', '.join(seats)}"
             )
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise WorkshopError(f"seed: a whole number from 0 to {MAX_SEED} (got {seed!r})")
+        whole_number("seed", seed, 0, MAX_SEED, error=WorkshopError)
         if not isinstance(name, str):
             raise WorkshopError(f"name: text, or blank for a name of the scenario's (got {name!r})")
         with self.lock:
