@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from world.model import World
     from world.scenario import FirmSpec
 
+#: Share of capacity a new plant runs at in its first month of output.
+RAMP_START = 0.3
+
 OPERATING, CONSTRUCTION, CANDIDATE, IDLE, EXITED = (
     "operating",
     "construction",
@@ -57,9 +60,12 @@ class Firm(mesa.Agent):
         self.inputs: dict[str, float] = dict(stage.inputs)
         self.outputs: dict[str, float] = dict(stage.outputs)
         self.joint_outputs = stage.joint_outputs_by_deposit
-        self.thrifts = spec.stage in model.thrifting_stages
         self.intensity = dict.fromkeys(self.inputs, 1.0)
+        # Only an input whose content per tonne of product can change (Dy/Tb per t of alloy) is
+        # thrifted; stoichiometric inputs (NdPr in the metal, metal in the magnet) never are.
         self.substitutable = set(stage.substitutable)
+        self.ramp_months = stage.ramp_months
+        self.online_month: int | None = None
         self.unit_cost = spec.unit_cost_usd_per_kg
         self.lead_time = spec.lead_time_months or stage.lead_time_months
         self.capex_per_tpy = (
@@ -160,6 +166,18 @@ class Firm(mesa.Agent):
                 cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
         return revenue - cost
 
+    def ramp_share(self) -> float:
+        """Share of capacity a new plant can run at: 30% at its first output, rising linearly to
+        100% over the stage's ramp time (commissioning, learning, customers' qualification)."""
+        if self.online_month is None:
+            return 1.0
+        progress = (self.model.month - self.online_month) / self.ramp_months
+        return min(1.0, RAMP_START + (1.0 - RAMP_START) * max(progress, 0.0))
+
+    def operable_tpy(self) -> float:
+        """Capacity that can run this month, t/yr: installed capacity less shocks and ramp."""
+        return self.capacity_tpy * self.capacity_factor * self.ramp_share()
+
     def planned_throughput(self, adjust_months: float | None = None, capped: bool = True) -> float:
         """Throughput the firm plans for a month, t: expected sales plus a stock correction.
 
@@ -170,7 +188,7 @@ class Firm(mesa.Agent):
         """
         w = self.model
         p = w.params
-        cap_month = self.capacity_tpy * self.capacity_factor / 12.0
+        cap_month = min(self.operable_tpy() / 12.0, w.quota_month(self))
         if self.status != OPERATING or cap_month <= 0:
             return 0.0
         # Joint products: throughputs weighted by value, leaving out a co-product in glut
@@ -194,6 +212,12 @@ class Firm(mesa.Agent):
         revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
         margin_share = self.unit_margin(w.prices) / revenue_per_kg
         margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
+        if self.ramp_share() < 1.0 and margin_share > 0:
+            # A plant in its ramp sells to the customers it signed while it was built: it runs
+            # as fast as its ramp allows while its output sells (no stock piling up).
+            stock_months = self._output_stock_months(cap_month)
+            if stock_months <= p.output_cover_months + 1.0:
+                desired = max(desired, cap_month)
         if not capped:
             return desired
         return min(desired, cap_month) * margin_factor
@@ -205,7 +229,7 @@ class Firm(mesa.Agent):
         for c in self.sold:
             self.sold[c] = 0.0
             self.backlog[c] = 0.0
-        cap_month = self.capacity_tpy * self.capacity_factor / 12.0
+        cap_month = self.operable_tpy() / 12.0
         if self.status != OPERATING or cap_month <= 0:
             return
         self.margin_usd_per_kg = self.unit_margin(w.prices)
@@ -217,7 +241,7 @@ class Firm(mesa.Agent):
             if need > 0 and c not in self.substitutable:
                 target = min(target, _total(self.inventory[c]) / need)
         target = max(target, 0.0)
-        self.utilisation = target / cap_month
+        self.utilisation = target / (self.capacity_tpy / 12.0)
         if target <= 0:
             return
         self.throughput = target
@@ -408,10 +432,11 @@ class Firm(mesa.Agent):
             self.sales_ema[c] = 0.7 * self.sales_ema.get(c, 0.0) + 0.3 * orders
         if self.status == OPERATING:
             self.run_rate_history.append(self.planned_throughput(adjust_months=1e9, capped=False))
-        if self.thrifts:
-            for c in self.inputs:
-                ci = w.commodity_index[c]
-                self.intensity[c] = w.thrift(self.intensity[c], ci, self.r)
+        for c in self.substitutable:
+            ci = w.commodity_index[c]
+            self.intensity[c] = w.thrift(
+                self.intensity[c], ci, self.r, floor=w.params.content_thrift_floor
+            )
         if self.status in (OPERATING, IDLE):
             self._idle_restart_exit()
             if self.status == OPERATING:
@@ -508,6 +533,10 @@ class Firm(mesa.Agent):
         installed = self.capacity_tpy + self.pipeline_tpy()
         if projected_tpy <= p.invest_utilisation * installed:
             return
+        # Under a production quota new capacity beyond the firm's share could never run.
+        room_tpy = w.capacity_ceiling(self) - installed
+        if room_tpy <= 0:
+            return
         expected = self.unit_margin(w.investor_prices)
         capex = self.capex_per_tpy * w.capex_multiplier(self)
         if self._payback_ok(expected, capex):
@@ -517,6 +546,7 @@ class Firm(mesa.Agent):
                     self.capacity_tpy * p.invest_step_share,
                 ),
                 self.capacity_tpy * p.invest_max_step_share,
+                room_tpy,
             )
             self._invest(added, capex, "expands capacity")
 
@@ -594,9 +624,19 @@ class Firm(mesa.Agent):
             self.capacity_tpy += added
         if self.status in (CONSTRUCTION, CANDIDATE):
             self.status = OPERATING
-            self.utilisation = 0.3
-            self.loss_months = 0
+            self.commission()
         w.log_firm_event(self, f"brings {sum(q for _, q in due):,.0f} t/yr online")
+
+    def commission(self) -> None:
+        """First output of a new plant: it starts its ramp, and plans its first months' sales
+        at the ramp's starting rate (its customers were signed up while it was built), so that
+        it buys inputs and produces instead of waiting for orders it never had."""
+        self.online_month = self.model.month
+        self.utilisation = RAMP_START
+        self.loss_months = 0
+        cap_month = self.capacity_tpy / 12.0 * RAMP_START
+        for c, y in self.nominal_yields().items():
+            self.sales_ema[c] = max(self.sales_ema.get(c, 0.0), cap_month * y)
 
     def pipeline_tpy(self) -> float:
         """Capacity under construction, t/yr."""

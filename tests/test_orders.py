@@ -53,6 +53,13 @@ SAMPLES: dict[str, dict] = {
     "defense_priority": {"issuer": "JP"},
     "capex_subsidy": {"issuer": "US", "stages": ["magnet"], "share": 0.3},
     "production_subsidy": {"issuer": "US", "stages": ["separator"], "usd_per_kg": 5},
+    "production_quota": {
+        "issuer": "CN",
+        "stages": ["mine"],
+        "tonnes_per_year": 300000,
+        "growth_per_year": 0.05,
+        "restraint": 1.0,
+    },
     "price_floor": {
         "issuer": "US",
         "firm": "mp-separation",
@@ -454,7 +461,8 @@ def test_subsidies_cost_money():
     assert fiscal[3] == pytest.approx(us.fiscal_cost_usd)
     assert production_part > 0
     world.step()
-    assert fiscal.size == 4 and world.recorder.array("fiscal_cost")[4, 1] > 0  # keeps paying
+    us_index = world.region_index["US"]
+    assert fiscal.size == 4 and world.recorder.array("fiscal_cost")[4, us_index] > 0  # keeps paying
 
 
 def test_stockpile_buy_and_release():

@@ -42,8 +42,6 @@ from world.scenario import (
 
 #: The largest seed a game takes: numpy seeds it, and the workshop stores it as an integer.
 MAX_SEED = 2**32 - 1
-#: Stages whose input intensity thrifts when input prices stay high (less Dy per magnet).
-THRIFTING_STAGES = ("metal", "magnet")
 
 
 class World(mesa.Model):
@@ -74,16 +72,17 @@ class World(mesa.Model):
         self.seed = seed
         self.params = scenario.dynamics
         self.month = 0
-        self.region_ids = list(scenario.regions)
+        # Agents and regions are held in a canonical order (by id), never the file's: no result
+        # may depend on where a region or a firm happens to be listed (ties, sums, ordering).
+        self.region_ids = sorted(scenario.regions)
         self.commodity_ids = [c for c in scenario.commodities]
         self.sector_ids = list(SECTORS)
         self.region_index = {r: i for i, r in enumerate(self.region_ids)}
         self.commodity_index = {c: i for i, c in enumerate(self.commodity_ids)}
         self.sector_index = {s: i for i, s in enumerate(self.sector_ids)}
-        self.deposit_ids = list(scenario.deposits)
+        self.deposit_ids = sorted(scenario.deposits)
         self.deposit_index = {d: i for i, d in enumerate(self.deposit_ids)}
         self.graded = "concentrate"
-        self.thrifting_stages = THRIFTING_STAGES
         n_c, n_r = len(self.commodity_ids), len(self.region_ids)
         self.joint_products = sorted(
             {c for dep in scenario.deposits.values() for c in dep.yields},
@@ -91,16 +90,14 @@ class World(mesa.Model):
         )
         self.primary_joint = max(
             self.joint_products,
-            key=lambda c: sum(dep.yields.get(c, 0.0) for dep in scenario.deposits.values()),
+            key=lambda c: sum(scenario.deposits[d].yields.get(c, 0.0) for d in self.deposit_ids),
         )
+        deposits = [scenario.deposits[d] for d in self.deposit_ids]
         self.yield_matrix = np.array(
-            [
-                [dep.yields.get(c, 0.0) for c in self.joint_products]
-                for dep in scenario.deposits.values()
-            ]
+            [[dep.yields.get(c, 0.0) for c in self.joint_products] for dep in deposits]
         )
         self.byproduct_usd_per_kg = np.array(
-            [getattr(dep, "byproduct_usd_per_kg", 0.0) for dep in scenario.deposits.values()]
+            [getattr(dep, "byproduct_usd_per_kg", 0.0) for dep in deposits]
         )
         self.transport = np.zeros((n_c, n_r, n_r))
         for ci, c in enumerate(self.commodity_ids):
@@ -127,16 +124,21 @@ class World(mesa.Model):
         self._sell_cache: dict = {}
         self.log: list[dict] = []
         self.recorder = Recorder(self)
+        self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
+        self._stage_capacity: tuple[int, dict[tuple[str, str], float]] = (-1, {})
         self._nominal_feed = self._regional_feed_mix()
 
         self.tracked_origin = scenario.tracked_origin
-        self.firms: list[Firm] = [Firm(self, spec) for spec in scenario.firms]
+        self.firms: list[Firm] = [Firm(self, spec) for spec in self.firm_specs]
         self.makers: dict[str, list[Firm]] = {c: [] for c in self.commodity_ids}
         for firm in self.firms:
             for c in firm.output_commodities():
                 self.makers[c].append(firm)
         self._origin_capacity_share = self._capacity_share_of_origin()
-        self.end_users: list[EndUser] = [EndUser(self, spec) for spec in scenario.end_users]
+        self.end_users: list[EndUser] = [
+            EndUser(self, spec) for spec in sorted(scenario.end_users, key=_end_user_key)
+        ]
+        # States keep the scenario's order: it is the seats' order of play.
         self.states: list[State] = [State(self, spec) for spec in scenario.states]
         self.states_by_region = {s.region: s for s in self.states}
         self.firms_by_id = {f.firm_id: f for f in self.firms}
@@ -189,13 +191,13 @@ class World(mesa.Model):
         n_r, n_d = len(self.region_ids), len(self.deposit_ids)
         world_mix = np.zeros(n_d)
         regional = np.zeros((n_r, n_d))
-        for spec in self.spec.firms:
+        for spec in self.firm_specs:
             if spec.deposit is not None and spec.status == OPERATING:
                 d = self.deposit_index[spec.deposit]
                 world_mix[d] += spec.capacity_tpy
                 regional[self.region_index[spec.region], d] += spec.capacity_tpy
         world_mix = world_mix / world_mix.sum() if world_mix.sum() > 0 else np.ones(n_d) / n_d
-        for spec in self.spec.firms:
+        for spec in self.firm_specs:
             if spec.feed:
                 mix = np.zeros(n_d)
                 for dep, share in spec.feed.items():
@@ -340,13 +342,17 @@ class World(mesa.Model):
         ratio = self.prices[ci, r] / max(self.expected_prices[ci, r], 1e-9)
         return gap * min(1.2, ratio ** (-self.params.restock_elasticity))
 
-    def thrift(self, intensity: float, ci: int, r: int) -> float:
-        """Next month's material intensity: thrift while the expected price is high."""
+    def thrift(self, intensity: float, ci: int, r: int, floor: float | None = None) -> float:
+        """Next month's material intensity: thrift while the expected price is high.
+
+        ``floor`` is the lowest intensity thrift reaches (default: end users' ``thrift_floor``).
+        """
         p = self.params
         gap = math.log(self.expected_prices[ci, r] / self.reference_prices[ci, r])
         if gap > 0.1:
             rate = p.thrift_rate * self.research_speedup(ci, r)
-            return max(p.thrift_floor, intensity * math.exp(-rate * (gap - 0.1)))
+            lowest = p.thrift_floor if floor is None else floor
+            return max(lowest, intensity * math.exp(-rate * (gap - 0.1)))
         # Cheap material wins back the uses thrift took from it, faster the cheaper it is.
         pace = p.thrift_recovery + p.thrift_rate * max(0.0, -gap)
         return intensity + min(pace, 1.0) * (1.0 - intensity)
@@ -447,6 +453,56 @@ class World(mesa.Model):
             usd = rate * throughput_t * 1000.0
             firm.cash_usd += usd
             self.states_by_region[firm.region].spend(usd)
+
+    def _quota_on(self, firm: Firm):
+        """The production quota in force on a firm's stage in its region, if any."""
+        for prog in self.desk.active("production_quota"):
+            if prog.issuer == firm.region and firm.stage in prog.params["stages"]:
+                return prog
+        return None
+
+    def _quota_share(self, firm: Firm, prog) -> float:
+        """A firm's share of its stage's quota: its share of the stage's installed capacity
+        (as it stood at the start of the month)."""
+        if self._stage_capacity[0] != self.month:
+            totals: dict[tuple[str, str], float] = defaultdict(float)
+            for f in self.firms:
+                if f.status != EXITED:
+                    totals[f.region, f.stage] += f.capacity_tpy + f.idle_tpy
+            self._stage_capacity = (self.month, totals)
+        total = self._stage_capacity[1][firm.region, firm.stage]
+        mine = firm.capacity_tpy + firm.idle_tpy
+        return mine / total if total > 0 else 0.0
+
+    def quota_month(self, firm: Firm) -> float:
+        """Most a firm may put through this month under its state's production quota, t
+        (infinite without one): its share of the yearly quota, held lower by the state groups'
+        restraint while the price of the firm's main product is below its reference."""
+        prog = self._quota_on(firm)
+        if prog is None:
+            return math.inf
+        allowed = self.quota_tpy(prog) / 12.0 * self._quota_share(firm, prog)
+        restraint = prog.params["restraint"]
+        if restraint > 0:
+            c = self.primary_joint if firm.joint_outputs else next(iter(firm.outputs))
+            ci = self.commodity_index[c]
+            ratio = self.expected_prices[ci, firm.r] / self.reference_prices[ci, firm.r]
+            allowed *= min(1.0, ratio) ** restraint
+        return allowed
+
+    def capacity_ceiling(self, firm: Firm) -> float:
+        """Most capacity a firm may hold under its state's production quota, t/yr (infinite
+        without one): its share of the quota plus the quota's headroom."""
+        prog = self._quota_on(firm)
+        if prog is None:
+            return math.inf
+        share = self._quota_share(firm, prog)
+        return self.quota_tpy(prog) * share * (1.0 + prog.params["headroom"])
+
+    def quota_tpy(self, prog) -> float:
+        """A production quota's level this month, t/yr, on its announced yearly path."""
+        years = (self.month - prog.start) / 12.0
+        return prog.params["tonnes_per_year"] * (1.0 + prog.params["growth_per_year"]) ** years
 
     def guaranteed_price(self, firm: Firm, commodity: str) -> float | None:
         """The floor price (USD/kg) a state guarantees a firm for a product, if any."""
@@ -781,6 +837,8 @@ class World(mesa.Model):
         firm_offers = {firm: firm.offers() for firm in self.firms}
         firm_bids = {firm: firm.bids() for firm in self.firms}
         contracted = self._deliver_contracts(firm_offers, firm_bids)
+        #: t moved this month outside the spot market (integrated chains, offtake contracts).
+        self.contract_flows = contracted
         for firm in self.firms:
             for c, q in firm_offers[firm].items():
                 if q > 1e-12:
@@ -877,29 +935,62 @@ class World(mesa.Model):
         """
         n_c, n_r = len(self.commodity_ids), len(self.region_ids)
         flows = np.zeros((n_c, n_r, n_r))
+        # Integrated chains take their own feed first; offtake contracts come next, each up to
+        # its yearly volume. Within each, a supplier's output is shared among the buyers that
+        # hold a claim on it in proportion to what they want, whatever order firms are listed in.
+        integrated = [
+            (buyer, supplier_id, math.inf)
+            for buyer in self.firms
+            for supplier_id in dict.fromkeys(buyer.spec.feed_from)
+        ]
+        contracts = [
+            (
+                self.firms_by_id[prog.params["buyer"]],
+                prog.params["supplier"],
+                (prog.params.get("tonnes_per_year") or math.inf) / 12.0,
+            )
+            for prog in self.desk.active("offtake_contract")
+        ]
+        for links in (integrated, contracts):
+            self._deliver_claims(links, firm_offers, firm_bids, flows)
+        return flows
+
+    def _deliver_claims(self, links, firm_offers: dict, firm_bids: dict, flows: np.ndarray) -> None:
+        """Deliver (buyer, supplier id, t/month cap) claims, pro rata per supplier."""
         book = self.policies
-        signed: dict[str, list[str]] = defaultdict(list)
-        for prog in self.desk.active("offtake_contract"):
-            signed[prog.params["buyer"]].append(prog.params["supplier"])
-        for buyer in self.firms:
-            for supplier_id in [*buyer.spec.feed_from, *signed.get(buyer.firm_id, [])]:
-                supplier = self.firms_by_id[supplier_id]
-                for c in supplier.output_commodities():
-                    want = firm_bids[buyer].get(c, 0.0)
-                    have = firm_offers[supplier].get(c, 0.0)
-                    ci = self.commodity_index[c]
-                    o, d = supplier.r, buyer.r
-                    if want <= 1e-12 or have <= 1e-12 or book.restricted[ci, o, d]:
+        holders: dict[str, list[tuple[Firm, float]]] = defaultdict(list)
+        for buyer, supplier_id, cap in links:
+            holders[supplier_id].append((buyer, cap))
+        for supplier in self.firms:
+            claims = holders.get(supplier.firm_id)
+            if not claims:
+                continue
+            o = supplier.r
+            for c in supplier.output_commodities():
+                ci = self.commodity_index[c]
+                wants = [
+                    0.0
+                    if book.restricted[ci, o, buyer.r]
+                    else min(firm_bids[buyer].get(c, 0.0), cap)
+                    for buyer, cap in claims
+                ]
+                wanted = sum(wants)
+                have = firm_offers[supplier].get(c, 0.0)
+                if wanted <= 1e-12 or have <= 1e-12:
+                    continue
+                scale = min(1.0, have / wanted)
+                price = float(self.prices[ci, o])
+                for (buyer, _), want in zip(claims, wants, strict=True):
+                    amount = want * scale
+                    if amount <= 1e-12:
                         continue
-                    amount = min(want, have)
-                    price = float(self.prices[ci, o])
+                    d = buyer.r
                     landed = price * book.wedge[ci, o, d] + self.transport[ci, o, d]
                     shipped, tracked = supplier.deliver(c, amount, amount * price * 1000.0)
                     buyer.receive(c, shipped, amount * landed * 1000.0, tracked)
-                    firm_offers[supplier][c] = have - amount
-                    firm_bids[buyer][c] = want - amount
+                    firm_offers[supplier][c] -= amount
+                    firm_bids[buyer][c] -= amount
                     flows[ci, o, d] += amount
-        return flows
 
     def _settle(self, ci: int, clearing, sellers, buyers, bids) -> None:
         """Move goods and money for one commodity's clearing."""
@@ -982,6 +1073,8 @@ class World(mesa.Model):
         num = np.zeros(n_r)
         den = np.zeros(n_r)
         for firm in self.makers[c]:
+            # Only plants that run this month set a cost-based price: an idle or starting plant
+            # sells nothing, so its costs say nothing about the price buyers there pay.
             if firm.status != OPERATING or firm.capacity_tpy <= 0:
                 continue
             cost = firm.unit_costs(prices).get(c)
@@ -1161,6 +1254,11 @@ class World(mesa.Model):
                 for f in self.firms
             ]
         )
+
+
+def _end_user_key(spec) -> tuple[str, str, str, str]:
+    """Canonical order of end users: region, commodity, sector, then id."""
+    return (spec.region, spec.commodity, spec.sector, spec.id or "")
 
 
 __all__ = ["CANDIDATE", "CONSTRUCTION", "EXITED", "IDLE", "OPERATING", "World"]

@@ -92,7 +92,7 @@ class OrderDesk:
         self.scripted: dict[int, list[tuple[str, dict]]] = {}
         self.replayed: dict[int, list[tuple[dict, str]]] = {}
         for item in world.spec.orders:
-            month = months_between(world.spec.start, item["date"])
+            month = max(months_between(world.spec.start, item["date"]), 0)
             self.scripted.setdefault(month, []).append((str(item["id"]), item))
         self.diplomacy = Diplomacy(world)
 
@@ -672,6 +672,27 @@ class OrderDesk:
             f"{order.usd_per_kg:g} USD/kg produced"
         )
 
+    def _apply_production_quota(self, order: BaseModel, order_id: str) -> str:
+        w = self.world
+        # A new quota replaces the issuer's quota on the same stages (quotas are set yearly).
+        for prog in self.active("production_quota"):
+            if prog.issuer == order.issuer and set(prog.params["stages"]) & set(order.stages):
+                prog.end = w.month
+        self._programme(
+            order,
+            order_id,
+            stages=list(order.stages),
+            tonnes_per_year=order.tonnes_per_year,
+            growth_per_year=order.growth_per_year,
+            headroom=order.headroom,
+            restraint=order.restraint,
+        )
+        return (
+            f"{w.spec.regions[order.issuer].name} sets its {', '.join(order.stages)} quota at "
+            f"{order.tonnes_per_year:,.0f} t/yr"
+            + (f", changing {order.growth_per_year:+.1%} a year" if order.growth_per_year else "")
+        )
+
     def _apply_price_floor(self, order: BaseModel, order_id: str) -> str:
         w = self.world
         firm, yearly_t = self._firm_output(order)
@@ -786,8 +807,15 @@ class OrderDesk:
                 f"supplier: {supplier.name} makes nothing {buyer.name} uses "
                 f"({', '.join(buyer.inputs) or 'no inputs'})"
             )
-        self._programme(order, order_id, buyer=order.issuer, supplier=order.supplier)
-        return f"{buyer.name} signs an offtake contract with {supplier.name}"
+        self._programme(
+            order,
+            order_id,
+            buyer=order.issuer,
+            supplier=order.supplier,
+            tonnes_per_year=order.tonnes_per_year,
+        )
+        volume = f" for up to {order.tonnes_per_year:,.0f} t/yr" if order.tonnes_per_year else ""
+        return f"{buyer.name} signs an offtake contract with {supplier.name}{volume}"
 
     def _apply_set_premium(self, order: BaseModel, order_id: str) -> str:
         firm = self.world.firms_by_id[order.issuer]

@@ -128,6 +128,7 @@ LIFTABLE = (
     "stockpile_target",
     "capex_subsidy",
     "production_subsidy",
+    "production_quota",
     "price_floor",
     "stockpile_buy",
     "stockpile_release",
@@ -181,6 +182,26 @@ class ProductionSubsidy(_Order):
     kind: Literal["production_subsidy"] = "production_subsidy"
     stages: list[str] = Field(min_length=1)
     usd_per_kg: PriceUsdPerKg = Field(ge=0, le=MAX_USD_PER_KG)
+    duration_months: Months | None = None
+
+
+class ProductionQuota(_Order):
+    """Cap the issuer's own output at these stages, t/yr: China's yearly mining and
+    smelting-separation quotas. Plants at the stage share the quota in proportion to their
+    capacity and build no capacity beyond their share (plus ``headroom``). With ``restraint``
+    above 0 the state groups also hold output below the quota when prices fall below their
+    reference level, as in 2016 and 2023-24: output share = (price / reference) ** restraint."""
+
+    kind: Literal["production_quota"] = "production_quota"
+    stages: list[str] = Field(min_length=1)
+    tonnes_per_year: Tonnes = Field(ge=0, le=MAX_TONNES, description="quota per year, t/yr")
+    growth_per_year: float = Field(
+        0.0, ge=-0.5, le=1.0, description="yearly change of the quota the state has announced"
+    )
+    headroom: Share = Field(
+        0.1, description="capacity firms may hold beyond their quota share, as a share of it"
+    )
+    restraint: NonNeg = Field(0.0, le=5, description="output elasticity to a price below reference")
     duration_months: Months | None = None
 
 
@@ -282,6 +303,9 @@ class OfftakeContract(_Order):
 
     kind: Literal["offtake_contract"] = "offtake_contract"
     supplier: str
+    tonnes_per_year: Tonnes | None = Field(
+        None, ge=0, le=MAX_TONNES, description="most taken a year, t/yr; None: all it wants"
+    )
     duration_months: Months | None = None
 
 
@@ -433,6 +457,7 @@ Order = Annotated[
     | DefensePriority
     | CapexSubsidy
     | ProductionSubsidy
+    | ProductionQuota
     | PriceFloor
     | StockpileBuy
     | StockpileRelease
@@ -469,6 +494,7 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
         DefensePriority,
         CapexSubsidy,
         ProductionSubsidy,
+        ProductionQuota,
         PriceFloor,
         StockpileBuy,
         StockpileRelease,

@@ -123,6 +123,12 @@ class StageSpec(_Strict):
         False, description="outputs are the feed's deposit yields (separation)"
     )
     lead_time_months: int = Field(ge=1, description="months from investment to production")
+    ramp_months: int = Field(
+        12,
+        ge=1,
+        le=60,
+        description="months from a new plant's first output until it can run at full capacity",
+    )
     capex_usd_per_tpy: CapexUsdPerTpy = Field(ge=0)
     life_years: float = Field(20, gt=0)
     source: str = ""
@@ -315,7 +321,14 @@ class DynamicsSpec(_Strict):
         6.0, gt=0, description="months over which the alarm at a new restriction fades"
     )
     thrift_rate: NonNeg = Field(0.03, description="monthly cut in intensity per unit log price gap")
-    thrift_floor: Share = Field(0.4, description="lowest intensity thrifting reaches")
+    thrift_floor: Share = Field(
+        0.4, description="lowest magnet intensity of end users' service reached by substitution"
+    )
+    content_thrift_floor: Share = Field(
+        0.5,
+        description="lowest share of the recipe a plant's substitutable input (Dy/Tb per t of "
+        "alloy) falls to by thrift: grain-boundary diffusion and low-Dy grades halve it at most",
+    )
     thrift_recovery: NonNeg = Field(0.001, description="monthly recovery of intensity")
     expectation_months: float = Field(12.0, gt=0, description="memory of price expectations")
     invest_hurdle: NonNeg = Field(0.10, description="required return on capex per year")
@@ -456,7 +469,9 @@ def _reference_problems(data: dict) -> list[str]:
         except ValueError:
             pass
 
-    def check_date(path: str, date: Any, allow_end: bool = False) -> bool:
+    def check_date(
+        path: str, date: Any, allow_end: bool = False, allow_before: bool = False
+    ) -> bool:
         """Report a malformed date or one outside the horizon; True when the date parses."""
         if not isinstance(date, str):
             return False
@@ -468,7 +483,8 @@ def _reference_problems(data: dict) -> list[str]:
         if horizon is not None:
             first, length = horizon
             last = length if allow_end else length - 1
-            if not 0 <= months_between(first, date) <= last:
+            earliest = -(10**6) if allow_before else 0
+            if not earliest <= months_between(first, date) <= last:
                 problems.append(
                     f"{path}: date {date} is outside the scenario's horizon; allowed: "
                     f"{first} .. {add_months(first, last)}"
@@ -627,7 +643,9 @@ def _reference_problems(data: dict) -> list[str]:
         if "date" not in order:
             problems.append(f"{path}.date: required (the YYYY-MM the order is issued)")
         else:
-            check_date(f"{path}.date", order.get("date"))
+            # An order dated before the start (inherited from an earlier scenario) is in force
+            # from the start.
+            check_date(f"{path}.date", order.get("date"), allow_before=True)
 
     check_unique("events", "event")
     for path, event in entries("events"):

@@ -1,0 +1,197 @@
+"""Economic mechanisms that must not come from code artefacts (issue 11).
+
+Each test fails when its mechanism breaks: results that depend on the order of the scenario
+file, new plants that never run, thrift that removes stoichiometric inputs, Chinese mining
+without the state's quota, and offtake contracts that ignore their volume.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.worlds import base_data, run
+from world import World
+from world.scenario import scenario_from_dict
+
+KEYS = ["month", "variable", "commodity", "region", "partner"]
+
+
+def _shuffled(seed: int) -> dict:
+    """The baseline with its regions, firms and end users listed in a random order."""
+    data = copy.deepcopy(base_data())
+    rng = random.Random(seed)
+    regions = list(data["regions"].items())
+    rng.shuffle(regions)
+    data["regions"] = dict(regions)
+    for section in ("firms", "end_users"):
+        rng.shuffle(data[section])
+    return data
+
+
+def _sorted_results(world: World) -> pd.DataFrame:
+    return world.results().sort_values(KEYS).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_results_do_not_depend_on_the_order_of_the_scenario_file(seed):
+    months = 36
+    base = World(scenario_from_dict(copy.deepcopy(base_data())), seed=3).run(months)
+    shuffled_data = _shuffled(seed)
+    assert list(shuffled_data["regions"]) != list(base_data()["regions"])
+    shuffled = World(scenario_from_dict(shuffled_data), seed=3).run(months)
+    a, b = _sorted_results(base), _sorted_results(shuffled)
+    pd.testing.assert_frame_equal(a[KEYS], b[KEYS])
+    np.testing.assert_allclose(b["value"], a["value"], rtol=1e-9, atol=1e-9)
+
+
+def test_a_new_plant_with_positive_margins_ramps_up_within_its_ramp_time():
+    # MP's Independence magnet plant comes online in 2025-01 in the baseline; at a processing
+    # cost of 15 USD/kg it earns a margin at 2024 prices.
+    data = copy.deepcopy(base_data())
+    for firm in data["firms"]:
+        if firm["id"] == "mp-independence":
+            firm["unit_cost_usd_per_kg"] = 15.0
+    world = World(scenario_from_dict(data), seed=0)
+    firm = world.firms_by_id["mp-independence"]
+    online = world.month_of(firm.spec.online)
+    ramp = firm.ramp_months
+    utilisation, margins = [], []
+    for _ in range(online + ramp + 1):
+        world.step()
+        utilisation.append(firm.utilisation)
+        margins.append(firm.margin_usd_per_kg)
+    assert max(utilisation[:online]) == 0.0  # nothing before it is built
+    assert firm.online_month == online
+    after = np.array(utilisation[online : online + ramp + 1])
+    assert (after[1:] > 0).all(), after.round(2)  # it produces from its first months
+    assert np.mean(margins[online:]) > 0, "the test needs a plant that earns a margin"
+    assert after.max() >= 0.7, f"utilisation within {ramp} months of start: {after.round(2)}"
+    # The ramp bounds it: no plant runs at full rate in its first month.
+    assert after[0] <= firm.ramp_share() and after[0] < 0.7
+
+
+def test_thrift_never_removes_stoichiometric_inputs():
+    # Japan's metal makers lose Chinese oxide for four years: NdPr and Dy/Tb become dear there.
+    data = copy.deepcopy(base_data())
+    data["policies"].append(
+        {
+            "id": "cn-oxide-ban",
+            "kind": "export_ban",
+            "issuer": "CN",
+            "commodities": ["oxide_light", "oxide_heavy", "metal", "magnet"],
+            "start": "2024-03",
+            "end": "2028-03",
+        }
+    )
+    result = run(scenario_from_dict(data), months=60)
+    world = result.world
+    jp = world.region_index["JP"]
+    light, heavy = world.commodity_index["oxide_light"], world.commodity_index["oxide_heavy"]
+    assert world.expected_prices[heavy, jp] > 1.3 * world.reference_prices[heavy, jp] or (
+        result.array("price")[:, heavy, jp].max() > 1.3 * world.reference_prices[heavy, jp]
+    ), "the test needs dear heavy oxide in Japan"
+    recipe = world.spec.stages["metal"].inputs
+    metal, magnet = world.commodity_index["metal"], world.commodity_index["magnet"]
+    use, prod = result.array("use"), result.array("production")
+    for r in range(len(world.region_ids)):
+        made = prod[:, metal, r] > 1e-6
+        # NdPr content of the metal is the recipe's, every month, in every region.
+        np.testing.assert_allclose(
+            use[made, light, r] / prod[made, metal, r], recipe["oxide_light"], rtol=1e-9
+        )
+        made = prod[:, magnet, r] > 1e-6
+        np.testing.assert_allclose(
+            use[made, metal, r] / prod[made, magnet, r],
+            world.spec.stages["magnet"].inputs["metal"],
+            rtol=1e-9,
+        )
+    floor = world.params.content_thrift_floor
+    for firm in world.firms:
+        for c, value in firm.intensity.items():
+            if c in firm.substitutable:
+                assert floor - 1e-12 <= value <= 1.0
+            else:
+                assert value == 1.0, (firm.firm_id, c, value)
+    dy_thrift = [
+        f.intensity["oxide_heavy"] for f in world.firms if f.region == "JP" and f.stage == "metal"
+    ]
+    assert min(dy_thrift) < 1.0, "Dy/Tb per t of alloy can be thrifted"
+
+
+def _quota_world(restraint: float = 0.0, months: int = 60) -> World:
+    data = copy.deepcopy(base_data())
+    data["orders"] = [o for o in data.get("orders", []) if o.get("kind") != "production_quota"]
+    data["orders"].append(
+        {
+            "id": "cn-quota-test",
+            "date": data["start"],
+            "kind": "production_quota",
+            "issuer": "CN",
+            "stages": ["mine"],
+            "tonnes_per_year": 300000,
+            "growth_per_year": 0.02,
+            "headroom": 0.1,
+            "restraint": restraint,
+        }
+    )
+    return World(scenario_from_dict(data), seed=0).run(months)
+
+
+def _cn_mines(world: World) -> list:
+    return [f for f in world.firms if f.region == "CN" and f.stage == "mine"]
+
+
+def test_chinese_mining_stays_within_the_state_quota():
+    months = 60
+    free = World(scenario_from_dict(copy.deepcopy(base_data())), seed=0).run(months)
+    quota = _quota_world(months=months)
+    conc, cn = quota.commodity_index["concentrate"], quota.region_index["CN"]
+    mined = quota.recorder.array("production")[:, conc, cn]
+    limit = np.array([300000 * 1.02 ** (m / 12) / 12 for m in range(months)])
+    assert (mined <= limit * (1 + 1e-9)).all(), (mined / limit).max()
+    installed = sum(f.capacity_tpy + f.idle_tpy + f.pipeline_tpy() for f in _cn_mines(quota))
+    ceiling = 300000 * 1.02 ** ((months - 1) / 12) * 1.1
+    assert installed <= ceiling * (1 + 1e-9)
+    free_installed = sum(f.capacity_tpy + f.pipeline_tpy() for f in _cn_mines(free))
+    assert free_installed > installed, "without a quota China's mines would grow further"
+
+
+def test_state_groups_restrain_output_when_prices_fall():
+    loose, restrained = _quota_world(0.0, 36), _quota_world(3.0, 36)
+    conc, cn = loose.commodity_index["concentrate"], loose.region_index["CN"]
+    low = (
+        restrained.recorder.array("price")[:, conc, cn]
+        < restrained.reference_prices[conc, cn] * 0.999
+    )
+    assert low.any(), "the test needs months with prices below reference"
+    mined_loose = loose.recorder.array("production")[:, conc, cn].sum()
+    mined_restrained = restrained.recorder.array("production")[:, conc, cn].sum()
+    assert mined_restrained < mined_loose
+
+
+def test_an_offtake_contract_delivers_at_most_its_volume():
+    data = copy.deepcopy(base_data())
+    data.setdefault("orders", []).append(
+        {
+            "id": "jare-test",
+            "date": data["start"],
+            "kind": "offtake_contract",
+            "issuer": "jp-metal",
+            "supplier": "lynas-malaysia",
+            "tonnes_per_year": 1200,
+        }
+    )
+    world = World(scenario_from_dict(data), seed=0)
+    light = world.commodity_index["oxide_light"]
+    my, jp = world.region_index["MY"], world.region_index["JP"]
+    contracted = []
+    for _ in range(12):
+        world.step()
+        contracted.append(world.contract_flows[light, my, jp])
+    assert max(contracted) > 50.0, "the contract should deliver"
+    assert max(contracted) <= 1200 / 12 * (1 + 1e-9)
