@@ -195,3 +195,46 @@ def test_an_offtake_contract_delivers_at_most_its_volume():
         contracted.append(world.contract_flows[light, my, jp])
     assert max(contracted) > 50.0, "the contract should deliver"
     assert max(contracted) <= 1200 / 12 * (1 + 1e-9)
+
+
+def test_sellers_equal_for_both_sides_share_a_market_pro_rata():
+    from world.market import clear
+
+    n = 3  # two exporters with the same price and freight, one importer
+    prices = np.array([50.0, 50.0, 60.0])
+    transport = np.full((n, n), 1.0)
+    np.fill_diagonal(transport, 0.0)
+    offers = np.array([300.0, 100.0, 0.0])
+    bids = np.zeros((3, n))
+    bids[1, 2] = 200.0
+    clearing = clear(
+        offers,
+        bids,
+        prices,
+        np.ones((n, n)),
+        transport,
+        np.zeros((n, n), dtype=bool),
+        np.full((n, n), np.inf),
+        [],
+        {},
+        np.zeros((n, n), dtype=bool),
+    )
+    shipped = clearing.flows.sum(axis=0)[:, 2]
+    np.testing.assert_allclose(shipped[:2], [150.0, 50.0])
+    # A cheaper landed source goes first when sellers earn the same.
+    cheaper = prices.copy()
+    cheaper[1] = 45.0
+    clearing = clear(
+        offers,
+        bids,
+        cheaper,
+        np.ones((n, n)),
+        transport,
+        np.zeros((n, n), dtype=bool),
+        np.full((n, n), np.inf),
+        [],
+        {},
+        np.zeros((n, n), dtype=bool),
+    )
+    shipped = clearing.flows.sum(axis=0)[:, 2]
+    np.testing.assert_allclose(shipped[:2], [100.0, 100.0])

@@ -92,42 +92,149 @@ def clear(
     cap_left = arc_cap.astype(float).copy()
     nb = netbacks(prices, wedge, transport)
     ranking = nb if preference is None else nb * preference
-    order = np.argsort(-ranking, axis=None, kind="stable")
+    open_arc = (nb > 0) & ~banned
+    # Buyers' side breaks sellers' ties: among arcs that earn sellers the same, the cheaper
+    # landed supply goes first (what a buyer would choose), and only arcs equal on both share.
+    landed = prices[:, None] * wedge + transport
+    groups = _tied_groups(ranking, landed, open_arc)
     arc_quotas: dict[tuple[int, int], list[Quota]] = {}
     for q in quotas:
         for d in np.nonzero(q.destinations)[0]:
             arc_quotas.setdefault((q.origin, int(d)), []).append(q)
+    state = _Matching(supply, cap_left, capped, desired, licensed, arc_quotas, quota_room)
     for tier in range(demand.shape[0]):
         if demand[tier].sum() <= 0:
             continue
-        for flat in order:
-            o, d = divmod(int(flat), n)
-            if supply[o] <= 1e-12 or demand[tier, d] <= 1e-12 or banned[o, d]:
-                continue
-            if nb[o, d] <= 0:
-                continue
-            want = min(supply[o], demand[tier, d])
-            amount = want
-            if licensed[o, d]:
-                desired[o, d] += want
-            if cap_left[o, d] < amount:
-                amount = cap_left[o, d]
-                capped[o, d] = True
-            for q in arc_quotas.get((o, d), ()):
-                room = quota_room[q.spec.id]
-                if room < amount:
-                    amount = room
-                    capped[o, d] = True
-            if amount <= 1e-12:
-                continue
-            flows[tier, o, d] += amount
-            supply[o] -= amount
-            demand[tier, d] -= amount
-            cap_left[o, d] -= amount
-            for q in arc_quotas.get((o, d), ()):
-                quota_room[q.spec.id] -= amount
-                q.used_t += amount
+        for origins, destinations in groups:
+            if len(origins) == 1:
+                state.ship(origins[0], destinations[0], demand[tier], flows[tier])
+            else:
+                state.share_tie(origins, destinations, demand[tier], flows[tier])
     return Clearing(flows=flows, capped=capped, desired=desired)
+
+
+def _tied_groups(
+    ranking: np.ndarray, landed: np.ndarray, open_arc: np.ndarray
+) -> list[tuple[list[int], list[int]]]:
+    """Open arcs in order of falling ranking (then of rising landed cost), arcs equal on both
+    (to 1e-9) in one group.
+
+    Each group is (origins, destinations), one entry per arc. Arcs equal in the sellers' netback
+    and the buyers' landed cost are equally good to both sides, so they are filled together, pro
+    rata, rather than in the order the regions happen to be listed.
+    """
+    flat = np.flatnonzero(open_arc)
+    if flat.size == 0:
+        return []
+    rank, cost = ranking.ravel()[flat], landed.ravel()[flat]
+    order = np.lexsort((cost, -rank))
+    groups: list[tuple[list[int], list[int]]] = []
+    n = ranking.shape[1]
+    last: tuple[float, float] | None = None
+    for i in order.tolist():
+        o, d = divmod(int(flat[i]), n)
+        key = (float(rank[i]), float(cost[i]))
+        if last is not None and all(
+            abs(a - b) <= 1e-9 * max(abs(b), 1e-12) for a, b in zip(key, last, strict=True)
+        ):
+            groups[-1][0].append(o)
+            groups[-1][1].append(d)
+        else:
+            groups.append(([o], [d]))
+            last = key
+    return groups
+
+
+class _Matching:
+    """Offers left, arc caps and quota room while one commodity's market is matched."""
+
+    def __init__(self, supply, cap_left, capped, desired, licensed, arc_quotas, quota_room):
+        self.supply = supply
+        self.cap_left = cap_left
+        self.capped = capped
+        self.desired = desired
+        self.licensed = licensed
+        self.arc_quotas = arc_quotas
+        self.quota_room = quota_room
+
+    def room(self, o: int, d: int, amount: float) -> float:
+        """How much of ``amount`` the arc's cap and quotas let through (marks capped arcs)."""
+        if self.cap_left[o, d] < amount:
+            amount = self.cap_left[o, d]
+            self.capped[o, d] = True
+        for q in self.arc_quotas.get((o, d), ()):
+            room = self.quota_room[q.spec.id]
+            if room < amount:
+                amount = room
+                self.capped[o, d] = True
+        return amount
+
+    def move(self, o: int, d: int, amount: float, demand: np.ndarray, flows: np.ndarray) -> None:
+        flows[o, d] += amount
+        self.supply[o] -= amount
+        demand[d] -= amount
+        self.cap_left[o, d] -= amount
+        for q in self.arc_quotas.get((o, d), ()):
+            self.quota_room[q.spec.id] -= amount
+            q.used_t += amount
+
+    def ship(self, o: int, d: int, demand: np.ndarray, flows: np.ndarray) -> None:
+        """Fill one arc as far as supply, demand, cap and quota allow."""
+        if self.supply[o] <= 1e-12 or demand[d] <= 1e-12:
+            return
+        want = min(self.supply[o], demand[d])
+        if self.licensed[o, d]:
+            self.desired[o, d] += want
+        amount = self.room(o, d, want)
+        if amount > 1e-12:
+            self.move(o, d, amount, demand, flows)
+
+    def share_tie(
+        self, origins: list[int], destinations: list[int], demand: np.ndarray, flows: np.ndarray
+    ) -> None:
+        """Fill arcs of equal netback together: each seller's offer is split over the tied
+        buyers in proportion to what they want, each buyer's bid over the tied sellers in
+        proportion to what they offer; caps and quotas scale their arcs down pro rata. A few
+        rounds hand on what a capped arc could not take."""
+        arcs = list(zip(origins, destinations, strict=True))
+        for first in (True, False, False, False):
+            live = [(o, d) for o, d in arcs if self.supply[o] > 1e-12 and demand[d] > 1e-12]
+            if not live:
+                return
+            wanted_from: dict[int, float] = {}
+            offered_to: dict[int, float] = {}
+            for o, d in live:
+                wanted_from[o] = wanted_from.get(o, 0.0) + demand[d]
+                offered_to[d] = offered_to.get(d, 0.0) + self.supply[o]
+            plan = {}
+            for o, d in live:
+                amount = min(
+                    self.supply[o] * demand[d] / wanted_from[o],
+                    demand[d] * self.supply[o] / offered_to[d],
+                )
+                if first and self.licensed[o, d]:
+                    self.desired[o, d] += amount
+                if self.cap_left[o, d] < amount:
+                    amount = self.cap_left[o, d]
+                    self.capped[o, d] = True
+                plan[o, d] = amount
+            tied_quotas = {id(q): q for arc in live for q in self.arc_quotas.get(arc, ())}
+            for q in tied_quotas.values():
+                on = [arc for arc in live if q in self.arc_quotas.get(arc, ())]
+                total = sum(plan[arc] for arc in on)
+                room = self.quota_room[q.spec.id]
+                if total > room:
+                    scale = room / total if total > 0 else 0.0
+                    for arc in on:
+                        plan[arc] *= scale
+                        self.capped[arc] = True
+            moved = 0.0
+            for (o, d), amount in plan.items():
+                if amount > 1e-12:
+                    self.move(o, d, amount, demand, flows)
+                    moved += amount
+            if moved <= 1e-12:
+                return
 
 
 def unfilled_by_origin(bids: np.ndarray, clearing: Clearing) -> np.ndarray:
