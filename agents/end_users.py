@@ -90,5 +90,5 @@ class EndUser(mesa.Agent):
 
     def adapt(self) -> None:
         """Grow, and thrift or substitute if prices stay high."""
-        self.base_tpy *= self.monthly_growth
+        self.base_tpy *= self.monthly_growth * (1.0 + self.model.demand_growth_shock) ** (1 / 12)
         self.intensity = self.model.thrift(self.intensity, self.c, self.r)

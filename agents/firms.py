@@ -80,7 +80,8 @@ class Firm(mesa.Agent):
         self.idle_tpy = spec.capacity_tpy if spec.status == IDLE else 0.0
         self.planned_tpy = spec.capacity_tpy
         self.pipeline: list[tuple[int, float]] = []
-        self.capacity_factor = 1.0  # events scale effective capacity
+        self.capacity_factor = 1.0  # events and outages scale effective capacity
+        self.outage: tuple[int, float] = (0, 0.0)  # (month it ends, share of capacity lost)
         self.utilisation = spec.utilisation if spec.status == OPERATING else 0.0
         self.cash_usd = spec.cash_usd
         self.loss_months = 0
@@ -95,7 +96,16 @@ class Firm(mesa.Agent):
         cap_month = spec.capacity_tpy / 12.0 * self.utilisation
         self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
         self.sold = dict.fromkeys(outputs, 0.0)
-        self.run_rate_history: deque[float] = deque(maxlen=13)
+        # The past year's run rate, backcast at the market's outlook (the end users' demand
+        # growth): firms know the trend they start in, and plan capacity for it from month 0.
+        growth = model.demand_outlook_per_year
+        self.run_rate_history: deque[float] = deque(
+            (
+                cap_month * (1.0 + growth) ** ((k - 12) / 12.0) if spec.status == OPERATING else 0
+                for k in range(13)
+            ),
+            maxlen=13,
+        )
         self.backlog = dict.fromkeys(outputs, 0.0)
         self.inventory: dict[str, float | np.ndarray] = {}
         for c in self.inputs:
@@ -107,7 +117,8 @@ class Firm(mesa.Agent):
         # material" can be measured.
         self.tracked: dict[str, float] = {}
         if spec.status == CONSTRUCTION and spec.online is not None:
-            self._schedule(model.month_of(spec.online), spec.capacity_tpy)
+            # Announced dates slip: each seed draws the delay.
+            self._schedule(model.month_of(spec.online) + model.project_delay(), spec.capacity_tpy)
 
     # ------------------------------------------------------------------ structure
 
@@ -601,7 +612,7 @@ class Firm(mesa.Agent):
         self, added_tpy: float, capex_per_tpy: float, verb: str, online: int | None = None
     ) -> None:
         w = self.model
-        self.cash_usd -= added_tpy * capex_per_tpy
+        self.cash_usd -= added_tpy * capex_per_tpy * w.capex_overrun()
         w.pay_capex_subsidy(self, added_tpy)
         self.last_invest_month = w.month
         if online is None:

@@ -71,6 +71,9 @@ class World(mesa.Model):
         self.spec = scenario
         self.seed = seed
         self.params = scenario.dynamics
+        self.uncertainty = scenario.uncertainty
+        #: This year's drawn deviation of world demand growth from the end users' rates.
+        self.demand_growth_shock = 0.0
         self.month = 0
         # Agents and regions are held in a canonical order (by id), never the file's: no result
         # may depend on where a region or a firm happens to be listed (ties, sums, ordering).
@@ -125,6 +128,13 @@ class World(mesa.Model):
         self.log: list[dict] = []
         self.recorder = Recorder(self)
         self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
+        #: The end users' demand-weighted growth rate at the start, a year (the market outlook).
+        total = sum(u.demand_tpy for u in scenario.end_users)
+        self.demand_outlook_per_year = (
+            sum(u.demand_tpy * u.growth_per_year for u in scenario.end_users) / total
+            if total > 0
+            else 0.0
+        )
         self._stage_capacity: tuple[int, dict[tuple[str, str], float]] = (-1, {})
         self._nominal_feed = self._regional_feed_mix()
 
@@ -426,8 +436,16 @@ class World(mesa.Model):
         return self._tech_ban(firm)[0] * (1.0 - self._capex_subsidy_share(firm))
 
     def lead_time_extra(self, firm: Firm) -> int:
-        """Extra months of lead time for a firm: a seeded jitter, plus technology bans."""
-        return int(self.rng.integers(0, 4)) + self._tech_ban(firm)[1]
+        """Extra months of lead time for a firm: a drawn project delay, plus technology bans."""
+        return self.project_delay() + self._tech_ban(firm)[1]
+
+    def project_delay(self) -> int:
+        """Months a project slips, drawn from the scenario's ``project_delay_months``."""
+        return round(self.uncertainty.project_delay_months.draw(self.rng))
+
+    def capex_overrun(self) -> float:
+        """Capex paid per capex planned for one commitment, drawn from ``capex_overrun``."""
+        return self.uncertainty.capex_overrun.draw(self.rng)
 
     def pay_capex_subsidy(self, firm: Firm, added_tpy: float) -> None:
         """The home state pays its share of a new plant's capex."""
@@ -612,6 +630,10 @@ class World(mesa.Model):
 
     def _new_month(self) -> None:
         january = self.date_of(self.month).endswith("-01")
+        sd = self.uncertainty.demand_growth_sd
+        if sd > 0 and (january or self.month == 0):
+            # One draw a year for the whole world: demand growth is common to all sectors.
+            self.demand_growth_shock = float(self.rng.normal(0.0, sd))
         for state in self.states:
             state.start_month(january)
         for prog in self.desk.active("rnd_programme"):
@@ -791,6 +813,7 @@ class World(mesa.Model):
         """Apply scripted events (capacity and demand shocks) in force this month."""
         for firm in self.firms:
             firm.capacity_factor = 1.0
+        self._mine_outages()
         for user in self.end_users:
             user.shock = 0.0
         for event in self.events:
@@ -818,6 +841,29 @@ class World(mesa.Model):
                         "text": event.note or f"{event.kind} in {event.region}",
                     }
                 )
+
+    def _mine_outages(self) -> None:
+        """Draw new mine outages (accidents, floods, seizures) and apply those in progress."""
+        u = self.uncertainty
+        for firm in self.firms:
+            if firm.stage != "mine" or firm.status != OPERATING:
+                continue
+            end, share = firm.outage
+            starts = (
+                self.month >= end
+                and u.mine_outages_per_year > 0
+                and self.rng.random() < u.mine_outages_per_year / 12.0
+            )
+            if starts:
+                months = max(1, round(u.mine_outage_months.draw(self.rng)))
+                share = u.mine_outage_share.draw(self.rng)
+                end = self.month + months
+                firm.outage = (end, share)
+                self.log_firm_event(
+                    firm, f"loses {share:.0%} of its output for {months} months (outage)"
+                )
+            if self.month < end:
+                firm.capacity_factor *= 1.0 - share
 
     def produce(self) -> None:
         """Every operating plant runs for the month."""

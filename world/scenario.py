@@ -284,6 +284,76 @@ class EventSpec(_Strict):
     source: str = ""
 
 
+class Triangular(_Strict):
+    """A triangular distribution: lowest, most likely and highest value."""
+
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(
+                f"needs low <= mode <= high (got {self.low}, {self.mode}, {self.high})"
+            )
+        return self
+
+    def draw(self, rng) -> float:
+        """One draw from ``rng`` (a numpy Generator)."""
+        if self.low == self.high:
+            return self.low
+        return float(rng.triangular(self.low, self.mode, self.high))
+
+
+class UncertaintySpec(_Strict):
+    """What a seed draws: the scenario's uncertain world, as distributions.
+
+    Every draw comes from the world's seeded generator in a fixed order, so a seed gives one
+    world and the same seed always the same one.
+    """
+
+    demand_growth_sd: NonNeg = Field(
+        0.0, le=0.5, description="sd of each year's world demand growth around the end users' rates"
+    )
+    project_delay_months: Triangular = Field(
+        default_factory=lambda: Triangular(low=0, mode=1.5, high=3),
+        description="months a project slips beyond its lead time or announced date",
+    )
+    capex_overrun: Triangular = Field(
+        default_factory=lambda: Triangular(low=1, mode=1, high=1),
+        description="capex paid per capex planned, at each commitment",
+    )
+    mine_outages_per_year: NonNeg = Field(
+        0.0, le=12, description="chance per mine-year of an outage (accident, flood, seizure)"
+    )
+    mine_outage_months: Triangular = Field(
+        default_factory=lambda: Triangular(low=1, mode=2, high=6),
+        description="how long an outage lasts, months",
+    )
+    mine_outage_share: Triangular = Field(
+        default_factory=lambda: Triangular(low=0.2, mode=0.5, high=1.0),
+        description="share of the mine's capacity an outage takes out",
+    )
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _bounds(self) -> UncertaintySpec:
+        problems = []
+        if self.project_delay_months.low < 0:
+            problems.append("project_delay_months: low must be at least 0")
+        if self.capex_overrun.low <= 0:
+            problems.append("capex_overrun: low must be above 0")
+        if self.mine_outage_months.low < 1:
+            problems.append("mine_outage_months: low must be at least 1")
+        share = self.mine_outage_share
+        if share.low < 0 or share.high > 1:
+            problems.append("mine_outage_share: must lie between 0 and 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
 class DynamicsSpec(_Strict):
     """Behavioural parameters. Every default is documented; scenarios cite what they change."""
 
@@ -383,6 +453,9 @@ class Scenario(_Strict):
     )
     events: list[EventSpec] = Field(default_factory=list)
     dynamics: DynamicsSpec = Field(default_factory=DynamicsSpec)
+    uncertainty: UncertaintySpec = Field(
+        default_factory=UncertaintySpec, description="what each seed draws (see UncertaintySpec)"
+    )
     briefing: Briefing | None = Field(
         None, description="the situation, each seat's brief and the debrief questions"
     )
