@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 
 from world.calendar import add_months, months_between, parse_month
+from world.observed import References, series_problems
 from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -373,8 +374,10 @@ class Scenario(_Strict):
     briefing: Briefing | None = Field(
         None, description="the situation, each seat's brief and the debrief questions"
     )
-    references: dict[str, Any] = Field(
-        default_factory=dict, description="historical reference points drawn on figures"
+    references: References = Field(
+        default_factory=References,
+        description="the historical record: observed series with sources and tolerance bands "
+        "(world/observed.py), compared by `chokepoint history` and drawn on the charts",
     )
 
     @field_validator("start")
@@ -637,6 +640,16 @@ def _reference_problems(data: dict) -> list[str]:
         if event.get("sector") is not None:
             check_choice(f"{path}.sector", event.get("sector"), SECTORS, "sector")
         check_date(f"{path}.date", event.get("date"))
+
+    def months_after(date: str, n: int) -> str | None:
+        try:
+            return add_months(date, n)
+        except ValueError:
+            return None
+
+    problems += series_problems(
+        data.get("references"), regions, commodities, check_date, months_after
+    )
     return problems
 
 
