@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from world.calendar import months_between
+
 #: Variables a series may observe, and for each the units it may be written in: the factor
 #: from the model's unit (first listed) to that unit.
 VARIABLE_UNITS: dict[str, dict[str, float]] = {
@@ -69,6 +71,10 @@ class ObservedPoint(_Strict):
     )
     label: str = ""
     source: str = ""
+
+    def centre(self, start: str) -> float:
+        """Where the point sits on a month axis from ``start``: the middle of its months."""
+        return months_between(start, self.date) + (self.months - 1) / 2
 
     @model_validator(mode="after")
     def _ordered(self) -> ObservedPoint:
