@@ -21,7 +21,7 @@ import math
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from world.calendar import months_between
 
@@ -162,38 +162,65 @@ class ObservedSeries(_Strict):
     tolerance: Tolerance | None = Field(None, description="the band around every point")
     peak: PeakCheck | None = Field(None, description="a check of the spike's height and date")
     scored: bool = Field(
-        True, description="false: shown beside the model for context, never judged (no band)"
+        True,
+        validate_default=True,
+        description="false: shown beside the model for context, never judged (no band)",
     )
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ObservedSeries:
-        problems = []
-        units = VARIABLE_UNITS[self.variable]
-        if self.unit not in units:
-            problems.append(
-                f"unit: unknown unit '{self.unit}' for {self.variable}; allowed: {', '.join(units)}"
-            )
-        if not self.commodity and self.variable != "quota_use":
-            problems.append(f"commodity: required for variable '{self.variable}'")
-        if self.partner and self.variable != "exports":
-            problems.append("partner: only exports have a partner")
-        if self.region == WORLD and self.variable in ("share", "quota_use"):
-            problems.append(f"region: '{WORLD}' has no {self.variable}; name a region or exCN")
-        if self.region == EX_CHINA and self.variable == "quota_use":
-            problems.append("region: quota_use is the quota of one region; name it")
-        banded = self.tolerance is not None or any(
-            p.low is not None or p.high is not None for p in self.points
+    # Field validators (not one model validator) so that each problem is reported at its field;
+    # each sees the fields declared before it in ``info.data``.
+    @field_validator("commodity")
+    @classmethod
+    def _commodity_needed(cls, value: str, info: ValidationInfo) -> str:
+        variable = info.data.get("variable")
+        if not value and variable not in (None, "quota_use"):
+            raise ValueError(f"required for variable '{variable}'")
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region_fits(cls, value: str, info: ValidationInfo) -> str:
+        variable = info.data.get("variable")
+        if value == WORLD and variable in ("share", "quota_use"):
+            raise ValueError(f"'{WORLD}' has no {variable}; name a region or {EX_CHINA}")
+        if value == EX_CHINA and variable == "quota_use":
+            raise ValueError("quota_use is the quota of one region; name it")
+        return value
+
+    @field_validator("partner")
+    @classmethod
+    def _partner_for_exports(cls, value: str, info: ValidationInfo) -> str:
+        if value and info.data.get("variable") not in (None, "exports"):
+            raise ValueError("only exports have a partner; leave it out")
+        return value
+
+    @field_validator("unit")
+    @classmethod
+    def _unit_of_variable(cls, value: str, info: ValidationInfo) -> str:
+        units = VARIABLE_UNITS.get(info.data.get("variable", ""))
+        if units is not None and value not in units:
+            variable = info.data["variable"]
+            raise ValueError(f"unknown unit '{value}' for {variable}; allowed: {', '.join(units)}")
+        return value
+
+    @field_validator("scored")
+    @classmethod
+    def _judged_somehow(cls, value: bool, info: ValidationInfo) -> bool:
+        points = info.data.get("points") or []
+        banded = info.data.get("tolerance") is not None or any(
+            p.low is not None or p.high is not None for p in points
         )
-        if self.scored and not banded and self.peak is None:
-            problems.append(
-                "tolerance: the series is never compared; give a tolerance, a point's "
-                "low/high or a peak check (or scored = false to show it for context only)"
+        checked = banded or info.data.get("peak") is not None
+        if "points" not in info.data or "tolerance" not in info.data or "peak" not in info.data:
+            return value  # an earlier field failed: it speaks for itself
+        if value and not checked:
+            raise ValueError(
+                "the series is never compared: give a tolerance, a point's low/high or a "
+                "peak check (or scored = false to show it for context only)"
             )
-        if not self.scored and (banded or self.peak is not None):
-            problems.append("scored: a series shown for context only has no band or peak check")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        if not value and checked:
+            raise ValueError("a series shown for context only (false) has no band or peak")
+        return value
 
     @property
     def scale(self) -> float:

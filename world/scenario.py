@@ -899,17 +899,21 @@ _TYPE_NAMES = {
 
 
 def _format_path(loc: tuple, data: Any) -> str:
+    """The field path of an error; an entry of a list of tables is labelled with its id (or,
+    in the scenario's own lists, its merge key)."""
     path = ""
+    node = data
     for j, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
-            if j == 1 and loc[0] in _KEYED_LISTS and isinstance(data, dict):
-                items = data.get(loc[0])
-                if isinstance(items, list) and 0 <= part < len(items):
-                    label = _label(str(loc[0]), items[part])
-                    path += f" ({label})" if label else ""
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            section = str(loc[j - 1]) if j == 1 else ""
+            label = _label(section, item)
+            path += f" ({label})" if label else ""
+            node = item
         else:
             path += f".{part}" if path else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return path
 
 
