@@ -15,9 +15,11 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from world import World
+from world.observed import EX_CHINA
 
 REGION_COLOURS = {
     "CN": "#d62728",
@@ -44,6 +46,8 @@ STAGE_OF = {
     "metal": "metal",
     "magnet": "magnets",
 }
+#: Observed series of an aggregate (ex-China) are black; a region's take its colour.
+OBSERVED_COLOUR = "#222222"
 TABS = ["Prices", "Stocks", "China's share", "Shortages", "Capacity", "Fiscal & score", "Trade"]
 
 
@@ -100,6 +104,58 @@ def _empty(ax, text: str = "This chart fills in\nonce the first month\nhas run."
     ax.set_yticks([])
 
 
+def observed(world: World, variable: str, commodity: str) -> list[tuple[str, list, list, list]]:
+    """The scenario's observed series of one variable and commodity (world/observed.py), as
+    ``(region, months since the start, values, months covered)`` in the chart's unit: USD/kg
+    for prices, % for China's share (an ex-China share is drawn as China's, 100 less it). A
+    point covering several months sits at their middle. Empty for a scenario without history."""
+    out = []
+    for series in world.spec.references.series:
+        if series.variable != variable or series.commodity != commodity:
+            continue
+        x = [p.centre(world.spec.start) for p in series.points]
+        y = [p.value for p in series.points]
+        if variable == "share":
+            if series.region not in ("CN", EX_CHINA):
+                continue
+            y = [100.0 * v / series.scale for v in y]
+            y = [100.0 - v for v in y] if series.region == EX_CHINA else y
+        out.append((series.region, x, y, [p.months for p in series.points]))
+    return out
+
+
+def _draw_observed(ax, world: World, variable: str, commodity: str, color=None) -> int:
+    """Dotted lines with diamonds for the observed series on ``ax``; returns how many."""
+    drawn = observed(world, variable, commodity)
+    for region, x, y, spans in drawn:
+        tone = color or (OBSERVED_COLOUR if region == EX_CHINA else colour(region))
+        ax.plot(x, y, ls=":", marker="D", ms=4, lw=1.2, zorder=4, gid="observed", color=tone,
+                label="_observed")  # fmt: skip
+        for xi, yi, months in zip(x, y, spans, strict=True):  # a yearly figure spans its year
+            if months > 1:
+                half = (months - 1) / 2
+                ax.hlines(yi, xi - half, xi + half, color=tone, lw=1.2, zorder=4, gid="observed")
+    return len(drawn)
+
+
+def _legend_handles(world: World, ax, variable: str) -> list:
+    """The handles of ``ax``'s lines, and one "observed" entry if the scenario has observed
+    series of ``variable`` (the observed lines themselves stay out of the legend)."""
+    handles, _ = ax.get_legend_handles_labels()
+    if any(observed(world, variable, c) for c in world.commodity_ids):
+        handles.append(
+            Line2D([], [], ls=":", marker="D", ms=4, color=OBSERVED_COLOUR, label="observed")
+        )
+    return handles
+
+
+def _price_title(world: World) -> str:
+    history = any(observed(world, "price", c) for c in world.commodity_ids)
+    return "Price a buyer pays, by region (China thick" + (
+        "; dotted: observed)" if history else ")"
+    )
+
+
 def prices(world: World, log: bool = False) -> Figure:
     """Price per commodity: China and the ex-China regions."""
     n = len(world.commodity_ids)
@@ -120,6 +176,7 @@ def prices(world: World, log: bool = False) -> Figure:
                 label=region,
                 lw=2.2 if region == "CN" else 1.2,
             )
+        _draw_observed(ax, world, "price", c)
         ax.set_ylabel("USD/kg")
         if log:
             _log_y(ax)
@@ -127,8 +184,8 @@ def prices(world: World, log: bool = False) -> Figure:
     for ax in axes[n:]:
         ax.set_visible(False)
     if data.size:
-        axes[0].legend(fontsize=7, ncol=2)
-    fig.suptitle("Price a buyer pays, by region (China thick)")
+        axes[0].legend(handles=_legend_handles(world, axes[0], "price"), fontsize=7, ncol=2)
+    fig.suptitle(_price_title(world))
     return fig
 
 
@@ -157,6 +214,7 @@ class LivePrices:
         for ax in axes[n:]:
             ax.set_visible(False)
         self.lines = {}
+        self.history: dict[int, list[tuple[float, float]]] = {}  # observed (month, USD/kg)
         for ci, (c, ax) in enumerate(zip(world.commodity_ids, self.axes, strict=True)):
             ax.set_title(c)
             ax.set_ylabel("USD/kg")
@@ -171,6 +229,13 @@ class LivePrices:
                     lw=2.2 if region == "CN" else 1.2,
                     animated=True,
                 )
+            # History does not move: drawn once, in the cached background.
+            _draw_observed(ax, world, "price", c)
+            self.history[ci] = [
+                (x, y)
+                for _, xs, ys in observed(world, "price", c)
+                for x, y in zip(xs, ys, strict=True)
+            ]
             if log:
                 _log_y(ax)
         # A fixed place ("best" searches every position against every line on each draw): the
@@ -178,15 +243,20 @@ class LivePrices:
         if len(axes) > n:
             box = axes[n].get_position()
             self.fig.legend(
-                *self.axes[0].get_legend_handles_labels(),
+                handles=_legend_handles(world, self.axes[0], "price"),
                 loc="center",
                 bbox_to_anchor=(box.x0 + box.width / 2, box.y0 + box.height / 2),
                 ncol=2,
                 title="region",
             )
         else:
-            self.axes[0].legend(fontsize=7, ncol=2, loc="upper left")
-        self.fig.suptitle("Price a buyer pays, by region (China thick)")
+            self.axes[0].legend(
+                handles=_legend_handles(world, self.axes[0], "price"),
+                fontsize=7,
+                ncol=2,
+                loc="upper left",
+            )
+        self.fig.suptitle(_price_title(world))
         self.markers: list = []
         self.marked: set[int] = set()
         # Broken over lines so that it stays inside the first panel (on one line it ran over
@@ -214,7 +284,9 @@ class LivePrices:
         return max(chunk, min(w.spec.months, -(-(w.month + 1) // chunk) * chunk))
 
     def _y_limits(self, data: np.ndarray, ci: int, old: tuple[float, float] | None):
-        values = data[:, ci, :]
+        # The observed prices of the months on show count too, so that history stays in view.
+        shown = [y for x, y in self.history.get(ci, []) if x <= self._x_limit()]
+        values = np.concatenate([data[:, ci, :].ravel(), shown])
         values = values[np.isfinite(values) & (values > 0)]
         if values.size == 0:
             return old or ((0.1, 1.0) if self.log else (0.0, 1.0))
@@ -335,7 +407,7 @@ def stocks(world: World, commodity: str = "magnet", viewer: str | None = None) -
 
 
 def china_share(world: World) -> Figure:
-    """China's share of production at each stage."""
+    """China's share of production at each stage, with the observed shares (dotted)."""
     fig, axes = _figure()
     ax = axes[0]
     prod = world.recorder.array("production")
@@ -347,10 +419,11 @@ def china_share(world: World) -> Figure:
     for ci, c in enumerate(world.commodity_ids):
         total = prod[:, ci, :].sum(axis=1)
         share = np.where(total > 0, prod[:, ci, cn] / np.where(total > 0, total, 1), np.nan)
-        ax.plot(_months(world), 100 * share, label=STAGE_OF.get(c, c))
+        (line,) = ax.plot(_months(world), 100 * share, label=STAGE_OF.get(c, c))
+        _draw_observed(ax, world, "share", c, color=line.get_color())
     ax.set_ylabel("% of world t/month")
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=8)
+    ax.legend(handles=_legend_handles(world, ax, "share"), fontsize=8)
     _markers(ax, world)
     return fig
 
