@@ -323,7 +323,7 @@ points = [{{ date = "{date}", value = 1.0 }}]
         ({"variable": "prise"}, "references.series[0] (s1).variable: unknown variable 'prise'"),
         ({"region": "XX"}, "references.series[0] (s1).region: unknown region 'XX'; allowed:"),
         ({"date": "2030-01"}, "references.series[0] (s1).points[0].date: date 2030-01 is outside"),
-        ({"extra": "tolerance = { relative = 0.1, factor = 2 }"}, ".tolerance: give exactly one of"),
+        ({"extra": "tolerance = { relative = 0.1, factor = 2 }"}, "tolerance: give exactly one"),
         ({"extra": ""}, "references.series[0] (s1).scored: the series is never compared"),
         ({"extra": "scored = false\ntolerance = { factor = 2 }"}, ".scored: a series shown for"),
         ({"extra": "tolerance = { factor = 2 }\npeak = { window = ['2011-09', '2011-01'] }"},
