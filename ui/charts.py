@@ -233,7 +233,7 @@ class LivePrices:
             _draw_observed(ax, world, "price", c)
             self.history[ci] = [
                 (x, y)
-                for _, xs, ys in observed(world, "price", c)
+                for _, xs, ys, _ in observed(world, "price", c)
                 for x, y in zip(xs, ys, strict=True)
             ]
             if log:
