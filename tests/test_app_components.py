@@ -340,3 +340,22 @@ def test_dashboard_overlays_a_historical_scenarios_observed_series(scenario, his
             len(s.points) for s in prices
         )
         assert charts.OBSERVED_COLOUR in {line.get_color() for line in lines}
+
+
+@pytest.mark.parametrize(("scenario", "history"), [("baseline-2024", True), (SCENARIO, False)])
+def test_the_trade_tab_sets_observed_output_beside_the_model(scenario, history, monkeypatch):
+    drawn = []
+    draw = charts.draw
+    monkeypatch.setattr(charts, "draw", lambda *a, **k: drawn.append(draw(*a, **k)) or drawn[-1])
+    game = GameSession(scenario, seed=0, seat="US")
+    game.step()
+    _, rc = solara.render(Dashboard(game, 1), handle_error=False)
+    rc.find(v.BtnToggle).widget.v_model = charts.TABS.index("Trade")
+    figure = drawn[-1]
+    lines, legend = _observed_and_legend(figure)
+    flows = [s for s in game.world.spec.references.series if s.variable in charts.FLOW_VARIABLES]
+    assert len([ax for ax in figure.axes if ax.get_visible()]) == (2 if history else 1)
+    assert len([ln for ln in lines if ln.get_linestyle() == ":"]) == len(flows)
+    assert ("observed" in legend) is history and bool(flows) is history
+    if history:  # each observed series beside the model's line of the same colour and name
+        assert {s.title() for s in flows} <= set(legend)

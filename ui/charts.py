@@ -16,10 +16,11 @@ import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from world import World
-from world.observed import EX_CHINA
+from world.history import model_series
+from world.observed import EX_CHINA, WORLD
 
 REGION_COLOURS = {
     "CN": "#d62728",
@@ -128,14 +129,36 @@ def _draw_observed(ax, world: World, variable: str, commodity: str, color=None) 
     """Dotted lines with diamonds for the observed series on ``ax``; returns how many."""
     drawn = observed(world, variable, commodity)
     for region, x, y, spans in drawn:
-        tone = color or (OBSERVED_COLOUR if region == EX_CHINA else colour(region))
-        ax.plot(x, y, ls=":", marker="D", ms=4, lw=1.2, zorder=4, gid="observed", color=tone,
-                label="_observed")  # fmt: skip
-        for xi, yi, months in zip(x, y, spans, strict=True):  # a yearly figure spans its year
-            if months > 1:
-                half = (months - 1) / 2
-                ax.hlines(yi, xi - half, xi + half, color=tone, lw=1.2, zorder=4, gid="observed")
+        _plot_observed(ax, x, y, spans, color or _observed_colour(region))
     return len(drawn)
+
+
+def _observed_colour(region: str) -> str:
+    return OBSERVED_COLOUR if region in (EX_CHINA, WORLD) else colour(region)
+
+
+def _plot_observed(ax, x: list, y: list, spans: list[int], color: str) -> None:
+    """One observed series: dotted, with diamonds; a figure over several months spans them."""
+    ax.plot(
+        x,
+        y,
+        ls=":",
+        marker="D",
+        ms=4,
+        lw=1.2,
+        zorder=4,
+        gid="observed",
+        color=color,
+        label="_observed",
+    )  # fmt: skip  (kept out of the legend: one "observed" entry)
+    for xi, yi, months in zip(x, y, spans, strict=True):
+        if months > 1:
+            half = (months - 1) / 2
+            ax.hlines(yi, xi - half, xi + half, color=color, lw=1.2, zorder=4, gid="observed")
+
+
+def _observed_entry() -> Line2D:
+    return Line2D([], [], ls=":", marker="D", ms=4, color=OBSERVED_COLOUR, label="observed")
 
 
 def _legend_handles(world: World, ax, variable: str) -> list:
@@ -143,9 +166,7 @@ def _legend_handles(world: World, ax, variable: str) -> list:
     series of ``variable`` (the observed lines themselves stay out of the legend)."""
     handles, _ = ax.get_legend_handles_labels()
     if any(observed(world, variable, c) for c in world.commodity_ids):
-        handles.append(
-            Line2D([], [], ls=":", marker="D", ms=4, color=OBSERVED_COLOUR, label="observed")
-        )
+        handles.append(_observed_entry())
     return handles
 
 
@@ -518,14 +539,22 @@ def fiscal(world: World, seat: str) -> Figure:
     return fig
 
 
+#: Observed series the Trade tab draws over time beside its matrix: tonnes that flow.
+FLOW_VARIABLES = ("production", "exports")
+
+
 def trade(world: World, commodity: str = "magnet") -> Figure:
-    """Origin → destination flows of one commodity in the last month."""
-    fig, axes = _figure(height=4.2)
+    """Origin → destination flows of one commodity in the last month; in a historical scenario,
+    beside them, the observed output and export series over time against the model's."""
+    history = [s for s in world.spec.references.series if s.variable in FLOW_VARIABLES]
+    fig, axes = _figure(1, 2 if history else 1, height=4.2)
     ax = axes[0]
     flows = world.recorder.array("exports")
-    ax.set_title(f"{commodity}: exports last month, t (row = origin, column = destination)")
+    where = "(row = origin, column = destination)"
+    ax.set_title(f"{commodity}: exports last month, t " + ("\n" if history else "") + where)
     if flows.size == 0:
-        _empty(ax)
+        for panel in axes:
+            _empty(panel)
         return fig
     m = flows[-1, world.commodity_index[commodity]]
     ax.imshow(np.log1p(m), cmap="Blues")
@@ -538,7 +567,31 @@ def trade(world: World, commodity: str = "magnet") -> Figure:
                 ax.text(j, i, f"{m[i, j]:,.0f}", ha="center", va="center", fontsize=7)
     ax.set_xlabel("destination")
     ax.set_ylabel("origin")
+    if history:
+        _flow_history(axes[1], world, history)
     return fig
+
+
+def _flow_history(ax, world: World, history: list) -> None:
+    """The model's value of each observed flow series (solid) and the observation (dotted), in
+    t/yr, read as ``chokepoint history`` reads them (world/history.py)."""
+    frame = world.results()
+    for series in history:
+        per_year = 12.0 / series.scale  # the series' unit -> t/yr
+        model = model_series(frame, world.spec, series)
+        (line,) = ax.plot(model["month"], model["value"] * per_year, lw=1.2, label=series.title())
+        tone = line.get_color()  # a colour per series: one region may have several
+        x = [p.centre(world.spec.start) for p in series.points]
+        y = [p.value * per_year for p in series.points]
+        _plot_observed(ax, x, y, [p.months for p in series.points], tone)
+    ax.set_title("output and exports: model (solid) and observed (dotted)", fontsize=10)
+    ax.set_ylabel("t/yr (log scale)")
+    # a mine's 45,000 t and a separator's 1,300 t on one panel; minor ticks unlabelled (crowded)
+    _log_y(ax)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[*handles, _observed_entry()], fontsize=6)
+    _markers(ax, world)
 
 
 def figures_zip(world: World, seat: str = "US", log: bool = False) -> bytes:
