@@ -20,8 +20,9 @@ Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS
 parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
 subcommands (play, serve, batch, sweep, report) are added the same way.
 
-Exit codes: 0 success; 1 a scenario failed validation; 2 a usage error or a run that could not
-start or be saved (unknown scenario, negative months, unwritable directory); 130 interrupted.
+Exit codes: 0 success; 1 a scenario failed validation (or, for history, a series left its band);
+2 a usage error or a run that could not start or be saved (unknown scenario, negative months,
+unwritable directory); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -488,13 +489,23 @@ def _add_history(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_cmd_history)
 
 
+def _historical_scenarios() -> list[str]:
+    """The bundled scenarios that load and carry observed series."""
+    names = []
+    for name in bundled_scenarios():
+        try:
+            if load_scenario(name).references.series:
+                names.append(name)
+        except (ScenarioError, OSError, ValueError, TypeError):
+            continue
+    return names
+
+
 def _cmd_history(args: argparse.Namespace) -> int:
     from experiments.history import format_table, write_outputs
     from world.history import failed_series, run_history
 
-    names = args.scenarios or [
-        name for name in bundled_scenarios() if load_scenario(name).references.series
-    ]
+    names = args.scenarios or list(bundled_scenarios())
     specs = []
     for ref in names:
         try:
@@ -509,14 +520,14 @@ def _cmd_history(args: argparse.Namespace) -> int:
         except (OSError, ValueError, TypeError) as exc:
             _error(f"cannot load scenario {ref}: {_first_line(exc)}")
             return EXIT_USAGE
-        if not spec.references.series:
-            with_series = [n for n in bundled_scenarios() if load_scenario(n).references.series]
+        if spec.references.series:
+            specs.append(spec)
+        elif args.scenarios:  # asked for by name: say which scenarios have a record
             _error(
                 f"scenario {ref} has no observed series ([[references.series]]); "
-                f"scenarios with some: {', '.join(with_series) or 'none'}"
+                f"scenarios with some: {', '.join(_historical_scenarios()) or 'none'}"
             )
             return EXIT_USAGE
-        specs.append(spec)
     results = []
     for spec in specs:
         spec, frame, table = run_history(spec, seed=args.seed)

@@ -575,7 +575,7 @@ def trade(world: World, commodity: str = "magnet") -> Figure:
 def _flow_history(ax, world: World, history: list) -> None:
     """The model's value of each observed flow series (solid) and the observation (dotted), in
     t/yr, read as ``chokepoint history`` reads them (world/history.py)."""
-    frame = world.results()
+    frame = world.recorder.frame()  # the results without the objectives: all the series read
     for series in history:
         per_year = 12.0 / series.scale  # the series' unit -> t/yr
         model = model_series(frame, world.spec, series)
