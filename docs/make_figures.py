@@ -8,10 +8,9 @@ writes ``<out>/<name>.png``, a 2x2 figure:
 (c) China's share of world production by commodity, %;
 (d) commercial + strategic magnet stocks as months of cover by region (t if cover is undefined).
 
-The scenario's ``references`` table is drawn on the price panels: ``price_<label> = {commodity:
-USD/kg}`` as dotted lines at the China price, and ``points = [{commodity, region, date, value,
-label}, ...]`` as labelled markers (region ``exCN`` is the ex-China line). It also writes
-``<out>/README.md`` listing the figures.
+The observed price series of the scenario's ``[[references.series]]`` (world/observed.py) are
+drawn on the price panels as labelled markers (region ``exCN`` is the ex-China line); ``chokepoint
+history`` compares them with the model. It also writes ``<out>/README.md`` listing the figures.
 
     uv run python docs/make_figures.py [--out docs/figures] [--log] [--scenario NAME ...]
 """
@@ -40,6 +39,7 @@ if str(REPO) not in sys.path:  # run as a script: make ``world`` importable with
     sys.path.insert(0, str(REPO))
 
 from world import World, bundled_scenarios, load_scenario  # noqa: E402
+from world.observed import EX_CHINA  # noqa: E402
 from world.scenario import Scenario  # noqa: E402
 
 DEFAULT_OUT = REPO / "docs" / "figures"
@@ -58,7 +58,6 @@ REGION_COLOURS = {
 }
 #: Regions a scenario may add (KR, CA, IN, ...) take these in turn.
 SPARE_COLOURS = ["#e377c2", "#bcbd22", "#393b79", "#ad494a", "#637939", "#6baed6"]
-EX_CHINA = "exCN"
 EX_CHINA_COLOUR = "#222222"
 COMMODITY_COLOURS = {
     "concentrate": "#7f7f7f",
@@ -123,57 +122,25 @@ class Series:
 # --------------------------------------------------------------------------- references
 
 
-def reference_lines(scenario: Scenario) -> list[tuple[str, str, float]]:
-    """``(label, commodity, USD/kg)`` from every ``references.price_<label>`` table."""
-    out = []
-    for key, table in scenario.references.items():
-        if not key.startswith("price") or not isinstance(table, dict):
-            continue
-        label = key.removeprefix("price").strip("_") or "reference"
-        for commodity, value in table.items():
-            if _number(value) is not None:
-                out.append((label, str(commodity), float(value)))
-    return out
-
-
 def reference_points(scenario: Scenario) -> list[dict]:
-    """Well-formed entries of ``references.points``; malformed ones are reported and skipped."""
-    points = scenario.references.get("points", [])
-    if not isinstance(points, list):
-        print(f"  {scenario.name}: references.points is not a list; ignored")
-        return []
+    """The observed price points of the scenario's ``references.series`` (world/observed.py),
+    each placed at the middle of the months it covers."""
     out = []
-    for i, point in enumerate(points):
-        ok = (
-            isinstance(point, dict)
-            and isinstance(point.get("commodity"), str)
-            and isinstance(point.get("date"), str)
-            and _number(point.get("value")) is not None
-        )
-        if not ok:
-            print(f"  {scenario.name}: references.points[{i}] lacks commodity/date/value; skipped")
+    for observed in scenario.references.series:
+        if observed.variable != "price":
             continue
-        try:
-            when = pd.to_datetime(point["date"], format="%Y-%m")
-        except ValueError:
-            print(f"  {scenario.name}: references.points[{i}].date {point['date']!r}; skipped")
-            continue
-        out.append(
-            {
-                "commodity": point["commodity"],
-                "region": str(point.get("region", EX_CHINA)),
-                "when": when,
-                "value": float(point["value"]),
-                "label": str(point.get("label", "")),
-            }
-        )
+        for point in observed.points:
+            middle = pd.Timestamp(point.date) + pd.DateOffset(months=(point.months - 1) // 2)
+            out.append(
+                {
+                    "commodity": observed.commodity,
+                    "region": observed.region,
+                    "when": middle,
+                    "value": point.value,
+                    "label": point.label or observed.title(),
+                }
+            )
     return out
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
 
 
 # --------------------------------------------------------------------------- panels
@@ -262,9 +229,7 @@ def _price_scale(ax, log: bool) -> None:
         ax.set_ylim(bottom=0)
 
 
-def panel_light_prices(
-    ax, series: Series, lines: list[tuple[str, str, float]], points: list[dict], log: bool
-) -> int:
+def panel_light_prices(ax, series: Series, points: list[dict], log: bool) -> int:
     """(a) oxide_light: China, ex-China mean, and the US and Japan lines."""
     commodity = "oxide_light"
     prices = series.table("price", commodity)
@@ -287,15 +252,6 @@ def panel_light_prices(
                 alpha=0.8,
                 label=region,
             )
-    for label, ref_commodity, value in lines:
-        if ref_commodity == commodity:
-            ax.axhline(
-                value,
-                color=REGION_COLOURS["CN"],
-                ls=":",
-                lw=1.2,
-                label=f"{label} reference (CN): {value:g} USD/kg",
-            )
     drawn = _draw_points(ax, series, points, commodity, indexed=False, log=log)
     ax.set_title("(a) Light oxide (NdPr-type) price")
     ax.set_ylabel("USD/kg (buyer's price)")
@@ -304,9 +260,7 @@ def panel_light_prices(
     return drawn
 
 
-def panel_indexed_prices(
-    ax, series: Series, lines: list[tuple[str, str, float]], points: list[dict], log: bool
-) -> int:
+def panel_indexed_prices(ax, series: Series, points: list[dict], log: bool) -> int:
     """(b) oxide_heavy and magnet prices, month 0 = 100, China and ex-China."""
     drawn = 0
     for commodity in ("oxide_heavy", "magnet"):
@@ -328,16 +282,6 @@ def panel_indexed_prices(
                 lw=1.8,
                 label=f"{commodity} {name} (month 0 = {base:.0f} USD/kg)",
             )
-        base_cn = float(prices["CN"].iloc[0])
-        for label, ref_commodity, value in lines:
-            if ref_commodity == commodity and base_cn > 0:
-                ax.axhline(
-                    100.0 * value / base_cn,
-                    color=REGION_COLOURS["CN"],
-                    ls=":",
-                    lw=1.0,
-                    label=f"{label} reference {commodity} (CN): {value:g} USD/kg",
-                )
         drawn += _draw_points(ax, series, points, commodity, indexed=True, log=log)
     ax.set_title("(b) Heavy oxide and magnet prices, indexed")
     ax.set_ylabel("index, month 0 = 100")
@@ -415,9 +359,9 @@ def make_figure(name: str, out: Path, log: bool = False, seed: int = 0) -> tuple
     series = Series(world)
 
     fig, axes = plt.subplots(2, 2, figsize=(14, 9.5), sharex=True)
-    lines, points = reference_lines(scenario), reference_points(scenario)
-    drawn = panel_light_prices(axes[0, 0], series, lines, points, log)
-    drawn += panel_indexed_prices(axes[0, 1], series, lines, points, log)
+    points = reference_points(scenario)
+    drawn = panel_light_prices(axes[0, 0], series, points, log)
+    drawn += panel_indexed_prices(axes[0, 1], series, points, log)
     if drawn < len(points):
         print(
             f"  {name}: {len(points) - drawn} reference point(s) not drawn (commodity without a "
@@ -437,7 +381,7 @@ def make_figure(name: str, out: Path, log: bool = False, seed: int = 0) -> tuple
         0.5,
         0.005,
         f"World(load_scenario({name!r}), seed={seed}), {scenario.months} months from "
-        f"{scenario.start}. Dotted lines and diamonds: historical references from the scenario "
+        f"{scenario.start}. Diamonds: observed prices (references.series) from the scenario "
         f"file. Regenerate: {COMMAND}",
         ha="center",
         fontsize=7.5,
@@ -465,9 +409,8 @@ def write_readme(out: Path, made: list[tuple[str, Path, Scenario]]) -> Path:
         "- (c) China's share of world production by commodity, %;",
         "- (d) commercial + strategic magnet stocks as months of cover by region.",
         "",
-        "Dotted lines and diamond markers are the historical reference points of the scenario's",
-        "`[references]` table (`price_<label> = {commodity = USD/kg}` and",
-        "`[[references.points]]`).",
+        "Diamond markers are the observed prices of the scenario's `[[references.series]]`",
+        "(see docs/model.md, Model versus history; `chokepoint history` compares them).",
         "",
         "| scenario | figure | description |",
         "| --- | --- | --- |",

@@ -11,14 +11,18 @@ Subcommands:
 - ``chokepoint report DIR``: figures and a self-contained HTML summary of a batch;
 - ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser;
 - ``chokepoint serve [--host H] [--port P] [--data DIR]``: a workshop server that teams join
-  from their own browsers with a join code.
+  from their own browsers with a join code;
+- ``chokepoint history [SCENARIO ...] [--seed S] [--out DIR]``: the model beside each
+  historical scenario's observed series, a fit figure and a CSV; exit 1 if a series leaves
+  its band.
 
 Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS`: it adds its
 parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
 subcommands (play, serve, batch, sweep, report) are added the same way.
 
-Exit codes: 0 success; 1 a scenario failed validation; 2 a usage error or a run that could not
-start or be saved (unknown scenario, negative months, unwritable directory); 130 interrupted.
+Exit codes: 0 success; 1 a scenario failed validation (or, for history, a series left its band);
+2 a usage error or a run that could not start or be saved (unknown scenario, negative months,
+unwritable directory); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -455,6 +459,99 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return serve(args.host, args.port, data, key)
 
 
+# --------------------------------------------------------------------------- history
+
+
+def _add_history(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "history",
+        help="compare historical scenarios with their observed series",
+        description="Run each scenario over its horizon and print the model beside its "
+        "observed series (references.series: sources and tolerance bands), per series. "
+        "Writes DIR/<scenario>-history.png (the fit figure) and DIR/history.csv (every "
+        "comparison). Exit code 1 if any series leaves its band.",
+    )
+    parser.add_argument(
+        "scenarios",
+        nargs="*",
+        metavar="SCENARIO",
+        help="bundled scenario name or TOML path (default: every bundled scenario with "
+        "observed series)",
+    )
+    parser.add_argument("--seed", type=SEED, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs") / "history",
+        metavar="DIR",
+        help="where the figures and the CSV go (default: runs/history)",
+    )
+    parser.set_defaults(handler=_cmd_history)
+
+
+def _historical_scenarios() -> list[str]:
+    """The bundled scenarios that load and carry observed series."""
+    names = []
+    for name in bundled_scenarios():
+        try:
+            if load_scenario(name).references.series:
+                names.append(name)
+        except (ScenarioError, OSError, ValueError, TypeError):
+            continue
+    return names
+
+
+def _cmd_history(args: argparse.Namespace) -> int:
+    from experiments.history import format_table, write_outputs
+    from world.history import failed_series, run_history
+
+    names = args.scenarios or list(bundled_scenarios())
+    specs = []
+    for ref in names:
+        try:
+            spec = load_scenario(ref)
+        except ScenarioError as exc:
+            problems = exc.problems or [str(exc)]
+            _error(f"scenario {ref}: {problems[0]}" + (
+                f" (and {len(problems) - 1} more; see `{PROG} validate {ref}`)"
+                if len(problems) > 1 else ""
+            ))  # fmt: skip
+            return EXIT_USAGE
+        except (OSError, ValueError, TypeError) as exc:
+            _error(f"cannot load scenario {ref}: {_first_line(exc)}")
+            return EXIT_USAGE
+        if spec.references.series:
+            specs.append(spec)
+        elif args.scenarios:  # asked for by name: say which scenarios have a record
+            _error(
+                f"scenario {ref} has no observed series ([[references.series]]); "
+                f"scenarios with some: {', '.join(_historical_scenarios()) or 'none'}"
+            )
+            return EXIT_USAGE
+    results = []
+    for spec in specs:
+        spec, frame, table = run_history(spec, seed=args.seed)
+        results.append((spec, frame, table))
+        scored = table["ok"].dropna()
+        print(
+            f"{spec.name} (seed {args.seed}): {int(scored.sum())}/{len(scored)} checks within "
+            f"their bands"
+        )
+        print(format_table(table))
+    try:
+        written = write_outputs(args.out, results)
+    except OSError as exc:
+        _error(f"--out {args.out}: {_first_line(exc)}")
+        return EXIT_USAGE
+    print(f"figures and table: {', '.join(str(p) for p in written)}")
+    failed = [s for _, _, table in results for s in failed_series(table)]
+    if failed:
+        print(f"{len(failed)} series outside their bands: {', '.join(failed)}")
+        return EXIT_INVALID
+    print("every series within its band")
+    return EXIT_OK
+
+
 SUBCOMMANDS: dict[str, SubparserAdder] = {
     "scenarios": _add_scenarios,
     "validate": _add_validate,
@@ -463,6 +560,7 @@ SUBCOMMANDS: dict[str, SubparserAdder] = {
     "report": _add_report,
     "play": _add_play,
     "serve": _add_serve,
+    "history": _add_history,
 }
 
 

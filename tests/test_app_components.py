@@ -305,3 +305,57 @@ def test_game_shows_the_debrief_across_the_page(game):
     assert game.spec.briefing.seats["US"].role in _markdown(rc)
     toggles[0].v_model = 3
     assert any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)
+
+
+def _observed_and_legend(figure) -> tuple[list, list[str]]:
+    """The observed-series lines of a figure and the texts of all its legends."""
+    lines = [ln for ax in figure.axes for ln in ax.get_lines() if ln.get_gid() == "observed"]
+    legends = [*figure.legends, *(ax.get_legend() for ax in figure.axes if ax.get_legend())]
+    return lines, [t.get_text() for legend in legends for t in legend.get_texts()]
+
+
+@pytest.mark.parametrize(("scenario", "history"), [("quota-2010", True), (SCENARIO, False)])
+def test_dashboard_overlays_a_historical_scenarios_observed_series(scenario, history, monkeypatch):
+    built, drawn = [], []
+    live, draw = charts.LivePrices, charts.draw
+    monkeypatch.setattr(
+        charts, "LivePrices", lambda *a, **k: built.append(live(*a, **k)) or built[-1]
+    )
+    monkeypatch.setattr(charts, "draw", lambda *a, **k: drawn.append(draw(*a, **k)) or drawn[-1])
+    game = GameSession(scenario, seed=0, seat="US")
+    game.step()
+    _, rc = solara.render(Dashboard(game, 1), handle_error=False)
+    rc.find(v.BtnToggle).widget.v_model = charts.TABS.index("China's share")
+    assert built and drawn  # the price tab and the (production) share tab were drawn
+    for figure in (built[-1].fig, drawn[-1]):
+        lines, legend = _observed_and_legend(figure)
+        assert bool(lines) is history and ("observed" in legend) is history
+        assert all(line.get_linestyle() == ":" for line in lines)
+    if history:  # the price panels carry the scenario's observed prices, ex-China in black
+        spec = game.world.spec
+        prices = [s for s in spec.references.series if s.variable == "price"]
+        lines, _ = _observed_and_legend(built[-1].fig)
+        assert len(lines) == len(prices)
+        assert sorted(len(line.get_xdata()) for line in lines) == sorted(
+            len(s.points) for s in prices
+        )
+        assert charts.OBSERVED_COLOUR in {line.get_color() for line in lines}
+
+
+@pytest.mark.parametrize(("scenario", "history"), [("baseline-2024", True), (SCENARIO, False)])
+def test_the_trade_tab_sets_observed_output_beside_the_model(scenario, history, monkeypatch):
+    drawn = []
+    draw = charts.draw
+    monkeypatch.setattr(charts, "draw", lambda *a, **k: drawn.append(draw(*a, **k)) or drawn[-1])
+    game = GameSession(scenario, seed=0, seat="US")
+    game.step()
+    _, rc = solara.render(Dashboard(game, 1), handle_error=False)
+    rc.find(v.BtnToggle).widget.v_model = charts.TABS.index("Trade")
+    figure = drawn[-1]
+    lines, legend = _observed_and_legend(figure)
+    flows = [s for s in game.world.spec.references.series if s.variable in charts.FLOW_VARIABLES]
+    assert len([ax for ax in figure.axes if ax.get_visible()]) == (2 if history else 1)
+    assert len([ln for ln in lines if ln.get_linestyle() == ":"]) == len(flows)
+    assert ("observed" in legend) is history and bool(flows) is history
+    if history:  # each observed series beside the model's line of the same colour and name
+        assert {s.title() for s in flows} <= set(legend)

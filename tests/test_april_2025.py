@@ -72,8 +72,10 @@ def test_scenario_loads_and_validates(scenario):
     ids = set(orders_by_id(scenario))
     assert set(LICENCE_ORDERS) <= ids
     assert {"mp-halts-china-shipments", "dod-mp-price-floor", "us-reciprocal-10"} <= ids
-    for point in scenario.references["points"]:
-        assert {"commodity", "region", "date", "value", "label"} <= set(point)
+    # its own observed 2025 prices replace the baseline's 2024 series
+    assert {s.id for s in scenario.references.series} == {"ndpr-price-2025", "dytb-price-2025"}
+    for series in scenario.references.series:
+        assert series.source and all(p.date >= "2025-01" and p.label for p in series.points)
 
 
 def test_runs_with_finite_prices_and_material_balance(result):

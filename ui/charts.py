@@ -15,9 +15,12 @@ import numpy as np
 import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter
 
 from world import World
+from world.history import model_series
+from world.observed import EX_CHINA, WORLD
 
 REGION_COLOURS = {
     "CN": "#d62728",
@@ -44,6 +47,8 @@ STAGE_OF = {
     "metal": "metal",
     "magnet": "magnets",
 }
+#: Observed series of an aggregate (ex-China) are black; a region's take its colour.
+OBSERVED_COLOUR = "#222222"
 TABS = ["Prices", "Stocks", "China's share", "Shortages", "Capacity", "Fiscal & score", "Trade"]
 
 
@@ -100,6 +105,78 @@ def _empty(ax, text: str = "This chart fills in\nonce the first month\nhas run."
     ax.set_yticks([])
 
 
+def observed(world: World, variable: str, commodity: str) -> list[tuple[str, list, list, list]]:
+    """The scenario's observed series of one variable and commodity (world/observed.py), as
+    ``(region, months since the start, values, months covered)`` in the chart's unit: USD/kg
+    for prices, % for China's share (an ex-China share is drawn as China's, 100 less it). A
+    point covering several months sits at their middle. Empty for a scenario without history."""
+    out = []
+    for series in world.spec.references.series:
+        if series.variable != variable or series.commodity != commodity:
+            continue
+        x = [p.centre(world.spec.start) for p in series.points]
+        y = [p.value for p in series.points]
+        if variable == "share":
+            if series.region not in ("CN", EX_CHINA):
+                continue
+            y = [100.0 * v / series.scale for v in y]
+            y = [100.0 - v for v in y] if series.region == EX_CHINA else y
+        out.append((series.region, x, y, [p.months for p in series.points]))
+    return out
+
+
+def _draw_observed(ax, world: World, variable: str, commodity: str, color=None) -> int:
+    """Dotted lines with diamonds for the observed series on ``ax``; returns how many."""
+    drawn = observed(world, variable, commodity)
+    for region, x, y, spans in drawn:
+        _plot_observed(ax, x, y, spans, color or _observed_colour(region))
+    return len(drawn)
+
+
+def _observed_colour(region: str) -> str:
+    return OBSERVED_COLOUR if region in (EX_CHINA, WORLD) else colour(region)
+
+
+def _plot_observed(ax, x: list, y: list, spans: list[int], color: str) -> None:
+    """One observed series: dotted, with diamonds; a figure over several months spans them."""
+    ax.plot(
+        x,
+        y,
+        ls=":",
+        marker="D",
+        ms=4,
+        lw=1.2,
+        zorder=4,
+        gid="observed",
+        color=color,
+        label="_observed",
+    )  # fmt: skip  (kept out of the legend: one "observed" entry)
+    for xi, yi, months in zip(x, y, spans, strict=True):
+        if months > 1:
+            half = (months - 1) / 2
+            ax.hlines(yi, xi - half, xi + half, color=color, lw=1.2, zorder=4, gid="observed")
+
+
+def _observed_entry() -> Line2D:
+    return Line2D([], [], ls=":", marker="D", ms=4, color=OBSERVED_COLOUR, label="observed")
+
+
+def _legend_handles(world: World, ax, variable: str) -> list:
+    """The handles of ``ax``'s lines, and one "observed" entry if the scenario has observed
+    series of ``variable`` (the observed lines themselves stay out of the legend)."""
+    handles, _ = ax.get_legend_handles_labels()
+    if any(observed(world, variable, c) for c in world.commodity_ids):
+        handles.append(_observed_entry())
+    return handles
+
+
+def _price_title(world: World) -> str:
+    history = any(observed(world, "price", c) for c in world.commodity_ids)
+    return "Price a buyer pays, by region (China thick" + (
+        "; dotted: observed)" if history else ")"
+    )
+
+
 def prices(world: World, log: bool = False) -> Figure:
     """Price per commodity: China and the ex-China regions."""
     n = len(world.commodity_ids)
@@ -120,6 +197,7 @@ def prices(world: World, log: bool = False) -> Figure:
                 label=region,
                 lw=2.2 if region == "CN" else 1.2,
             )
+        _draw_observed(ax, world, "price", c)
         ax.set_ylabel("USD/kg")
         if log:
             _log_y(ax)
@@ -127,8 +205,8 @@ def prices(world: World, log: bool = False) -> Figure:
     for ax in axes[n:]:
         ax.set_visible(False)
     if data.size:
-        axes[0].legend(fontsize=7, ncol=2)
-    fig.suptitle("Price a buyer pays, by region (China thick)")
+        axes[0].legend(handles=_legend_handles(world, axes[0], "price"), fontsize=7, ncol=2)
+    fig.suptitle(_price_title(world))
     return fig
 
 
@@ -157,6 +235,7 @@ class LivePrices:
         for ax in axes[n:]:
             ax.set_visible(False)
         self.lines = {}
+        self.history: dict[int, list[tuple[float, float]]] = {}  # observed (month, USD/kg)
         for ci, (c, ax) in enumerate(zip(world.commodity_ids, self.axes, strict=True)):
             ax.set_title(c)
             ax.set_ylabel("USD/kg")
@@ -171,6 +250,13 @@ class LivePrices:
                     lw=2.2 if region == "CN" else 1.2,
                     animated=True,
                 )
+            # History does not move: drawn once, in the cached background.
+            _draw_observed(ax, world, "price", c)
+            self.history[ci] = [
+                (x, y)
+                for _, xs, ys, _ in observed(world, "price", c)
+                for x, y in zip(xs, ys, strict=True)
+            ]
             if log:
                 _log_y(ax)
         # A fixed place ("best" searches every position against every line on each draw): the
@@ -178,15 +264,20 @@ class LivePrices:
         if len(axes) > n:
             box = axes[n].get_position()
             self.fig.legend(
-                *self.axes[0].get_legend_handles_labels(),
+                handles=_legend_handles(world, self.axes[0], "price"),
                 loc="center",
                 bbox_to_anchor=(box.x0 + box.width / 2, box.y0 + box.height / 2),
                 ncol=2,
                 title="region",
             )
         else:
-            self.axes[0].legend(fontsize=7, ncol=2, loc="upper left")
-        self.fig.suptitle("Price a buyer pays, by region (China thick)")
+            self.axes[0].legend(
+                handles=_legend_handles(world, self.axes[0], "price"),
+                fontsize=7,
+                ncol=2,
+                loc="upper left",
+            )
+        self.fig.suptitle(_price_title(world))
         self.markers: list = []
         self.marked: set[int] = set()
         # Broken over lines so that it stays inside the first panel (on one line it ran over
@@ -214,7 +305,9 @@ class LivePrices:
         return max(chunk, min(w.spec.months, -(-(w.month + 1) // chunk) * chunk))
 
     def _y_limits(self, data: np.ndarray, ci: int, old: tuple[float, float] | None):
-        values = data[:, ci, :]
+        # The observed prices of the months on show count too, so that history stays in view.
+        shown = [y for x, y in self.history.get(ci, []) if x <= self._x_limit()]
+        values = np.concatenate([data[:, ci, :].ravel(), shown])
         values = values[np.isfinite(values) & (values > 0)]
         if values.size == 0:
             return old or ((0.1, 1.0) if self.log else (0.0, 1.0))
@@ -335,7 +428,7 @@ def stocks(world: World, commodity: str = "magnet", viewer: str | None = None) -
 
 
 def china_share(world: World) -> Figure:
-    """China's share of production at each stage."""
+    """China's share of production at each stage, with the observed shares (dotted)."""
     fig, axes = _figure()
     ax = axes[0]
     prod = world.recorder.array("production")
@@ -347,10 +440,11 @@ def china_share(world: World) -> Figure:
     for ci, c in enumerate(world.commodity_ids):
         total = prod[:, ci, :].sum(axis=1)
         share = np.where(total > 0, prod[:, ci, cn] / np.where(total > 0, total, 1), np.nan)
-        ax.plot(_months(world), 100 * share, label=STAGE_OF.get(c, c))
+        (line,) = ax.plot(_months(world), 100 * share, label=STAGE_OF.get(c, c))
+        _draw_observed(ax, world, "share", c, color=line.get_color())
     ax.set_ylabel("% of world t/month")
     ax.set_ylim(0, 105)
-    ax.legend(fontsize=8)
+    ax.legend(handles=_legend_handles(world, ax, "share"), fontsize=8)
     _markers(ax, world)
     return fig
 
@@ -445,14 +539,22 @@ def fiscal(world: World, seat: str) -> Figure:
     return fig
 
 
+#: Observed series the Trade tab draws over time beside its matrix: tonnes that flow.
+FLOW_VARIABLES = ("production", "exports")
+
+
 def trade(world: World, commodity: str = "magnet") -> Figure:
-    """Origin → destination flows of one commodity in the last month."""
-    fig, axes = _figure(height=4.2)
+    """Origin → destination flows of one commodity in the last month; in a historical scenario,
+    beside them, the observed output and export series over time against the model's."""
+    history = [s for s in world.spec.references.series if s.variable in FLOW_VARIABLES]
+    fig, axes = _figure(1, 2 if history else 1, height=4.2)
     ax = axes[0]
     flows = world.recorder.array("exports")
-    ax.set_title(f"{commodity}: exports last month, t (row = origin, column = destination)")
+    where = "(row = origin, column = destination)"
+    ax.set_title(f"{commodity}: exports last month, t " + ("\n" if history else "") + where)
     if flows.size == 0:
-        _empty(ax)
+        for panel in axes:
+            _empty(panel)
         return fig
     m = flows[-1, world.commodity_index[commodity]]
     ax.imshow(np.log1p(m), cmap="Blues")
@@ -465,7 +567,31 @@ def trade(world: World, commodity: str = "magnet") -> Figure:
                 ax.text(j, i, f"{m[i, j]:,.0f}", ha="center", va="center", fontsize=7)
     ax.set_xlabel("destination")
     ax.set_ylabel("origin")
+    if history:
+        _flow_history(axes[1], world, history)
     return fig
+
+
+def _flow_history(ax, world: World, history: list) -> None:
+    """The model's value of each observed flow series (solid) and the observation (dotted), in
+    t/yr, read as ``chokepoint history`` reads them (world/history.py)."""
+    frame = world.recorder.frame()  # the results without the objectives: all the series read
+    for series in history:
+        per_year = 12.0 / series.scale  # the series' unit -> t/yr
+        model = model_series(frame, world.spec, series)
+        (line,) = ax.plot(model["month"], model["value"] * per_year, lw=1.2, label=series.title())
+        tone = line.get_color()  # a colour per series: one region may have several
+        x = [p.centre(world.spec.start) for p in series.points]
+        y = [p.value * per_year for p in series.points]
+        _plot_observed(ax, x, y, [p.months for p in series.points], tone)
+    ax.set_title("output and exports: model (solid) and observed (dotted)", fontsize=10)
+    ax.set_ylabel("t/yr (log scale)")
+    # a mine's 45,000 t and a separator's 1,300 t on one panel; minor ticks unlabelled (crowded)
+    _log_y(ax)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    handles, _ = ax.get_legend_handles_labels()
+    ax.legend(handles=[*handles, _observed_entry()], fontsize=6)
+    _markers(ax, world)
 
 
 def figures_zip(world: World, seat: str = "US", log: bool = False) -> bytes:

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.fields import FieldInfo
 
 from world.calendar import add_months, months_between, parse_month
+from world.observed import References, series_problems
 from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -459,8 +460,10 @@ class Scenario(_Strict):
     briefing: Briefing | None = Field(
         None, description="the situation, each seat's brief and the debrief questions"
     )
-    references: dict[str, Any] = Field(
-        default_factory=dict, description="historical reference points drawn on figures"
+    references: References = Field(
+        default_factory=References,
+        description="the historical record: observed series with sources and tolerance bands "
+        "(world/observed.py), compared by `chokepoint history` and drawn on the charts",
     )
 
     @field_validator("start")
@@ -728,6 +731,16 @@ def _reference_problems(data: dict) -> list[str]:
         if event.get("sector") is not None:
             check_choice(f"{path}.sector", event.get("sector"), SECTORS, "sector")
         check_date(f"{path}.date", event.get("date"))
+
+    def months_after(date: str, n: int) -> str | None:
+        try:
+            return add_months(date, n)
+        except ValueError:
+            return None
+
+    problems += series_problems(
+        data.get("references"), regions, commodities, check_date, months_after
+    )
     return problems
 
 
@@ -977,17 +990,21 @@ _TYPE_NAMES = {
 
 
 def _format_path(loc: tuple, data: Any) -> str:
+    """The field path of an error; an entry of a list of tables is labelled with its id (or,
+    in the scenario's own lists, its merge key)."""
     path = ""
+    node = data
     for j, part in enumerate(loc):
         if isinstance(part, int):
             path += f"[{part}]"
-            if j == 1 and loc[0] in _KEYED_LISTS and isinstance(data, dict):
-                items = data.get(loc[0])
-                if isinstance(items, list) and 0 <= part < len(items):
-                    label = _label(str(loc[0]), items[part])
-                    path += f" ({label})" if label else ""
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            section = str(loc[j - 1]) if j == 1 else ""
+            label = _label(section, item)
+            path += f" ({label})" if label else ""
+            node = item
         else:
             path += f".{part}" if path else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return path
 
 
