@@ -65,6 +65,8 @@ class Firm(mesa.Agent):
         # thrifted; stoichiometric inputs (NdPr in the metal, metal in the magnet) never are.
         self.substitutable = set(stage.substitutable)
         self.ramp_months = stage.ramp_months
+        #: Joint products the plant separates only from a month on (month index).
+        self.separates_from = {c: model.month_of(d) for c, d in spec.separates_from.items()}
         self.online_month: int | None = None
         self.unit_cost = spec.unit_cost_usd_per_kg
         self.lead_time = spec.lead_time_months or stage.lead_time_months
@@ -118,7 +120,9 @@ class Firm(mesa.Agent):
         self.tracked: dict[str, float] = {}
         if spec.status == CONSTRUCTION and spec.online is not None:
             # Announced dates slip: each seed draws the delay.
-            self._schedule(model.month_of(spec.online) + model.project_delay(), spec.capacity_tpy)
+            # Members of one project (a mine and its refinery) slip together.
+            delay = model.announced_delay(spec.project or spec.id, self.lead_time)
+            self._schedule(model.month_of(spec.online) + delay, spec.capacity_tpy)
 
     # ------------------------------------------------------------------ structure
 
@@ -135,7 +139,7 @@ class Firm(mesa.Agent):
         """Output per t of throughput, t/t, at the firm's nominal feed."""
         if not self.joint_outputs:
             return self.outputs
-        return self.model.nominal_joint_yields(self.region)
+        return self._separated(self.model.nominal_joint_yields(self.region))
 
     def feed_yields(self) -> dict[str, float]:
         """Output per t of throughput given the feed now in stock (separators) or the recipe."""
@@ -145,7 +149,17 @@ class Firm(mesa.Agent):
         total = float(feed.sum())
         if total <= 1e-12:
             return self.nominal_yields()
-        return self.model.joint_yields(feed / total)
+        return self._separated(self.model.joint_yields(feed / total))
+
+    def _separated(self, yields: dict[str, float]) -> dict[str, float]:
+        """Joint yields less the products the plant cannot separate yet (they leave with the
+        unseparated by-products): Lynas separated no heavy oxide before May 2025."""
+        if not self.separates_from:
+            return yields
+        month = self.model.month
+        return {
+            c: (0.0 if month < self.separates_from.get(c, -1) else y) for c, y in yields.items()
+        }
 
     def byproduct_value(self) -> float:
         """USD per kg throughput earned from unmodelled co-products (e.g. La, Ce)."""
@@ -349,7 +363,10 @@ class Firm(mesa.Agent):
         return value
 
     def _floored(self, commodity: str, price: float) -> float:
-        """The price the firm counts on for an output: the market's, or a state's floor."""
+        """The price the firm counts on for an output: the market's (for a mine's concentrate,
+        scaled by its basket against the region's), or a state's floor."""
+        if self.deposit_index is not None and commodity == self.model.graded:
+            price *= self.model.basket_factor(self)
         floor = self.model.guaranteed_price(self, commodity)
         return price if floor is None else max(price, floor)
 
@@ -590,6 +607,12 @@ class Firm(mesa.Agent):
         members = [f for f in w.projects[self.spec.project] if f.status == CANDIDATE]
         if not members or members[0] is not self:
             return
+        # A project waits for its members' trigger prices, as a single candidate does.
+        for f in members:
+            trigger = f.spec.min_price_usd_per_kg
+            product = f.output_commodities()[0]
+            if trigger is not None and w.expected_prices[w.commodity_index[product], f.r] < trigger:
+                return
         made = {c for f in members for c in f.output_commodities()}
         used = {c for f in members for c in f.inputs}
         internal = frozenset(made & used)

@@ -299,9 +299,9 @@ def test_alliance_builder_floors_subsidises_stockpiles_and_sets_the_common_tarif
     orders = log(world, "US")
     assert (orders["status"] == "applied").all()
     assert set(orders["month"]) == {0}, "nothing issued again while in force"
-    floor = orders[orders["kind"] == "price_floor"].iloc[0]["params"]
-    assert floor["firm"] == "mp-separation" and floor["commodity"] == "oxide_light"
-    assert floor["floor_usd_per_kg"] == 110.0
+    floors = orders[orders["kind"] == "price_floor"]["params"].tolist()
+    assert "mp-separation" in {f["firm"] for f in floors}, "every home NdPr producer"
+    assert all(f["commodity"] == "oxide_light" and f["floor_usd_per_kg"] == 110.0 for f in floors)
     capex = orders[orders["kind"] == "capex_subsidy"].iloc[0]["params"]
     assert set(capex["stages"]) == {"separator", "magnet"}
     assert len(orders[orders["kind"] == "stockpile_target"]) == 3
@@ -335,7 +335,7 @@ def test_stockpiler_builds_a_strategic_stock():
     assert len(targets) == 3 and set(targets["month"]) == {0}
     assert log(world, "US", "defense_priority").empty, "already in force in the baseline"
     stock = series(world, "stock_strategic", "magnet", "US")
-    assert stock[0] == 0.0
+    assert stock[0] < 0.05 * stock[-1], "it builds the stock over the months"
     assert stock[-1] > 500.0
     assert series(baseline(), "stock_strategic", "magnet", "US").max() == 0.0
 

@@ -67,12 +67,14 @@ def test_a_new_plant_with_positive_margins_ramps_up_within_its_ramp_time():
         margins.append(firm.margin_usd_per_kg)
     online = firm.online_month
     # It starts at its announced date plus the seed's drawn delay.
-    delay = world.uncertainty.project_delay_months
+    delay = world.uncertainty.project_delay_share
     announced = world.month_of(firm.spec.online)
-    assert announced + delay.low <= online <= announced + delay.high + 1
+    lead = firm.lead_time
+    assert announced + lead * delay.low - 1 <= online <= announced + lead * delay.high + 1
     assert max(utilisation[:online]) == 0.0  # nothing before it is built
     after = np.array(utilisation[online : online + ramp + 1])
-    assert (after[1:] > 0).all(), after.round(2)  # it produces from its first months
+    # It produces from its first months (a month short of inputs may stop the line).
+    assert (after[1:] > 0).mean() >= 0.8, after.round(2)
     assert np.mean(margins[online:]) > 0, "the test needs a plant that earns a margin"
     assert after.max() >= 0.7, f"utilisation within {ramp} months of start: {after.round(2)}"
     # The ramp bounds it: no plant runs at full rate in its first month.
@@ -127,8 +129,20 @@ def test_thrift_never_removes_stoichiometric_inputs():
     assert min(dy_thrift) < 1.0, "Dy/Tb per t of alloy can be thrifted"
 
 
-def _quota_world(restraint: float = 0.0, months: int = 60) -> World:
+def _quota_world(restraint: float = 0.0, months: int = 60, slump: bool = False) -> World:
     data = copy.deepcopy(base_data())
+    if slump:  # magnet demand falls by 40% for two years: prices fall below their reference
+        data["events"].extend(
+            {
+                "id": f"slump-{region}",
+                "kind": "demand_shock",
+                "date": data["start"],
+                "months": 24,
+                "region": region,
+                "share": -0.4,
+            }
+            for region in ("CN", "US", "JP", "EU", "ROW")
+        )
     data["orders"] = [o for o in data.get("orders", []) if o.get("kind") != "production_quota"]
     data["orders"].append(
         {
@@ -166,7 +180,7 @@ def test_chinese_mining_stays_within_the_state_quota():
 
 
 def test_state_groups_restrain_output_when_prices_fall():
-    loose, restrained = _quota_world(0.0, 36), _quota_world(3.0, 36)
+    loose, restrained = _quota_world(0.0, 36, slump=True), _quota_world(3.0, 36, slump=True)
     conc, cn = loose.commodity_index["concentrate"], loose.region_index["CN"]
     low = (
         restrained.recorder.array("price")[:, conc, cn]
@@ -243,3 +257,24 @@ def test_sellers_equal_for_both_sides_share_a_market_pro_rata():
     )
     shipped = clearing.flows.sum(axis=0)[:, 2]
     np.testing.assert_allclose(shipped[:2], [100.0, 100.0])
+
+
+def test_seeds_draw_real_distributions_from_the_scenario_uncertainty():
+    def outcome(seed: int, data: dict) -> float:
+        world = World(scenario_from_dict(copy.deepcopy(data)), seed=seed).run(36)
+        magnet = world.commodity_index["magnet"]
+        return float(world.recorder.array("demand")[-1, magnet].sum())
+
+    data = copy.deepcopy(base_data())
+    values = [outcome(seed, data) for seed in range(6)]
+    assert len({round(v, 6) for v in values}) == 6, "each seed draws its own world"
+    assert np.std(values) / np.mean(values) > 0.01, values
+    # With every distribution shut, seeds no longer matter.
+    still = copy.deepcopy(data)
+    still["uncertainty"] = {
+        "demand_growth_sd": 0.0,
+        "project_delay_share": {"low": 0, "mode": 0, "high": 0},
+        "capex_overrun": {"low": 1, "mode": 1, "high": 1},
+        "mine_outages_per_year": 0.0,
+    }
+    assert outcome(1, still) == outcome(4, still)

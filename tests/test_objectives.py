@@ -213,8 +213,10 @@ def test_adversary_content_is_traced_through_the_stages():
 
 def test_the_west_depends_on_china_and_china_does_not_depend_on_the_west():
     frame = {r: pivot(baseline(), r) for r in ("US", "JP", "EU", "CN")}
-    for r in ("US", "JP", "EU"):
+    for r in ("US", "EU"):
         assert frame[r]["adversary_share"].mean() > 0.8, r
+    # Japan takes Lynas's NdPr under JARE: about 70% from China in 2024 (facts §4h).
+    assert 0.55 < frame["JP"]["adversary_share"].mean() < 0.85
     assert frame["CN"]["adversary_share"].mean() < 0.3
     assert frame["CN"]["dependence"].mean() > 0.9, "others import mostly from China"
     assert frame["CN"]["leverage"].max() == 0.0, "no restrictions, no leverage"
@@ -249,7 +251,8 @@ def test_leverage_is_dependence_times_willingness_and_rises_with_broad_licensing
     cn = pivot(run(orders=[licence], months=9), "CN")
     np.testing.assert_allclose(cn["leverage"], cn["dependence"] * cn["willingness"])
     assert cn["willingness"].iloc[-1] == pytest.approx(1.0)
-    assert cn["leverage"].iloc[-1] > 0.8
+    # Others' dependence on China is ~0.75-0.8 once Lynas supplies Japan (facts §4h: ~70%).
+    assert cn["leverage"].iloc[-1] > 0.7
     assert cn["leverage"].iloc[:3].max() == 0.0
 
 

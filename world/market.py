@@ -319,7 +319,16 @@ def import_parity(
             new[o] = float((out * nb[o]).sum() / out.sum())
             anchored[o] = True
     landed = new[:, None] * wedge + transport
-    for d in np.nonzero(idle & ~anchored)[0]:
+    # A region whose sellers could not sell keeps their own (falling) asking price, at most
+    # what they would net in the best market open to them: quoting it import parity would price
+    # them out of every export market for ever.
+    stranded = idle & ~anchored & (offers > 1e-9)
+    for o in np.nonzero(stranded)[0]:
+        reach = ~banned[o] & ~restricted[o] & anchored
+        reach[o] = False
+        if reach.any():
+            new[o] = min(new[o], float(nb[o, reach].max()))
+    for d in np.nonzero(idle & ~anchored & (offers <= 1e-9))[0]:
         open_src = ~banned[:, d] & ~restricted[:, d] & (offers > 1e-9) & anchored
         open_src[d] = False
         if open_src.any():

@@ -128,6 +128,7 @@ class World(mesa.Model):
         self.log: list[dict] = []
         self.recorder = Recorder(self)
         self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
+        self._announced_delays: dict[str, int] = {}
         #: The end users' demand-weighted growth rate at the start, a year (the market outlook).
         total = sum(u.demand_tpy for u in scenario.end_users)
         self.demand_outlook_per_year = (
@@ -437,11 +438,18 @@ class World(mesa.Model):
 
     def lead_time_extra(self, firm: Firm) -> int:
         """Extra months of lead time for a firm: a drawn project delay, plus technology bans."""
-        return self.project_delay() + self._tech_ban(firm)[1]
+        return self.project_delay(firm.lead_time) + self._tech_ban(firm)[1]
 
-    def project_delay(self) -> int:
-        """Months a project slips, drawn from the scenario's ``project_delay_months``."""
-        return round(self.uncertainty.project_delay_months.draw(self.rng))
+    def project_delay(self, lead_time_months: int) -> int:
+        """Months a project of this lead time slips, drawn from ``project_delay_share``."""
+        return round(lead_time_months * self.uncertainty.project_delay_share.draw(self.rng))
+
+    def announced_delay(self, key: str, lead_time_months: int) -> int:
+        """The drawn slip of an announced project (one draw per project id, shared by its
+        members), months."""
+        if key not in self._announced_delays:
+            self._announced_delays[key] = self.project_delay(lead_time_months)
+        return self._announced_delays[key]
 
     def capex_overrun(self) -> float:
         """Capex paid per capex planned for one commitment, drawn from ``capex_overrun``."""
@@ -502,10 +510,12 @@ class World(mesa.Model):
         allowed = self.quota_tpy(prog) / 12.0 * self._quota_share(firm, prog)
         restraint = prog.params["restraint"]
         if restraint > 0:
+            # The state flexes the quota with the price: below the reference the groups hold
+            # output back; above it the ministry lets them run into the quota's headroom.
             c = self.primary_joint if firm.joint_outputs else next(iter(firm.outputs))
             ci = self.commodity_index[c]
             ratio = self.expected_prices[ci, firm.r] / self.reference_prices[ci, firm.r]
-            allowed *= min(1.0, ratio) ** restraint
+            allowed *= min(ratio**restraint, 1.0 + prog.params["headroom"])
         return allowed
 
     def capacity_ceiling(self, firm: Firm) -> float:
@@ -856,7 +866,8 @@ class World(mesa.Model):
             )
             if starts:
                 months = max(1, round(u.mine_outage_months.draw(self.rng)))
-                share = u.mine_outage_share.draw(self.rng)
+                operation = min(1.0, u.operation_tpy / max(firm.capacity_tpy, 1e-9))
+                share = u.mine_outage_share.draw(self.rng) * operation
                 end = self.month + months
                 firm.outage = (end, share)
                 self.log_firm_event(
@@ -1026,6 +1037,8 @@ class World(mesa.Model):
                     continue
                 scale = min(1.0, have / wanted)
                 price = float(self.prices[ci, o])
+                if ci == self.commodity_index[self.graded]:
+                    price *= self.basket_factor(supplier)
                 for (buyer, _), want in zip(claims, wants, strict=True):
                     amount = want * scale
                     if amount <= 1e-12:
@@ -1056,18 +1069,26 @@ class World(mesa.Model):
             group = sellers.get((ci, o), [])
             if not group or sold + unfilled[o] <= 1e-12:
                 continue
+            # Concentrate is paid by value: each mine's part of the revenue weighs its tonnes by
+            # its basket (heavy-rich ion clay earns a premium per t REO).
+            value = [
+                q * (self.basket_factor(agent) if graded and isinstance(agent, Firm) else 1.0)
+                for agent, q in group
+            ]
             total_offer = sum(q for _, q in group)
+            total_value = sum(value)
             revenue = float((shipped[o] * netback[o]).sum()) * 1000.0
-            for agent, q in group:
+            for (agent, q), v in zip(group, value, strict=True):
                 share = q / total_offer
+                revenue_share = v / total_value
                 if isinstance(agent, Firm):
                     agent.backlog[c] = agent.backlog.get(c, 0.0) + unfilled[o] * share
                 if sold <= 1e-12:
                     continue
-                out, tracked = agent.deliver(c, sold * share, revenue * share)
+                out, tracked = agent.deliver(c, sold * share, revenue * revenue_share)
                 shipped_tracked[o] += tracked
                 if isinstance(agent, Firm):
-                    self.pay_price_floor(agent, c, float(np.sum(out)), revenue * share)
+                    self.pay_price_floor(agent, c, float(np.sum(out)), revenue * revenue_share)
                 if graded:
                     origin_mix[o] += out
         if graded:
@@ -1119,10 +1140,11 @@ class World(mesa.Model):
         num = np.zeros(n_r)
         den = np.zeros(n_r)
         for firm in self.makers[c]:
-            # Only plants that run this month set a cost-based price: an idle or starting plant
-            # sells nothing, so its costs say nothing about the price buyers there pay.
             if firm.status != OPERATING or firm.capacity_tpy <= 0:
                 continue
+            # Concentrate stays priced on mining cost (each mine is then paid on its basket, see
+            # _settle): pricing it on its oxide basket while the oxides are priced on their feed
+            # cost makes the two prices chase each other without bound.
             cost = firm.unit_costs(prices).get(c)
             if cost is None:
                 continue
@@ -1130,6 +1152,30 @@ class World(mesa.Model):
             num[firm.r] += cost * weight
             den[firm.r] += weight
         return np.divide(num, den, out=np.full(n_r, np.nan), where=den > 0)
+
+    def basket_usd_per_kg(self, prices: np.ndarray, firm: Firm) -> float:
+        """Value of the separated oxides and by-products in a kg REO of a mine's concentrate,
+        at the mine's home oxide prices, USD/kg."""
+        oxides = prices[[self.commodity_index[c] for c in self.joint_products], firm.r]
+        d = firm.deposit_index
+        return float(self.yield_matrix[d] @ oxides + self.byproduct_usd_per_kg[d])
+
+    def basket_factor(self, firm: Firm, prices: np.ndarray | None = None) -> float:
+        """A mine's concentrate value relative to its region's average mined basket (1 for
+        other firms): what it earns per t REO over the regional price."""
+        if firm.deposit_index is None:
+            return 1.0
+        prices = self.prices if prices is None else prices
+        mines = [f for f in self.makers[self.graded] if f.r == firm.r and f.capacity_tpy > 0]
+        weights = [f.capacity_tpy for f in mines]
+        total = sum(weights)
+        if total <= 0:
+            return 1.0
+        mean = sum(
+            w * self.basket_usd_per_kg(prices, f) for f, w in zip(mines, weights, strict=True)
+        )
+        mean /= total
+        return self.basket_usd_per_kg(prices, firm) / mean if mean > 0 else 1.0
 
     def normal_stock(self, ci: int) -> np.ndarray:
         """Finished-goods stock (R,) that sellers of ``ci`` normally hold, t."""
@@ -1160,7 +1206,11 @@ class World(mesa.Model):
                 p.max_price_step,
             )
             basis = self.cost_basis(new, ci)
-            has = ~np.isnan(basis)
+            known = ~np.isnan(basis)
+            # A by-product credit can take a separator's cost of its main product to nothing;
+            # a tenth of the reference price keeps the cost-plus price meaningful.
+            basis = np.where(known, np.maximum(basis, 0.1 * self.reference_prices[ci]), basis)
+            has = known & self._price_setters(ci)
             # Markups relax toward normal when the market is balanced: competition erodes rents.
             relaxed = self.markup[ci] - p.markup_relaxation * (
                 self.markup[ci] - self.normal_markup[ci]
@@ -1183,8 +1233,12 @@ class World(mesa.Model):
                 p.arbitrage_pull,
             )
             new[ci] = np.maximum(new[ci], self.price_floor[ci])
-            safe = np.where(has, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
-            self.markup[ci] = np.where(has, np.log(new[ci] / safe), self.markup[ci])
+            # Every region with plants keeps the markup its price implies, so a region whose
+            # producers become price setters again starts from the price it had.
+            safe = np.where(known, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
+            self.markup[ci] = np.where(
+                known, np.clip(np.log(new[ci] / safe), -0.7, 2.5), self.markup[ci]
+            )
             self._qualify(ci, clearing)
         self.prices = new
         a = 1.0 / p.expectation_months
@@ -1192,6 +1246,17 @@ class World(mesa.Model):
         # Investors extrapolate more than traders: half the spot price, half the trend.
         self.investor_prices = 0.5 * (self.prices + self.expected_prices)
         self._update_risk()
+
+    def _price_setters(self, ci: int) -> np.ndarray:
+        """Regions (R,) whose own producers set the price of ``ci`` there (cost plus markup):
+        those that supplied at least half of what the region bought this month, or that sold
+        only abroad. Elsewhere home plants are price takers: the price follows scarcity and
+        import parity, and a small plant's costs do not become the region's price."""
+        flows = self.flows[ci]
+        home = np.diag(flows)
+        bought = flows.sum(axis=0)
+        abroad = flows.sum(axis=1) - home
+        return np.where(bought > 1e-9, home >= 0.5 * bought, abroad > 1e-9)
 
     def _qualify(self, ci: int, clearing) -> None:
         """Buyers qualify more volume from each supplier region, faster when it saves more.

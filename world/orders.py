@@ -189,8 +189,10 @@ class ProductionQuota(_Order):
     """Cap the issuer's own output at these stages, t/yr: China's yearly mining and
     smelting-separation quotas. Plants at the stage share the quota in proportion to their
     capacity and build no capacity beyond their share (plus ``headroom``). With ``restraint``
-    above 0 the state groups also hold output below the quota when prices fall below their
-    reference level, as in 2016 and 2023-24: output share = (price / reference) ** restraint."""
+    above 0 the state flexes output with the price: the groups hold output below the quota when
+    prices fall below their reference level, as in 2016 and 2023-24, and may run into the
+    headroom when prices are above it, as in 2021-22: output = quota x (price / reference) **
+    restraint, at most quota x (1 + headroom)."""
 
     kind: Literal["production_quota"] = "production_quota"
     stages: list[str] = Field(min_length=1)

@@ -167,6 +167,11 @@ class FirmSpec(_Strict):
         description="firms whose output this firm takes first, outside the spot market "
         "(an integrated chain or an offtake contract)",
     )
+    separates_from: dict[str, str] = Field(
+        default_factory=dict,
+        description="separators: joint products separated only from a YYYY-MM date on (before "
+        "it they leave unseparated with the by-products)",
+    )
     source: str = ""
 
 
@@ -317,9 +322,10 @@ class UncertaintySpec(_Strict):
     demand_growth_sd: NonNeg = Field(
         0.0, le=0.5, description="sd of each year's world demand growth around the end users' rates"
     )
-    project_delay_months: Triangular = Field(
-        default_factory=lambda: Triangular(low=0, mode=1.5, high=3),
-        description="months a project slips beyond its lead time or announced date",
+    project_delay_share: Triangular = Field(
+        default_factory=lambda: Triangular(low=0, mode=0.05, high=0.1),
+        description="how far a project slips beyond its lead time or announced date, as a share "
+        "of its lead time (big projects slip by more months)",
     )
     capex_overrun: Triangular = Field(
         default_factory=lambda: Triangular(low=1, mode=1, high=1),
@@ -334,15 +340,21 @@ class UncertaintySpec(_Strict):
     )
     mine_outage_share: Triangular = Field(
         default_factory=lambda: Triangular(low=0.2, mode=0.5, high=1.0),
-        description="share of the mine's capacity an outage takes out",
+        description="share of one operation's capacity an outage takes out",
+    )
+    operation_tpy: float = Field(
+        30000,
+        gt=0,
+        description="size of one mining operation, t/yr: a firm that aggregates several loses "
+        "only one operation's share in an outage",
     )
     source: str = ""
 
     @model_validator(mode="after")
     def _bounds(self) -> UncertaintySpec:
         problems = []
-        if self.project_delay_months.low < 0:
-            problems.append("project_delay_months: low must be at least 0")
+        if self.project_delay_share.low < 0:
+            problems.append("project_delay_share: low must be at least 0")
         if self.capex_overrun.low <= 0:
             problems.append("capex_overrun: low must be above 0")
         if self.mine_outage_months.low < 1:
@@ -546,7 +558,11 @@ def _reference_problems(data: dict) -> list[str]:
             pass
 
     def check_date(
-        path: str, date: Any, allow_end: bool = False, allow_before: bool = False
+        path: str,
+        date: Any,
+        allow_end: bool = False,
+        allow_before: bool = False,
+        allow_after: bool = False,
     ) -> bool:
         """Report a malformed date or one outside the horizon; True when the date parses."""
         if not isinstance(date, str):
@@ -558,7 +574,7 @@ def _reference_problems(data: dict) -> list[str]:
             return False
         if horizon is not None:
             first, length = horizon
-            last = length if allow_end else length - 1
+            last = 10**6 if allow_after else (length if allow_end else length - 1)
             earliest = -(10**6) if allow_before else 0
             if not earliest <= months_between(first, date) <= last:
                 problems.append(
@@ -642,7 +658,16 @@ def _reference_problems(data: dict) -> list[str]:
                     "when it starts producing"
                 )
             else:
-                check_date(f"{path}.online", firm.get("online"), allow_end=True)
+                # A date before the start (a plant inherited from an earlier scenario) means
+                # it comes online at the start.
+                check_date(f"{path}.online", firm.get("online"), allow_end=True, allow_before=True)
+        later = firm.get("separates_from")
+        for product, date in later.items() if isinstance(later, dict) else ():
+            check_choice(f"{path}.separates_from.{product}", product, commodities, "commodity")
+            # A date before the start means separating from the start; after the end, never.
+            check_date(
+                f"{path}.separates_from.{product}", date, allow_before=True, allow_after=True
+            )
 
     for path, user in entries("end_users"):
         check_choice(f"{path}.region", user.get("region"), regions, "region")
