@@ -128,21 +128,18 @@ def _tied_groups(
         return []
     rank, cost = ranking.ravel()[flat], landed.ravel()[flat]
     order = np.lexsort((cost, -rank))
-    groups: list[tuple[list[int], list[int]]] = []
+    rank, cost, arcs = rank[order], cost[order], flat[order]
+    # A new group starts wherever either key differs from the group's first arc; comparing
+    # neighbours is enough here because equal keys are adjacent after the sort.
+    new = np.ones(len(arcs), dtype=bool)
+    same_rank = np.abs(np.diff(rank)) <= 1e-9 * np.maximum(np.abs(rank[:-1]), 1e-12)
+    same_cost = np.abs(np.diff(cost)) <= 1e-9 * np.maximum(np.abs(cost[:-1]), 1e-12)
+    new[1:] = ~(same_rank & same_cost)
     n = ranking.shape[1]
-    last: tuple[float, float] | None = None
-    for i in order.tolist():
-        o, d = divmod(int(flat[i]), n)
-        key = (float(rank[i]), float(cost[i]))
-        if last is not None and all(
-            abs(a - b) <= 1e-9 * max(abs(b), 1e-12) for a, b in zip(key, last, strict=True)
-        ):
-            groups[-1][0].append(o)
-            groups[-1][1].append(d)
-        else:
-            groups.append(([o], [d]))
-            last = key
-    return groups
+    origins, destinations = np.divmod(arcs, n)
+    starts = [*np.flatnonzero(new).tolist(), len(arcs)]
+    o_list, d_list = origins.tolist(), destinations.tolist()
+    return [(o_list[i:j], d_list[i:j]) for i, j in zip(starts[:-1], starts[1:], strict=True)]
 
 
 class _Matching:

@@ -129,6 +129,7 @@ class World(mesa.Model):
         self.recorder = Recorder(self)
         self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
         self._announced_delays: dict[str, int] = {}
+        self._basket_cache: tuple[tuple[int, int], dict[str, float]] = ((-1, 0), {})
         #: The end users' demand-weighted growth rate at the start, a year (the market outlook).
         total = sum(u.demand_tpy for u in scenario.end_users)
         self.demand_outlook_per_year = (
@@ -1160,22 +1161,28 @@ class World(mesa.Model):
         d = firm.deposit_index
         return float(self.yield_matrix[d] @ oxides + self.byproduct_usd_per_kg[d])
 
-    def basket_factor(self, firm: Firm, prices: np.ndarray | None = None) -> float:
-        """A mine's concentrate value relative to its region's average mined basket (1 for
-        other firms): what it earns per t REO over the regional price."""
+    def basket_factor(self, firm: Firm) -> float:
+        """A mine's concentrate value relative to its region's average mined basket at this
+        month's prices (1 for other firms): what it earns per t REO over the regional price."""
         if firm.deposit_index is None:
             return 1.0
-        prices = self.prices if prices is None else prices
-        mines = [f for f in self.makers[self.graded] if f.r == firm.r and f.capacity_tpy > 0]
-        weights = [f.capacity_tpy for f in mines]
-        total = sum(weights)
-        if total <= 0:
-            return 1.0
-        mean = sum(
-            w * self.basket_usd_per_kg(prices, f) for f, w in zip(mines, weights, strict=True)
-        )
-        mean /= total
-        return self.basket_usd_per_kg(prices, firm) / mean if mean > 0 else 1.0
+        key = (self.month, id(self.prices))
+        if self._basket_cache[0] != key:
+            self._basket_cache = (key, self._basket_factors())
+        return self._basket_cache[1].get(firm.firm_id, 1.0)
+
+    def _basket_factors(self) -> dict[str, float]:
+        mines = [f for f in self.makers[self.graded] if f.capacity_tpy > 0]
+        value = {f.firm_id: self.basket_usd_per_kg(self.prices, f) for f in mines}
+        weight: dict[int, float] = defaultdict(float)
+        total: dict[int, float] = defaultdict(float)
+        for f in mines:
+            weight[f.r] += f.capacity_tpy
+            total[f.r] += f.capacity_tpy * value[f.firm_id]
+        return {
+            f.firm_id: value[f.firm_id] / (total[f.r] / weight[f.r]) if total[f.r] > 0 else 1.0
+            for f in mines
+        }
 
     def normal_stock(self, ci: int) -> np.ndarray:
         """Finished-goods stock (R,) that sellers of ``ci`` normally hold, t."""
