@@ -50,6 +50,13 @@ class EndUser(mesa.Agent):
         self.wanted = 0.0
         self.consumed = 0.0
         self.consumed_tracked = 0.0
+        # End of life: material in use retires over its service life; a share is collected as
+        # scrap, which the end user sells to recyclers.
+        rec = model.spec.recycling
+        self.recycles = rec is not None and rec.product == spec.commodity
+        self.in_use_t = spec.demand_tpy * rec.in_use_years if self.recycles else 0.0
+        self.scrap_t = 0.0
+        self.scrap_tracked_t = 0.0
 
     def desired_use(self) -> float:
         """Tonnes this sector wants to use this month at the current price."""
@@ -87,6 +94,28 @@ class EndUser(mesa.Agent):
         self.consumed_tracked = self.consumed * min(share, 1.0)
         self.tracked = max(self.tracked - self.consumed_tracked, 0.0)
         self.inventory -= self.consumed
+
+    def retire(self) -> float:
+        """Material leaving use this month; returns the tonnes collected as scrap."""
+        if not self.recycles:
+            return 0.0
+        rec = self.model.spec.recycling
+        self.in_use_t += self.consumed
+        retired = self.in_use_t / (rec.life_years * 12.0)
+        self.in_use_t -= retired
+        collected = retired * rec.collection_share
+        share = self.tracked / self.inventory if self.inventory > 1e-12 else 0.0
+        self.scrap_t += collected
+        self.scrap_tracked_t += collected * min(share, 1.0)
+        return collected
+
+    def deliver(self, commodity: str, amount: float, revenue_usd: float) -> tuple[float, float]:
+        """Ship ``amount`` t of collected scrap; returns (t shipped, t of tracked origin)."""
+        amount = min(amount, self.scrap_t)
+        tracked = self.scrap_tracked_t * (amount / self.scrap_t) if self.scrap_t > 0 else 0.0
+        self.scrap_t -= amount
+        self.scrap_tracked_t = max(self.scrap_tracked_t - tracked, 0.0)
+        return amount, tracked
 
     def adapt(self) -> None:
         """Grow, and thrift or substitute if prices stay high."""

@@ -341,11 +341,15 @@ class Firm(mesa.Agent):
         cost = self.unit_cost - w.production_subsidy(self)
         for c, q in self.inputs.items():
             cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
-        if not self.joint_outputs:
+        if self.joint_outputs:
+            cost -= self.byproduct_value()
+            yields = self.feed_yields()
+            primary = w.primary_joint
+        elif len(self.outputs) == 1:
             return {c: cost / y for c, y in self.outputs.items() if y > 0}
-        cost -= self.byproduct_value()
-        yields = self.feed_yields()
-        primary = w.primary_joint
+        else:  # several fixed outputs (a recycler's oxides): by-product costing too
+            yields = self.outputs
+            primary = max(yields, key=yields.get)
         for c, y in yields.items():
             if c != primary:
                 # Credit co-products at their expected price: a spike in Dy should not swing

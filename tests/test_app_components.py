@@ -116,6 +116,7 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
 
 #: What a US player enters beyond the form's starting values, for the order to be good now.
 ENTERED = {
+    "production_quota": {"Stages": ["mine"], "Tonnes per year, t/yr": "45000"},
     "price_floor": {"Firm": "mp-separation"},
     "offtake_guarantee": {"Firm": "mp-separation"},
     "equity_stake": {"Firm": "mp-separation"},

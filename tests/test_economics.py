@@ -278,3 +278,24 @@ def test_seeds_draw_real_distributions_from_the_scenario_uncertainty():
         "mine_outages_per_year": 0.0,
     }
     assert outcome(1, still) == outcome(4, still)
+
+
+def test_end_of_life_magnets_are_collected_and_recycled_into_oxides():
+    data = copy.deepcopy(base_data())
+    result = run(scenario_from_dict(data), months=36)
+    world = result.world
+    scrap = world.commodity_index["scrap"]
+    light = world.commodity_index["oxide_light"]
+    collected = result.array("production")[:, scrap].sum()
+    assert collected > 1000.0, "retiring magnets are collected as scrap"
+    recyclers = [f for f in world.firms if f.stage == "recycler"]
+    used = result.array("use")[:, scrap].sum()
+    assert used > 0.5 * collected, "recyclers buy the scrap"
+    # Each recycler returns 0.30 t NdPr-type oxide per t of scrap (the recipe), nothing more.
+    assert all(f.outputs["oxide_light"] == pytest.approx(0.30) for f in recyclers)
+    assert result.array("production")[:, light].sum() > 0
+    # No collection, no scrap and nothing for the recyclers to do.
+    data["recycling"]["collection_share"] = 0.0
+    idle = run(scenario_from_dict(data), months=36)
+    assert idle.array("production")[:, scrap].sum() == 0.0
+    assert idle.array("use")[:, scrap][6:].sum() == 0.0

@@ -32,6 +32,7 @@ converges over a few months rather than holding exactly every month.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,7 +140,7 @@ def _tied_groups(
     origins, destinations = np.divmod(arcs, n)
     starts = [*np.flatnonzero(new).tolist(), len(arcs)]
     o_list, d_list = origins.tolist(), destinations.tolist()
-    return [(o_list[i:j], d_list[i:j]) for i, j in zip(starts[:-1], starts[1:], strict=True)]
+    return [(o_list[i:j], d_list[i:j]) for i, j in itertools.pairwise(starts)]
 
 
 class _Matching:

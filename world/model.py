@@ -908,6 +908,12 @@ class World(mesa.Model):
                     ci = self.commodity_index[c]
                     buyers[ci, 1, firm.r].append((firm, q))
                     bids[ci, 1, firm.r] += q
+        scrap = self.spec.recycling.scrap if self.spec.recycling else None
+        for user in self.end_users:
+            if user.scrap_t > 1e-12:
+                ci = self.commodity_index[scrap]
+                sellers[ci, user.r].append((user, user.scrap_t))
+                offers[ci, user.r] += user.scrap_t
         priority = self.policies.defense_priority
         for user in self.end_users:
             q = user.bid()
@@ -1127,9 +1133,14 @@ class World(mesa.Model):
                         agent.receive(c, amount, cost, tracked)
 
     def consume(self) -> None:
-        """End users use what they hold."""
+        """End users use what they hold; what retires from use is partly collected as scrap
+        (counted as the scrap's production in the user's region)."""
+        scrap = self.commodity_index.get(self.spec.recycling.scrap) if self.spec.recycling else None
         for user in self.end_users:
             user.consume()
+            collected = user.retire()
+            if collected > 0:
+                self.production_buffer[scrap, user.r] += collected
 
     def cost_basis(self, prices: np.ndarray, ci: int) -> np.ndarray:
         """Throughput-weighted full unit cost (R,) of commodity ``ci`` by region, USD/kg.

@@ -63,6 +63,8 @@ class Recorder:
                 pipeline[ci, firm.r] += firm.pipeline_tpy() * y
         for user in w.end_users:
             commercial[user.c, user.r] += user.inventory
+            if user.scrap_t > 0:
+                commercial[w.commodity_index[w.spec.recycling.scrap], user.r] += user.scrap_t
         for state in w.states:
             for c, stock in state.stockpile.items():
                 strategic[w.commodity_index[c], state.r] += float(np.sum(stock))

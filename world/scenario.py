@@ -29,11 +29,11 @@ from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 
-COMMODITY_IDS = ("concentrate", "oxide_light", "oxide_heavy", "metal", "magnet")
+COMMODITY_IDS = ("concentrate", "oxide_light", "oxide_heavy", "metal", "magnet", "scrap")
 #: The longest turn a scenario (or a game made from it) may have, months.
 MAX_TURN_MONTHS = 24
 SECTORS = ("ev", "wind", "electronics", "industrial", "defense", "other")
-STAGES = ("mine", "separator", "metal", "magnet")
+STAGES = ("mine", "separator", "metal", "magnet", "recycler")
 POLICY_KINDS = (
     "export_ban",
     "export_quota",
@@ -186,6 +186,21 @@ class EndUserSpec(_Strict):
     growth_per_year: float = Field(0.0, ge=-0.5, le=1.0)
     elasticity: float = Field(-0.2, le=0, ge=-3, description="short-run price elasticity")
     cover_months: NonNeg = 1.5
+    source: str = ""
+
+
+class RecyclingSpec(_Strict):
+    """End-of-life magnets: what retires from use, how much is collected as scrap."""
+
+    product: str = Field("magnet", description="the commodity that reaches end of life")
+    scrap: str = Field("scrap", description="the commodity collected scrap is traded as")
+    life_years: float = Field(12.0, gt=0, le=50, description="average service life")
+    in_use_years: float = Field(
+        6.0, ge=0, le=50, description="stock in use at the start, as years of demand"
+    )
+    collection_share: Share = Field(
+        0.05, description="share of retiring material collected for recycling"
+    )
     source: str = ""
 
 
@@ -465,6 +480,9 @@ class Scenario(_Strict):
         description="scripted orders: each an order (see world/orders.py) with an id and a date",
     )
     events: list[EventSpec] = Field(default_factory=list)
+    recycling: RecyclingSpec | None = Field(
+        None, description="end-of-life collection of scrap (None: no recycling)"
+    )
     dynamics: DynamicsSpec = Field(default_factory=DynamicsSpec)
     uncertainty: UncertaintySpec = Field(
         default_factory=UncertaintySpec, description="what each seed draws (see UncertaintySpec)"
@@ -668,6 +686,12 @@ def _reference_problems(data: dict) -> list[str]:
             check_date(
                 f"{path}.separates_from.{product}", date, allow_before=True, allow_after=True
             )
+
+    recycling = data.get("recycling")
+    if isinstance(recycling, dict):
+        for key in ("product", "scrap"):
+            default = "magnet" if key == "product" else "scrap"
+            check_choice(f"recycling.{key}", recycling.get(key, default), commodities, "commodity")
 
     for path, user in entries("end_users"):
         check_choice(f"{path}.region", user.get("region"), regions, "region")
