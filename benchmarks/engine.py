@@ -74,6 +74,23 @@ def split_firms(scenario: Scenario | str, k: int) -> Scenario:
             piece["feed_from"] = [f"{s}-{part}" for s in firm.get("feed_from") or []]
             firms.append(piece)
     data["firms"] = firms
+    ids = {firm["id"] for firm in data["firms"]} | {f["id"] for f in scenario.model_dump()["firms"]}
+    orders = []
+    for order in data.get("orders", []):
+        if order.get("issuer") not in ids:
+            orders.append(order)
+            continue
+        # A firm's own order (an offtake contract) is split like the firm: part i to part i.
+        for part in range(1, k + 1):
+            piece = dict(order)
+            piece["id"] = f"{order['id']}-{part}"
+            piece["issuer"] = f"{order['issuer']}-{part}"
+            if piece.get("supplier"):
+                piece["supplier"] = f"{order['supplier']}-{part}"
+            if piece.get("tonnes_per_year") is not None:
+                piece["tonnes_per_year"] = order["tonnes_per_year"] / k
+            orders.append(piece)
+    data["orders"] = orders
     return scenario_from_dict(data, source=f"{scenario.name} x{k}")
 
 

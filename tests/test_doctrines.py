@@ -426,6 +426,8 @@ def test_japan_diversifier_stockpiles_sixty_days_subsidises_and_underwrites_home
     assert {(p["firm"], p["commodity"]) for p in floors["params"]} == {
         ("jp-metal", "metal"),
         ("jp-magnet", "magnet"),
+        ("jp-recycling", "oxide_light"),
+        ("jp-recycling", "oxide_heavy"),
     }
     for p in floors["params"]:
         ci = world.commodity_index[p["commodity"]]

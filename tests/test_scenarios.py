@@ -30,7 +30,7 @@ from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 
 BASE = "baseline-2024"
 RATE_UNITS = "t/yr, kt/yr, t/month, kt/month (a bare number is t/yr)"
-COMMODITIES = "concentrate, magnet, metal, oxide_heavy, oxide_light"
+COMMODITIES = "concentrate, magnet, metal, oxide_heavy, oxide_light, scrap"
 
 # A complete firm that is valid on its own; cases append one broken line or override a field.
 NEW_FIRM = """
