@@ -8,7 +8,7 @@ import solara.lab
 from ui.workshop.room import workshops
 from ui.workshop.security import CSRF_COOKIE
 from ui.workshop.server import COOKIE, logout_form
-from ui.workshop.views import SignedIn, SignedOut
+from ui.workshop.views import Refusing, SignedIn, SignedOut
 
 
 @solara.component
@@ -20,4 +20,5 @@ def Page():
     if cred is None:
         SignedOut("You are not signed in to this workshop.")
         return
-    SignedIn(server, cred, logout_form(cookies.get(CSRF_COOKIE, "")))
+    with Refusing():  # a crafted widget message gets a refusal, never a traceback
+        SignedIn(server, cred, logout_form(cookies.get(CSRF_COOKIE, "")))

@@ -9,6 +9,7 @@ version and re-renders the page within a fraction of a second of any change.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -147,6 +148,45 @@ def use_live(game: Game, cred: Credential) -> int | None:
 
     solara.use_effect(presence, [game.id, cred])
     return version if signed_in(cred) else None
+
+
+logger = logging.getLogger("chokepoint.workshop")
+#: What a page shows after it sent something no control of it offers (a crafted message).
+REFUSED = (
+    "That request was refused: the page sent a value none of its controls offers. "
+    "Nothing changed; the page starts again from its first tab."
+)
+
+
+@solara.component
+def Refusing(children: list | None = None):
+    """Catches what a crafted widget message makes a panel raise (a choice no control offers,
+    a toggle index out of range, a value of the wrong type): the server logs it, the page
+    says it was refused, and the panels under it are unmounted for one render and mounted
+    afresh, so a bad value held in a panel's state cannot fail every render after. No
+    traceback reaches the page."""
+    exception, clear = solara.use_exception()
+    refused = solara.use_reactive(0)
+    unmounted = solara.use_reactive(False)
+
+    def remount():
+        if unmounted.value:
+            unmounted.set(False)
+
+    solara.use_effect(remount, [unmounted.value])
+    if exception is not None:
+        logger.warning(
+            "refused a malformed message from a page: %s: %s",
+            type(exception).__name__,
+            str(exception)[:200],
+        )
+        refused.set(refused.value + 1)
+        unmounted.set(True)
+        clear()
+    if refused.value:
+        solara.Warning(REFUSED, classes=["refused"])
+    if exception is None and not unmounted.value:
+        solara.Column(children=children or [])
 
 
 @solara.component
