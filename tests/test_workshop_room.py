@@ -516,8 +516,8 @@ def test_ten_browsers_submit_while_the_facilitator_resolves_and_undoes(tmp_path,
     assert applied(game.world) == sorted(rates)  # each once: none lost, none twice
     turn = game.turn
     start = threading.Barrier(2)
-    threads = [threading.Thread(target=run, args=(a,))
-               for a in (lambda: game.undo(bosses[0]), lambda: game.resolve(bosses[1]))]  # fmt: skip
+    both = (lambda: game.undo(bosses[0]), lambda: game.resolve(bosses[1]))
+    threads = [threading.Thread(target=run, args=(a,)) for a in both]
     for t in threads:
         t.start()
     for t in threads:

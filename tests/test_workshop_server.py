@@ -32,8 +32,8 @@ SERVE = [sys.executable, "-m", "experiments.cli", "serve", "--host", "127.0.0.1"
 class Server:
     """``chokepoint serve`` as a subprocess; everything it prints goes to one log file."""
 
-    def __init__(self, data: Path, log: Path, env: dict[str, str]):
-        self.data, self.log, self.env = data, log, env
+    def __init__(self, data: Path, log: Path, env: dict[str, str], args: tuple[str, ...] = ()):
+        self.data, self.log, self.env, self.args = data, log, env, args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -41,7 +41,7 @@ class Server:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [*SERVE, "--port", str(self.port), "--data", str(self.data)],
+                [*SERVE, "--port", str(self.port), "--data", str(self.data), *self.args],
                 env=self.env,
                 cwd=ROOT,
                 stdout=out,
