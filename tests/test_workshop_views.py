@@ -6,6 +6,7 @@ import ipyvuetify as v
 import solara
 
 from ui.session import news
+from ui.workshop.room import SESSION_MAX_AGE_S
 from ui.workshop.views import Console, Refusing, SeatView, SignedIn, join_sheet
 
 
@@ -210,3 +211,12 @@ def test_other_seats_stockpiles_stay_secret_in_the_news(workshops, facilitator, 
     assert "500 t" not in theirs and "Japan buys" not in theirs
     assert "Japan's stockpile agency is buying magnet" in theirs
     assert "Japan buys 500 t" in " ".join(news(game.world).text)  # the facilitator sees all
+
+
+def test_a_page_goes_dark_when_its_session_expires(workshops, facilitator, game):
+    _token, rc = _signed_in_page(workshops, game, facilitator, "US")
+    day = SESSION_MAX_AGE_S + 1
+    workshops.store._write([("UPDATE sessions SET created = created - ?", (day,))])  # a day on
+    assert _wait_for(lambda: "Signed out" in _texts(rc), timeout=2.0)
+    assert "Spent this year" not in _texts(rc)
+    rc.close()

@@ -75,9 +75,9 @@ def own_names(bind_host: str) -> frozenset[str]:
     """The names a browser may use for this machine: its hostname (and ``.local``), localhost
     and the interface it listens on. Any IP address is also accepted (see :class:`SameOrigin`):
     a rebinding attack needs a domain name."""
+    # not socket.getfqdn(): it asks DNS, which can hang on an offline workshop network
     name = socket.gethostname().lower()
-    return frozenset({"localhost", name, f"{name}.local", socket.getfqdn().lower(),
-                      bind_host.lower()})  # fmt: skip
+    return frozenset({"localhost", name, f"{name}.local", bind_host.lower()})
 
 
 class SameOrigin:
