@@ -1,12 +1,18 @@
 """The workshop's web server: Solara's own app (the page ui/workshop/page.py, its websockets and
 static assets, exactly as under ``solara run``) plus the login that admits a browser to it.
 
-- ``GET /join``: a small self-contained form for a join code or the facilitator key;
-- ``POST /join``: checks the secret (``Workshops.login``); on success it sets the session cookie
-  the page reads (``chokepoint_session``, HttpOnly, SameSite=Strict) and sends the browser to
-  ``/``; on failure back to ``/join?failed=1``, after a fixed delay, and with ``429`` once an
-  address has failed too often in a minute;
-- ``POST /logout``: ends the session and deletes the cookie.
+- ``GET /join``: a small self-contained form for a join code or the facilitator key, with a
+  CSRF token (ui/workshop/security.py);
+- ``POST /join``: checks the form (its two fields, its token: else ``400``/``403``) and the
+  secret (``Workshops.login``); on success it sets the session cookie the page reads
+  (``chokepoint_session``, HttpOnly, SameSite=Strict) and sends the browser to ``/``; on failure
+  back to ``/join?failed=1``, after a fixed delay, and with ``429`` once the peer's address has
+  failed too often in a minute;
+- ``POST /logout``: ends the session and deletes the cookie (with the page's CSRF token; without
+  it, a page asking to confirm).
+
+Every request passes :class:`~ui.workshop.security.SameOrigin` first: a foreign ``Host``, and a
+state-changing request or websocket handshake from a foreign ``Origin``, get ``403``.
 
 ``chokepoint serve`` calls :func:`serve`, which runs uvicorn in this process with access
 logging off: no URL, code or key ever reaches a log line.
