@@ -145,6 +145,7 @@ def limiter_attacks(tmp: Path) -> dict[str, tuple[int, int]]:
     for kind, n, rotate in (("200 wrong codes, rotating X-Forwarded-For", 200, True),
                             ("100 concurrent wrong codes, one address", 100, False)):  # fmt: skip
         where = tmp / f"limiter-{n}"
+        where.mkdir()
         s = start(where / "data", where / "log")
         try:
             with concurrent.futures.ThreadPoolExecutor(100 if not rotate else 20) as pool:
@@ -206,6 +207,9 @@ def page_attacks(browser, s: Server, label: str, codes: dict[str, str]):
     shown = 0
     labels = "Orders|Negotiation|Intelligence|Briefing"
     for value in (99, {"__class__": "x"}):
+        if "Traceback" in us.page.inner_text("body"):  # a page already broken: a fresh one
+            us.close()
+            us = sign_in(browser, s, codes["US"], "US")
         us.page.get_by_role("button", name="Intelligence").wait_for()
         us.page.wait_for_timeout(800)
         us.page.evaluate(CRAFT, [labels, value])
