@@ -85,10 +85,18 @@ def form(s: Server) -> tuple[str, str]:
     return cookie, found.group(1) if found else ""
 
 
-def post(s: Server, path: str, fields: str, cookie: str = "", origin: str = "", xff: str = ""):
+def post(
+    s: Server,
+    path: str,
+    fields: str,
+    cookie: str = "",
+    origin: str = "",
+    xff: str = "",
+    got: tuple[str, str] | None = None,
+):
     """A form POST as a browser would send it, with the form's own CSRF token (generously: a
-    foreign page could not read it)."""
-    csrf_cookie, token = form(s)
+    foreign page could not read it); ``got``: the form's cookie and token, fetched before."""
+    csrf_cookie, token = got or form(s)
     headers = {"Content-Type": "application/x-www-form-urlencoded",
                "Cookie": "; ".join(c for c in (cookie, csrf_cookie) if c)}  # fmt: skip
     if origin:
@@ -147,11 +155,12 @@ def limiter_attacks(tmp: Path) -> dict[str, tuple[int, int]]:
         where = tmp / f"limiter-{n}"
         where.mkdir()
         s = start(where / "data", where / "log")
+        got = form(s)  # one form for all: the guesses leave at once
         try:
             with concurrent.futures.ThreadPoolExecutor(100 if not rotate else 20) as pool:
                 statuses = list(pool.map(
-                    lambda i, s=s, rotate=rotate: post(
-                        s, "/join", f"secret=WRONG-{i:04d}",
+                    lambda i, s=s, rotate=rotate, got=got: post(
+                        s, "/join", f"secret=WRONG-{i:04d}", got=got,
                         xff=f"198.51.100.{i % 250 + 1}" if rotate else "").status,
                     range(n)))  # fmt: skip
         finally:

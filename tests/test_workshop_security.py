@@ -298,7 +298,10 @@ CRAFT = """async ([labels, value]) => {
 
 def test_crafted_widget_messages_get_a_refusal_and_the_page_goes_on(chrome, server, game):
     us = sign_in(chrome, server, game["codes"]["US"], "US")
+    frames: list[str] = []  # everything the server sends the page, not only what it shows
+    us.page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
     try:
+        us.page.reload()
         clock_shows(us, "turn 1")
         labels = "Orders|Negotiation|Intelligence|Briefing"
         assert us.page.evaluate(CRAFT, [labels, 99])
@@ -310,6 +313,7 @@ def test_crafted_widget_messages_get_a_refusal_and_the_page_goes_on(chrome, serv
         text = us.page.inner_text("body")
         assert "Traceback" not in text and "KeyError" not in text, text[-500:]
         _intelligence(us)  # the page still works
+        assert frames and not [f for f in frames if "Traceback" in f]
     finally:
         us.close()
     assert "Traceback" not in server.output()  # logged as one line: what was refused

@@ -29,6 +29,7 @@ from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
 from world.scenario import seat_every_state
 
+logger = logging.getLogger("chokepoint.workshop")
 DEFAULT_SCENARIO = "alliance-vs-tariffs-2025"
 #: The charts every participant sees (a seat's fiscal cost and score are its own business).
 PUBLIC_TABS = [t for t in charts.TABS if t != "Fiscal & score"]
@@ -150,7 +151,6 @@ def use_live(game: Game, cred: Credential) -> int | None:
     return version if signed_in(cred) else None
 
 
-logger = logging.getLogger("chokepoint.workshop")
 #: What a page shows after it sent something no control of it offers (a crafted message).
 REFUSED = (
     "That request was refused: the page sent a value none of its controls offers. "
