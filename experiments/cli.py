@@ -10,8 +10,9 @@ Subcommands:
   experiment spec (experiments/spec.py), resumable, into a Parquet dataset;
 - ``chokepoint report DIR``: figures and a self-contained HTML summary of a batch;
 - ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser;
-- ``chokepoint serve [--host H] [--port P] [--data DIR]``: a workshop server that teams join
-  from their own browsers with a join code;
+- ``chokepoint serve [--host H] [--port P] [--data DIR] [--trusted-proxy ADDRESS]
+  [--allowed-origin ORIGIN]``: a workshop server that teams join from their own browsers with
+  a join code;
 - ``chokepoint history [SCENARIO ...] [--seed S] [--out DIR]``: the model beside each
   historical scenario's observed series, a fit figure and a CSV; exit 1 if a series leaves
   its band.
@@ -423,6 +424,18 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
         "--data", type=Path, default=None, metavar="DIR",
         help="folder of the games' database (default: the per-user data folder)",
     )  # fmt: skip
+    parser.add_argument(
+        "--trusted-proxy", default=None, metavar="ADDRESS",
+        help="the address of a reverse proxy (e.g. one that adds TLS) whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers are believed; without it no forwarded header is, and failed "
+        "logins are counted by each connection's own address",
+    )  # fmt: skip
+    parser.add_argument(
+        "--allowed-origin", action="append", default=[], metavar="ORIGIN",
+        help="an origin besides the server's own (e.g. https://workshop.example.org, the "
+        "proxy's public address) whose pages may sign in, sign out and open the page's "
+        "websocket; repeat for several",
+    )  # fmt: skip
     parser.set_defaults(handler=_cmd_serve)
 
 
@@ -439,6 +452,21 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     if key and len(key) < MIN_KEY_CHARS:
         _error(f"{KEY_ENV}: at least {MIN_KEY_CHARS} characters (or unset it to get one generated)")
         return EXIT_USAGE
+    from ui.workshop.security import origin_of
+
+    try:
+        origins = tuple(origin_of(o) for o in args.allowed_origin)
+    except ValueError as exc:
+        _error(f"--allowed-origin {exc}")
+        return EXIT_USAGE
+    if args.trusted_proxy is not None:
+        import ipaddress
+
+        try:
+            ipaddress.ip_address(args.trusted_proxy)
+        except ValueError:
+            _error(f"--trusted-proxy '{args.trusted_proxy}': an IP address, e.g. 127.0.0.1")
+            return EXIT_USAGE
     generated = not key
     if generated:
         import secrets
@@ -456,7 +484,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # the only place the key is ever written (the server logs no request); a key from the
     # environment is known to whoever set it, so it stays out of the terminal's scrollback
     print(f"Facilitator key: {key if generated else 'the one in ' + KEY_ENV}", flush=True)
-    return serve(args.host, args.port, data, key)
+    return serve(args.host, args.port, data, key, args.trusted_proxy, origins)
 
 
 # --------------------------------------------------------------------------- history

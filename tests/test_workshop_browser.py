@@ -45,6 +45,10 @@ APPLIED = {
 }
 
 
+#: What the other seats read of Japan's stockpile purchase.
+OBSERVED_JP = "Japan's stockpile agency is buying magnet"
+
+
 def sign_in(chrome, server: Server, secret: str, who: str) -> test_app_browser.Tab:
     """A new browser context signed in with ``secret``, its page showing ``who``."""
     tab = _sign_in(chrome, server, secret)
@@ -149,8 +153,11 @@ def test_two_turns_reach_every_page_and_each_team_sees_only_its_drafts(tabs):
         clock_shows(tab, "turn 2")
     for seat in TEAMS:
         feed = tabs[seat].page.locator(".workshop-news")
-        for text in APPLIED.values():
-            feed.get_by_text(text).first.wait_for(timeout=LIVE_MS)
+        for who, text in APPLIED.items():
+            # Japan's stockpile is Japan's secret: the others read only what the market sees
+            shown = text if who != "JP" or seat == "JP" else OBSERVED_JP
+            feed.get_by_text(shown).first.wait_for(timeout=LIVE_MS)
+        assert (APPLIED["JP"] in news(tabs[seat])) == (seat == "JP")
         assert tabs[seat].page.locator(".draft").count() == 0
     # turn 2: one draft, not submitted, then the facilitator resolves the turn
     json_order(jp, JP_TURN_2)

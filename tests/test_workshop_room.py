@@ -1,7 +1,9 @@
 """Workshop games without a browser: who may do what, turns, the facilitator, restarts."""
 
+import json
 import re
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -16,6 +18,7 @@ from ui.workshop.room import (
     normalise_code,
 )
 from ui.workshop.store import Store, StoreError
+from ui.workshop.views import join_sheet
 from world import World, load_scenario
 
 TARIFF = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
@@ -32,7 +35,10 @@ def test_codes_are_unguessable_and_admit_one_seat(workshops, facilitator, game):
         assert len(code.replace("-", "")) == 12 and set(code) <= set(CODE_ALPHABET + "-")
         # Typed loosely (lower case, spaces) it still admits exactly that seat of that game.
         cred = workshops.login(code.lower().replace("-", " "))
-        assert (cred.role, cred.game_id, cred.seat) == ("seat", game.id, region)
+        if region in game.teams:
+            assert (cred.role, cred.game_id, cred.seat) == ("seat", game.id, region)
+        else:  # a seat played by a doctrine admits nobody until handed to a team
+            assert cred is None
     assert workshops.login("AAAA-AAAA-AAAA") is None
     assert workshops.login("") is None
     assert workshops.login(KEY).facilitator
@@ -420,4 +426,108 @@ def test_a_game_that_no_longer_replays_does_not_close_the_others(tmp_path, works
     again = Workshops(tmp_path, KEY, clock_s=0)
     assert list(again.games) == [good.id]
     assert "input kind: unknown 'no-such-input'" in again.broken[bad.id]
+    again.close()
+
+
+def _session(workshops, game, facilitator, region) -> tuple[str, Credential]:
+    """A browser's session for ``region``: its token and the credential its page holds."""
+    token = workshops.new_session(seat(workshops, game, facilitator, region))
+    return token, workshops.credential(token)
+
+
+def test_handing_a_seat_to_ai_ends_its_sessions(workshops, facilitator, game):
+    token, jp = _session(workshops, game, facilitator, "JP")
+    _other, us = _session(workshops, game, facilitator, "US")
+    code = game.code(facilitator, "JP")
+    game.set_team(facilitator, "JP", False)
+    assert not jp.alive() and workshops.credential(token) is None
+    with pytest.raises(Refused):
+        game.add_order(jp, "JP", TARIFF)
+    assert workshops.login(code) is None  # a doctrine's seat admits nobody
+    assert us.alive()  # the other seats' sessions are untouched
+
+
+def test_handing_a_seat_to_a_team_rotates_its_code(tmp_path, workshops, facilitator, game):
+    token, jp = _session(workshops, game, facilitator, "JP")
+    old = game.code(facilitator, "JP")
+    game.set_team(facilitator, "JP", False)
+    game.set_team(facilitator, "JP", True)  # handed to another team
+    new = game.code(facilitator, "JP")
+    assert new != old and len(new.replace("-", "")) == 12
+    assert workshops.login(old) is None and workshops.credential(token) is None
+    with pytest.raises(Refused, match="your session has ended"):
+        game.submit_turn(jp, "JP")
+    assert workshops.login(new).seat == "JP"
+    assert old not in join_sheet(game, facilitator) and new in join_sheet(game, facilitator)
+    # a team seat handed to a team again (a straight swap) rotates too, and all of it persists
+    _t, again = _session(workshops, game, facilitator, "JP")
+    game.set_team(facilitator, "JP", True)
+    newest = game.code(facilitator, "JP")
+    assert newest != new and not again.alive()
+    workshops.close()
+    reopened = Workshops(tmp_path, KEY, clock_s=0)
+    assert reopened.login(newest).seat == "JP" and reopened.login(new) is None
+    reopened.close()
+
+
+def test_ten_browsers_submit_while_the_facilitator_resolves_and_undoes(tmp_path, facilitator):
+    """10 team sessions (2 per seat) each draft an order, then submit within the same moment
+    while the facilitator resolves; then two facilitator sessions undo and resolve at once.
+    No acknowledged order is lost or applied twice, and the game rebuilt from the database is
+    the live one."""
+    room = Workshops(tmp_path, KEY, clock_s=0)
+    boss = room.login(KEY)
+    game = room.create_game(boss, SCENARIO, teams=["US", "CN", "JP", "EU", "AU"], seed=5)
+    sessions = [(s, _session(room, game, boss, s)[1]) for s in game.seats for _ in range(2)]
+    assert len(sessions) == 10
+    rates = {}
+    for i, (region, cred) in enumerate(sessions):
+        partner = "AU" if region != "AU" else "CN"
+        rate = round(0.01 * (i + 1), 2)
+        draft = game.add_order(cred, region, {**TARIFF, "partners": [partner], "rate": rate})
+        rates[rate] = (region, draft.id)  # acknowledged: its id came back
+    bosses = [room.credential(room.new_session(boss)) for _ in range(2)]
+    start = threading.Barrier(11)
+    errors: list[BaseException] = []
+
+    def run(action):
+        start.wait()
+        try:
+            action()
+        except (Refused, WorkshopError):
+            pass  # e.g. a submission after the turn resolved on its own
+        except BaseException as exc:  # anything else is a bug
+            errors.append(exc)
+
+    actions = [lambda r=r, c=c: game.submit_turn(c, r) for r, c in sessions]
+    actions.append(lambda: game.resolve(bosses[0]))
+    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+
+    def applied(world) -> list[float]:
+        orders = world.orders()
+        mine = orders[orders["source"].str.startswith("team:")]
+        return sorted(json.loads(p)["rate"] for p in mine["parameters"])
+
+    assert applied(game.world) == sorted(rates)  # each once: none lost, none twice
+    turn = game.turn
+    start = threading.Barrier(2)
+    both = (lambda: game.undo(bosses[0]), lambda: game.resolve(bosses[1]))
+    threads = [threading.Thread(target=run, args=(a,)) for a in both]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and game.turn == turn  # one step back and one forward, in either order
+    assert applied(game.world) == sorted(rates)
+    live = game.world.results()
+    room.close()
+    again = Workshops(tmp_path, KEY, clock_s=0)
+    rebuilt = again.game(again.login(KEY), game.id)
+    assert rebuilt.turn == turn and rebuilt.world.results().equals(live)
+    assert applied(rebuilt.world) == sorted(rates)
     again.close()

@@ -5,6 +5,7 @@ and in Debian's Chromium (offline, as in test_app_browser.py)."""
 
 import http.client
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from test_app_browser import ROOT, Tab, _free_port
 from ui.assets import ensure_assets
 from ui.workshop import server as workshop_server
 from ui.workshop.room import Credential, Workshops
+from ui.workshop.security import LoginLimiter
 
 KEY = "test-facilitator-key-4f9a"
 SCENARIO = "alliance-vs-tariffs-2025"
@@ -30,8 +32,8 @@ SERVE = [sys.executable, "-m", "experiments.cli", "serve", "--host", "127.0.0.1"
 class Server:
     """``chokepoint serve`` as a subprocess; everything it prints goes to one log file."""
 
-    def __init__(self, data: Path, log: Path, env: dict[str, str]):
-        self.data, self.log, self.env = data, log, env
+    def __init__(self, data: Path, log: Path, env: dict[str, str], args: tuple[str, ...] = ()):
+        self.data, self.log, self.env, self.args = data, log, env, args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -39,7 +41,7 @@ class Server:
     def start(self) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [*SERVE, "--port", str(self.port), "--data", str(self.data)],
+                [*SERVE, "--port", str(self.port), "--data", str(self.data), *self.args],
                 env=self.env,
                 cwd=ROOT,
                 stdout=out,
@@ -68,13 +70,36 @@ class Server:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
-    def post(self, path: str, body: str, cookie: str = "") -> http.client.HTTPResponse:
-        """A form POST, redirects not followed (the test looks at the 303 and its cookie)."""
+    def csrf(self) -> tuple[str, str]:
+        """What a browser gets with the login form: its CSRF cookie and the form's token."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        if cookie:
-            headers["Cookie"] = cookie
-        conn.request("POST", path, body=body, headers=headers)
+        conn.request("GET", "/join")
+        response = conn.getresponse()
+        page = response.read().decode()
+        cookie = response.getheader("Set-Cookie").split(";")[0]
+        token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        return cookie, token
+
+    def post(
+        self,
+        path: str,
+        body: str,
+        cookie: str = "",
+        csrf: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> http.client.HTTPResponse:
+        """A form POST, redirects not followed (the test looks at the 303 and its cookie); with
+        ``csrf``, as from the form: with the CSRF cookie and token a browser would send."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
+        cookies = [cookie] if cookie else []
+        if csrf:
+            csrf_cookie, token = self.csrf()
+            cookies.append(csrf_cookie)
+            body = f"{body}&csrf={token}" if body else f"csrf={token}"
+        if cookies:
+            sent["Cookie"] = "; ".join(cookies)
+        conn.request("POST", path, body=body, headers=sent)
         response = conn.getresponse()
         response.read()
         return response
@@ -86,8 +111,8 @@ def game(tmp_path_factory):
     data = tmp_path_factory.mktemp("workshop")
     room = Workshops(data, KEY, clock_s=0)
     try:
-        made = room.create_game(Credential("facilitator"), SCENARIO, teams=[])
-        seat = made.seats[0]
+        seat = "US"
+        made = room.create_game(Credential("facilitator"), SCENARIO, teams=[seat])
         return data, seat, made.code(Credential("facilitator"), seat)
     finally:
         room.close()
@@ -147,16 +172,23 @@ def test_logout_ends_the_session(server):
 
 
 def test_repeated_failures_from_one_address_are_refused():
-    client = "203.0.113.7"  # a test address: no real browser shares the limiter's entry
-    now = time.monotonic()
-    try:
-        for _ in range(workshop_server.MAX_FAILS):
-            assert not workshop_server._too_many(client, now)
-            workshop_server._record_failure(client, now)
-        assert workshop_server._too_many(client, now + 1)
-        assert not workshop_server._too_many(client, now + workshop_server.FAIL_WINDOW_S + 1)
-    finally:
-        workshop_server._failures.pop(client, None)
+    limiter = LoginLimiter(workshop_server.MAX_FAILS, workshop_server.FAIL_WINDOW_S)
+    client, now = "203.0.113.7", 1000.0
+    for _ in range(workshop_server.MAX_FAILS):
+        assert limiter.reserve(client, now)
+        limiter.done(client, failed=True, now=now)
+    assert not limiter.reserve(client, now + 1)
+    assert limiter.reserve("203.0.113.8", now + 1)  # another address is not held up
+    assert limiter.reserve(client, now + workshop_server.FAIL_WINDOW_S + 1)
+
+
+def test_a_successful_login_gives_its_slot_back():
+    limiter = LoginLimiter(2, 60.0)
+    for _ in range(5):
+        assert limiter.reserve("203.0.113.9", 0.0)
+        limiter.done("203.0.113.9", failed=False, now=0.0)
+    assert limiter.reserve("203.0.113.9", 0.0) and limiter.reserve("203.0.113.9", 0.0)
+    assert not limiter.reserve("203.0.113.9", 0.0)  # two pending: the third waits its turn
 
 
 def test_the_page_after_login_knows_the_facilitator(chrome, server):

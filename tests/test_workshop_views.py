@@ -5,7 +5,9 @@ import time
 import ipyvuetify as v
 import solara
 
-from ui.workshop.views import Console, SeatView, join_sheet
+from ui.session import news
+from ui.workshop.room import SESSION_MAX_AGE_S
+from ui.workshop.views import Console, Refusing, SeatView, SignedIn, join_sheet
 
 
 def _click(rc, label):
@@ -145,4 +147,76 @@ def test_the_facilitator_branches_the_game_without_changing_it(workshops, facili
     _click(rc, "Run futures")
     assert _wait_for(lambda: len(rc.find(ipywidgets.Image).widgets) > charts_before, timeout=60)
     assert game.world.results().equals(before) and game.turn == 2  # the live game is untouched
+    rc.close()
+
+
+def _signed_in_page(workshops, game, facilitator, region):
+    """A team's page as the server mounts it for a browser session: its token and render."""
+    token = workshops.new_session(workshops.login(game.code(facilitator, region)))
+    cred = workshops.credential(token)
+    page = Refusing(children=[SignedIn(workshops, cred, "<form class='logout'></form>")])
+    _, rc = solara.render(page, handle_error=False)
+    side = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4)
+    side.v_model = 2  # Intelligence: what only the seat may read
+    assert _wait_for(lambda: "Spent this year" in _texts(rc))
+    return token, rc
+
+
+def test_a_page_goes_dark_the_moment_its_session_ends(workshops, facilitator, game):
+    token, rc = _signed_in_page(workshops, game, facilitator, "JP")
+    workshops.end_session(token)  # signed out in another tab of the same browser
+    assert _wait_for(lambda: "Signed out" in _texts(rc), timeout=2.0)
+    assert "Spent this year" not in _texts(rc) and "turn 1" not in _texts(rc)
+    game.resolve(facilitator)  # no live update reaches it any more
+    time.sleep(1.0)
+    assert "turn 2" not in _texts(rc) and 'href="/join"' in _texts(rc)
+    rc.close()
+
+
+def test_handing_the_seat_to_ai_takes_the_teams_page_away(workshops, facilitator, game):
+    _token, rc = _signed_in_page(workshops, game, facilitator, "JP")
+    game.set_team(facilitator, "JP", False)
+    assert _wait_for(lambda: "Signed out" in _texts(rc), timeout=2.0)
+    assert "Spent this year" not in _texts(rc)
+    rc.close()
+
+
+def test_crafted_widget_values_get_a_refusal_not_a_traceback(workshops, facilitator, game, caplog):
+    jp = workshops.login(game.code(facilitator, "JP"))
+    box, rc = solara.render(Refusing(children=[SeatView(game, jp, "JP")]), handle_error=True)
+    side = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4)
+    side.v_model = 99  # a toggle index no button has
+    assert _wait_for(lambda: "That request was refused" in _texts(rc))
+    tabs = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 6)
+    tabs.v_model = 1  # Stocks: its commodity menu
+    assert _wait_for(lambda: rc.find(v.Select, label="Commodity").widgets)
+    rc.find(v.Select, label="Commodity").widget.v_model = {"__class__": "magnet"}
+    assert _wait_for(lambda: len([r for r in caplog.records if "refused" in r.msg]) >= 2)
+    shown = [getattr(w, "value", "") for w in box.children] + [_texts(rc)]
+    assert not any("Traceback" in str(text) for text in shown)
+    side = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4)
+    side.v_model = 2  # and the page goes on working
+    assert _wait_for(lambda: "Spent this year" in _texts(rc))
+    rc.close()
+
+
+def test_other_seats_stockpiles_stay_secret_in_the_news(workshops, facilitator, game):
+    jp = workshops.login(game.code(facilitator, "JP"))
+    game.add_order(jp, "JP", {"kind": "stockpile_buy", "commodity": "magnet", "tonnes": 500,
+                              "months": 3})  # fmt: skip
+    game.resolve(facilitator)
+    own = " ".join(news(game.world, "JP").text)
+    theirs = " ".join(news(game.world, "US").text)
+    assert "Japan buys 500 t of magnet for its stockpile over 3 months" in own
+    assert "500 t" not in theirs and "Japan buys" not in theirs
+    assert "Japan's stockpile agency is buying magnet" in theirs
+    assert "Japan buys 500 t" in " ".join(news(game.world).text)  # the facilitator sees all
+
+
+def test_a_page_goes_dark_when_its_session_expires(workshops, facilitator, game):
+    _token, rc = _signed_in_page(workshops, game, facilitator, "US")
+    day = SESSION_MAX_AGE_S + 1
+    workshops.store._write([("UPDATE sessions SET created = created - ?", (day,))])  # a day on
+    assert _wait_for(lambda: "Signed out" in _texts(rc), timeout=2.0)
+    assert "Spent this year" not in _texts(rc)
     rc.close()

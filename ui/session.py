@@ -17,6 +17,7 @@ from world.deals import NEGOTIATION_KINDS, deals_of
 from world.model import MAX_SEED
 from world.objectives import seat_weights
 from world.objectives import weights as objective_weights
+from world.orders import PRIVATE_ORDER_KINDS, observed
 from world.scenario import MAX_TURN_MONTHS, SeatSpec
 
 OBSERVER = "observer"
@@ -288,8 +289,10 @@ def _short(params: dict) -> str:
 def news(world: World, seat: str | None = None) -> pd.DataFrame:
     """Orders, events, firm decisions and deals, newest first: columns month, date, who, kind,
     text. With ``seat``, what is not that seat's business is left out: other seats' rejected
-    orders (what a state tried and failed to do), and talks on deals it is not party to until
-    they are agreed (proposals, answers, counters, lapses; an agreement is public)."""
+    orders (what a state tried and failed to do), talks on deals it is not party to until
+    they are agreed (proposals, answers, counters, lapses; an agreement is public), and the
+    terms of other seats' stockpile orders (only what the market sees:
+    :func:`world.orders.observed`)."""
     diplomacy = deals_of(world)
     rows = [
         {
@@ -312,6 +315,10 @@ def news(world: World, seat: str | None = None) -> pd.DataFrame:
                     continue
         verb = "" if o.status in ("applied", "committed") else f" [{o.status}] "
         text = o.message or f"{o.issuer} {o.kind.replace('_', ' ')}"
+        if seat is not None and o.issuer != seat and o.kind in PRIVATE_ORDER_KINDS:
+            region = world.spec.regions.get(o.issuer)
+            name = region.name if region is not None else o.issuer
+            text = observed(o.kind, name, json.loads(o.parameters)) or text
         rows.append(
             {
                 "month": o.month,

@@ -519,6 +519,28 @@ FIRM_ORDER_KINDS = ("invest", "idle", "restart", "offtake_contract", "set_premiu
 
 
 DIPLOMACY_KINDS = ("alliance", "propose_deal", "respond_deal")
+#: Orders whose terms are the issuer's secret (a state's strategic stockpile is nobody else's
+#: business): the other states learn only what :func:`observed` says, what a market would see.
+PRIVATE_ORDER_KINDS = ("stockpile_buy", "stockpile_release", "stockpile_target")
+_OBSERVED = {
+    "stockpile_buy": "{name}'s stockpile agency is buying {what}",
+    "stockpile_release": "{name}'s stockpile agency is selling {what}",
+    "stockpile_target": "{name}'s stockpile agency is building up {what}",
+}
+
+
+def observed(kind: str, state_name: str, parameters: dict[str, Any]) -> str | None:
+    """What states other than the issuer learn of an applied order: for the
+    :data:`PRIVATE_ORDER_KINDS`, only that the issuer's stockpile agency is in the market for a
+    product (no tonnes, months or cover), e.g. "Japan's stockpile agency is buying magnet";
+    None for any other kind (its message is public)."""
+    template = _OBSERVED.get(kind)
+    if template is None:
+        return None
+    products = parameters.get("commodities") or [parameters.get("commodity") or "rare earths"]
+    return template.format(name=state_name, what=", ".join(str(p) for p in products))
+
+
 #: What a state issues with an order form: every kind but firms' own orders and the deal
 #: orders (proposals and answers have a negotiation form of their own).
 STATE_ORDER_KINDS = tuple(

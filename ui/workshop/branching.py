@@ -35,7 +35,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ui import charts
+from ui.workshop.lifeline import follow
 from world import World
+
+# Imported first in multiprocessing's forkserver (its preload list, below): the forkserver ends
+# with the workshop server too. In any other process this does nothing.
+follow()
 
 #: Processes by default: one per core (see the module docstring for the measurement; the
 #: pickled world sent to each worker is about 0.2 MB).
@@ -126,7 +131,11 @@ def _executor(workers: int) -> ProcessPoolExecutor:
         # can deadlock a child. Preloading the engine makes each worker's start cheap.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["world", "ui.workshop.branching"])
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # Workers exit the moment the process that made the pool does, even after a kill -9
+        # of it (ui/workshop/lifeline.py): no orphan is left holding the resource tracker.
+        _pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=follow, initargs=(os.getpid(),)
+        )
         _pool_workers = workers
     return _pool
 

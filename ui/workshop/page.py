@@ -6,8 +6,9 @@ import solara
 import solara.lab
 
 from ui.workshop.room import workshops
-from ui.workshop.server import COOKIE
-from ui.workshop.views import Workshop
+from ui.workshop.security import CSRF_COOKIE
+from ui.workshop.server import COOKIE, logout_form
+from ui.workshop.views import Refusing, SignedIn, SignedOut
 
 
 @solara.component
@@ -17,19 +18,7 @@ def Page():
     cred = server.credential(cookies.get(COOKIE))
     solara.Title("Chokepoint workshop")
     if cred is None:
-        solara.HTML(
-            tag="div",
-            unsafe_innerHTML=(
-                "<p>You are not signed in to this workshop.</p>"
-                '<p><a class="join-link" href="/join">Enter your join code</a></p>'
-            ),
-        )
+        SignedOut("You are not signed in to this workshop.")
         return
-    with solara.Row(style={"justify-content": "flex-end"}):
-        solara.Text(f"Signed in as {cred.seat or cred.role}", classes=["signed-in"])
-        solara.HTML(
-            tag="form",
-            unsafe_innerHTML='<button type="submit" class="logout">Sign out</button>',
-            attributes={"method": "post", "action": "/logout"},
-        )
-    Workshop(server, cred)
+    with Refusing():  # a crafted widget message gets a refusal, never a traceback
+        SignedIn(server, cred, logout_form(cookies.get(CSRF_COOKIE, "")))

@@ -48,6 +48,11 @@ CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 12  # 31**12: 59 bits, unguessable at any rate a web server answers
 #: How long a signed-in browser stays signed in (the cookie's lifetime too): a workshop day.
 SESSION_MAX_AGE_S = 24 * 3600
+#: What a page or an action hears once its session is over.
+SESSION_ENDED = (
+    "your session has ended (signed out, expired, or the seat was handed over): "
+    "sign in again at /join"
+)
 
 
 class Refused(PermissionError):
@@ -342,7 +347,12 @@ class Game:
 
     def set_team(self, cred: Credential, seat: str, team: bool, doctrine: str = "") -> None:
         """Hand a seat to a team or to a doctrine (the scenario's, or ``doctrine``), from the
-        current turn on. Handed to a doctrine, the seat's draft orders are withdrawn."""
+        current turn on. Handed to a doctrine, the seat's draft orders are withdrawn.
+
+        Either way every browser signed in for the seat is signed out in the same transaction
+        (an open page loses its live updates and private views at once), and a seat handed to
+        a team gets a new join code (:meth:`code`): the team that had it before cannot come
+        back with the old one."""
         self._facilitator(cred)
         seat = self._seat(seat)
         _flag("team", team)
@@ -354,7 +364,11 @@ class Game:
             except ValueError as exc:
                 raise WorkshopError(f"doctrine: {exc}") from None
         with self.lock:
-            self._input("seat", cred, {"seat": seat, "team": bool(team), "doctrine": doctrine})
+            code = new_code() if team else None
+            payload = {"seat": seat, "team": bool(team), "doctrine": doctrine}
+            self._input("seat", cred, payload, end_seat=seat, code=code)
+            if code is not None:
+                self.record.seats[seat] = (code, self.record.seats[seat][1])
 
     def inject_event(self, cred: Credential, event: dict[str, Any]) -> None:
         """Add an event (a mine accident, a seizure of mines, a demand shock, an announcement)."""
@@ -412,12 +426,21 @@ class Game:
 
     # ------------------------------------------------------------------ inputs
 
-    def _input(self, kind: str, cred: Credential, payload: dict[str, Any]) -> int:
-        """Store an input (on disk before anything changes), then apply it."""
+    def _input(
+        self,
+        kind: str,
+        cred: Credential,
+        payload: dict[str, Any],
+        end_seat: str | None = None,
+        code: str | None = None,
+    ) -> int:
+        """Store an input (on disk before anything changes), then apply it; ``end_seat`` and
+        ``code``: sessions to end and a new join code, in the same transaction
+        (:meth:`Store.add_input`)."""
         if cred.alive is not None and not cred.alive():
-            raise Refused("your session has ended (signed out or expired): sign in again at /join")
+            raise Refused(SESSION_ENDED)
         actor = cred.seat or cred.role
-        seq = self.store.add_input(self.id, kind, actor, payload)
+        seq = self.store.add_input(self.id, kind, actor, payload, end_seat, code)
         self._apply(InputRecord(seq, kind, actor, payload, time.time()))
         self._touch()
         return seq
@@ -620,7 +643,9 @@ class Workshops:
 
     def login(self, secret: str) -> Credential | None:
         """The credential a facilitator key or join code gives, else None. Every code is
-        compared in constant time and all of them are compared, so timing tells nothing."""
+        compared in constant time and all of them are compared, so timing tells nothing.
+        A seat played by a doctrine admits nobody: its code is replaced when the facilitator
+        hands it to a team (:meth:`Game.set_team`)."""
         secret = str(secret).strip()
         found = None
         if hmac.compare_digest(secret.encode(), self._key.encode()):
@@ -628,7 +653,8 @@ class Workshops:
         code = normalise_code(secret).encode()
         for game in list(self.games.values()):
             for seat, (stored, _team) in game.record.seats.items():
-                if hmac.compare_digest(code, stored.encode()) and found is None:
+                matches = hmac.compare_digest(code, stored.encode())
+                if matches and found is None and seat in game.teams:
                     found = Credential(SEAT, game.id, seat)
         return found
 
@@ -769,6 +795,7 @@ def workshops() -> Workshops:
 
 
 __all__ = [
+    "SESSION_ENDED",
     "Credential",
     "Draft",
     "Game",

@@ -171,16 +171,40 @@ class Store:
 
     # ------------------------------------------------------------------ inputs
 
-    def add_input(self, game_id: str, kind: str, actor: str, payload: dict[str, Any]) -> int:
-        """Append an input; returns its sequence number once it is on disk."""
-        return self._write(
-            [
-                (
-                    "INSERT INTO inputs (game_id, kind, actor, payload, at) VALUES (?, ?, ?, ?, ?)",
-                    (game_id, kind, actor, json.dumps(payload, sort_keys=True), time.time()),
-                )
-            ]
-        )
+    def add_input(
+        self,
+        game_id: str,
+        kind: str,
+        actor: str,
+        payload: dict[str, Any],
+        end_seat: str | None = None,
+        new_code: str | None = None,
+    ) -> int:
+        """Append an input; returns its sequence number once it is on disk.
+
+        Args:
+            end_seat: a seat whose browser sessions end in the same transaction (a seat
+                handed over: the team that had it loses it the moment the input is stored).
+            new_code: with ``end_seat``, the seat's new join code, stored in that transaction
+                too (the old code admits nobody from then on).
+        """
+        statements = [
+            (
+                "INSERT INTO inputs (game_id, kind, actor, payload, at) VALUES (?, ?, ?, ?, ?)",
+                (game_id, kind, actor, json.dumps(payload, sort_keys=True), time.time()),
+            )
+        ]
+        if end_seat is not None:
+            if new_code is not None:
+                statements.append(
+                    ("UPDATE seats SET code = ? WHERE game_id = ? AND seat = ?",
+                     (new_code, game_id, end_seat))
+                )  # fmt: skip
+            statements.append(
+                ("DELETE FROM sessions WHERE role = 'seat' AND game_id = ? AND seat = ?",
+                 (game_id, end_seat))
+            )  # fmt: skip
+        return self._write(statements)
 
     def inputs(self, game_id: str) -> list[InputRecord]:
         return [

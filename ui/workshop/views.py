@@ -9,6 +9,7 @@ version and re-renders the page within a fraction of a second of any change.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
 from world.scenario import seat_every_state
 
+logger = logging.getLogger("chokepoint.workshop")
 DEFAULT_SCENARIO = "alliance-vs-tariffs-2025"
 #: The charts every participant sees (a seat's fiscal cost and score are its own business).
 PUBLIC_TABS = [t for t in charts.TABS if t != "Fiscal & score"]
@@ -93,16 +95,46 @@ def use_job(work: Callable[[], Any], expected: tuple[type[Exception], ...], what
     return Job(lambda: runs.set(runs.value + 1), busy.value, error.value, value.value)
 
 
-def use_live(game: Game, cred: Credential) -> int:
+#: How often an open page checks that its session still holds, in seconds (and at each change
+#: of the game): signed out, expired or its seat handed over, it goes dark within this time.
+SESSION_CHECK_S = 0.5
+
+
+def signed_in(cred: Credential) -> bool:
+    """Whether the browser session behind ``cred`` still holds (always, for a credential with
+    no session behind it)."""
+    return cred.alive is None or cred.alive()
+
+
+def use_signed_in(cred: Credential) -> bool:
+    """Whether the page's session still holds: checked at each render and every
+    :data:`SESSION_CHECK_S` by a thread, which re-renders the page the moment it ends."""
+    ended = solara.use_reactive(False)
+
+    def watch(cancel: threading.Event) -> None:
+        while not cancel.wait(SESSION_CHECK_S):
+            if not signed_in(cred):
+                ended.set(True)
+                return
+
+    solara.use_thread(watch, dependencies=[cred], intrusive_cancel=False)
+    return not ended.value and signed_in(cred)
+
+
+def use_live(game: Game, cred: Credential) -> int | None:
     """The game's version, re-read whenever the game changes (and each second while a turn
-    timer runs, for the countdown); the session counts as connected while mounted."""
+    timer runs, for the countdown); the session counts as connected while mounted. None once
+    the session has ended: the caller then shows nothing of the game, and no change of the game
+    reaches the page any more."""
     version, set_version = solara.use_state(game.version)
     _tick, set_tick = solara.use_state(0.0)
 
     def watch(cancel: threading.Event) -> None:
         seen = game.version
         while not cancel.is_set():
-            now = game.wait(seen, 0.5)
+            now = game.wait(seen, SESSION_CHECK_S)
+            if not signed_in(cred):
+                return  # no more pushes; use_signed_in replaces the page
             if now != seen:
                 seen = now
                 set_version(now)
@@ -116,7 +148,75 @@ def use_live(game: Game, cred: Credential) -> int:
         return lambda: game.disconnect(cred)
 
     solara.use_effect(presence, [game.id, cred])
-    return version
+    return version if signed_in(cred) else None
+
+
+#: What a page shows after it sent something no control of it offers (a crafted message).
+REFUSED = (
+    "That request was refused: the page sent a value none of its controls offers. "
+    "Nothing changed; the page starts again from its first tab."
+)
+
+
+@solara.component
+def Refusing(children: list | None = None):
+    """Catches what a crafted widget message makes a panel raise (a choice no control offers,
+    a toggle index out of range, a value of the wrong type): the server logs it, the page
+    says it was refused, and the panels under it are unmounted for one render and mounted
+    afresh, so a bad value held in a panel's state cannot fail every render after. No
+    traceback reaches the page."""
+    exception, clear = solara.use_exception()
+    refused = solara.use_reactive(0)
+    unmounted = solara.use_reactive(False)
+
+    def remount():
+        if unmounted.value:
+            unmounted.set(False)
+
+    solara.use_effect(remount, [unmounted.value])
+    if exception is not None:
+        logger.warning(
+            "refused a malformed message from a page: %s: %s",
+            type(exception).__name__,
+            str(exception)[:200],
+        )
+        refused.set(refused.value + 1)
+        unmounted.set(True)
+        clear()
+    if refused.value:
+        solara.Warning(REFUSED, classes=["refused"])
+    if exception is None and not unmounted.value:
+        solara.Column(children=children or [])
+
+
+@solara.component
+def SignedOut(message: str = "You have been signed out of this workshop."):
+    """What a page without a session shows: why, and the way back in."""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=(
+            f"<p class='signed-out'>{escape(message)}</p>"
+            '<p><a class="join-link" href="/join">Sign in with your join code</a></p>'
+        ),
+    )
+
+
+@solara.component
+def SignedIn(workshops: Workshops, cred: Credential, sign_out: str):
+    """The page of a signed-in browser; "signed out" the moment its session ends (signed out in
+    another tab, expired, or its seat handed to a doctrine or another team).
+
+    Args:
+        sign_out: the HTML of the sign-out form (ui/workshop/server.py, with its CSRF token).
+    """
+    if not use_signed_in(cred):
+        SignedOut("Signed out: this session has ended (signed out, expired, or the seat was "
+                  "handed over). Sign in again to go on.")  # fmt: skip
+        return
+    with solara.Row(style={"justify-content": "flex-end"}):
+        solara.Text(f"Signed in as {cred.seat or cred.role}", classes=["signed-in"])
+        solara.HTML(tag="div", unsafe_innerHTML=sign_out)
+    Workshop(workshops, cred)
 
 
 #: Each game's price figure, shared by every session of the game (used under the game's
@@ -273,6 +373,8 @@ def SeatView(game: Game, cred: Credential, seat: str):
     """A team's page: the shared dashboard, its orders, negotiation and intelligence."""
     version = use_live(game, cred)
     side = solara.use_reactive("Orders")
+    if version is None:
+        return
 
     def submit(order: dict) -> Outcome:
         try:
@@ -627,6 +729,8 @@ def PdfReport(html: Callable[[], bytes], filename: str):
 def GameConsole(game: Game, cred: Credential):
     version = use_live(game, cred)
     view = solara.use_reactive("Console")
+    if version is None:
+        return
     with solara.Column(style={"padding": "8px"}, classes=["console"]):
         Clock(game, version)
         solara.ToggleButtonsSingle(value=view, values=["Console", *game.seats])
