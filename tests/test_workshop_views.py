@@ -208,7 +208,7 @@ def test_other_seats_stockpiles_stay_secret_in_the_news(workshops, facilitator, 
     own = " ".join(news(game.world, "JP").text)
     theirs = " ".join(news(game.world, "US").text)
     assert "Japan buys 500 t of magnet for its stockpile over 3 months" in own
-    assert "500 t" not in theirs and "Japan buys" not in theirs
+    assert "500 t of magnet" not in theirs and "Japan buys" not in theirs
     assert "Japan's stockpile agency is buying magnet" in theirs
     assert "Japan buys 500 t" in " ".join(news(game.world).text)  # the facilitator sees all
 
