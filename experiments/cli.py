@@ -17,8 +17,11 @@ Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS
 parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
 subcommands (play, serve, batch, sweep, report) are added the same way.
 
-Exit codes: 0 success; 1 a scenario failed validation; 2 a usage error or a run that could not
-start or be saved (unknown scenario, negative months, unwritable directory); 130 interrupted.
+Exit codes: 0 success; 1 a scenario or spec failed validation; 2 a usage error or a run that
+could not start or be saved (unknown scenario, negative months, unwritable directory, a batch
+directory of another experiment, an unreachable Dask scheduler); 3 a batch finished but some of
+its runs failed; 128 + the signal's number when SIGINT (130) or SIGTERM (143) stopped a batch
+after saving its finished runs.
 """
 
 from __future__ import annotations
@@ -28,19 +31,15 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import pandas as pd
+from experiments.version import package_version
 
-from experiments.runs import (
-    RunError,
-    default_out_dir,
-    last_month_values,
-    package_version,
-    run_headless,
-)
-from world import ScenarioError, bundled_scenarios, load_scenario
-from world.model import MAX_SEED
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The engine, pandas and the web stack load inside the handlers that need them, so that
+# `chokepoint --version` and `--help` answer at once.
 
 PROG = "chokepoint"
 
@@ -50,6 +49,7 @@ SubparserAdder = Callable[[argparse._SubParsersAction], None]
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -74,9 +74,17 @@ def _whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-#: A TCP port; a seed numpy and the run records accept.
+def SEED(text: str) -> int:
+    """An argparse ``type``: a seed numpy and the run records accept (0 to MAX_SEED)."""
+    from world.model import MAX_SEED
+
+    return _whole_number(0, MAX_SEED)(text)
+
+
+SEED.__name__ = "whole number"
+
+#: A TCP port.
 PORT = _whole_number(1, 65535)
-SEED = _whole_number(0, MAX_SEED)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -97,6 +105,8 @@ def _add_scenarios(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from world import ScenarioError, bundled_scenarios, load_scenario
+
     bundled = bundled_scenarios()
     if not bundled:
         print("no bundled scenarios")
@@ -128,6 +138,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from world import ScenarioError, load_scenario
+
     status = EXIT_OK
     for ref in args.files:
         try:
@@ -181,6 +193,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from experiments.runs import RunError, default_out_dir, run_headless
+    from world import ScenarioError, load_scenario
+
     if args.months is not None and args.months < 0:
         _error(f"--months must be 0 or more (got {args.months})")
         return EXIT_USAGE
@@ -244,6 +259,8 @@ def _progress_bar(total: int, desc: str):
 
 def _print_headlines(results: pd.DataFrame) -> None:
     """A few headline numbers from the last recorded month."""
+    from experiments.runs import last_month_values
+
     if results.empty:
         return
     last_date = results.loc[results["month"].idxmax(), "date"]
@@ -293,29 +310,61 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
         metavar="ADDRESS",
         help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the spec and every design point against the scenario; run nothing",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the results already in DIR first (a changed spec, scenario or engine "
+        "is refused otherwise)",
+    )
     parser.set_defaults(handler=_cmd_batch)
 
 
+def _print_spec_problems(source: object, problems: list[str]) -> None:
+    print(f"{source}: invalid ({len(problems)} problem(s))", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from experiments.batch import BatchError, run_batch
+    from experiments.batch import BatchError, BatchInterrupted, run_batch
     from experiments.spec import SpecError
 
     if args.workers is not None and args.workers < 1:
         _error(f"--workers must be 1 or more (got {args.workers})")
         return EXIT_USAGE
     try:
-        result = run_batch(args.spec, args.out, workers=args.workers, dask=args.dask)
+        result = run_batch(
+            args.spec,
+            args.out,
+            workers=args.workers,
+            dask=args.dask,
+            fresh=args.fresh,
+            check_only=args.check,
+        )
     except SpecError as exc:
-        print(f"{args.spec}: invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_spec_problems(args.spec, exc.problems)
         return EXIT_INVALID
     except (BatchError, OSError) as exc:
         _error(_first_line(exc))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        _error("interrupted; finished runs are saved, rerun the same command to resume")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        signum = exc.signum if isinstance(exc, BatchInterrupted) else 2
+        name = exc.args[0] if isinstance(exc, BatchInterrupted) else "SIGINT"
+        _error(
+            f"stopped by {name}; every finished run is saved and the workers are ended: "
+            "rerun the same command to resume"
+        )
+        return 128 + signum
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.check:
+        print(f"{args.spec}: ok ({result.planned} runs, every design point valid)")
+        return EXIT_OK
     counts = result.manifest["counts"]
     print(
         f"{result.manifest['experiment']}: {counts['runs_completed']}/{counts['runs_planned']} "
@@ -325,7 +374,12 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     print(f"  outcomes: pandas.read_parquet('{result.out / 'outcomes'}')")
     print(f"  manifest: {result.out / 'manifest.json'}")
     if counts["runs_failed"]:
-        print(f"  failures: {counts['runs_failed']} runs in {result.out / 'failures'}")
+        _error(
+            f"{counts['runs_failed']} of {counts['runs_planned']} runs failed; their errors are "
+            f"in {result.out / 'failures'} (pandas.read_parquet); rerun the same command to "
+            "retry them"
+        )
+        return EXIT_RUNS_FAILED
     return EXIT_OK
 
 
@@ -383,6 +437,8 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
+    from world import ScenarioError, load_scenario
+
     if args.scenario is not None:
         try:
             load_scenario(args.scenario)

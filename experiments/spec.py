@@ -308,8 +308,10 @@ class ExperimentSpec(_Strict):
     @model_validator(mode="after")
     def _checks(self) -> ExperimentSpec:
         problems = []
-        if isinstance(self.seeds, int) and not 1 <= self.seeds <= MAX_SEED + 1:
-            problems.append(f"seeds: must be from 1 to {MAX_SEED + 1} (got {self.seeds})")
+        if isinstance(self.seeds, int) and self.seeds < 1:
+            problems.append(f"seeds: must be at least 1 (got {self.seeds})")
+        if isinstance(self.seeds, int) and self.seeds > MAX_SEED + 1:
+            problems.append(f"seeds: must be at most {MAX_SEED + 1} (got {self.seeds})")
         if isinstance(self.seeds, list):
             if len(set(self.seeds)) != len(self.seeds):
                 problems.append("seeds: the list repeats a seed")
