@@ -644,6 +644,7 @@ class BatchResult:
     wall_s: float = 0.0
     manifest: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    runner: str = "in-process"
 
 
 def engine_hash() -> str:
@@ -781,6 +782,71 @@ class _StopOnSignals:
             signal.signal(signum, handler)
 
 
+def run_plan(
+    plan: Plan,
+    out: Path,
+    result: BatchResult,
+    *,
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: bool | None = None,
+    progress_every_s: float = 5.0,
+    announce: Callable[[str], None] = print,
+    runner: Any = None,
+    manifest: bool = True,
+) -> BatchResult:
+    """Run the runs of a checked plan that ``out`` does not hold yet, writing them as they
+    finish (arguments as :func:`run_batch`); counts go into ``result``.
+
+    Args:
+        manifest: write ``out/manifest.json`` for this plan at the end, however it ends.
+
+    Raises:
+        BatchError: if Dask cannot be reached or has no workers.
+        BatchInterrupted: on SIGTERM or SIGINT, after writing the finished runs.
+    """
+    done = completed_ids(out)
+    todo = [run for run in plan.runs if run.run_id not in done]
+    result.skipped += len(plan.runs) - len(todo)
+    workers = workers or os.cpu_count() or 1
+    own_runner = runner is None
+    writer = ChunkWriter(out, {r.run_id: r for r in plan.runs}, plan.spec.chunk_runs)
+    meter = None
+    interrupted = False
+    started = time.perf_counter()
+    with _StopOnSignals():
+        try:
+            if runner is None and todo:
+                if dask is not None:
+                    runner = DaskRunner(dask, workers, announce=announce)
+                elif workers > 1:
+                    runner = ProcessRunner(workers)
+            if isinstance(runner, DaskRunner):
+                result.runner = "dask"
+            elif runner is not None:
+                result.runner = f"processes x{getattr(runner, 'workers', workers)}"
+            execute_all = runner if runner is not None else _serial
+            meter = Progress(plan.spec.name, len(todo), bar=progress, every_s=progress_every_s)
+            for record, attempts in execute_all(plan, todo):
+                writer.add(record, attempts)
+                result.executed += 1
+                result.failed += 0 if record["ok"] else 1
+                meter.update(record["ok"])
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
+        finally:
+            writer.flush()
+            if meter is not None:
+                meter.close()
+            if runner is not None and (own_runner or interrupted):
+                runner.close(terminate=interrupted)
+            result.wall_s += time.perf_counter() - started
+            if manifest:
+                result.manifest = _manifest(plan, out, {"runner": result.runner})
+    return result
+
+
 def run_batch(
     spec: ExperimentSpec | dict | str | Path,
     out: Path | str,
@@ -830,46 +896,17 @@ def run_batch(
     _write_text(out / SPEC_JSON, json.dumps(json.loads(plan.text), indent=2) + "\n")
     if text is not None:
         _write_text(out / SPEC_FILE, text)
-
-    done = completed_ids(out)
-    todo = [run for run in plan.runs if run.run_id not in done]
-    result.skipped = len(plan.runs) - len(todo)
-    workers = workers or os.cpu_count() or 1
-    own_runner = runner is None
-    writer = ChunkWriter(out, {r.run_id: r for r in plan.runs}, spec.chunk_runs)
-    meter = None
-    interrupted = False
-    started = time.perf_counter()
-    kind = "in-process"
-    with _StopOnSignals():
-        try:
-            if runner is None and todo:
-                if dask is not None:
-                    runner = DaskRunner(dask, workers, announce=announce)
-                elif workers > 1:
-                    runner = ProcessRunner(workers)
-            if isinstance(runner, DaskRunner):
-                kind = "dask"
-            elif runner is not None:
-                kind = f"processes x{getattr(runner, 'workers', workers)}"
-            execute_all = runner if runner is not None else _serial
-            meter = Progress(spec.name, len(todo), bar=progress, every_s=progress_every_s)
-            for record, attempts in execute_all(plan, todo):
-                writer.add(record, attempts)
-                result.executed += 1
-                result.failed += 0 if record["ok"] else 1
-                meter.update(record["ok"])
-        except KeyboardInterrupt:
-            interrupted = True
-            raise
-        finally:
-            writer.flush()
-            if meter is not None:
-                meter.close()
-            if runner is not None and (own_runner or interrupted):
-                runner.close(terminate=interrupted)
-            result.wall_s = time.perf_counter() - started
-            result.manifest = _manifest(plan, out, {"runner": kind})
+    run_plan(
+        plan,
+        out,
+        result,
+        workers=workers,
+        dask=dask,
+        progress=progress,
+        progress_every_s=progress_every_s,
+        announce=announce,
+        runner=runner,
+    )
     return result
 
 
@@ -887,4 +924,5 @@ __all__ = [
     "load_series",
     "make_plan",
     "run_batch",
+    "run_plan",
 ]

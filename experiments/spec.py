@@ -183,6 +183,9 @@ class Outcome(_Strict):
     )
     streak_months: int = Field(12, ge=1, description="years_to_resilience: months in a row")
     unit: str = Field("", description="unit shown on axes and in tables (default: by kind)")
+    better: Literal["higher", "lower"] | None = Field(
+        None, description="which way is better, for regret (default: by kind where known)"
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Outcome:
@@ -208,12 +211,40 @@ DERIVED_UNITS = {
 }
 
 
+#: Which way is better for outcomes of a known kind (derived kind or variable).
+BETTER = {
+    "years_to_resilience": "lower",
+    "clean_share": "higher",
+    "peak_price": "lower",
+    "cumulative_shortage": "lower",
+    "fiscal_cost": "lower",
+    "price": "lower",
+    "shortage": "lower",
+    "fill_rate": "higher",
+}
+
+
+def outcome_better(out: Outcome, spec: ExperimentSpec) -> str | None:
+    """``"higher"`` or ``"lower"``: which way is better for an outcome (None when unknown)."""
+    if out.better is not None:
+        return out.better
+    if out.name == (spec.rank_by or spec.outcomes[0].name):
+        return "higher" if spec.higher_is_better else "lower"
+    return BETTER.get(out.derived or out.variable or "")
+
+
 def outcome_unit(out: Outcome) -> str:
     """The unit of an outcome's values: its own ``unit``, else the derived kind's (noting a
     ``scale`` that is not 1)."""
     if out.unit:
         return out.unit
-    unit = DERIVED_UNITS.get(out.derived or "", "")
+    if out.variable is not None:
+        from world.recorder import VARIABLES
+
+        unit = VARIABLES.get(out.variable, ("", ""))[1]
+        unit = unit.removesuffix("/month") if out.stat == "sum" else unit
+    else:
+        unit = DERIVED_UNITS.get(out.derived or "", "")
     if unit and out.scale != 1.0:
         return f"{unit} x {out.scale:g}"
     return unit
