@@ -9,6 +9,8 @@ Subcommands:
 - ``chokepoint batch SPEC --out DIR [--workers N] [--dask ADDRESS|local]``: every run of an
   experiment spec (experiments/spec.py), resumable, into a Parquet dataset;
 - ``chokepoint report DIR``: figures and a self-contained HTML summary of a batch;
+- ``chokepoint search SPEC --out DIR [--workers N] [--dask ADDRESS|local]``: robust policy
+  search over a spec's ``[search]`` levers (experiments/search.py), its Pareto set as Parquet;
 - ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser;
 - ``chokepoint serve [--host H] [--port P] [--data DIR]``: a workshop server that teams join
   from their own browsers with a join code.
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -330,8 +333,20 @@ def _print_spec_problems(source: object, problems: list[str]) -> None:
         print(f"  {problem}", file=sys.stderr)
 
 
+def _stopped(exc: KeyboardInterrupt) -> int:
+    """Say that a batch or search was stopped by a signal; its exit code (128 + signal)."""
+    from experiments.batch import BatchInterrupted
+
+    signum = exc.signum if isinstance(exc, BatchInterrupted) else signal.SIGINT
+    _error(
+        f"stopped by {signal.Signals(signum).name}; every finished run is saved and the "
+        "workers are ended: rerun the same command to resume"
+    )
+    return 128 + signum
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from experiments.batch import BatchError, BatchInterrupted, run_batch
+    from experiments.batch import BatchError, run_batch
     from experiments.spec import SpecError
 
     if args.workers is not None and args.workers < 1:
@@ -353,13 +368,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         _error(_first_line(exc))
         return EXIT_USAGE
     except KeyboardInterrupt as exc:
-        signum = exc.signum if isinstance(exc, BatchInterrupted) else 2
-        name = exc.args[0] if isinstance(exc, BatchInterrupted) else "SIGINT"
-        _error(
-            f"stopped by {name}; every finished run is saved and the workers are ended: "
-            "rerun the same command to resume"
-        )
-        return 128 + signum
+        return _stopped(exc)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.check:
@@ -380,6 +389,69 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             "retry them"
         )
         return EXIT_RUNS_FAILED
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _add_search(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "search",
+        help="search lever parameters for policies robust over sampled futures",
+        description="Many-objective search (NSGA-II) of the lever ranges in a spec's [search] "
+        "table: each candidate policy runs over the spec's sampled futures and against each "
+        "of its China doctrines, on the same runners as a batch. Writes DIR/search/pareto."
+        "parquet and DIR/search/evaluations.parquet; `chokepoint report DIR` draws the Pareto "
+        "set in parallel coordinates.",
+    )
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec with [search]")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "--workers", type=_whole_number(1, 1024), default=None, metavar="N",
+        help="worker processes (default: one per core; 1 runs in this process)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--dask", default=None, metavar="ADDRESS",
+        help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
+    )  # fmt: skip
+    parser.add_argument(
+        "--evaluations", type=_whole_number(2, 100_000), default=None, metavar="N",
+        help="candidate policies to evaluate (default: the spec's search.evaluations)",
+    )  # fmt: skip
+    parser.add_argument("--fresh", action="store_true", help="delete the results in DIR first")
+    parser.set_defaults(handler=_cmd_search)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from experiments.batch import BatchError
+    from experiments.search import PARETO_FILE, run_search
+    from experiments.spec import SpecError
+
+    try:
+        result = run_search(
+            args.spec,
+            args.out,
+            workers=args.workers or os.cpu_count() or 1,
+            dask=args.dask,
+            evaluations=args.evaluations,
+            fresh=args.fresh,
+        )
+    except SpecError as exc:
+        _print_spec_problems(args.spec, exc.problems)
+        return EXIT_INVALID
+    except (BatchError, OSError) as exc:
+        _error(_first_line(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        return _stopped(exc)
+    print(
+        f"{args.spec}: {len(result.evaluations)} candidate policies in {result.generations} "
+        f"generations ({result.batch.executed} runs now, {result.batch.skipped} reused); "
+        f"{len(result.pareto)} on the Pareto set"
+    )
+    print(f"  Pareto set: pandas.read_parquet('{args.out / PARETO_FILE}')")
+    print(f"  report:     {PROG} report {args.out}")
     return EXIT_OK
 
 
@@ -517,6 +589,7 @@ SUBCOMMANDS: dict[str, SubparserAdder] = {
     "run": _add_run,
     "batch": _add_batch,
     "report": _add_report,
+    "search": _add_search,
     "play": _add_play,
     "serve": _add_serve,
 }

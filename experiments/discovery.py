@@ -172,8 +172,8 @@ def cart_boxes(
     spec: ExperimentSpec, x: pd.DataFrame, flag: np.ndarray, top: int = 3
 ) -> list[BoxResult]:
     """The ``top`` densest CART leaves of the case that hold at least one case."""
-    if flag.sum() == 0 or flag.all():
-        return []
+    if flag.sum() == 0 or flag.all() or int(spec.discovery.mass_min * len(flag)) < 1:
+        return []  # (a leaf must hold at least one run)
     cart = _quiet_ema().cart
     tree = cart.CART(x.reset_index(drop=True), flag.astype(int), mass_min=spec.discovery.mass_min)
     tree.build_tree()

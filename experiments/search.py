@@ -23,10 +23,12 @@ The optimiser's random seed is ``search.seed``: the same spec gives the same Par
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
 import random
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +177,31 @@ def objective_name(obj) -> str:
     return f"{obj.outcome}_{obj.robustness}"
 
 
+@contextlib.contextmanager
+def _private_random(seed: int):
+    """Give Platypus a generator of its own while it runs.
+
+    Platypus draws from the ``random`` module's global generator, which a Dask scheduler or
+    client in this process also draws from (choosing workers, in its own thread): seeding the
+    global one would not make the search repeatable. Platypus's modules get a private
+    ``random.Random(seed)`` under the same name, and their own back afterwards."""
+    import platypus
+
+    rng = random.Random(seed)
+    modules = [
+        module
+        for module in vars(platypus).values()
+        if isinstance(module, types.ModuleType) and getattr(module, "random", None) is random
+    ]
+    for module in modules:
+        module.random = rng
+    try:
+        yield rng
+    finally:
+        for module in modules:
+            module.random = random
+
+
 def _problem(spec: ExperimentSpec):
     import platypus
 
@@ -238,9 +265,6 @@ def run_search(
             runner = ProcessRunner(workers_n)
     options = {"runner": runner, "progress": progress, "announce": announce, "workers": 1}
     search = PolicySearch(spec, text, base_dir, out, options)
-    # Platypus draws from Python's global generator: seed it, and leave it as it was
-    state = random.getstate()
-    random.seed(spec.search.seed)
     try:
         algorithm = platypus.NSGAII(
             _problem(spec),
@@ -248,10 +272,10 @@ def run_search(
             evaluator=_Evaluator(search),
             log_frequency=10**9,
         )
-        algorithm.run(evaluations or spec.search.evaluations)
+        with _private_random(spec.search.seed):
+            algorithm.run(evaluations or spec.search.evaluations)
         front = platypus.nondominated(algorithm.result)
     finally:
-        random.setstate(state)
         if search.plan is not None:
             union = copy.copy(search.plan)
             union.runs = list(search.all_runs.values())
