@@ -54,6 +54,7 @@ from experiments.spec import (
     lever_label,
     lever_settings,
     resolve_scenario_ref,
+    results_hash,
     run_id,
     scale_path,
     set_path,
@@ -663,7 +664,7 @@ def engine_hash() -> str:
 
 def _provenance(plan: Plan) -> dict[str, str]:
     return {
-        "spec_hash": spec_hash(plan.text),
+        "spec_hash": results_hash(plan.text),
         "scenario_hash": plan.scenario_hash,
         "engine_hash": engine_hash(),
     }
@@ -671,7 +672,7 @@ def _provenance(plan: Plan) -> dict[str, str]:
 
 #: What each provenance hash is of, for the refusal message.
 _PROVENANCE_NAMES = {
-    "spec_hash": "the spec",
+    "spec_hash": "the spec (what it runs; description, ranking and discovery aside)",
     "scenario_hash": "the scenario",
     "engine_hash": "the engine (world, agents, outcomes code or package version)",
 }

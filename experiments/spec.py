@@ -816,5 +816,16 @@ def spec_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+#: Spec keys that change how results are read, not which runs exist or what they hold.
+REPORT_ONLY_KEYS = ("description", "rank_by", "higher_is_better", "discovery", "chunk_runs")
+
+
+def results_hash(payload: str) -> str:
+    """The hash of a spec payload (:func:`spec_payload`) without its report-only keys: a rerun
+    with another case of interest or ranking reuses the stored runs."""
+    data = {k: v for k, v in json.loads(payload).items() if k not in REPORT_ONLY_KEYS}
+    return spec_hash(json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
 def finite(value: float) -> bool:
     return isinstance(value, float | int) and math.isfinite(value)
