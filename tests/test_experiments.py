@@ -80,6 +80,9 @@ def test_bundled_specs_are_valid():
         counts[path.stem] = len(make_plan(spec, text, path.parent).runs)
     assert counts == {
         "alliance-vs-tariffs": 16 * 4 * 20,
+        "discovery-resilience": 4 * 16 * 3,
+        # a search's plan is its adversaries x futures x seeds (per candidate policy)
+        "search-policy-mix": 2 * 4 * 1,
         "sobol-resilience": 32 * 7,
         "tournament": 25 * 10,
     }
