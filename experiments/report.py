@@ -371,6 +371,13 @@ def write_report(out: Path | str) -> Path:
     outcomes = load_outcomes(out)
     if outcomes.empty:
         raise ReportError(f"{out} holds no finished runs yet")
+    twice = outcomes.duplicated(["run_id", "outcome"])
+    if twice.any():
+        raise ReportError(
+            f"{out} holds {outcomes.loc[twice, 'run_id'].nunique()} runs twice (a batch made "
+            "before run ids were unique per design point, or part files copied in); rerun the "
+            "batch with --fresh"
+        )
     folder = out / REPORT_DIR
     folder.mkdir(exist_ok=True)
     page = Page(folder)

@@ -230,6 +230,18 @@ def test_cli_batch_and_report(tmp_path, capsys):
         assert heading in page, heading
     assert "data:image/png;base64," in page
     assert list((out / "report").glob("*.png"))
+    # N = 4 is far too few for Sobol indices: the report says so
+    assert "N = 4 is too small for Sobol indices" in page
+
+
+def test_a_report_on_runs_stored_twice_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "out"
+    run_batch(write_spec(tmp_path), out, workers=1, progress=False)
+    part = sorted((out / "outcomes").glob("part-*.parquet"))[0]
+    (out / "outcomes" / f"part-copy-{part.name[5:]}").write_bytes(part.read_bytes())
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds 2 runs twice" in err and "--fresh" in err and "Traceback" not in err
 
 
 def test_cli_batch_reports_an_invalid_spec(tmp_path, capsys):
