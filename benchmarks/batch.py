@@ -201,7 +201,7 @@ def disagreements(reference: pd.DataFrame, rows: dict[str, dict]) -> list[str]:
         a, b = reference.to_numpy(float), other[reference.columns].to_numpy(float)
         same = np.isclose(a, b, rtol=1e-12, atol=0.0) | (np.isnan(a) & np.isnan(b))
         if not same.all():
-            where = reference.index[~same.all(axis=1)][0]
+            where = tuple(str(k) for k in reference.index[~same.all(axis=1)][0])
             bad.append(f"{row['runner']}: {int((~same).sum())} values differ, first at {where}")
     return bad
 
