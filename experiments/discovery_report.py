@@ -44,7 +44,8 @@ def add_discovery(page: Page, spec: ExperimentSpec, runs: pd.DataFrame) -> None:
     if flag is not None:
         _boxes(page, spec, x, flag, label)
         ranked = list(scores.mean(axis=1).sort_values(ascending=False).index) if len(scores) else []
-        numeric = [f for f in ranked if f in x and pd.api.types.is_numeric_dtype(x[f])]
+        # the sampled uncertainties (not levers, not the seed), highest-scoring first
+        numeric = [f for f in ranked if f in spec.uncertainties and f in x]
         _pairs(page, x, numeric[:PAIRS_FACTORS] or list(x.columns[:PAIRS_FACTORS]), flag, label)
         _scatter(page, spec, runs, x, numeric[:3], flag)
     if runs["lever"].nunique() > 1:
@@ -171,8 +172,12 @@ def _pairs(page: Page, x: pd.DataFrame, chosen: list[str], flag: np.ndarray, lab
 def _scatter(page: Page, spec: ExperimentSpec, runs, x: pd.DataFrame, chosen, flag) -> None:
     plt = _plt()
     rank_by = spec.rank_by or spec.outcomes[0].name
-    colour_by = next((o.name for o in spec.outcomes if o.name != rank_by), rank_by)
-    if not chosen:
+    # colour by another outcome that has values (years to resilience may never be reached)
+    colour_by = next(
+        (o.name for o in spec.outcomes if o.name != rank_by and runs[o.name].notna().any()),
+        rank_by,
+    )
+    if not chosen or runs[rank_by].isna().all():
         return
     fig, axes = plt.subplots(1, len(chosen), figsize=(4.2 * len(chosen), 3.6), squeeze=False)
     colour = runs[colour_by].to_numpy(dtype=float)
