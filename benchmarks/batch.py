@@ -9,14 +9,23 @@ outcomes computed at the end. Runners:
   the 1-worker throughput);
 - ``batch, dask local``: a ``dask.distributed`` LocalCluster, two single-threaded worker
   processes on loopback (cluster start timed separately);
-- ``mesa.batch_run`` with 1 and 2 processes, over a thin ``mesa.Model`` wrapper taking keyword
-  parameters (``us``, ``seed``, ``months``) with a DataCollector of the same outcomes.
+- ``mesa.batch_run`` with 1 and 2 processes, over :class:`experiments.mesa_model.BatchWorld`
+  (the world for ``batch_run``: keyword parameters, stops at its horizon, a DataCollector of
+  the same outcomes);
+- EMA Workbench's ``MultiprocessingEvaluator`` with 1 and 2 processes, over an EMA ``Model``
+  whose function runs the same world and returns the same outcomes.
+
+The benchmark fails (exit 1) if any runner's outcomes differ from the 1-worker batch's for any
+(doctrine, seed), and (exit 2) if the batch's parallel efficiency at 2 workers is below
+``--floor`` (default 0.85; the goal is 0.9). Each runner's efficiency (its 2-process
+throughput over twice its 1-process throughput) is printed side by side. On a machine whose
+cores other jobs share, efficiencies are depressed for every runner alike.
 
 Peak memory: tracemalloc in this process during our batches (results stream to disk, so it
 should not grow with the number of runs) and the peak resident memory of the worker processes
 (psutil, sampled every 0.2 s).
 
-    uv run python benchmarks/batch.py [--runs 200] [--months 120] [--skip-mesa]
+    uv run python benchmarks/batch.py [--runs 200] [--months 120] [--skip-mesa] [--skip-ema]
 """
 
 from __future__ import annotations
@@ -37,21 +46,17 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import mesa  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 
-from experiments.batch import DaskRunner, ProcessRunner, run_batch  # noqa: E402
+from experiments.batch import DaskRunner, ProcessRunner, load_outcomes, run_batch  # noqa: E402
+from experiments.mesa_model import DEFAULT_OUTCOMES, BatchWorld  # noqa: E402
 from experiments.outcomes import compute  # noqa: E402
-from experiments.spec import Outcome  # noqa: E402
-from world import World, load_scenario  # noqa: E402
-from world.scenario import scenario_from_dict  # noqa: E402
 
 SCENARIO = "alliance-vs-tariffs-2025"
 US_DOCTRINES = ["tariff-hawk", "alliance-builder", "dealmaker-resilience", "stockpiler"]
-OUTCOMES = [
-    Outcome(name="clean_share", derived="clean_share"),
-    Outcome(name="years_to_resilience", derived="years_to_resilience"),
-    Outcome(name="us_magnet_price", variable="price", commodity="magnet", region="US"),
-    Outcome(name="fiscal_cost", derived="fiscal_cost", scale=1e-9),
-]
+#: The outcomes every runner computes (those BatchWorld collects for mesa.batch_run).
+OUTCOMES = list(DEFAULT_OUTCOMES)
 
 
 def spec_text(runs: int, months: int) -> str:
@@ -71,28 +76,36 @@ def spec_text(runs: int, months: int) -> str:
     ).replace("'", '"')
 
 
-class BatchWorld(mesa.Model):
-    """A thin Mesa model over the world, taking keyword parameters as ``batch_run`` needs."""
+def ema_run(us: str = "alliance-builder", seed: int = 0, months: int = 120) -> dict[str, float]:
+    """The function of the EMA Workbench model: one run, its outcomes."""
+    model = BatchWorld(SCENARIO, months=months, rng=int(seed), outcomes=OUTCOMES, US=us)
+    while model.running:
+        model.step()
+    return {o.name: compute(model.world, o) for o in OUTCOMES}
 
-    _base: dict | None = None
 
-    def __init__(self, us: str = "alliance-builder", months: int = 120, seed: int = 0):
-        super().__init__(rng=seed)
-        if BatchWorld._base is None:
-            BatchWorld._base = load_scenario(SCENARIO).model_dump(mode="json")
-        data = {**BatchWorld._base, "seats": dict(BatchWorld._base["seats"])}
-        data["seats"]["US"] = {**data["seats"]["US"], "doctrine": us, "params": {}}
-        self.world = World(scenario_from_dict(data, SCENARIO), seed=seed)
-        self.months = months
-        self.datacollector = mesa.DataCollector(
-            model_reporters={o.name: (lambda m, o=o: compute(m.world, o)) for o in OUTCOMES}
+def ema_experiments(seeds: int, months: int, processes: int) -> list[dict]:
+    """The same runs through EMA Workbench's MultiprocessingEvaluator: rows (us, seed, ...)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import ema_workbench as ema
+
+    model = ema.Model("chokepoint", function=ema_run)
+    model.uncertainties = [ema.IntegerParameter("seed", 0, max(1, seeds - 1))]
+    model.levers = [ema.CategoricalParameter("us", US_DOCTRINES)]
+    model.constants = [ema.Constant("months", months)]
+    model.outcomes = [ema.ScalarOutcome(o.name) for o in OUTCOMES]
+    scenarios = [ema.Sample(f"seed{s}", seed=s) for s in range(seeds)]
+    policies = [ema.Sample(d, us=d) for d in US_DOCTRINES]
+    with ema.MultiprocessingEvaluator(model, n_processes=processes) as evaluator:
+        # log_progress: to EMA's (silent) logger instead of a tqdm bar
+        experiments, outcomes = evaluator.perform_experiments(
+            scenarios=scenarios, policies=policies, log_progress=True
         )
-
-    def step(self) -> None:
-        self.world.step()
-        if self.world.month >= self.months:
-            self.running = False
-            self.datacollector.collect(self)  # the outcomes, once, at the end
+    frame = experiments[["us", "seed"]].assign(**{k: v for k, v in outcomes.items()})
+    return frame.to_dict("records")
 
 
 class MemoryWatch:
@@ -128,11 +141,13 @@ class MemoryWatch:
 
 
 def measure(label: str, runs: int, fn, trace: bool = True) -> dict:
+    """Time ``fn`` (which returns a frame of outcomes indexed by doctrine and seed)."""
     if trace:
         tracemalloc.start()
     with MemoryWatch() as watch:
         started = time.perf_counter()
-        done = fn()
+        results = fn()
+        done = len(results)
         wall = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] if trace else None
     if trace:
@@ -145,6 +160,7 @@ def measure(label: str, runs: int, fn, trace: bool = True) -> dict:
         "parent_traced_mb": peak / 1e6 if peak is not None else float("nan"),
         "parent_rss_mb": watch.parent_peak / 1e6,
         "workers_rss_mb": watch.children_peak / 1e6,
+        "results": results,
     }
     print(
         f"{label:<24} {done:>5} runs {wall:>8.1f} s {row['runs_per_min']:>9.1f} runs/min  "
@@ -155,12 +171,51 @@ def measure(label: str, runs: int, fn, trace: bool = True) -> dict:
     return row
 
 
+NAMES = [o.name for o in OUTCOMES]
+
+
+def batch_frame(out: Path) -> pd.DataFrame:
+    """A batch's outcomes as one row per (doctrine, seed)."""
+    outcomes = load_outcomes(out)
+    wide = outcomes.pivot_table(
+        index=["doctrine.US", "seed"], columns="outcome", values="value", dropna=False
+    )
+    return wide[NAMES].rename_axis(["us", "seed"]).sort_index()
+
+
+def rows_frame(rows: list[dict], us: str) -> pd.DataFrame:
+    """mesa.batch_run's or EMA's rows as one row per (doctrine, seed)."""
+    frame = pd.DataFrame(rows).rename(columns={us: "us"})
+    frame["seed"] = frame["seed"].astype(int)
+    return frame.set_index(["us", "seed"])[NAMES].astype(float).sort_index()
+
+
+def disagreements(reference: pd.DataFrame, rows: dict[str, dict]) -> list[str]:
+    """Runners whose outcomes differ from the reference (NaN equals NaN)."""
+    bad = []
+    for row in rows.values():
+        other = row["results"]
+        if not other.index.equals(reference.index):
+            bad.append(f"{row['runner']}: other runs ({len(other)} against {len(reference)})")
+            continue
+        a, b = reference.to_numpy(float), other[reference.columns].to_numpy(float)
+        same = np.isclose(a, b, rtol=1e-12, atol=0.0) | (np.isnan(a) & np.isnan(b))
+        if not same.all():
+            where = tuple(str(k) for k in reference.index[~same.all(axis=1)][0])
+            bad.append(f"{row['runner']}: {int((~same).sum())} values differ, first at {where}")
+    return bad
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--months", type=int, default=120)
     parser.add_argument("--skip-mesa", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
+    parser.add_argument("--skip-ema", action="store_true")
+    parser.add_argument(
+        "--floor", type=float, default=0.85, help="least parallel efficiency at 2 workers"
+    )
     args = parser.parse_args(argv)
 
     seeds = max(1, args.runs // len(US_DOCTRINES))
@@ -184,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"batch, {workers} worker{'s' if workers > 1 else ''}",
                     runs,
                     lambda r=runner, w=workers: (
-                        run_batch(spec, tmp / f"w{w}", progress=False, runner=r).executed
+                        run_batch(spec, tmp / f"w{w}", progress=False, runner=r)
+                        and batch_frame(tmp / f"w{w}")
                     ),
                 )
             finally:
@@ -200,11 +256,21 @@ def main(argv: list[str] | None = None) -> int:
                     "batch, dask local x2",
                     runs,
                     lambda: (
-                        run_batch(spec, tmp / "dask", progress=False, runner=dask_runner).executed
+                        run_batch(spec, tmp / "dask", progress=False, runner=dask_runner)
+                        and batch_frame(tmp / "dask")
                     ),
                 )
             finally:
                 dask_runner.close()
+        if not args.skip_ema:
+            # before mesa.batch_run, which sets the spawn start method for the whole process
+            for procs in (1, 2):
+                rows[f"ema {procs}"] = measure(
+                    f"EMA multiprocessing x{procs}",
+                    runs,
+                    lambda p=procs: rows_frame(ema_experiments(seeds, args.months, p), "us"),
+                    trace=False,
+                )
         if not args.skip_mesa:
             from mesa.batchrunner import batch_run
 
@@ -212,32 +278,62 @@ def main(argv: list[str] | None = None) -> int:
                 rows[f"mesa {procs}"] = measure(
                     f"mesa.batch_run, {procs} proc",
                     runs,
-                    lambda p=procs: len(
+                    lambda p=procs: rows_frame(
                         batch_run(
                             BatchWorld,
-                            parameters={"us": US_DOCTRINES, "months": args.months},
+                            parameters={"US": US_DOCTRINES, "months": args.months},
                             number_processes=p,
-                            max_steps=args.months,
+                            max_steps=args.months + 1,
                             data_collection_period=-1,
                             display_progress=False,
                             rng=list(range(seeds)),
-                        )
+                        ),
+                        "US",
                     ),
                     trace=procs > 1,
                 )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    one, two = rows["batch 1"]["runs_per_min"], rows["batch 2"]["runs_per_min"]
-    print(f"parallel efficiency (2 workers / (2 x 1 worker)): {two / (2 * one):.2f} (floor 0.85)")
+    print()
+    print(f"{'runner':<22}{'1 proc runs/min':>16}{'2 procs runs/min':>18}{'efficiency':>12}")
+    efficiency = {}
+    for key, label in (
+        ("batch", "chokepoint batch"),
+        ("ema", "EMA Workbench"),
+        ("mesa", "mesa.batch_run"),
+    ):
+        one, two = rows.get(f"{key} 1"), rows.get(f"{key} 2")
+        if one is None or two is None:
+            continue
+        efficiency[key] = two["runs_per_min"] / (2 * one["runs_per_min"])
+        print(
+            f"{label:<22}{one['runs_per_min']:>16.1f}{two['runs_per_min']:>18.1f}"
+            f"{efficiency[key]:>12.2f}"
+        )
+    if "dask" in rows:
+        print(f"{'chokepoint, dask x2':<22}{'':>16}{rows['dask']['runs_per_min']:>18.1f}")
     for procs in (1, 2):
-        if f"mesa {procs}" in rows:
-            ours = rows[f"batch {procs}"]["runs_per_min"]
-            theirs = rows[f"mesa {procs}"]["runs_per_min"]
-            if theirs <= 0:
-                print(f"mesa.batch_run, {procs} process(es): returned no rows")
-                continue
-            print(f"throughput vs mesa.batch_run, {procs} process(es): {ours / theirs:.2f}x")
+        ours = rows[f"batch {procs}"]["runs_per_min"]
+        for key, label in (("ema", "EMA Workbench"), ("mesa", "mesa.batch_run")):
+            if f"{key} {procs}" in rows:
+                theirs = rows[f"{key} {procs}"]["runs_per_min"]
+                print(f"throughput vs {label}, {procs} process(es): {ours / theirs:.2f}x")
+
+    reference = rows["batch 1"]["results"]
+    others = {k: v for k, v in rows.items() if k != "batch 1"}
+    bad = disagreements(reference, others)
+    if bad:
+        print("FAIL: the runners' results differ:\n  " + "\n  ".join(bad))
+        return 1
+    print(f"all {len(rows)} runners agree on every outcome of all {len(reference)} runs")
+    if efficiency["batch"] < args.floor:
+        print(
+            f"FAIL: parallel efficiency {efficiency['batch']:.2f} at 2 workers is below the "
+            f"floor of {args.floor:.2f} (goal 0.90); on a shared machine compare it with the "
+            "other runners' efficiencies above"
+        )
+        return 2
     return 0
 
 

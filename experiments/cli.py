@@ -9,6 +9,8 @@ Subcommands:
 - ``chokepoint batch SPEC --out DIR [--workers N] [--dask ADDRESS|local]``: every run of an
   experiment spec (experiments/spec.py), resumable, into a Parquet dataset;
 - ``chokepoint report DIR``: figures and a self-contained HTML summary of a batch;
+- ``chokepoint search SPEC --out DIR [--workers N] [--dask ADDRESS|local]``: robust policy
+  search over a spec's ``[search]`` levers (experiments/search.py), its Pareto set as Parquet;
 - ``chokepoint play [--scenario NAME] [--port P] [--host H]``: the game in the browser;
 - ``chokepoint serve [--host H] [--port P] [--data DIR] [--trusted-proxy ADDRESS]
   [--allowed-origin ORIGIN]``: a workshop server that teams join from their own browsers with
@@ -21,31 +23,30 @@ Each subcommand is one ``_add_<name>`` function registered in :data:`SUBCOMMANDS
 parser and sets ``handler`` (a function of the parsed arguments returning an exit code). New
 subcommands (play, serve, batch, sweep, report) are added the same way.
 
-Exit codes: 0 success; 1 a scenario failed validation (or, for history, a series left its band);
-2 a usage error or a run that could not start or be saved (unknown scenario, negative months,
-unwritable directory); 130 interrupted.
+Exit codes: 0 success; 1 a scenario or spec failed validation (or, for history, a series left
+its band); 2 a usage error or a run that could not start or be saved (unknown scenario, negative
+months, unwritable directory, a batch directory of another experiment, an unreachable Dask
+scheduler); 3 a batch finished but some of its runs failed; 128 + the signal's number when
+SIGINT (130) or SIGTERM (143) stopped a batch after saving its finished runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-import pandas as pd
+from experiments.version import package_version
 
-from experiments.runs import (
-    RunError,
-    default_out_dir,
-    last_month_values,
-    package_version,
-    run_headless,
-)
-from world import ScenarioError, bundled_scenarios, load_scenario
-from world.model import MAX_SEED
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The engine, pandas and the web stack load inside the handlers that need them, so that
+# `chokepoint --version` and `--help` answer at once.
 
 PROG = "chokepoint"
 
@@ -55,6 +56,7 @@ SubparserAdder = Callable[[argparse._SubParsersAction], None]
 EXIT_OK = 0
 EXIT_INVALID = 1
 EXIT_USAGE = 2
+EXIT_RUNS_FAILED = 3
 EXIT_INTERRUPTED = 130
 
 
@@ -79,9 +81,17 @@ def _whole_number(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-#: A TCP port; a seed numpy and the run records accept.
+def SEED(text: str) -> int:
+    """An argparse ``type``: a seed numpy and the run records accept (0 to MAX_SEED)."""
+    from world.model import MAX_SEED
+
+    return _whole_number(0, MAX_SEED)(text)
+
+
+SEED.__name__ = "whole number"
+
+#: A TCP port.
 PORT = _whole_number(1, 65535)
-SEED = _whole_number(0, MAX_SEED)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -102,6 +112,8 @@ def _add_scenarios(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
+    from world import ScenarioError, bundled_scenarios, load_scenario
+
     bundled = bundled_scenarios()
     if not bundled:
         print("no bundled scenarios")
@@ -133,6 +145,8 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from world import ScenarioError, load_scenario
+
     status = EXIT_OK
     for ref in args.files:
         try:
@@ -186,6 +200,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    from experiments.runs import RunError, default_out_dir, run_headless
+    from world import ScenarioError, load_scenario
+
     if args.months is not None and args.months < 0:
         _error(f"--months must be 0 or more (got {args.months})")
         return EXIT_USAGE
@@ -249,6 +266,8 @@ def _progress_bar(total: int, desc: str):
 
 def _print_headlines(results: pd.DataFrame) -> None:
     """A few headline numbers from the last recorded month."""
+    from experiments.runs import last_month_values
+
     if results.empty:
         return
     last_date = results.loc[results["month"].idxmax(), "date"]
@@ -298,7 +317,36 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
         metavar="ADDRESS",
         help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="check the spec and every design point against the scenario; run nothing",
+    )
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="delete the results already in DIR first (a changed spec, scenario or engine "
+        "is refused otherwise)",
+    )
     parser.set_defaults(handler=_cmd_batch)
+
+
+def _print_spec_problems(source: object, problems: list[str]) -> None:
+    print(f"{source}: invalid ({len(problems)} problem(s))", file=sys.stderr)
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _stopped(exc: KeyboardInterrupt) -> int:
+    """Say that a batch or search was stopped by a signal; its exit code (128 + signal)."""
+    from experiments.batch import BatchInterrupted
+
+    signum = exc.signum if isinstance(exc, BatchInterrupted) else signal.SIGINT
+    _error(
+        f"stopped by {signal.Signals(signum).name}; every finished run is saved and the "
+        "workers are ended: rerun the same command to resume"
+    )
+    return 128 + signum
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
@@ -309,18 +357,27 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         _error(f"--workers must be 1 or more (got {args.workers})")
         return EXIT_USAGE
     try:
-        result = run_batch(args.spec, args.out, workers=args.workers, dask=args.dask)
+        result = run_batch(
+            args.spec,
+            args.out,
+            workers=args.workers,
+            dask=args.dask,
+            fresh=args.fresh,
+            check_only=args.check,
+        )
     except SpecError as exc:
-        print(f"{args.spec}: invalid ({len(exc.problems)} problem(s))", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
+        _print_spec_problems(args.spec, exc.problems)
         return EXIT_INVALID
     except (BatchError, OSError) as exc:
         _error(_first_line(exc))
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        _error("interrupted; finished runs are saved, rerun the same command to resume")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return _stopped(exc)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.check:
+        print(f"{args.spec}: ok ({result.planned} runs, every design point valid)")
+        return EXIT_OK
     counts = result.manifest["counts"]
     print(
         f"{result.manifest['experiment']}: {counts['runs_completed']}/{counts['runs_planned']} "
@@ -330,7 +387,75 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     print(f"  outcomes: pandas.read_parquet('{result.out / 'outcomes'}')")
     print(f"  manifest: {result.out / 'manifest.json'}")
     if counts["runs_failed"]:
-        print(f"  failures: {counts['runs_failed']} runs in {result.out / 'failures'}")
+        _error(
+            f"{counts['runs_failed']} of {counts['runs_planned']} runs failed; their errors are "
+            f"in {result.out / 'failures'} (pandas.read_parquet); rerun the same command to "
+            "retry them"
+        )
+        return EXIT_RUNS_FAILED
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- search
+
+
+def _add_search(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "search",
+        help="search lever parameters for policies robust over sampled futures",
+        description="Many-objective search (NSGA-II) of the lever ranges in a spec's [search] "
+        "table: each candidate policy runs over the spec's sampled futures and against each "
+        "of its China doctrines, on the same runners as a batch. Writes DIR/search/pareto."
+        "parquet and DIR/search/evaluations.parquet; `chokepoint report DIR` draws the Pareto "
+        "set in parallel coordinates.",
+    )
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec with [search]")
+    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    parser.add_argument(
+        "--workers", type=_whole_number(1, 1024), default=None, metavar="N",
+        help="worker processes (default: one per core; 1 runs in this process)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--dask", default=None, metavar="ADDRESS",
+        help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
+    )  # fmt: skip
+    parser.add_argument(
+        "--evaluations", type=_whole_number(2, 100_000), default=None, metavar="N",
+        help="candidate policies to evaluate (default: the spec's search.evaluations)",
+    )  # fmt: skip
+    parser.add_argument("--fresh", action="store_true", help="delete the results in DIR first")
+    parser.set_defaults(handler=_cmd_search)
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from experiments.batch import BatchError
+    from experiments.search import PARETO_FILE, run_search
+    from experiments.spec import SpecError
+
+    try:
+        result = run_search(
+            args.spec,
+            args.out,
+            workers=args.workers or os.cpu_count() or 1,
+            dask=args.dask,
+            evaluations=args.evaluations,
+            fresh=args.fresh,
+        )
+    except SpecError as exc:
+        _print_spec_problems(args.spec, exc.problems)
+        return EXIT_INVALID
+    except (BatchError, OSError) as exc:
+        _error(_first_line(exc))
+        return EXIT_USAGE
+    except KeyboardInterrupt as exc:
+        return _stopped(exc)
+    print(
+        f"{args.spec}: {len(result.evaluations)} candidate policies in {result.generations} "
+        f"generations ({result.batch.executed} runs now, {result.batch.skipped} reused); "
+        f"{len(result.pareto)} on the Pareto set"
+    )
+    print(f"  Pareto set: pandas.read_parquet('{args.out / PARETO_FILE}')")
+    print(f"  report:     {PROG} report {args.out}")
     return EXIT_OK
 
 
@@ -388,6 +513,8 @@ def _add_play(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_play(args: argparse.Namespace) -> int:
+    from world import ScenarioError, load_scenario
+
     if args.scenario is not None:
         try:
             load_scenario(args.scenario)
@@ -519,6 +646,8 @@ def _add_history(sub: argparse._SubParsersAction) -> None:
 
 def _historical_scenarios() -> list[str]:
     """The bundled scenarios that load and carry observed series."""
+    from world import ScenarioError, bundled_scenarios, load_scenario
+
     names = []
     for name in bundled_scenarios():
         try:
@@ -531,6 +660,7 @@ def _historical_scenarios() -> list[str]:
 
 def _cmd_history(args: argparse.Namespace) -> int:
     from experiments.history import format_table, write_outputs
+    from world import ScenarioError, bundled_scenarios, load_scenario
     from world.history import failed_series, run_history
 
     names = args.scenarios or list(bundled_scenarios())
@@ -586,6 +716,7 @@ SUBCOMMANDS: dict[str, SubparserAdder] = {
     "run": _add_run,
     "batch": _add_batch,
     "report": _add_report,
+    "search": _add_search,
     "play": _add_play,
     "serve": _add_serve,
     "history": _add_history,

@@ -20,15 +20,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from experiments.version import package_version
 from world import World, load_scenario
 from world.calendar import add_months
 from world.scenario import Scenario, scenario_hash
+
+__all__ = ["RunError", "RunRecord", "package_version", "run_headless"]
 
 RESULTS_FILE = "results.parquet"
 METADATA_FILE = "run.json"
@@ -36,14 +38,6 @@ METADATA_FILE = "run.json"
 
 class RunError(Exception):
     """A run that cannot start or cannot be saved, for a reason the user can fix."""
-
-
-def package_version() -> str:
-    """The installed version of the ``chokepoint`` package, or ``"unknown"``."""
-    try:
-        return metadata.version("chokepoint")
-    except metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def default_out_dir(scenario_name: str, seed: int, root: Path | str = "runs") -> Path:

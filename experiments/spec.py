@@ -45,6 +45,11 @@ An experiment spec is one TOML file::
     [[outcomes]]
     name = "years_to_resilience"
     derived = "years_to_resilience"
+    unit = "years"                           # shown on axes and in tables
+
+    [discovery]                              # scenario discovery in the report (sampled batches)
+    case = "years_to_resilience > 8 or bloc_magnet_shortage_t > 5000"
+    case_label = "slow or short"             # what the case of interest is called
 
 Dotted paths walk the scenario's data: table keys (``dynamics.price_speed``), list entries by id
 or index (``firms.us-mp-mine.capacity_tpy``, ``end_users.0.elasticity``) and ``*`` for every
@@ -64,6 +69,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from world.model import MAX_SEED
 from world.scenario import ProblemsError
 
 SAMPLING_METHODS = ("nominal", "lhs", "sobol", "morris")
@@ -176,6 +182,10 @@ class Outcome(_Strict):
         None, description="years_to_resilience: value when never reached (default: NaN)"
     )
     streak_months: int = Field(12, ge=1, description="years_to_resilience: months in a row")
+    unit: str = Field("", description="unit shown on axes and in tables (default: by kind)")
+    better: Literal["higher", "lower"] | None = Field(
+        None, description="which way is better, for regret (default: by kind where known)"
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> Outcome:
@@ -189,6 +199,109 @@ class Outcome(_Strict):
         if self.window is not None and not 0 <= self.window[0] < self.window[1]:
             raise ValueError(f"window must be [from, to) with 0 <= from < to (got {self.window})")
         return self
+
+
+#: Default units of derived outcomes (before ``scale``).
+DERIVED_UNITS = {
+    "years_to_resilience": "years",
+    "clean_share": "share 0-1",
+    "peak_price": "USD/kg",
+    "cumulative_shortage": "t",
+    "fiscal_cost": "USD",
+}
+
+
+#: Which way is better for outcomes of a known kind (derived kind or variable).
+BETTER = {
+    "years_to_resilience": "lower",
+    "clean_share": "higher",
+    "peak_price": "lower",
+    "cumulative_shortage": "lower",
+    "fiscal_cost": "lower",
+    "price": "lower",
+    "shortage": "lower",
+    "fill_rate": "higher",
+}
+
+
+def outcome_better(out: Outcome, spec: ExperimentSpec) -> str | None:
+    """``"higher"`` or ``"lower"``: which way is better for an outcome (None when unknown)."""
+    if out.better is not None:
+        return out.better
+    if out.name == (spec.rank_by or spec.outcomes[0].name):
+        return "higher" if spec.higher_is_better else "lower"
+    return BETTER.get(out.derived or out.variable or "")
+
+
+def outcome_unit(out: Outcome) -> str:
+    """The unit of an outcome's values: its own ``unit``, else the derived kind's (noting a
+    ``scale`` that is not 1)."""
+    if out.unit:
+        return out.unit
+    if out.variable is not None:
+        from world.recorder import VARIABLES
+
+        unit = VARIABLES.get(out.variable, ("", ""))[1]
+        unit = unit.removesuffix("/month") if out.stat == "sum" else unit
+    else:
+        unit = DERIVED_UNITS.get(out.derived or "", "")
+    if unit and out.scale != 1.0:
+        return f"{unit} x {out.scale:g}"
+    return unit
+
+
+class Discovery(_Strict):
+    """Scenario discovery in the report: which futures and levers lead to a case of interest."""
+
+    case: str | None = Field(
+        None,
+        description="a pandas expression over outcome names that marks the runs of interest, "
+        "e.g. 'years_to_resilience > 8 or bloc_magnet_shortage_t > 5000' (default: the worst "
+        "quarter of runs by rank_by)",
+    )
+    case_label: str = Field("case of interest", description="what the case is called")
+    peel_alpha: float = Field(0.05, gt=0, lt=1, description="PRIM: share peeled per step")
+    mass_min: float = Field(0.05, gt=0, lt=1, description="PRIM: smallest box, share of runs")
+
+
+class SearchLever(_Strict):
+    """A lever parameter the policy search varies over a range."""
+
+    low: float
+    high: float
+    integer: bool = Field(False, description="whole numbers only")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchLever:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low:g}) must be below high ({self.high:g})")
+        return self
+
+
+class Objective(_Strict):
+    """One objective of the policy search: an outcome summarised over the sampled futures."""
+
+    outcome: str = Field(description="an outcome name")
+    direction: Literal["minimize", "maximize"] = "minimize"
+    robustness: Literal["mean", "p90", "worst"] = Field(
+        "p90",
+        description="how a policy's outcomes over futures, doctrines and seeds are summarised: "
+        "mean, the 90th percentile of the bad side (p90), or the worst case",
+    )
+
+
+class Search(_Strict):
+    """Robust policy search (``chokepoint search``): many-objective optimisation of lever
+    parameters over the spec's sampled futures (its uncertainties and sampling) against each of
+    its China doctrines (``levers.doctrines``)."""
+
+    levers: dict[str, SearchLever] = Field(
+        default_factory=dict, description="per dotted scenario path: the range searched"
+    )
+    objectives: list[Objective] = Field(default_factory=list)
+    evaluations: int = Field(48, ge=2, le=100_000, description="candidate policies evaluated")
+    population: int = Field(8, ge=2, le=1000, description="candidates per generation")
+    seed: int = Field(0, ge=0, description="the optimiser's random seed")
 
 
 class Series(_Strict):
@@ -220,14 +333,24 @@ class ExperimentSpec(_Strict):
         None, description="outcome that ranks runs and doctrines in reports (default: the first)"
     )
     higher_is_better: bool = Field(True, description="whether a higher rank_by value is better")
+    discovery: Discovery = Field(default_factory=Discovery)
+    search: Search | None = None
 
     @model_validator(mode="after")
     def _checks(self) -> ExperimentSpec:
         problems = []
         if isinstance(self.seeds, int) and self.seeds < 1:
             problems.append(f"seeds: must be at least 1 (got {self.seeds})")
-        if isinstance(self.seeds, list) and len(set(self.seeds)) != len(self.seeds):
-            problems.append("seeds: the list repeats a seed")
+        if isinstance(self.seeds, int) and self.seeds > MAX_SEED + 1:
+            problems.append(f"seeds: must be at most {MAX_SEED + 1} (got {self.seeds})")
+        if isinstance(self.seeds, list):
+            if len(set(self.seeds)) != len(self.seeds):
+                problems.append("seeds: the list repeats a seed")
+            problems.extend(
+                f"seeds[{i}]: a seed must be from 0 to {MAX_SEED} (got {seed})"
+                for i, seed in enumerate(self.seeds)
+                if not 0 <= seed <= MAX_SEED
+            )
         names = [o.name for o in self.outcomes]
         for i, name in enumerate(names):
             if names.index(name) != i:
@@ -246,6 +369,17 @@ class ExperimentSpec(_Strict):
         for key, values in self.levers.parameters.items():
             if not values:
                 problems.append(f"levers.parameters.{key}: give at least one value")
+        if self.search is not None:
+            if not self.search.levers:
+                problems.append("search.levers: give at least one lever range to search")
+            if not self.search.objectives:
+                problems.append("search.objectives: give at least one objective")
+            for i, obj in enumerate(self.search.objectives):
+                if obj.outcome not in names:
+                    problems.append(
+                        f"search.objectives[{i}].outcome: no outcome named {obj.outcome!r}; "
+                        f"outcomes: {', '.join(names)}"
+                    )
         if problems:
             raise ValueError("\n".join(problems))
         return self
@@ -366,6 +500,33 @@ def load_spec(path: str | Path) -> tuple[ExperimentSpec, str]:
     return spec_from_dict(data, str(path), path.parent), text
 
 
+def spec_payload(spec: ExperimentSpec) -> str:
+    """The spec as canonical JSON: what workers rebuild it from and what its hash is of (so a
+    comment or a reordered key in the TOML file does not count as a change)."""
+    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def as_spec(
+    spec: ExperimentSpec | dict | str | Path,
+) -> tuple[ExperimentSpec, str | None, Path | None]:
+    """A spec given as a file path, a dictionary or an :class:`ExperimentSpec`, validated; with
+    the file's text (None otherwise) and the folder relative scenario paths start from.
+
+    Raises:
+        SpecError: listing every problem with its field path.
+    """
+    if isinstance(spec, str | Path):
+        loaded, text = load_spec(spec)
+        return loaded, text, Path(spec).parent
+    if isinstance(spec, ExperimentSpec):
+        spec = spec.model_dump(mode="json")
+    if not isinstance(spec, dict):
+        raise SpecError(
+            "<spec>", [f"a spec is a path, a dict or an ExperimentSpec (got {type(spec)})"]
+        )
+    return spec_from_dict(spec, "<dict>", Path.cwd()), None, Path.cwd()
+
+
 def resolve_scenario_ref(ref: str, base_dir: Path | None) -> str:
     """A scenario reference made absolute when it is a path relative to the spec."""
     from world import bundled_scenarios
@@ -400,16 +561,29 @@ def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]
                     f"levers.doctrines.{region}[{i}]: unknown doctrine {name!r}; "
                     f"allowed: {', '.join(sorted(DOCTRINES))}"
                 )
-    for path in spec.levers.parameters:
+    levers = {f"levers.parameters.{p}": p for p in spec.levers.parameters}
+    if spec.search is not None:
+        levers.update({f"search.levers.{p}": p for p in spec.search.levers})
+    for where, path in levers.items():
         problem = path_problem(data, path)
         if problem:
-            problems.append(f"levers.parameters.{path}: {problem}")
+            problems.append(f"{where}: {problem}")
     for path in spec.uncertainties:
         problem = path_problem(data, path)
         if problem:
             problems.append(f"uncertainties.{path}: {problem}")
         elif not all(_is_number(v) for v in get_path(data, path)):
             problems.append(f"uncertainties.{path}: the scenario value is not a number")
+        else:
+            # a value both set by a lever and sampled would take the sample's value while the
+            # run is labelled with the lever's
+            for where, lever in levers.items():
+                if not path_problem(data, lever) and _overlap(data, lever, path):
+                    problems.append(
+                        f"uncertainties.{path}: also set by the lever {where}; a value is either "
+                        "a lever or an uncertainty, not both"
+                    )
+    horizon = spec.months or base.months
     known = {*VARIABLES, "objective"}
     for i, out in enumerate([*spec.outcomes, *spec.series]):
         where = f"outcomes[{i}]" if i < len(spec.outcomes) else f"series[{i - len(spec.outcomes)}]"
@@ -422,7 +596,62 @@ def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]
             for value in _as_list(getattr(out, key)):
                 if value and value not in allowed:
                     problems.append(f"{where}.{key}: unknown {key} {value!r}")
+        window = getattr(out, "window", None)
+        if window is not None and window[1] > horizon:
+            problems.append(
+                f"{where}.window: [{window[0]}, {window[1]}) ends after the horizon of "
+                f"{horizon} months; use an end of at most {horizon}"
+            )
+        function = getattr(out, "function", None)
+        if function is not None:
+            problem = _function_problem(function)
+            if problem:
+                problems.append(f"{where}.function: {problem}")
     return problems
+
+
+def _overlap(data: dict, first: str, second: str) -> bool:
+    """Whether two dotted paths name any of the same values."""
+    slots = {(id(c), k) for c, k in _locate(data, first)}
+    return any((id(c), k) in slots for c, k in _locate(data, second))
+
+
+def _function_problem(function: str) -> str | None:
+    """Why ``module:function`` cannot be called, or None."""
+    import importlib
+    import importlib.util
+
+    module, name = function.split(":", 1)
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        found = None
+    if found is None:
+        return f"no module {module!r} can be imported (is it on PYTHONPATH for every worker?)"
+    try:
+        loaded = importlib.import_module(module)
+    except Exception as exc:
+        return f"importing {module!r} fails: {type(exc).__name__}: {exc}"
+    if not callable(getattr(loaded, name, None)):
+        return f"module {module!r} has no function {name!r}"
+    return None
+
+
+#: Below this many base samples, Sobol confidence intervals are too wide to read.
+SOBOL_MIN_SAMPLES = 64
+
+
+def spec_warnings(spec: ExperimentSpec) -> list[str]:
+    """Things that make a spec's results hard to read, though it can run."""
+    warnings = []
+    n = spec.sampling.samples
+    if spec.sampling.method == "sobol" and n < SOBOL_MIN_SAMPLES:
+        warnings.append(
+            f"sampling.samples: N = {n} is too small for Sobol indices: their 95% confidence "
+            f"intervals will be about as wide as the indices; use N >= {SOBOL_MIN_SAMPLES} "
+            "(a power of two)"
+        )
+    return warnings
 
 
 def _is_number(value: Any) -> bool:
@@ -562,8 +791,12 @@ def uncertainty_samples(spec: ExperimentSpec, base: dict) -> list[dict[str, floa
     return [{p: columns[p][i] for p in columns} for i in range(len(unit))]
 
 
-def run_id(scenario_hash: str, months: int, levers: dict, sample: dict, seed: int) -> str:
-    """A stable id of one run: a hash of everything that determines its results."""
+def run_id(
+    scenario_hash: str, months: int, levers: dict, sample: dict, seed: int, point: int = 0
+) -> str:
+    """A stable id of one run: a hash of everything that determines its results and of its
+    design point's index (Morris trajectories and Sobol matrices with whole-number values can
+    repeat the same values at two points, which both need a row)."""
     text = json.dumps(
         {
             "scenario": scenario_hash,
@@ -571,6 +804,7 @@ def run_id(scenario_hash: str, months: int, levers: dict, sample: dict, seed: in
             "levers": levers,
             "sample": sample,
             "seed": seed,
+            "point": point,
         },
         sort_keys=True,
         default=str,
@@ -580,6 +814,17 @@ def run_id(scenario_hash: str, months: int, levers: dict, sample: dict, seed: in
 
 def spec_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+#: Spec keys that change how results are read, not which runs exist or what they hold.
+REPORT_ONLY_KEYS = ("description", "rank_by", "higher_is_better", "discovery", "chunk_runs")
+
+
+def results_hash(payload: str) -> str:
+    """The hash of a spec payload (:func:`spec_payload`) without its report-only keys: a rerun
+    with another case of interest or ranking reuses the stored runs."""
+    data = {k: v for k, v in json.loads(payload).items() if k not in REPORT_ONLY_KEYS}
+    return spec_hash(json.dumps(data, sort_keys=True, separators=(",", ":")))
 
 
 def finite(value: float) -> bool:

@@ -8,70 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from batch_specs import SOBOL, TINY, sorted_outcomes, write_spec
 
 from experiments.batch import load_failures, load_outcomes, load_series, make_plan, run_batch
 from experiments.cli import main
 from experiments.spec import SpecError, load_spec, spec_from_dict
 
 REPO = Path(__file__).resolve().parents[1]
-
-TINY = """
-name = "tiny"
-scenario = "alliance-vs-tariffs-2025"
-months = 4
-seeds = 2
-chunk_runs = 2
-
-[levers.doctrines]
-US = ["tariff-hawk", "alliance-builder"]
-
-[uncertainties."stages.magnet.lead_time_months"]
-low = 24
-high = 48
-
-[uncertainties."end_users.*.elasticity"]
-apply = "scale"
-distribution = "triangular"
-low = 0.5
-mode = 1.0
-high = 1.5
-
-[sampling]
-method = "lhs"
-samples = 2
-
-[[outcomes]]
-name = "us_magnet_price"
-variable = "price"
-commodity = "magnet"
-region = "US"
-
-[[outcomes]]
-name = "clean_share"
-derived = "clean_share"
-
-[[outcomes]]
-name = "fiscal_cost"
-derived = "fiscal_cost"
-scale = 1e-9
-
-[[series]]
-variable = "price"
-commodity = "magnet"
-region = "US"
-"""
-
-
-def write_spec(tmp_path: Path, text: str = TINY, name: str = "spec.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
-
-
-def sorted_outcomes(out: Path) -> pd.DataFrame:
-    frame = load_outcomes(out)
-    return frame.sort_values(["run_id", "outcome"]).reset_index(drop=True)
-
 
 # --------------------------------------------------------------------------- specs
 
@@ -137,6 +80,9 @@ def test_bundled_specs_are_valid():
         counts[path.stem] = len(make_plan(spec, text, path.parent).runs)
     assert counts == {
         "alliance-vs-tariffs": 16 * 4 * 20,
+        "discovery-resilience": 4 * 16 * 3,
+        # a search's plan is its adversaries x futures x seeds (per candidate policy)
+        "search-policy-mix": 2 * 4 * 1,
         "sobol-resilience": 32 * 7,
         "tournament": 25 * 10,
     }
@@ -210,21 +156,25 @@ def test_a_different_spec_cannot_reuse_the_directory(tmp_path):
     assert main(["batch", str(other), "--out", str(out), "--workers", "1"]) == 2
 
 
-def test_a_failing_run_is_recorded_and_the_batch_completes(tmp_path):
-    text = TINY.replace(
-        "[uncertainties.",
-        '[levers.parameters]\n"dynamics.choke_ratio" = [4.0, 0.5]\n\n[uncertainties.',
-        1,
+def test_a_failing_run_is_recorded_and_the_batch_completes(tmp_path, monkeypatch):
+    (tmp_path / "raising_outcome.py").write_text(
+        "def raise_for_seed_one(world, outcome):\n"
+        "    if world.seed == 1:\n"
+        "        raise ValueError('an outcome that fails for seed 1')\n"
+        "    return 0.0\n"
     )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    text = TINY + '\n[[outcomes]]\nname = "r"\nfunction = "raising_outcome:raise_for_seed_one"\n'
     out = tmp_path / "out"
     result = run_batch(write_spec(tmp_path, text), out, workers=2, progress=False)
-    assert (result.executed, result.failed) == (16, 8)
+    assert (result.executed, result.failed) == (8, 4)
     failures = load_failures(out)
-    assert len(failures) == 8
-    assert failures["error"].str.contains("choke_ratio").all()
-    assert all(json.loads(p)["dynamics.choke_ratio"] == 0.5 for p in failures["parameters"])
-    assert load_outcomes(out)["run_id"].nunique() == 8
-    assert json.loads((out / "manifest.json").read_text())["counts"]["runs_failed"] == 8
+    assert len(failures) == 4
+    assert failures["error"].str.contains("fails for seed 1").all()
+    assert (failures["seed"] == 1).all()
+    assert all("doctrine.US" in json.loads(p) for p in failures["parameters"])
+    assert load_outcomes(out)["run_id"].nunique() == 4
+    assert json.loads((out / "manifest.json").read_text())["counts"]["runs_failed"] == 4
 
 
 def test_a_killed_worker_loses_only_its_runs_which_are_retried(tmp_path, monkeypatch):
@@ -258,46 +208,6 @@ def test_a_killed_worker_loses_only_its_runs_which_are_retried(tmp_path, monkeyp
 
 # --------------------------------------------------------------------------- CLI and report
 
-SOBOL = """
-name = "tiny-sobol"
-scenario = "alliance-vs-tariffs-2025"
-months = 4
-seeds = 1
-
-[levers.doctrines]
-US = ["alliance-builder"]
-CN = ["coercive-retaliator"]
-
-[uncertainties."dynamics.price_speed"]
-low = 0.1
-high = 0.6
-
-[uncertainties."end_users.*.elasticity"]
-apply = "scale"
-low = 0.5
-high = 1.5
-
-[sampling]
-method = "sobol"
-samples = 4
-
-[[outcomes]]
-name = "us_magnet_price"
-variable = "price"
-commodity = "magnet"
-region = "US"
-
-[[outcomes]]
-name = "years_to_resilience"
-derived = "years_to_resilience"
-streak_months = 1
-threshold = 0.0
-
-[[series]]
-variable = "shortage"
-commodity = "magnet"
-"""
-
 
 def test_cli_batch_and_report(tmp_path, capsys):
     spec = write_spec(tmp_path, SOBOL)
@@ -320,6 +230,18 @@ def test_cli_batch_and_report(tmp_path, capsys):
         assert heading in page, heading
     assert "data:image/png;base64," in page
     assert list((out / "report").glob("*.png"))
+    # N = 4 is far too few for Sobol indices: the report says so
+    assert "N = 4 is too small for Sobol indices" in page
+
+
+def test_a_report_on_runs_stored_twice_is_a_clear_error(tmp_path, capsys):
+    out = tmp_path / "out"
+    run_batch(write_spec(tmp_path), out, workers=1, progress=False)
+    part = sorted((out / "outcomes").glob("part-*.parquet"))[0]
+    (out / "outcomes" / f"part-copy-{part.name[5:]}").write_bytes(part.read_bytes())
+    assert main(["report", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "holds 2 runs twice" in err and "--fresh" in err and "Traceback" not in err
 
 
 def test_cli_batch_reports_an_invalid_spec(tmp_path, capsys):

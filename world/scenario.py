@@ -99,6 +99,15 @@ class CommoditySpec(_Strict):
     )
     source: str = ""
 
+    @field_validator("price_usd_per_kg")
+    @classmethod
+    def _positive_prices(cls, prices: dict[str, float]) -> dict[str, float]:
+        # prices enter log-price dynamics: zero or less gives NaN for every later month
+        bad = {r: p for r, p in prices.items() if not p > 0}
+        if bad:
+            raise ValueError(f"initial prices must be above 0 USD/kg (got {bad})")
+        return prices
+
 
 class DepositSpec(_Strict):
     """A deposit type: the separation yields of its concentrate (t oxide per t REO)."""
