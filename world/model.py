@@ -628,6 +628,8 @@ class World(mesa.Model):
         self.objective_recorder.record(self, month=self.month)
         self.stepping = False
         self.month += 1
+        # Mesa's runners (mesa.batch_run, run_model) step while ``running``: stop at the horizon.
+        self.running = self.month < self.spec.months
         self.wall_time_s += time.perf_counter() - started
 
     def play_doctrines(self) -> None:
