@@ -376,3 +376,14 @@ def test_the_fiscal_chart_shows_monthly_and_cumulative_spending_labelled_as_such
     assert list(each.get_ydata()) == pytest.approx(list(cost.value / 1e6))
     assert list(total.get_ydata()) == pytest.approx(list(cost.value.cumsum() / 1e6))
     assert total.get_ydata()[-1] > each.get_ydata().max() > 0  # spending builds up over months
+
+
+def test_controls_at_the_horizon_say_the_game_is_over():
+    spec = load_scenario(SCENARIO).model_copy(update={"months": 6, "turn_months": 3})
+    game = GameSession(spec, seed=0, seat="US")
+    game.end_turn()
+    game.end_turn()
+    _, rc = solara.render(Controls(game, game.version, lambda: None), handle_error=False)
+    clock = str(rc.find(v.Html, class_="game-clock").widget.children)
+    assert "game over (2 turns played)" in clock and "turn 3" not in clock
+    assert rc.find(v.Btn, children=["End turn"]).widget.disabled

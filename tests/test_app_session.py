@@ -221,3 +221,17 @@ def test_live_price_chart_blits_the_same_picture_as_a_full_redraw(spec, log):
         low, high = ax.get_ylim()
         assert low <= data[:, ci, :].min() and data[:, ci, :].max() <= high
         assert ax.get_xlim()[1] >= game.world.month
+
+
+def test_the_clock_never_reads_a_turn_past_the_last_and_says_when_the_game_is_over(spec):
+    short = spec.model_copy(update={"months": 36, "turn_months": 3})
+    game = GameSession(short, seed=0, seat="US")
+    assert game.turns == 12 and "turn 1/12" in game.clock()
+    seen = []
+    while not game.finished:
+        seen.append(game.clock())
+        game.end_turn()
+    assert [re.search(r"turn (\d+)/12", c).group(1) for c in seen] == [str(t) for t in range(1, 13)]
+    assert game.month == 36
+    assert "month 36/36 · game over (12 turns played)" in game.clock()
+    assert "turn 13" not in game.clock()

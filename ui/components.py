@@ -143,14 +143,8 @@ def Controls(
 
         return go
 
-    w = session.world
-    turn_no = session.turn + 1
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Text(
-            f"{session.date()} · month {w.month}/{session.spec.months} · turn {turn_no} "
-            f"· seat {session.seat}",
-            classes=["game-clock"],
-        )
+        solara.Text(session.clock(), classes=["game-clock"])
         solara.Button("Step 1 month", on_click=act(session.step), disabled=session.finished)
         solara.Button(
             "End turn",

@@ -174,6 +174,23 @@ class GameSession:
     def finished(self) -> bool:
         return self.world.month >= self.spec.months
 
+    @property
+    def turns(self) -> int:
+        """How many turns the game has (the last is shorter if the turn length does not divide
+        the horizon)."""
+        return -(-self.spec.months // self.spec.turn_months)
+
+    def clock(self) -> str:
+        """Where the game stands, in words: the date, the month of the horizon, the turn of the
+        game's turns (at the horizon: that the game is over) and the seat."""
+        w = self.world
+        where = (
+            f"game over ({self.turns} turns played)"
+            if self.finished
+            else f"turn {self.turn + 1}/{self.turns}"
+        )
+        return f"{self.date()} · month {w.month}/{self.spec.months} · {where} · seat {self.seat}"
+
     def date(self) -> str:
         return self.world.date_of(self.world.month)
 
