@@ -387,3 +387,28 @@ def test_controls_at_the_horizon_say_the_game_is_over():
     clock = str(rc.find(v.Html, class_="game-clock").widget.children)
     assert "game over (2 turns played)" in clock and "turn 3" not in clock
     assert rc.find(v.Btn, children=["End turn"]).widget.disabled
+
+
+def test_undo_starts_at_the_latest_turn_and_undo_and_reset_ask_first(game):
+    for _ in range(4):
+        game.end_turn()
+    game.step()  # month 13, in turn 5
+    changes = []
+    _, rc = solara.render(
+        Controls(game, game.version, lambda: changes.append(1)), handle_error=False
+    )
+    assert rc.find(v.Select, label="Undo to start of turn").widget.v_model == 5
+    _click(rc, "Undo")
+    assert game.month == 13 and changes == []  # nothing happens before it is confirmed
+    warning = str(rc.find(v.Alert).widget.children)
+    assert "Go back to turn 5: from month 13 to month 12" in warning
+    _click(rc, "Keep playing")
+    rc.find(v.Alert).assert_empty()
+    assert game.month == 13
+    _click(rc, "Undo")
+    _click(rc, "Yes, undo")
+    assert game.month == 12 and changes == [1]
+    _click(rc, "Reset")
+    assert game.month == 12 and "from month 12 to month 0" in str(rc.find(v.Alert).widget.children)
+    _click(rc, "Yes, reset")
+    assert game.month == 0 and changes == [1, 1]

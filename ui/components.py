@@ -119,7 +119,6 @@ def Controls(
 ):
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(next(iter(SPEEDS)))
-    undo_turn = solara.use_reactive(0)
 
     def run(cancel: threading.Event):
         if not playing.value:
@@ -157,20 +156,54 @@ def Controls(
             "Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value)
         )
         solara.Select("Speed", values=list(SPEEDS), value=speed, style={"max-width": "220px"})
-        solara.Button("Reset", on_click=act(session.reset))
-        if session.turn > 0:
-            turns = list(range(session.turn))
-            value = min(undo_turn.value, turns[-1])
-            solara.Select(
-                "Undo to start of turn",
-                values=[t + 1 for t in turns],
-                value=value + 1,
-                on_value=lambda v: undo_turn.set(v - 1),
-                style={"max-width": "180px"},
-            )
-            solara.Button("Undo", on_click=act(lambda: session.undo_to_turn(undo_turn.value)))
+        UndoAndReset(session, version, on_change)
         if on_quit is not None:
             solara.Button("New game", on_click=on_quit, text=True)
+
+
+@solara.component
+def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], None]):
+    """Reset and undo, each asking to be confirmed (a second click): one stray click must not
+    throw away a game. The undo selector starts at the latest turn that can be returned to
+    (``version``: as in :func:`Controls`, so that it follows the world)."""
+    chosen = solara.use_reactive(None)  # a turn (0-based) the player picked; None: the latest
+    confirming = solara.use_reactive("")  # "reset", "undo" or "" (nothing to confirm)
+    w = session.world
+    t = session.spec.turn_months
+    # Every turn that began before now, the current one too if some of it has been played.
+    turns = [turn for turn in range(session.turn + 1) if turn * t < w.month]
+    latest = turns[-1] if turns else 0
+    target = latest if chosen.value is None else min(chosen.value, latest)
+
+    def confirm():
+        if confirming.value == "reset":
+            session.reset()
+        else:
+            session.undo_to_turn(target)
+        chosen.set(None)
+        confirming.set("")
+        on_change()
+
+    solara.Button("Reset", on_click=lambda: confirming.set("reset"), disabled=w.month == 0)
+    if turns:
+        solara.Select(
+            "Undo to start of turn",
+            values=[turn + 1 for turn in turns],
+            value=target + 1,
+            on_value=lambda value: chosen.set(value - 1),
+            style={"max-width": "180px"},
+        )
+        solara.Button("Undo", on_click=lambda: confirming.set("undo"))
+    if confirming.value:
+        back = 0 if confirming.value == "reset" else target * t
+        what = "Start again" if confirming.value == "reset" else f"Go back to turn {target + 1}"
+        with solara.Row(classes=["confirm-rewind"], style={"align-items": "center"}):
+            solara.Warning(
+                f"{what}: from month {w.month} to month {back} ({w.date_of(back)})? "
+                "What was played after it is lost."
+            )
+            solara.Button(f"Yes, {confirming.value}", on_click=confirm, color="error")
+            solara.Button("Keep playing", on_click=lambda: confirming.set(""), text=True)
 
 
 # ---------------------------------------------------------------------- dashboard
