@@ -116,6 +116,10 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
 
 #: What a US player enters beyond the form's starting values, for the order to be good now.
 ENTERED = {
+    **{
+        kind: {"Commodities": ["magnet"]}  # a restrictive form preselects none
+        for kind in ("export_ban", "import_ban", "export_quota", "export_licence")
+    },
     "production_quota": {"Stages": ["mine"], "Tonnes per year, t/yr": "45000"},
     "price_floor": {"Firm": "mp-separation"},
     "offtake_guarantee": {"Firm": "mp-separation"},
@@ -412,3 +416,47 @@ def test_undo_starts_at_the_latest_turn_and_undo_and_reset_ask_first(game):
     assert game.month == 12 and "from month 12 to month 0" in str(rc.find(v.Alert).widget.children)
     _click(rc, "Yes, reset")
     assert game.month == 0 and changes == [1, 1]
+
+
+def test_the_price_floor_starts_at_the_commodity_price_and_a_ban_bans_nothing_untouched(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = "price_floor"
+    w = game.world
+    for firm in ("mp-separation", *(f.firm_id for f in w.firms if f.region == "US")):
+        rc.find(v.Select, label="Firm").widget.v_model = firm
+        commodity = rc.find(v.Select, label="Commodity").widget.v_model
+        price = w.prices[w.commodity_index[commodity], w.region_index["US"]]
+        floor = float(rc.find(v.TextField, label="Floor, USD/kg").widget.v_model)
+        assert floor == pytest.approx(price, rel=0.01), (firm, commodity)
+    rc.find(v.Select, label="Order").widget.v_model = "export_ban"
+    assert rc.find(v.Select, label="Commodities").widget.v_model == []
+    _click(rc, "Submit order")
+    assert "Rejected:" in str(rc.find(v.Alert).widget.children) and game.pending() == []
+
+
+def test_an_extreme_tariff_or_floor_needs_a_ticked_confirmation(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "5"
+    assert "rate 500% is above 100%" in str(rc.find(v.Alert).widget.children)
+    assert rc.find(v.Btn, children=["Submit order"]).widget.disabled
+    _click(rc, "Submit order")
+    assert game.pending() == []
+    assert "Confirm first: rate 500%" in str([w.children for w in rc.find(v.Alert).widgets])
+    confirm = rc.find(v.Checkbox, label="I mean it: submit these values").widget
+    confirm.v_model = True
+    rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "6"  # another value: again
+    assert not rc.find(v.Checkbox, label="I mean it: submit these values").widget.v_model
+    rc.find(v.Checkbox, label="I mean it: submit these values").widget.v_model = True
+    assert not rc.find(v.Btn, children=["Submit order"]).widget.disabled
+    _click(rc, "Submit order")
+    ((order, *_),) = game.world.desk.pending
+    assert order.rate == 6
+    # A floor over twice the price now asks too; one at 1.5 times does not.
+    rc.find(v.Select, label="Order").widget.v_model = "price_floor"
+    rc.find(v.Select, label="Firm").widget.v_model = "mp-separation"
+    field = rc.find(v.TextField, label="Floor, USD/kg").widget
+    price = float(field.v_model)
+    field.v_model = f"{1.5 * price:.3f}"
+    rc.find(v.Checkbox, label="I mean it: submit these values").assert_empty()
+    field.v_model = f"{3 * price:.3f}"
+    assert "times the price of" in str(rc.find(v.Alert).widget.children)
