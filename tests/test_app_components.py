@@ -460,3 +460,17 @@ def test_an_extreme_tariff_or_floor_needs_a_ticked_confirmation(game):
     rc.find(v.Checkbox, label="I mean it: submit these values").assert_empty()
     field.v_model = f"{3 * price:.3f}"
     assert "times the price of" in str(rc.find(v.Alert).widget.children)
+
+
+def test_the_order_panel_lists_pending_orders_in_words_with_a_cancel_each(game):
+    game.submit({"kind": "rnd_programme", "usd_per_year": 2e8})
+    game.submit({"kind": "stockpile_buy", "commodity": "magnet", "tonnes": 500})
+    _, rc = solara.render(OrderPanel(game, game.version, lambda: None), handle_error=False)
+    assert len(rc.find(v.Btn, children=["Cancel"]).widgets) == 2
+    text = str([w.children for w in rc.find(v.Html).widgets])
+    assert "buys 500 t of magnet for its stockpile over 12 months" in text
+    assert "funds 200 M USD a year of research" in text
+    rc.find(v.Btn, children=["Cancel"]).widgets[1].click()
+    assert [words for _, words in game.pending_orders()] == [
+        "United States funds 200 M USD a year of research to thrift magnet, oxide_heavy"
+    ]

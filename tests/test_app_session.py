@@ -95,7 +95,9 @@ def test_end_turn_applies_a_tariff_and_reports_it(spec):
         {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
     )
     assert result.status == "pending"
-    assert game.pending() and "import_tariff by US" in game.pending()[0]
+    assert (
+        game.pending() and "United States sets a 25% tariff on magnet from CN" in game.pending()[0]
+    )
     game.end_turn()
     assert game.month == spec.turn_months
     assert any("import tariff on magnet (CN) at 25%" in line for line in game.in_force("US"))
@@ -235,3 +237,34 @@ def test_the_clock_never_reads_a_turn_past_the_last_and_says_when_the_game_is_ov
     assert game.month == 36
     assert "month 36/36 · game over (12 turns played)" in game.clock()
     assert "turn 13" not in game.clock()
+
+
+def test_pending_orders_read_in_the_worlds_words_and_each_can_be_cancelled(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    tariff = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+    buy = {"kind": "stockpile_buy", "commodity": "magnet", "tonnes": 500}
+    ids = [game.submit(order).order_id for order in (tariff, buy)]
+    (first, tariff_words), (second, buy_words) = game.pending_orders()
+    assert [first, second] == ids
+    assert tariff_words == "United States sets a 25% tariff on magnet from CN"
+    assert buy_words == "United States buys 500 t of magnet for its stockpile over 12 months"
+    assert not any(mark in text for text in game.pending() for mark in ("=", "['", "[US-"))
+    game.cancel(first)
+    assert [order_id for order_id, _ in game.pending_orders()] == [second]
+    game.end_turn()
+    kinds = game.world.orders().query("status == 'applied' and issuer == 'US'")["kind"]
+    assert "stockpile_buy" in set(kinds) and "import_tariff" not in set(kinds)
+
+
+def test_reading_pending_orders_changes_nothing_in_the_world(spec):
+    tariff = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+    games = [GameSession(spec, seed=3, seat="US") for _ in range(2)]
+    for game in games:
+        game.end_turn()
+        game.submit(tariff)
+    assert games[0].pending()  # a dry run on a copy of the world, in one game only
+    for game in games:
+        game.end_turn()
+        game.end_turn()
+    a, b = (game.world.results() for game in games)
+    assert a.equals(b)

@@ -299,14 +299,20 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
         submit = session_submit(session, on_change)
         OrderForm(session.world, seat, submit, version)
         JsonOrder(submit, (session.world.month, id(session.world)))
-        pending = session.pending()
-        solara.Markdown(
-            "**Pending until the turn ends:** "
-            + ("none" if not pending else "\n\n" + "\n".join(f"- {p}" for p in pending))
-        )
-        if pending:
+        pending = session.pending_orders()
+        solara.Markdown("**Pending until the turn ends:** " + ("" if pending else "none"))
+        for order_id, text in pending:
+            with solara.Row(classes=["pending-order"], style={"align-items": "center"}):
+                solara.Text(f"{order_id}: {text}")
+                solara.Button(
+                    "Cancel",
+                    on_click=functools.partial(_cancel, session, order_id, on_change),
+                    text=True,
+                    small=True,
+                )
+        if len(pending) > 1:
             solara.Button(
-                "Cancel pending orders",
+                "Cancel all pending orders",
                 on_click=lambda: (session.cancel_pending(), on_change()),
                 text=True,
             )
@@ -315,6 +321,11 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
             "**In force:** "
             + ("none" if not in_force else "\n\n" + "\n".join(f"- {p}" for p in in_force))
         )
+
+
+def _cancel(session: GameSession, order_id: str, on_change: Callable[[], None]) -> None:
+    session.cancel(order_id)
+    on_change()
 
 
 # ---------------------------------------------------------------------- negotiation

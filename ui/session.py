@@ -108,6 +108,8 @@ class GameSession:
     spec: Scenario = field(init=False)
     world: World = field(init=False)
     version: int = field(init=False, default=0)
+    #: (world id, order id) -> a pending order in words (worked out once: a dry run).
+    _words: dict[tuple[int, str], str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         spec = (
@@ -249,12 +251,30 @@ class GameSession:
         return result
 
     def pending(self) -> list[str]:
-        """The seat's orders waiting for the turn boundary, in words."""
-        lines = []
-        for order, _seat, _source, order_id in self.world.desk.pending:
-            params = {k: v for k, v in order.parameters().items() if v not in ("", [], None, False)}
-            lines.append(f"{order_id}: {order.kind} by {order.issuer} {_short(params)}")
-        return lines
+        """The seat's orders waiting for the turn boundary, in words, each after its id."""
+        return [f"{order_id}: {text}" for order_id, text in self.pending_orders()]
+
+    def pending_orders(self) -> list[tuple[str, str]]:
+        """The seat's orders waiting for the turn boundary: (order id, the order in words).
+
+        The words are the world's own (what its log would say were the order applied now:
+        :meth:`world.order_desk.OrderDesk.describe`), else the instrument and its settings."""
+        out = []
+        for order, _seat, source, order_id in self.world.desk.pending:
+            key = (id(self.world), order_id)
+            if key not in self._words:
+                params = {k: v for k, v in order.parameters().items() if k not in ("note",)}
+                self._words[key] = self.world.desk.describe(order, source) or (
+                    f"{order.issuer} {order.kind.replace('_', ' ')} {_short(params)}".strip()
+                )
+            out.append((order_id, self._words[key]))
+        return out
+
+    def cancel(self, order_id: str) -> None:
+        """Withdraw one pending order (nothing happens if it is not pending)."""
+        desk = self.world.desk
+        desk.pending = [p for p in desk.pending if p[3] != order_id]
+        self._touch()
 
     def cancel_pending(self) -> None:
         self.world.desk.pending.clear()
@@ -300,7 +320,24 @@ class GameSession:
 
 
 def _short(params: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items() if v not in ("", [], None, False))
+    """Settings in words: ``commodity magnet, t per month 41.7`` (blanks left out)."""
+    return ", ".join(
+        f"{k.replace('_', ' ')} {_plain(v)}"
+        for k, v in params.items()
+        if v not in ("", [], {}, None, False)
+    )
+
+
+def _plain(value: object) -> str:
+    """A setting as a person writes it: lists joined, big numbers with thousands separators,
+    small ones to four significant figures."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items())
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
 
 
 def news(world: World, seat: str | None = None) -> pd.DataFrame:
