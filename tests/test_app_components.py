@@ -474,3 +474,20 @@ def test_the_order_panel_lists_pending_orders_in_words_with_a_cancel_each(game):
     assert [words for _, words in game.pending_orders()] == [
         "United States funds 200 M USD a year of research to thrift magnet, oxide_heavy"
     ]
+
+
+def test_the_news_feed_pages_back_to_the_first_month_instead_of_dropping_it(game):
+    for _ in range(4):
+        game.end_turn()
+    news = game.news()
+    assert len(news) > 10 and "Kachin" in " ".join(news.text.tail(3))  # month 0: the oldest
+    _, rc = solara.render(NewsFeed(game, game.version, per_page=5), handle_error=False)
+    pages = -(-len(news) // 5)
+    assert f"page 1 of {pages} ({len(news)} items)" in str(rc.find(v.Html).widgets[0].children)
+    assert news.text.iloc[0] in _html(rc) and "Kachin" not in _html(rc)
+    assert rc.find(v.Btn, children=["Newer"]).widget.disabled
+    for _ in range(pages - 1):
+        _click(rc, "Older")
+    assert "Kachin" in _html(rc) and rc.find(v.Btn, children=["Older"]).widget.disabled
+    _click(rc, "Newer")
+    assert "Kachin" not in _html(rc)

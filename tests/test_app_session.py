@@ -268,3 +268,17 @@ def test_reading_pending_orders_changes_nothing_in_the_world(spec):
         game.end_turn()
     a, b = (game.world.results() for game in games)
     assert a.equals(b)
+
+
+def test_a_rejected_order_is_news_only_to_the_seat_that_sent_it(spec):
+    typo = {"kind": "import_tariff", "commodities": ["magnet"], "rate": 25}
+    us, observer = GameSession(spec, seed=0, seat="US"), GameSession(spec, seed=0)
+    for game in (us, observer):
+        game.submit({**typo, "issuer": "US"} if game is observer else typo)
+        game.world.submit({**typo, "issuer": "CN"}, seat="CN")  # China's typo
+        game.end_turn()
+        assert list(game.world.orders().status).count("rejected") == 2
+    news = us.news()
+    assert list(news[news.text.str.contains("[rejected]", regex=False)].who) == ["US"]
+    assert not observer.news().text.str.contains("rejected").any()
+    assert observer.news().text.str.contains("Kachin").any()  # the public news stays

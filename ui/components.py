@@ -248,21 +248,39 @@ def Dashboard(session: GameSession, version: int):
 
 
 @solara.component
-def NewsFeed(session: GameSession, version: int, limit: int = 40):
-    news = session.news().head(limit)
+def NewsFeed(session: GameSession, version: int, per_page: int = 40):
+    """The seat's news, newest first, a page at a time: nothing is dropped, however long the
+    game (``version``: as in :func:`Controls`)."""
+    page = solara.use_reactive(0)  # 0: the newest
+    news = session.news()
+    pages = max(1, -(-len(news) // per_page))
+    shown = min(page.value, pages - 1)
+    rows = news.iloc[shown * per_page : (shown + 1) * per_page]
     # One HTML element for the whole feed: a widget per line would cost more than the step.
     lines = "".join(
         f"<p><code>{escape(str(row.date))}</code> <b>{escape(str(row.who))}</b> "
         f"({escape(str(row.kind))}) {escape(str(row.text))}</p>"
-        for row in news.itertuples(index=False)
+        for row in rows.itertuples(index=False)
     )
     with solara.Card(
         "News", classes=["news-feed"], style={"max-height": "420px", "overflow-y": "auto"}
     ):
         if news.empty:
             solara.Text("Nothing yet: step the world.")
-        else:
-            solara.HTML(tag="div", unsafe_innerHTML=lines, classes=["news-lines"])
+            return
+        if pages > 1:
+            with solara.Row(style={"align-items": "center"}):
+                solara.Button(
+                    "Newer", on_click=lambda: page.set(shown - 1), disabled=shown == 0, text=True
+                )
+                solara.Text(f"page {shown + 1} of {pages} ({len(news)} items)")
+                solara.Button(
+                    "Older",
+                    on_click=lambda: page.set(shown + 1),
+                    disabled=shown == pages - 1,
+                    text=True,
+                )
+        solara.HTML(tag="div", unsafe_innerHTML=lines, classes=["news-lines"])
 
 
 # ---------------------------------------------------------------------- orders

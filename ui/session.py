@@ -287,8 +287,12 @@ class GameSession:
     # ------------------------------------------------------------------ news and deals
 
     def news(self) -> pd.DataFrame:
-        """Everything that happened, newest first (see :func:`news`)."""
-        return news(self.world)
+        """What the seat may read of what happened, newest first (see :func:`news`): a
+        player's seat reads its own rejected orders and nobody else's; the observer reads
+        everything public, no rejection included (a rejected order changed nothing)."""
+        if self.seat == OBSERVER:
+            return news(self.world, rejected=False)
+        return news(self.world, self.seat)
 
     def deals(self):
         return deals_of(self.world)
@@ -340,13 +344,13 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-def news(world: World, seat: str | None = None) -> pd.DataFrame:
+def news(world: World, seat: str | None = None, rejected: bool = True) -> pd.DataFrame:
     """Orders, events, firm decisions and deals, newest first: columns month, date, who, kind,
     text. With ``seat``, what is not that seat's business is left out: other seats' rejected
     orders (what a state tried and failed to do), talks on deals it is not party to until
     they are agreed (proposals, answers, counters, lapses; an agreement is public), and the
     terms of other seats' stockpile orders (only what the market sees:
-    :func:`world.orders.observed`)."""
+    :func:`world.orders.observed`). ``rejected=False`` leaves out every rejected order."""
     diplomacy = deals_of(world)
     rows = [
         {
@@ -360,6 +364,8 @@ def news(world: World, seat: str | None = None) -> pd.DataFrame:
         if seat is None or seat in e.get("private_to", (seat,))
     ]
     for o in world.orders().itertuples(index=False):
+        if not rejected and o.status == "rejected":
+            continue
         if seat is not None and o.issuer != seat:
             if o.status == "rejected":
                 continue
