@@ -147,13 +147,26 @@ def test_play_a_turn_as_the_us_with_a_tariff(tab):
     message = tab.set_rate("0.5")
     message.wait_for()
     assert "pending" in message.inner_text()
-    tab.page.get_by_text("import_tariff by US").wait_for()
+    pending = tab.page.locator(".pending-order")
+    pending.get_by_text("United States sets a 50% tariff on magnet from CN").wait_for()
     tab.end_turn(6)
     tab.page.locator(".news-feed").get_by_text(
         "United States sets a 50% tariff on magnet"
     ).wait_for()
     assert tab.chart() != before
     assert tab.blocked == []
+
+
+def test_undo_goes_back_one_turn_only_once_confirmed(tab):
+    tab.start()
+    tab.end_turn(3)
+    tab.end_turn(6)
+    tab.page.get_by_role("button", name="Undo", exact=True).click()
+    tab.page.get_by_text("Go back to turn 2: from month 6 to month 3").wait_for()
+    assert "month 6/" in tab.clock()
+    tab.page.get_by_role("button", name="Yes, undo").click()
+    tab.page.get_by_text("month 3/").wait_for()
+    assert "turn 2/" in tab.clock()
 
 
 def test_invalid_order_shows_the_worlds_message(tab):

@@ -116,6 +116,10 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
 
 #: What a US player enters beyond the form's starting values, for the order to be good now.
 ENTERED = {
+    **{
+        kind: {"Commodities": ["magnet"]}  # a restrictive form preselects none
+        for kind in ("export_ban", "import_ban", "export_quota", "export_licence")
+    },
     "production_quota": {"Stages": ["mine"], "Tonnes per year, t/yr": "45000"},
     "price_floor": {"Firm": "mp-separation"},
     "offtake_guarantee": {"Firm": "mp-separation"},
@@ -360,3 +364,130 @@ def test_the_trade_tab_sets_observed_output_beside_the_model(scenario, history, 
     assert ("observed" in legend) is history and bool(flows) is history
     if history:  # each observed series beside the model's line of the same colour and name
         assert {s.title() for s in flows} <= set(legend)
+
+
+def test_the_fiscal_chart_shows_monthly_and_cumulative_spending_labelled_as_such(game):
+    game.submit({"kind": "rnd_programme", "usd_per_year": 1.2e9})
+    game.end_turn()
+    game.end_turn()
+    figure = charts.fiscal(game.world, "US")
+    monthly, cumulative, _score = axes = figure.axes
+    assert monthly.get_ylabel() == "million USD/month"
+    assert cumulative.get_ylabel() == "million USD (cumulative)"
+    table = game.world.objectives()
+    cost = table[(table.region == "US") & (table.objective == "fiscal_cost")].sort_values("month")
+    (each,), (total,) = ([ln for ln in ax.get_lines() if ln.get_label() == "US"] for ax in axes[:2])
+    assert list(each.get_ydata()) == pytest.approx(list(cost.value / 1e6))
+    assert list(total.get_ydata()) == pytest.approx(list(cost.value.cumsum() / 1e6))
+    assert total.get_ydata()[-1] > each.get_ydata().max() > 0  # spending builds up over months
+
+
+def test_controls_at_the_horizon_say_the_game_is_over():
+    spec = load_scenario(SCENARIO).model_copy(update={"months": 6, "turn_months": 3})
+    game = GameSession(spec, seed=0, seat="US")
+    game.end_turn()
+    game.end_turn()
+    _, rc = solara.render(Controls(game, game.version, lambda: None), handle_error=False)
+    clock = str(rc.find(v.Html, class_="game-clock").widget.children)
+    assert "game over (2 turns played)" in clock and "turn 3" not in clock
+    assert rc.find(v.Btn, children=["End turn"]).widget.disabled
+
+
+def test_undo_starts_at_the_latest_turn_and_undo_and_reset_ask_first(game):
+    for _ in range(4):
+        game.end_turn()
+    game.step()  # month 13, in turn 5
+    changes = []
+    _, rc = solara.render(
+        Controls(game, game.version, lambda: changes.append(1)), handle_error=False
+    )
+    assert rc.find(v.Select, label="Undo to start of turn").widget.v_model == 5
+    _click(rc, "Undo")
+    assert game.month == 13 and changes == []  # nothing happens before it is confirmed
+    warning = str(rc.find(v.Alert).widget.children)
+    assert "Go back to turn 5: from month 13 to month 12" in warning
+    _click(rc, "Keep playing")
+    rc.find(v.Alert).assert_empty()
+    assert game.month == 13
+    _click(rc, "Undo")
+    _click(rc, "Yes, undo")
+    assert game.month == 12 and changes == [1]
+    _click(rc, "Reset")
+    assert game.month == 12 and "from month 12 to month 0" in str(rc.find(v.Alert).widget.children)
+    _click(rc, "Yes, reset")
+    assert game.month == 0 and changes == [1, 1]
+
+
+def test_the_price_floor_starts_at_the_commodity_price_and_a_ban_bans_nothing_untouched(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = "price_floor"
+    w = game.world
+    for firm in ("mp-separation", *(f.firm_id for f in w.firms if f.region == "US")):
+        rc.find(v.Select, label="Firm").widget.v_model = firm
+        commodity = rc.find(v.Select, label="Commodity").widget.v_model
+        price = w.prices[w.commodity_index[commodity], w.region_index["US"]]
+        floor = float(rc.find(v.TextField, label="Floor, USD/kg").widget.v_model)
+        assert floor == pytest.approx(price, rel=0.01), (firm, commodity)
+    rc.find(v.Select, label="Order").widget.v_model = "export_ban"
+    assert rc.find(v.Select, label="Commodities").widget.v_model == []
+    _click(rc, "Submit order")
+    assert "Rejected:" in str(rc.find(v.Alert).widget.children) and game.pending() == []
+
+
+def test_an_extreme_tariff_or_floor_needs_a_ticked_confirmation(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "5"
+    assert "rate 500% is above 100%" in str(rc.find(v.Alert).widget.children)
+    assert rc.find(v.Btn, children=["Submit order"]).widget.disabled
+    _click(rc, "Submit order")
+    assert game.pending() == []
+    assert "Confirm first: rate 500%" in str([w.children for w in rc.find(v.Alert).widgets])
+    confirm = rc.find(v.Checkbox, label="I mean it: submit these values").widget
+    confirm.v_model = True
+    rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "6"  # another value: again
+    assert not rc.find(v.Checkbox, label="I mean it: submit these values").widget.v_model
+    rc.find(v.Checkbox, label="I mean it: submit these values").widget.v_model = True
+    assert not rc.find(v.Btn, children=["Submit order"]).widget.disabled
+    _click(rc, "Submit order")
+    ((order, *_),) = game.world.desk.pending
+    assert order.rate == 6
+    # A floor over twice the price now asks too; one at 1.5 times does not.
+    rc.find(v.Select, label="Order").widget.v_model = "price_floor"
+    rc.find(v.Select, label="Firm").widget.v_model = "mp-separation"
+    field = rc.find(v.TextField, label="Floor, USD/kg").widget
+    price = float(field.v_model)
+    field.v_model = f"{1.5 * price:.3f}"
+    rc.find(v.Checkbox, label="I mean it: submit these values").assert_empty()
+    field.v_model = f"{3 * price:.3f}"
+    assert "times the price of" in str(rc.find(v.Alert).widget.children)
+
+
+def test_the_order_panel_lists_pending_orders_in_words_with_a_cancel_each(game):
+    game.submit({"kind": "rnd_programme", "usd_per_year": 2e8})
+    game.submit({"kind": "stockpile_buy", "commodity": "magnet", "tonnes": 500})
+    _, rc = solara.render(OrderPanel(game, game.version, lambda: None), handle_error=False)
+    assert len(rc.find(v.Btn, children=["Cancel"]).widgets) == 2
+    text = str([w.children for w in rc.find(v.Html).widgets])
+    assert "buys 500 t of magnet for its stockpile over 12 months" in text
+    assert "funds 200 M USD a year of research" in text
+    rc.find(v.Btn, children=["Cancel"]).widgets[1].click()
+    assert [words for _, words in game.pending_orders()] == [
+        "United States funds 200 M USD a year of research to thrift magnet, oxide_heavy"
+    ]
+
+
+def test_the_news_feed_pages_back_to_the_first_month_instead_of_dropping_it(game):
+    for _ in range(4):
+        game.end_turn()
+    news = game.news()
+    assert len(news) > 10 and "Kachin" in " ".join(news.text.tail(3))  # month 0: the oldest
+    _, rc = solara.render(NewsFeed(game, game.version, per_page=5), handle_error=False)
+    pages = -(-len(news) // 5)
+    assert f"page 1 of {pages} ({len(news)} items)" in str(rc.find(v.Html).widgets[0].children)
+    assert news.text.iloc[0] in _html(rc) and "Kachin" not in _html(rc)
+    assert rc.find(v.Btn, children=["Newer"]).widget.disabled
+    for _ in range(pages - 1):
+        _click(rc, "Older")
+    assert "Kachin" in _html(rc) and rc.find(v.Btn, children=["Older"]).widget.disabled
+    _click(rc, "Newer")
+    assert "Kachin" not in _html(rc)

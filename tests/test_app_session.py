@@ -95,7 +95,9 @@ def test_end_turn_applies_a_tariff_and_reports_it(spec):
         {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
     )
     assert result.status == "pending"
-    assert game.pending() and "import_tariff by US" in game.pending()[0]
+    assert (
+        game.pending() and "United States sets a 25% tariff on magnet from CN" in game.pending()[0]
+    )
     game.end_turn()
     assert game.month == spec.turn_months
     assert any("import tariff on magnet (CN) at 25%" in line for line in game.in_force("US"))
@@ -221,3 +223,62 @@ def test_live_price_chart_blits_the_same_picture_as_a_full_redraw(spec, log):
         low, high = ax.get_ylim()
         assert low <= data[:, ci, :].min() and data[:, ci, :].max() <= high
         assert ax.get_xlim()[1] >= game.world.month
+
+
+def test_the_clock_never_reads_a_turn_past_the_last_and_says_when_the_game_is_over(spec):
+    short = spec.model_copy(update={"months": 36, "turn_months": 3})
+    game = GameSession(short, seed=0, seat="US")
+    assert game.turns == 12 and "turn 1/12" in game.clock()
+    seen = []
+    while not game.finished:
+        seen.append(game.clock())
+        game.end_turn()
+    assert [re.search(r"turn (\d+)/12", c).group(1) for c in seen] == [str(t) for t in range(1, 13)]
+    assert game.month == 36
+    assert "month 36/36 · game over (12 turns played)" in game.clock()
+    assert "turn 13" not in game.clock()
+
+
+def test_pending_orders_read_in_the_worlds_words_and_each_can_be_cancelled(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    tariff = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+    buy = {"kind": "stockpile_buy", "commodity": "magnet", "tonnes": 500}
+    ids = [game.submit(order).order_id for order in (tariff, buy)]
+    (first, tariff_words), (second, buy_words) = game.pending_orders()
+    assert [first, second] == ids
+    assert tariff_words == "United States sets a 25% tariff on magnet from CN"
+    assert buy_words == "United States buys 500 t of magnet for its stockpile over 12 months"
+    assert not any(mark in text for text in game.pending() for mark in ("=", "['", "[US-"))
+    game.cancel(first)
+    assert [order_id for order_id, _ in game.pending_orders()] == [second]
+    game.end_turn()
+    kinds = game.world.orders().query("status == 'applied' and issuer == 'US'")["kind"]
+    assert "stockpile_buy" in set(kinds) and "import_tariff" not in set(kinds)
+
+
+def test_reading_pending_orders_changes_nothing_in_the_world(spec):
+    tariff = {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.25}
+    games = [GameSession(spec, seed=3, seat="US") for _ in range(2)]
+    for game in games:
+        game.end_turn()
+        game.submit(tariff)
+    assert games[0].pending()  # a dry run on a copy of the world, in one game only
+    for game in games:
+        game.end_turn()
+        game.end_turn()
+    a, b = (game.world.results() for game in games)
+    assert a.equals(b)
+
+
+def test_a_rejected_order_is_news_only_to_the_seat_that_sent_it(spec):
+    typo = {"kind": "import_tariff", "commodities": ["magnet"], "rate": 25}
+    us, observer = GameSession(spec, seed=0, seat="US"), GameSession(spec, seed=0)
+    for game in (us, observer):
+        game.submit({**typo, "issuer": "US"} if game is observer else typo)
+        game.world.submit({**typo, "issuer": "CN"}, seat="CN")  # China's typo
+        game.end_turn()
+        assert list(game.world.orders().status).count("rejected") == 2
+    news = us.news()
+    assert list(news[news.text.str.contains("[rejected]", regex=False)].who) == ["US"]
+    assert not observer.news().text.str.contains("rejected").any()
+    assert observer.news().text.str.contains("Kachin").any()  # the public news stays

@@ -515,24 +515,29 @@ def capacity(world: World) -> Figure:
 
 
 def fiscal(world: World, seat: str) -> Figure:
-    """The seat's fiscal cost and score (all states when observing)."""
-    fig, axes = _figure(1, 2)
+    """The seat's fiscal cost, each month and summed since the start, and its score (all
+    states when observing). The world records ``fiscal_cost`` in USD/month
+    (world/objectives.py); the running total is its cumulative sum."""
+    fig, axes = _figure(1, 3)
     table = world.objectives()
     regions = [s.region for s in world.spec.states] if seat not in world.region_index else [seat]
-    axes[0].set_title("fiscal cost")
-    axes[1].set_title("weighted score")
+    axes[0].set_title("fiscal cost each month")
+    axes[1].set_title("fiscal cost since the start")
+    axes[2].set_title("weighted score")
     if table.empty:
-        _empty(axes[0])
-        _empty(axes[1])
+        for ax in axes:
+            _empty(ax)
         return fig
     for region in regions:
         rows = table[table.region == region]
-        cost = rows[rows.objective == "fiscal_cost"]
+        cost = rows[rows.objective == "fiscal_cost"].sort_values("month")
         score = rows[rows.objective == "score"]
         axes[0].plot(cost.month, cost.value / 1e6, color=colour(region), label=region)
-        axes[1].plot(score.month, score.value, color=colour(region), label=region)
-    axes[0].set_ylabel("million USD (cumulative)")
-    axes[1].set_ylabel("score (higher is better)")
+        axes[1].plot(cost.month, cost.value.cumsum() / 1e6, color=colour(region), label=region)
+        axes[2].plot(score.month, score.value, color=colour(region), label=region)
+    axes[0].set_ylabel("million USD/month")
+    axes[1].set_ylabel("million USD (cumulative)")
+    axes[2].set_ylabel("score (higher is better)")
     for ax in axes:
         _markers(ax, world)
     axes[0].legend(fontsize=7)

@@ -119,7 +119,6 @@ def Controls(
 ):
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(next(iter(SPEEDS)))
-    undo_turn = solara.use_reactive(0)
 
     def run(cancel: threading.Event):
         if not playing.value:
@@ -143,14 +142,8 @@ def Controls(
 
         return go
 
-    w = session.world
-    turn_no = session.turn + 1
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Text(
-            f"{session.date()} · month {w.month}/{session.spec.months} · turn {turn_no} "
-            f"· seat {session.seat}",
-            classes=["game-clock"],
-        )
+        solara.Text(session.clock(), classes=["game-clock"])
         solara.Button("Step 1 month", on_click=act(session.step), disabled=session.finished)
         solara.Button(
             "End turn",
@@ -163,20 +156,54 @@ def Controls(
             "Pause" if playing.value else "Play", on_click=lambda: playing.set(not playing.value)
         )
         solara.Select("Speed", values=list(SPEEDS), value=speed, style={"max-width": "220px"})
-        solara.Button("Reset", on_click=act(session.reset))
-        if session.turn > 0:
-            turns = list(range(session.turn))
-            value = min(undo_turn.value, turns[-1])
-            solara.Select(
-                "Undo to start of turn",
-                values=[t + 1 for t in turns],
-                value=value + 1,
-                on_value=lambda v: undo_turn.set(v - 1),
-                style={"max-width": "180px"},
-            )
-            solara.Button("Undo", on_click=act(lambda: session.undo_to_turn(undo_turn.value)))
+        UndoAndReset(session, version, on_change)
         if on_quit is not None:
             solara.Button("New game", on_click=on_quit, text=True)
+
+
+@solara.component
+def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], None]):
+    """Reset and undo, each asking to be confirmed (a second click): one stray click must not
+    throw away a game. The undo selector starts at the latest turn that can be returned to
+    (``version``: as in :func:`Controls`, so that it follows the world)."""
+    chosen = solara.use_reactive(None)  # a turn (0-based) the player picked; None: the latest
+    confirming = solara.use_reactive("")  # "reset", "undo" or "" (nothing to confirm)
+    w = session.world
+    t = session.spec.turn_months
+    # Every turn that began before now, the current one too if some of it has been played.
+    turns = [turn for turn in range(session.turn + 1) if turn * t < w.month]
+    latest = turns[-1] if turns else 0
+    target = latest if chosen.value is None else min(chosen.value, latest)
+
+    def confirm():
+        if confirming.value == "reset":
+            session.reset()
+        else:
+            session.undo_to_turn(target)
+        chosen.set(None)
+        confirming.set("")
+        on_change()
+
+    solara.Button("Reset", on_click=lambda: confirming.set("reset"), disabled=w.month == 0)
+    if turns:
+        solara.Select(
+            "Undo to start of turn",
+            values=[turn + 1 for turn in turns],
+            value=target + 1,
+            on_value=lambda value: chosen.set(value - 1),
+            style={"max-width": "180px"},
+        )
+        solara.Button("Undo", on_click=lambda: confirming.set("undo"))
+    if confirming.value:
+        back = 0 if confirming.value == "reset" else target * t
+        what = "Start again" if confirming.value == "reset" else f"Go back to turn {target + 1}"
+        with solara.Row(classes=["confirm-rewind"], style={"align-items": "center"}):
+            solara.Warning(
+                f"{what}: from month {w.month} to month {back} ({w.date_of(back)})? "
+                "What was played after it is lost."
+            )
+            solara.Button(f"Yes, {confirming.value}", on_click=confirm, color="error")
+            solara.Button("Keep playing", on_click=lambda: confirming.set(""), text=True)
 
 
 # ---------------------------------------------------------------------- dashboard
@@ -221,21 +248,39 @@ def Dashboard(session: GameSession, version: int):
 
 
 @solara.component
-def NewsFeed(session: GameSession, version: int, limit: int = 40):
-    news = session.news().head(limit)
+def NewsFeed(session: GameSession, version: int, per_page: int = 40):
+    """The seat's news, newest first, a page at a time: nothing is dropped, however long the
+    game (``version``: as in :func:`Controls`)."""
+    page = solara.use_reactive(0)  # 0: the newest
+    news = session.news()
+    pages = max(1, -(-len(news) // per_page))
+    shown = min(page.value, pages - 1)
+    rows = news.iloc[shown * per_page : (shown + 1) * per_page]
     # One HTML element for the whole feed: a widget per line would cost more than the step.
     lines = "".join(
         f"<p><code>{escape(str(row.date))}</code> <b>{escape(str(row.who))}</b> "
         f"({escape(str(row.kind))}) {escape(str(row.text))}</p>"
-        for row in news.itertuples(index=False)
+        for row in rows.itertuples(index=False)
     )
     with solara.Card(
         "News", classes=["news-feed"], style={"max-height": "420px", "overflow-y": "auto"}
     ):
         if news.empty:
             solara.Text("Nothing yet: step the world.")
-        else:
-            solara.HTML(tag="div", unsafe_innerHTML=lines, classes=["news-lines"])
+            return
+        if pages > 1:
+            with solara.Row(style={"align-items": "center"}):
+                solara.Button(
+                    "Newer", on_click=lambda: page.set(shown - 1), disabled=shown == 0, text=True
+                )
+                solara.Text(f"page {shown + 1} of {pages} ({len(news)} items)")
+                solara.Button(
+                    "Older",
+                    on_click=lambda: page.set(shown + 1),
+                    disabled=shown == pages - 1,
+                    text=True,
+                )
+        solara.HTML(tag="div", unsafe_innerHTML=lines, classes=["news-lines"])
 
 
 # ---------------------------------------------------------------------- orders
@@ -272,14 +317,20 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
         submit = session_submit(session, on_change)
         OrderForm(session.world, seat, submit, version)
         JsonOrder(submit, (session.world.month, id(session.world)))
-        pending = session.pending()
-        solara.Markdown(
-            "**Pending until the turn ends:** "
-            + ("none" if not pending else "\n\n" + "\n".join(f"- {p}" for p in pending))
-        )
-        if pending:
+        pending = session.pending_orders()
+        solara.Markdown("**Pending until the turn ends:** " + ("" if pending else "none"))
+        for order_id, text in pending:
+            with solara.Row(classes=["pending-order"], style={"align-items": "center"}):
+                solara.Text(f"{order_id}: {text}")
+                solara.Button(
+                    "Cancel",
+                    on_click=functools.partial(_cancel, session, order_id, on_change),
+                    text=True,
+                    small=True,
+                )
+        if len(pending) > 1:
             solara.Button(
-                "Cancel pending orders",
+                "Cancel all pending orders",
                 on_click=lambda: (session.cancel_pending(), on_change()),
                 text=True,
             )
@@ -288,6 +339,11 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
             "**In force:** "
             + ("none" if not in_force else "\n\n" + "\n".join(f"- {p}" for p in in_force))
         )
+
+
+def _cancel(session: GameSession, order_id: str, on_change: Callable[[], None]) -> None:
+    session.cancel(order_id)
+    on_change()
 
 
 # ---------------------------------------------------------------------- negotiation

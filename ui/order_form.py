@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any, Literal, Union, get_args, get_origin
 
 import solara
+from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
 from ui.session import in_force
@@ -81,13 +82,20 @@ SUGGESTED = {
     "share": "0.5",
     "quota_t": "20000",
     "tonnes": "500",
-    "floor_usd_per_kg": "110",
     "usd_per_kg": "5",
     "price_usd_per_kg": "60",
     "usd": "400000000",
     "usd_per_year": "100000000",
     "months_of_cover": "2",
 }
+#: Instruments that stop or hold back trade: their form preselects no commodity, so that an
+#: untouched form submitted by mistake restricts nothing.
+RESTRICTIVE = ("export_ban", "import_ban", "export_quota", "export_licence")
+#: Rates above this (100%) are far outside any measure in force in the scenarios: the form
+#: asks the player to confirm one.
+EXTREME_RATE = 1.0
+#: A price floor above this multiple of the commodity's price now asks for confirmation too.
+EXTREME_FLOOR = 2.0
 #: Fields laid out last, in every form.
 LAST = ("duration_months", "note", "breach")
 
@@ -178,14 +186,38 @@ def choices(
     return ([""] if optional else []) + values
 
 
-def starting_value(name: str, field: FieldInfo, offered: list[str]) -> Any:
-    """What a field shows before the player touches it (``offered``: its :func:`choices`)."""
+def current_price(world: World, commodity: str, seat: str) -> float:
+    """What a buyer in the seat's region pays for the commodity now, USD/kg."""
+    region = world.region_index.get(seat, 0)
+    return float(world.prices[world.commodity_index[commodity], region])
+
+
+def starting_value(
+    name: str,
+    field: FieldInfo,
+    offered: list[str],
+    kind: str = "",
+    world: World | None = None,
+    seat: str = "",
+    commodity: str = "",
+) -> Any:
+    """What a field shows before the player touches it (``offered``: its :func:`choices`).
+
+    Args:
+        kind: the instrument (a restrictive one preselects no commodity).
+        world, seat, commodity: for a price floor, which starts at the commodity's price now
+            in the seat's region (a floor far above it would cost a fortune).
+    """
     how = widget_kind(name, field)
     default = None if field.is_required() else field.get_default(call_default_factory=True)
+    if name == "floor_usd_per_kg" and world is not None and commodity in world.commodity_index:
+        return f"{current_price(world, commodity, seat):.3g}"
     if how == "multi":
         if default:
             return [v for v in default if v in offered]
         if name == "commodities":
+            if kind in RESTRICTIVE:
+                return []
             return ["magnet"] if "magnet" in offered else offered[:1]
         if name == "partners":
             return ["CN"] if "CN" in offered else []
@@ -263,6 +295,44 @@ def build_order(kind: str, seat: str, values: dict[str, Any]) -> dict[str, Any]:
     return order
 
 
+def valid(order: dict[str, Any]) -> bool:
+    """Whether the order's fields pass its class's checks (world/orders.py)."""
+    try:
+        ORDER_CLASSES[order["kind"]].model_validate(order)
+    except ValidationError:
+        return False
+    return True
+
+
+def _real(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def extreme(order: dict[str, Any], world: World, seat: str) -> str:
+    """Why an order is far outside the usual, in words ("" if it is not): a tariff, duty or
+    rate above 100%, or a price floor more than twice the commodity's price now. The world
+    accepts such orders (a 500% tariff is legal); the form asks the player to confirm them.
+    """
+    rates = {name: order.get(name) for name in ("rate", "internal_tariff")}
+    rates.update(
+        {f"tariff on {c}": r for c, r in (order.get("common_external_tariff") or {}).items()}
+    )
+    reasons = [
+        f"{LABELS.get(name, name).split(' (')[0].lower()} {value:.0%} is above 100%"
+        for name, value in rates.items()
+        if _real(value) and value > EXTREME_RATE
+    ]
+    floor, commodity = order.get("floor_usd_per_kg"), order.get("commodity")
+    if _real(floor) and commodity in world.commodity_index:
+        price = current_price(world, commodity, seat)
+        if floor > EXTREME_FLOOR * price:
+            reasons.append(
+                f"a floor of {floor:g} USD/kg is {floor / max(price, 1e-9):.1f} times the "
+                f"price of {commodity} now ({price:.3g} USD/kg)"
+            )
+    return "; ".join(reasons)
+
+
 @solara.component
 def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], version: int = 0):
     """The order form of a seat: every instrument with its fields; ``submit`` takes the order
@@ -276,6 +346,7 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
     # A message belongs to the month, world and instrument it was given for:
     # (month, world id, kind, outcome).
     result = solara.use_reactive(None)
+    confirmed = solara.use_reactive(None)  # the extreme order the player confirmed
     w = world
     k = kind.value
     fields = form_fields(k)
@@ -283,7 +354,7 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
     offers: dict[str, list[str]] = {}
     for name, field in fields:  # a firm comes before its commodity: the latter offers its products
         offers[name] = choices(name, field, w, seat, values.get("firm"))
-        start = starting_value(name, field, offers[name])
+        start = starting_value(name, field, offers[name], k, w, seat, values.get("commodity", ""))
         values[name] = entered.value.get((k, name), start)
         if name == "commodity" and values[name] not in offers[name]:
             values[name] = start  # another firm was chosen since
@@ -291,9 +362,21 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
     def enter(name: str, value: Any) -> None:
         entered.set({**entered.value, (k, name): value})
 
+    try:
+        order: dict[str, Any] | None = build_order(k, seat, values)
+    except ValueError:
+        order = None  # send() says what is wrong
+    # Only an order that is otherwise good asks for confirmation: a bad one gets the world's
+    # own reason when it is sent.
+    warning = extreme(order, w, seat) if order is not None and valid(order) else ""
+    # A confirmation holds for the order as it was ticked: changing a value asks again.
+    sure = not warning or confirmed.value == order
+
     def send() -> None:
         month, world_id = w.month, id(w)
         try:
+            if not sure:
+                raise ValueError(f"Confirm first: {warning}")
             outcome = submit(build_order(k, seat, values))
         except ValueError as exc:
             outcome = (False, str(exc))
@@ -316,7 +399,20 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
             )
         for name, field in fields:
             _field(name, field, values[name], functools.partial(enter, name), offers[name])
-        solara.Button("Submit order", on_click=send, color="primary", classes=["submit-order"])
+        if warning:
+            solara.Warning(f"This is far outside the usual: {warning}.", classes=["order-extreme"])
+            solara.Checkbox(
+                label="I mean it: submit these values",
+                value=sure,
+                on_value=lambda yes: confirmed.set(order if yes else None),
+            )
+        solara.Button(
+            "Submit order",
+            on_click=send,
+            color="primary",
+            disabled=not sure,
+            classes=["submit-order"],
+        )
         if result.value is not None and result.value[:3] == (w.month, id(w), k):
             taken, message = result.value[3]
             (solara.Success if taken else solara.Error)(message, classes=["order-message"])

@@ -108,6 +108,8 @@ class GameSession:
     spec: Scenario = field(init=False)
     world: World = field(init=False)
     version: int = field(init=False, default=0)
+    #: (world id, order id) -> a pending order in words (worked out once: a dry run).
+    _words: dict[tuple[int, str], str] = field(init=False, default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         spec = (
@@ -174,6 +176,23 @@ class GameSession:
     def finished(self) -> bool:
         return self.world.month >= self.spec.months
 
+    @property
+    def turns(self) -> int:
+        """How many turns the game has (the last is shorter if the turn length does not divide
+        the horizon)."""
+        return -(-self.spec.months // self.spec.turn_months)
+
+    def clock(self) -> str:
+        """Where the game stands, in words: the date, the month of the horizon, the turn of the
+        game's turns (at the horizon: that the game is over) and the seat."""
+        w = self.world
+        where = (
+            f"game over ({self.turns} turns played)"
+            if self.finished
+            else f"turn {self.turn + 1}/{self.turns}"
+        )
+        return f"{self.date()} · month {w.month}/{self.spec.months} · {where} · seat {self.seat}"
+
     def date(self) -> str:
         return self.world.date_of(self.world.month)
 
@@ -232,12 +251,30 @@ class GameSession:
         return result
 
     def pending(self) -> list[str]:
-        """The seat's orders waiting for the turn boundary, in words."""
-        lines = []
-        for order, _seat, _source, order_id in self.world.desk.pending:
-            params = {k: v for k, v in order.parameters().items() if v not in ("", [], None, False)}
-            lines.append(f"{order_id}: {order.kind} by {order.issuer} {_short(params)}")
-        return lines
+        """The seat's orders waiting for the turn boundary, in words, each after its id."""
+        return [f"{order_id}: {text}" for order_id, text in self.pending_orders()]
+
+    def pending_orders(self) -> list[tuple[str, str]]:
+        """The seat's orders waiting for the turn boundary: (order id, the order in words).
+
+        The words are the world's own (what its log would say were the order applied now:
+        :meth:`world.order_desk.OrderDesk.describe`), else the instrument and its settings."""
+        out = []
+        for order, _seat, source, order_id in self.world.desk.pending:
+            key = (id(self.world), order_id)
+            if key not in self._words:
+                params = {k: v for k, v in order.parameters().items() if k not in ("note",)}
+                self._words[key] = self.world.desk.describe(order, source) or (
+                    f"{order.issuer} {order.kind.replace('_', ' ')} {_short(params)}".strip()
+                )
+            out.append((order_id, self._words[key]))
+        return out
+
+    def cancel(self, order_id: str) -> None:
+        """Withdraw one pending order (nothing happens if it is not pending)."""
+        desk = self.world.desk
+        desk.pending = [p for p in desk.pending if p[3] != order_id]
+        self._touch()
 
     def cancel_pending(self) -> None:
         self.world.desk.pending.clear()
@@ -250,8 +287,12 @@ class GameSession:
     # ------------------------------------------------------------------ news and deals
 
     def news(self) -> pd.DataFrame:
-        """Everything that happened, newest first (see :func:`news`)."""
-        return news(self.world)
+        """What the seat may read of what happened, newest first (see :func:`news`): a
+        player's seat reads its own rejected orders and nobody else's; the observer reads
+        everything public, no rejection included (a rejected order changed nothing)."""
+        if self.seat == OBSERVER:
+            return news(self.world, rejected=False)
+        return news(self.world, self.seat)
 
     def deals(self):
         return deals_of(self.world)
@@ -283,16 +324,33 @@ class GameSession:
 
 
 def _short(params: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in params.items() if v not in ("", [], None, False))
+    """Settings in words: ``commodity magnet, t per month 41.7`` (blanks left out)."""
+    return ", ".join(
+        f"{k.replace('_', ' ')} {_plain(v)}"
+        for k, v in params.items()
+        if v not in ("", [], {}, None, False)
+    )
 
 
-def news(world: World, seat: str | None = None) -> pd.DataFrame:
+def _plain(value: object) -> str:
+    """A setting as a person writes it: lists joined, big numbers with thousands separators,
+    small ones to four significant figures."""
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items())
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return str(value)
+
+
+def news(world: World, seat: str | None = None, rejected: bool = True) -> pd.DataFrame:
     """Orders, events, firm decisions and deals, newest first: columns month, date, who, kind,
     text. With ``seat``, what is not that seat's business is left out: other seats' rejected
     orders (what a state tried and failed to do), talks on deals it is not party to until
     they are agreed (proposals, answers, counters, lapses; an agreement is public), and the
     terms of other seats' stockpile orders (only what the market sees:
-    :func:`world.orders.observed`)."""
+    :func:`world.orders.observed`). ``rejected=False`` leaves out every rejected order."""
     diplomacy = deals_of(world)
     rows = [
         {
@@ -306,6 +364,8 @@ def news(world: World, seat: str | None = None) -> pd.DataFrame:
         if seat is None or seat in e.get("private_to", (seat,))
     ]
     for o in world.orders().itertuples(index=False):
+        if not rejected and o.status == "rejected":
+            continue
         if seat is not None and o.issuer != seat:
             if o.status == "rejected":
                 continue

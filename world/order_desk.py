@@ -139,11 +139,28 @@ class OrderDesk:
             return str(exc)
         return ""
 
-    def _dry_run(self, order: BaseModel, source: str) -> None:
-        """Apply the order to a copy of the world; raises OrderRejected if it would fail now."""
+    def describe(self, order: BaseModel | dict | str, source: str = "seat") -> str:
+        """The sentence the log would give the order if it applied now (see :meth:`_dry_run`;
+        nothing changes here). ``""`` if it would be rejected now or the world cannot be
+        copied."""
+        try:
+            return self._dry_run(self._parse(order), source)
+        except OrderRejected:
+            return ""
+
+    def _dry_run(self, order: BaseModel, source: str) -> str:
+        """Apply the order to a copy of the world; raises OrderRejected if it would fail now.
+
+        Returns:
+            What the log would say, without the ids of what it would create (they are given
+            when it applies); ``""`` if the world cannot be copied.
+        """
         clone = scratch_copy(self.world)
-        if clone is not None:
-            clone.desk._apply(order, "dry-run", source)
+        if clone is None:
+            return ""
+        message = clone.desk._apply(order, "dry-run", source)
+        created = clone.desk._created
+        return message.replace(f" [{', '.join(created)}]", "") if created else message
 
     def apply_now(
         self, order: BaseModel | dict | str, source: str = "facilitator", seat: str | None = None
