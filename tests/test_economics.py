@@ -218,47 +218,36 @@ def test_an_offtake_contract_delivers_at_most_its_volume():
     assert max(contracted) <= 1200 / 12 * (1 + 1e-9)
 
 
-def test_sellers_equal_for_both_sides_share_a_market_pro_rata():
+def _shipped_to_importer(prices: np.ndarray) -> np.ndarray:
+    """What two exporters (same freight) ship to one importer that wants 200 t, t."""
     from world.market import clear
 
-    n = 3  # two exporters with the same price and freight, one importer
-    prices = np.array([50.0, 50.0, 60.0])
+    n = 3
     transport = np.full((n, n), 1.0)
     np.fill_diagonal(transport, 0.0)
-    offers = np.array([300.0, 100.0, 0.0])
     bids = np.zeros((3, n))
     bids[1, 2] = 200.0
+    none = np.zeros((n, n), dtype=bool)
     clearing = clear(
-        offers,
+        np.array([300.0, 100.0, 0.0]),
         bids,
         prices,
         np.ones((n, n)),
         transport,
-        np.zeros((n, n), dtype=bool),
+        none,
         np.full((n, n), np.inf),
         [],
         {},
-        np.zeros((n, n), dtype=bool),
+        none,
     )
-    shipped = clearing.flows.sum(axis=0)[:, 2]
-    np.testing.assert_allclose(shipped[:2], [150.0, 50.0])
+    return clearing.flows.sum(axis=0)[:2, 2]
+
+
+def test_sellers_equal_for_both_sides_share_a_market_pro_rata():
+    # Same price and freight: the importer's 200 t are shared 3:1, as the offers.
+    np.testing.assert_allclose(_shipped_to_importer(np.array([50.0, 50.0, 60.0])), [150.0, 50.0])
     # A cheaper landed source goes first when sellers earn the same.
-    cheaper = prices.copy()
-    cheaper[1] = 45.0
-    clearing = clear(
-        offers,
-        bids,
-        cheaper,
-        np.ones((n, n)),
-        transport,
-        np.zeros((n, n), dtype=bool),
-        np.full((n, n), np.inf),
-        [],
-        {},
-        np.zeros((n, n), dtype=bool),
-    )
-    shipped = clearing.flows.sum(axis=0)[:, 2]
-    np.testing.assert_allclose(shipped[:2], [100.0, 100.0])
+    np.testing.assert_allclose(_shipped_to_importer(np.array([50.0, 45.0, 60.0])), [100.0, 100.0])
 
 
 def test_seeds_draw_real_distributions_from_the_scenario_uncertainty():
