@@ -293,20 +293,12 @@ def _print_headlines(results: pd.DataFrame) -> None:
 # --------------------------------------------------------------------------- batch
 
 
-def _add_batch(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser(
-        "batch",
-        help="run an experiment spec (sweeps, Monte Carlo, tournaments, sensitivity)",
-        description="Run every (lever setting, uncertainty sample, seed) of an experiment spec "
-        "and stream one row per run and outcome to DIR/outcomes (load it with "
-        "pandas.read_parquet). Rerunning the same command skips finished runs; runs that raise "
-        "are recorded in DIR/failures and the batch carries on.",
-    )
-    parser.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec TOML file")
+def _add_runner_options(parser: argparse.ArgumentParser, workers_type: Callable) -> None:
+    """--out, --workers and --dask: where a batch or a search runs and stores its results."""
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     parser.add_argument(
         "--workers",
-        type=int,
+        type=workers_type,
         default=None,
         metavar="N",
         help="worker processes (default: one per core; 1 runs in this process)",
@@ -317,6 +309,19 @@ def _add_batch(sub: argparse._SubParsersAction) -> None:
         metavar="ADDRESS",
         help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
     )
+
+
+def _add_batch(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "batch",
+        help="run an experiment spec (sweeps, Monte Carlo, tournaments, sensitivity)",
+        description="Run every (lever setting, uncertainty sample, seed) of an experiment spec "
+        "and stream one row per run and outcome to DIR/outcomes (load it with "
+        "pandas.read_parquet). Rerunning the same command skips finished runs; runs that raise "
+        "are recorded in DIR/failures and the batch carries on.",
+    )
+    parser.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec TOML file")
+    _add_runner_options(parser, workers_type=int)
     parser.add_argument(
         "--check",
         action="store_true",
@@ -410,15 +415,7 @@ def _add_search(sub: argparse._SubParsersAction) -> None:
         "set in parallel coordinates.",
     )
     parser.add_argument("spec", type=Path, metavar="SPEC", help="experiment spec with [search]")
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
-    parser.add_argument(
-        "--workers", type=_whole_number(1, 1024), default=None, metavar="N",
-        help="worker processes (default: one per core; 1 runs in this process)",
-    )  # fmt: skip
-    parser.add_argument(
-        "--dask", default=None, metavar="ADDRESS",
-        help="run on Dask: 'local' starts a LocalCluster, or a scheduler address tcp://host:8786",
-    )  # fmt: skip
+    _add_runner_options(parser, workers_type=_whole_number(1, 1024))
     parser.add_argument(
         "--evaluations", type=_whole_number(2, 100_000), default=None, metavar="N",
         help="candidate policies to evaluate (default: the spec's search.evaluations)",
