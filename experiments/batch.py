@@ -176,7 +176,7 @@ def check_plan(plan: Plan, limit: int = 20) -> list[str]:
     Args:
         limit: at most this many lines (then one saying how many more).
     """
-    from world.scenario import ProblemsError
+    from world.field_errors import ProblemsError
 
     spec, base = _context(plan.text, plan.scenario_ref)
     found: dict[str, tuple[str, int]] = {}

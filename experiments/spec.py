@@ -67,10 +67,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from world.field_errors import ProblemsError, Strict, field_problems
 from world.model import MAX_SEED
-from world.scenario import ProblemsError
 
 SAMPLING_METHODS = ("nominal", "lhs", "sobol", "morris")
 STATS = ("mean", "min", "max", "last", "sum")
@@ -89,11 +89,7 @@ class SpecError(ProblemsError):
     what = "experiment spec"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Levers(_Strict):
+class Levers(Strict):
     """Policy choices, crossed in a full factorial."""
 
     doctrines: dict[str, list[str]] = Field(
@@ -107,7 +103,7 @@ class Levers(_Strict):
     )
 
 
-class Uncertainty(_Strict):
+class Uncertainty(Strict):
     """An uncertain scenario parameter and its distribution."""
 
     distribution: Literal["uniform", "triangular", "normal"] = "uniform"
@@ -148,7 +144,7 @@ class Uncertainty(_Strict):
         return stats.truncnorm.ppf(u, a, b, loc=mean, scale=self.sd)
 
 
-class Sampling(_Strict):
+class Sampling(Strict):
     """How uncertainties are sampled (levers are always crossed in full)."""
 
     method: Literal["nominal", "lhs", "sobol", "morris"] = "nominal"
@@ -159,7 +155,7 @@ class Sampling(_Strict):
     levels: int = Field(4, ge=2, le=20, description="Morris: grid levels")
 
 
-class Outcome(_Strict):
+class Outcome(Strict):
     """A number kept per run: a variable aggregated over a window, or a derived measure."""
 
     name: str
@@ -250,7 +246,7 @@ def outcome_unit(out: Outcome) -> str:
     return unit
 
 
-class Discovery(_Strict):
+class Discovery(Strict):
     """Scenario discovery in the report: which futures and levers lead to a case of interest."""
 
     case: str | None = Field(
@@ -264,7 +260,7 @@ class Discovery(_Strict):
     mass_min: float = Field(0.05, gt=0, lt=1, description="PRIM: smallest box, share of runs")
 
 
-class SearchLever(_Strict):
+class SearchLever(Strict):
     """A lever parameter the policy search varies over a range."""
 
     low: float
@@ -278,7 +274,7 @@ class SearchLever(_Strict):
         return self
 
 
-class Objective(_Strict):
+class Objective(Strict):
     """One objective of the policy search: an outcome summarised over the sampled futures."""
 
     outcome: str = Field(description="an outcome name")
@@ -290,7 +286,7 @@ class Objective(_Strict):
     )
 
 
-class Search(_Strict):
+class Search(Strict):
     """Robust policy search (``chokepoint search``): many-objective optimisation of lever
     parameters over the spec's sampled futures (its uncertainties and sampling) against each of
     its China doctrines (``levers.doctrines``)."""
@@ -304,7 +300,7 @@ class Search(_Strict):
     seed: int = Field(0, ge=0, description="the optimiser's random seed")
 
 
-class Series(_Strict):
+class Series(Strict):
     """Monthly series kept per run (tidy rows, for fan charts)."""
 
     variable: str
@@ -315,7 +311,7 @@ class Series(_Strict):
     name: str | None = None
 
 
-class ExperimentSpec(_Strict):
+class ExperimentSpec(Strict):
     """A whole experiment."""
 
     name: str
@@ -389,80 +385,6 @@ class ExperimentSpec(_Strict):
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
 
 
-# --------------------------------------------------------------------------- errors
-
-
-def _model_at(loc: tuple) -> Any:
-    """The spec model class at a location (None when the location is not a model)."""
-    from typing import get_args, get_origin
-
-    model: Any = ExperimentSpec
-    skip_key = False
-    for part in loc:
-        if isinstance(part, int) or skip_key:
-            skip_key = False
-            continue
-        info = model.model_fields.get(part) if model is not None else None
-        if info is None:
-            return None
-        tp = info.annotation
-        skip_key = get_origin(tp) is dict
-        found = [a for a in (tp, *get_args(tp), *(get_args(a) for a in get_args(tp)))]
-        flat = [x for item in found for x in (item if isinstance(item, tuple) else (item,))]
-        model = next((c for c in flat if isinstance(c, type) and issubclass(c, BaseModel)), None)
-    return model
-
-
-def _path(loc: tuple) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-_SIGNS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-
-
-def format_errors(exc: ValidationError) -> list[str]:
-    """One line per pydantic error: its field path, what is wrong and what is allowed."""
-    problems = []
-    for err in exc.errors():
-        loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
-        # union members (int | list[int]) add their type name to the location: drop it
-        loc = tuple(
-            p
-            for p in loc
-            if not (isinstance(p, str) and ("[" in p or p in ("int", "float", "str", "bool")))
-        )
-        msg = err["msg"].removeprefix("Value error, ")
-        ctx = err.get("ctx") or {}
-        if kind == "value_error" and not loc:
-            problems.extend(msg.split("\n"))
-            continue
-        if kind == "extra_forbidden":
-            model = _model_at(loc[:-1])
-            allowed = list(model.model_fields) if model is not None else []
-            msg = f"unknown key '{loc[-1]}'" + (
-                f"; allowed keys: {', '.join(allowed)}" if allowed else ""
-            )
-        elif kind == "literal_error":
-            noun = loc[-1] if loc and isinstance(loc[-1], str) else "value"
-            msg = f"unknown {noun} {given!r}; allowed: {ctx.get('expected', '')}"
-        elif kind == "missing":
-            model = _model_at(loc[:-1])
-            info = model.model_fields.get(loc[-1]) if model is not None else None
-            hint = f" ({info.description})" if info is not None and info.description else ""
-            msg = f"required field is missing{hint}"
-        elif kind.startswith(("greater_than", "less_than")):
-            bounds = " and ".join(f"{_SIGNS[k]} {v}" for k, v in ctx.items() if k in _SIGNS)
-            msg = f"must be {bounds} (got {given!r})"
-        elif not isinstance(given, dict | list):
-            msg = f"{msg} (got {given!r})"
-        path = _path(loc)
-        problems.append(f"{path}: {msg}" if path else msg)
-    return problems
-
-
 # --------------------------------------------------------------------------- loading
 
 
@@ -475,7 +397,7 @@ def spec_from_dict(data: dict, source: str = "<dict>", base_dir: Path | None = N
     try:
         spec = ExperimentSpec.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(source, format_errors(exc)) from None
+        raise SpecError(source, field_problems(exc, ExperimentSpec)) from None
     problems = _semantic_problems(spec, base_dir)
     if problems:
         raise SpecError(source, problems)

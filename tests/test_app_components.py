@@ -106,7 +106,7 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
     rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "25"
     _click(rc, "Submit order")
     rc.find(v.Alert).assert_single()
-    assert "less than or equal to 10" in str(rc.find(v.Alert).widget.children)
+    assert "must be between 0 and 10" in str(rc.find(v.Alert).widget.children)
     rc.find(v.TextField, label="Rate (0.25 = 25%)").widget.v_model = "0.3"
     _click(rc, "Submit order")
     message = str(rc.find(v.Alert).widget.children)

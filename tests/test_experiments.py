@@ -247,7 +247,7 @@ def test_a_report_on_runs_stored_twice_is_a_clear_error(tmp_path, capsys):
 def test_cli_batch_reports_an_invalid_spec(tmp_path, capsys):
     spec = write_spec(tmp_path, TINY.replace("samples = 2", "samples = 0"))
     assert main(["batch", str(spec), "--out", str(tmp_path / "o")]) == 1
-    assert "sampling.samples: must be >= 1 (got 0)" in capsys.readouterr().err
+    assert "sampling.samples: must be between 1 and 100000 (got 0)" in capsys.readouterr().err
     assert main(["report", str(tmp_path / "nothing")]) == 2
 
 

@@ -21,8 +21,8 @@ from pydantic.fields import FieldInfo
 
 from ui.session import in_force
 from world import World
+from world.field_errors import unwrap_type
 from world.orders import ORDER_CLASSES, STATE_ORDER_KINDS
-from world.scenario import unwrap_type
 
 #: What a submit function returns: whether the order was taken, and the message to show.
 Outcome = tuple[bool, str]
@@ -132,7 +132,7 @@ def form_fields(kind: str) -> list[tuple[str, FieldInfo]]:
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """The base type of a field (:func:`world.scenario.unwrap_type`) and whether None is
+    """The base type of a field (:func:`world.field_errors.unwrap_type`) and whether None is
     allowed."""
     optional = get_origin(annotation) in (Union, types.UnionType) and type(None) in get_args(
         annotation

@@ -27,6 +27,7 @@ from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
 from world.deals import offtake_preference
+from world.field_errors import field_problems
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
@@ -36,7 +37,7 @@ from world.scenario import (
     EventSpec,
     Scenario,
     ScenarioError,
-    _format_errors,
+    entry_label,
     load_scenario,
 )
 
@@ -685,7 +686,7 @@ class World(mesa.Model):
         try:
             spec = event if isinstance(event, EventSpec) else EventSpec.model_validate(event)
         except ValidationError as exc:
-            problems = _format_errors(exc, event, root=EventSpec, prefix="event")
+            problems = field_problems(exc, EventSpec, event, prefix="event", label=entry_label)
             raise ScenarioError("event", problems) from None
         stages = sorted({f.stage for f in self.firms})
         problems = [

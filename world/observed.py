@@ -21,9 +21,10 @@ import math
 from collections.abc import Callable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from world.calendar import months_between
+from world.field_errors import Strict
 
 #: Variables a series may observe, and for each the units it may be written in: the factor
 #: from the model's unit (first listed) to that unit.
@@ -48,14 +49,10 @@ WORLD = "world"
 AGGREGATES = (EX_CHINA, WORLD)
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 Finite = Field(allow_inf_nan=False)
 
 
-class ObservedPoint(_Strict):
+class ObservedPoint(Strict):
     """One observation: a month's value, or the mean over ``months`` months from ``date``."""
 
     date: str = Field(description="YYYY-MM: the month observed, or the first of the months")
@@ -83,7 +80,7 @@ class ObservedPoint(_Strict):
         return self
 
 
-class Tolerance(_Strict):
+class Tolerance(Strict):
     """How far the model may be from each observed point: exactly one of the three."""
 
     relative: float | None = Field(
@@ -118,7 +115,7 @@ class Tolerance(_Strict):
         return min(low, high), max(low, high)
 
 
-class PeakCheck(_Strict):
+class PeakCheck(Strict):
     """A spike: how high the model's peak must rise over a base period, and when it comes."""
 
     window: list[str] = Field(
@@ -147,7 +144,7 @@ class PeakCheck(_Strict):
         return self
 
 
-class ObservedSeries(_Strict):
+class ObservedSeries(Strict):
     """An observed historical series, its source, and how the model is judged against it."""
 
     id: str
@@ -249,7 +246,7 @@ class ObservedSeries(_Strict):
         return f"{self.variable} {self.commodity or 'quota'} {where}".replace("  ", " ")
 
 
-class References(_Strict):
+class References(Strict):
     """A scenario's historical record: the observed series the model is compared with."""
 
     series: list[ObservedSeries] = Field(

@@ -32,7 +32,7 @@ from world.orders import (
     FIRM_ORDER_KINDS,
     TRADE_KINDS,
     OrderRejected,
-    _describe_errors,
+    order_field_problems,
     parse_order,
 )
 from world.scenario import PolicySpec
@@ -254,7 +254,7 @@ class OrderDesk:
         try:
             return parse_order(order)
         except ValidationError as exc:
-            raise OrderRejected("; ".join(_describe_errors(exc))) from None
+            raise OrderRejected("; ".join(order_field_problems(exc))) from None
         except (ValueError, TypeError) as exc:  # not JSON, not a table
             raise OrderRejected(f"not an order: {exc}") from None
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
+from world.field_errors import Strict, error_problems
 from world.units import PriceUsdPerKg, Tonnes
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -30,9 +31,7 @@ class OrderRejected(ValueError):
     """An order the world will not apply; the message says why."""
 
 
-class _Order(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class _Order(Strict):
     issuer: str = Field(description="region id of the issuing state, or a firm id for firm orders")
     note: str = ""
     breach: bool = Field(
@@ -398,7 +397,7 @@ def _commitment_list(value: list[Any]) -> list[dict]:
         try:
             parsed = parse_order(item)
         except ValidationError as exc:
-            problems = "; ".join(f"commitments[{i}].{p}" for p in _describe_errors(exc))
+            problems = "; ".join(f"commitments[{i}].{p}" for p in order_field_problems(exc))
             raise ValueError(problems) from None
         data = parsed.model_dump(mode="json")
         data.pop("breach", None)
@@ -570,32 +569,28 @@ def parse_order(data: dict | str) -> BaseModel:
     return ORDER_ADAPTER.validate_python(data)
 
 
-def _describe_errors(exc: ValidationError) -> list[str]:
+def order_field_problems(exc: ValidationError) -> list[str]:
     """One line per problem: the field path and what is wrong, with the allowed values."""
     problems = []
     for err in exc.errors():
-        parts = [str(p) for p in err["loc"] if not str(p).startswith("function")]
-        if parts and parts[0] in ORDER_KINDS:
-            parts = parts[1:]  # the union's tag, not a field
-        loc = ".".join(parts)
-        msg = err["msg"].removeprefix("Value error, ")
-        given = err.get("input")
-        if err["type"] == "value_error" and loc and msg.startswith(loc + "["):
-            problems.append(msg)  # the validator already names the item
-            continue
+        loc, given = tuple(err["loc"]), err.get("input")
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             tag = given.get("kind") if isinstance(given, dict) else None
             hint = _KIND_HINTS.get(str(tag))
             what = f"unknown order kind '{tag}'" if tag is not None else "an order needs a kind"
-            msg = f"{what}; allowed: {', '.join(ORDER_KINDS)}" + (f" ({hint})" if hint else "")
-            loc = "kind"
-        elif err["type"] == "missing":
-            msg = "required field is missing"
-        elif err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        elif err["type"] != "value_error" and not isinstance(given, dict | list):
-            msg = f"{msg} (got {given!r})"
-        problems.append(f"{loc}: {msg}" if loc else msg)
+            problems.append(
+                f"kind: {what}; allowed: {', '.join(ORDER_KINDS)}" + (f" ({hint})" if hint else "")
+            )
+            continue
+        root = ORDER_CLASSES.get(str(loc[0])) if loc else None
+        if root is not None:
+            loc = loc[1:]  # the union's tag, not a field
+        msg = err["msg"].removeprefix("Value error, ")
+        path = ".".join(str(p) for p in loc if not str(p).startswith("function"))
+        if err["type"] == "value_error" and path and msg.startswith(path + "["):
+            problems.append(msg)  # the validator already names the item
+            continue
+        problems.extend(error_problems({**err, "loc": loc}, root))
     return problems
 
 
@@ -606,5 +601,5 @@ def order_problems(data: Any) -> list[str]:
     try:
         parse_order(data)
     except ValidationError as exc:
-        return _describe_errors(exc)
+        return order_field_problems(exc)
     return []

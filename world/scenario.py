@@ -11,19 +11,16 @@ by their ``id``; an entry with ``drop = true`` removes the inherited one.
 from __future__ import annotations
 
 import copy
-import datetime
-import difflib
 import hashlib
 import json
 import tomllib
-import types
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic.fields import FieldInfo
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from world.calendar import add_months, months_between, parse_month
+from world.field_errors import ProblemsError, Strict, did_you_mean, field_problems
 from world.observed import References, series_problems
 from world.units import CapexUsdPerTpy, PriceUsdPerKg, RatePerYear, Tonnes
 
@@ -50,40 +47,20 @@ NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
 
 
-class ProblemsError(ValueError):
-    """An input file that cannot be used, with every problem found.
-
-    Attributes:
-        problems: one line per problem, each starting with the field path.
-    """
-
-    what = "input"
-
-    def __init__(self, source: str, problems: list[str]):
-        self.source = source
-        self.problems = problems
-        lines = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{self.what} {source} has {len(problems)} problem(s):\n{lines}")
-
-
 class ScenarioError(ProblemsError):
     """A scenario that cannot be used, with every problem found."""
 
     what = "scenario"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RegionSpec(_Strict):
+class RegionSpec(Strict):
     """A region: where production, demand and policy sit."""
 
     name: str
     source: str = ""
 
 
-class CommoditySpec(_Strict):
+class CommoditySpec(Strict):
     """A stage product of the chain."""
 
     unit: Literal["t", "t REO"] = Field(description="unit of quantities: tonnes (t) or t REO")
@@ -109,7 +86,7 @@ class CommoditySpec(_Strict):
         return prices
 
 
-class DepositSpec(_Strict):
+class DepositSpec(Strict):
     """A deposit type: the separation yields of its concentrate (t oxide per t REO)."""
 
     yields: dict[str, Share]
@@ -119,7 +96,7 @@ class DepositSpec(_Strict):
     source: str = ""
 
 
-class StageSpec(_Strict):
+class StageSpec(Strict):
     """A stage of the chain: what one tonne of throughput takes and gives."""
 
     inputs: dict[str, NonNeg] = Field(default_factory=dict, description="t input per t throughput")
@@ -144,7 +121,7 @@ class StageSpec(_Strict):
     source: str = ""
 
 
-class FirmSpec(_Strict):
+class FirmSpec(Strict):
     """One plant or an aggregated group of plants at one stage in one region."""
 
     id: str
@@ -184,7 +161,7 @@ class FirmSpec(_Strict):
     source: str = ""
 
 
-class EndUserSpec(_Strict):
+class EndUserSpec(Strict):
     """Final demand of one sector in one region."""
 
     id: str | None = None
@@ -198,7 +175,7 @@ class EndUserSpec(_Strict):
     source: str = ""
 
 
-class RecyclingSpec(_Strict):
+class RecyclingSpec(Strict):
     """End-of-life magnets: what retires from use, how much is collected as scrap."""
 
     product: str = Field("magnet", description="the commodity that reaches end of life")
@@ -213,7 +190,7 @@ class RecyclingSpec(_Strict):
     source: str = ""
 
 
-class StateSpec(_Strict):
+class StateSpec(Strict):
     """A state: holds policies and a strategic stockpile."""
 
     id: str | None = None
@@ -226,7 +203,7 @@ class StateSpec(_Strict):
     source: str = ""
 
 
-class SeatSpec(_Strict):
+class SeatSpec(Strict):
     """Who plays a state: a doctrine (the AI) with its parameters, and the state's objectives."""
 
     doctrine: str = "passive"
@@ -237,14 +214,14 @@ class SeatSpec(_Strict):
     source: str = ""
 
 
-class SeatBriefing(_Strict):
+class SeatBriefing(Strict):
     """What a seat's players read before they play."""
 
     role: str = Field(description="who the seat is and where it stands at the start")
     success: str = Field(description="what success looks like, in terms the dashboard shows")
 
 
-class Briefing(_Strict):
+class Briefing(Strict):
     """The scenario told to its players: the situation, each seat's brief, the debrief questions.
 
     A scenario that ``extends`` another inherits its briefing and may override parts of it, as
@@ -260,7 +237,7 @@ class Briefing(_Strict):
     )
 
 
-class PolicySpec(_Strict):
+class PolicySpec(Strict):
     """A scripted policy, active from ``start`` until ``end`` (exclusive)."""
 
     id: str
@@ -298,7 +275,7 @@ class PolicySpec(_Strict):
     source: str = ""
 
 
-class EventSpec(_Strict):
+class EventSpec(Strict):
     """Something that happens to the world at a date: a shock to capacity (a mine accident, a
     seizure of mines) or to demand, or an announcement that only makes the news."""
 
@@ -314,7 +291,7 @@ class EventSpec(_Strict):
     source: str = ""
 
 
-class Triangular(_Strict):
+class Triangular(Strict):
     """A triangular distribution: lowest, most likely and highest value."""
 
     low: float
@@ -336,7 +313,7 @@ class Triangular(_Strict):
         return float(rng.triangular(self.low, self.mode, self.high))
 
 
-class UncertaintySpec(_Strict):
+class UncertaintySpec(Strict):
     """What a seed draws: the scenario's uncertain world, as distributions.
 
     Every draw comes from the world's seeded generator in a fixed order, so a seed gives one
@@ -391,7 +368,7 @@ class UncertaintySpec(_Strict):
         return self
 
 
-class DynamicsSpec(_Strict):
+class DynamicsSpec(Strict):
     """Behavioural parameters. Every default is documented; scenarios cite what they change."""
 
     price_speed: NonNeg = Field(0.3, description="log-price change per month per unit excess")
@@ -460,7 +437,7 @@ class DynamicsSpec(_Strict):
     source: str = ""
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     """A whole scenario: the world, its seats and its script."""
 
     name: str
@@ -532,7 +509,7 @@ class Scenario(_Strict):
 # failed validation: every problem is then reported at once, not one round at a time.
 
 
-def _label(section: str, item: Any) -> str:
+def entry_label(section: str, item: Any) -> str:
     """What identifies an entry of a list of tables: its id, else its merge key."""
     if not isinstance(item, dict):
         return ""
@@ -546,7 +523,7 @@ def _label(section: str, item: Any) -> str:
 
 
 def _item_path(section: str, index: int, item: Any) -> str:
-    label = _label(section, item)
+    label = entry_label(section, item)
     return f"{section}[{index}] ({label})" if label else f"{section}[{index}]"
 
 
@@ -812,7 +789,8 @@ def _order_problems(path: str, order: dict, regions, commodities, data: dict) ->
     try:
         parsed = parse_order(body)
     except ValidationError as exc:
-        return [f"{path}{p if p.startswith('.') else '.' + p}" for p in _format_errors(exc)]
+        problems = field_problems(exc, Scenario)
+        return [f"{path}{p if p.startswith('.') else '.' + p}" for p in problems]
     problems = []
     firm_ids = {f.get("id") for f in data.get("firms") or [] if isinstance(f, dict)}
     if parsed.kind in FIRM_ORDER_KINDS or hasattr(parsed, "firm"):
@@ -855,11 +833,6 @@ def _item_key(section: str, item: Any) -> str:
     return json.dumps(item, sort_keys=True, default=str)
 
 
-def _did_you_mean(word: str, candidates: Any) -> str:
-    close = difflib.get_close_matches(word, [str(c) for c in candidates], n=1)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def _merge(
     parent: Any,
     child: Any,
@@ -899,7 +872,7 @@ def _merge(
                     if key not in items and problems is not None:
                         problems.append(
                             f"{section}[{index}] ({key}).drop: {where} drops '{key}' but "
-                            "nothing with this key is inherited" + _did_you_mean(key, items)
+                            "nothing with this key is inherited" + did_you_mean(key, items)
                         )
                     items.pop(key, None)
                     continue
@@ -952,7 +925,7 @@ def _resolve(ref: str, base_dir: Path | None, source: str | None = None) -> Path
     else:
         problem = (
             f"no bundled scenario named '{ref}' and no file of that name; "
-            f"bundled: {', '.join(bundled) or 'none'}" + _did_you_mean(ref, bundled)
+            f"bundled: {', '.join(bundled) or 'none'}" + did_you_mean(ref, bundled)
         )
     if source is not None:
         raise ScenarioError(source, [f"extends: {problem}"])
@@ -986,136 +959,6 @@ def _read_raw(path: Path, chain: tuple[Path, ...] = (), problems: list[str] | No
     return data
 
 
-def _walk(loc: tuple, root: type[BaseModel] | None = None) -> tuple[Any, list]:
-    """The type at a location in a schema (the scenario's, or ``root``'s) and the constraints
-    that apply to it."""
-    tp: Any = root or Scenario
-    metadata: list = []
-    for part in loc:
-        tp, _ = unwrap_type(tp)
-        if isinstance(tp, type) and issubclass(tp, BaseModel) and part in tp.model_fields:
-            info = tp.model_fields[part]
-            tp, metadata = info.annotation, list(info.metadata)
-        elif get_origin(tp) is list and isinstance(part, int):
-            tp, metadata = get_args(tp)[0], []
-        elif get_origin(tp) is dict:
-            tp, metadata = get_args(tp)[1], []
-        else:
-            return None, []
-    tp, extra = unwrap_type(tp)
-    return tp, metadata + extra
-
-
-def unwrap_type(tp: Any) -> tuple[Any, list]:
-    """Strip Annotated and Optional from a type; return the core type and the metadata."""
-    metadata: list = []
-    while True:
-        origin = get_origin(tp)
-        if origin is Annotated:
-            tp, *meta = get_args(tp)
-            for item in meta:
-                metadata.extend(item.metadata if isinstance(item, FieldInfo) else [item])
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if len(args) != 1:
-                return tp, metadata
-            tp = args[0]
-        else:
-            return tp, metadata
-
-
-def _bounds(metadata: list) -> str:
-    found = {}
-    for item in metadata:
-        for attr in ("ge", "gt", "le", "lt"):
-            if getattr(item, attr, None) is not None:
-                found[attr] = getattr(item, attr)
-    if "ge" in found and "le" in found:
-        return f"between {found['ge']:g} and {found['le']:g}"
-    signs = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
-    return " and ".join(f"{signs[a]} {v:g}" for a, v in found.items())
-
-
-_TYPE_NAMES = {
-    "int": "a whole number",
-    "float": "a number",
-    "string": "a string (in quotes)",
-    "bool": "true or false",
-    "list": "a list [...]",
-    "dict": "a table",
-    "model": "a table",
-}
-
-
-def _format_path(loc: tuple, data: Any) -> str:
-    """The field path of an error; an entry of a list of tables is labelled with its id (or,
-    in the scenario's own lists, its merge key)."""
-    path = ""
-    node = data
-    for j, part in enumerate(loc):
-        if isinstance(part, int):
-            path += f"[{part}]"
-            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
-            section = str(loc[j - 1]) if j == 1 else ""
-            label = _label(section, item)
-            path += f" ({label})" if label else ""
-            node = item
-        else:
-            path += f".{part}" if path else str(part)
-            node = node.get(part) if isinstance(node, dict) else None
-    return path
-
-
-def _format_error(
-    err: Any, data: Any, root: type[BaseModel] | None = None, prefix: str = ""
-) -> list[str]:
-    loc, kind, given = tuple(err["loc"]), err["type"], err.get("input")
-    msg = err["msg"].removeprefix("Value error, ")
-    if kind == "value_error" and not loc:
-        return msg.split("\n")
-    if kind == "extra_forbidden":
-        model, _ = _walk(loc[:-1], root)
-        allowed = list(model.model_fields) if isinstance(model, type) else []
-        msg = f"unknown key '{loc[-1]}'" + _did_you_mean(str(loc[-1]), allowed)
-        if allowed:
-            msg += f"; allowed keys: {', '.join(allowed)}"
-    elif kind == "literal_error":
-        tp, _ = _walk(loc, root)
-        allowed = [str(a) for a in get_args(tp)] if get_origin(tp) is Literal else []
-        noun = loc[-1] if loc and isinstance(loc[-1], str) else "value"
-        msg = f"unknown {noun} {given!r}; allowed: " + (", ".join(allowed) or err["msg"])
-    elif kind == "missing":
-        model, _ = _walk(loc[:-1], root)
-        info = model.model_fields.get(loc[-1]) if isinstance(model, type) else None
-        hint = f" ({info.description})" if info is not None and info.description else ""
-        msg = f"required field is missing{hint}"
-    elif kind.startswith(("greater_than", "less_than")):
-        _, metadata = _walk(loc, root)
-        msg = f"must be {_bounds(metadata) or err['msg']} (got {given!r})"
-    elif isinstance(given, datetime.date):
-        msg = f'write dates as quoted "YYYY-MM" strings (got {given})'
-    elif kind.split("_")[0] in _TYPE_NAMES and kind.endswith(("_type", "_parsing")):
-        shown = "a table" if isinstance(given, dict) else repr(given)
-        msg = f"must be {_TYPE_NAMES[kind.split('_')[0]]} (got {shown})"
-    elif kind != "value_error" and not isinstance(given, dict | list):
-        msg = f"{msg} (got {given!r})"
-    path = _format_path(loc, data)
-    if prefix:
-        path = f"{prefix}.{path}" if path else prefix
-    return [f"{path}: {msg}" if path else msg]
-
-
-def _format_errors(
-    exc: ValidationError, data: Any = None, root: type[BaseModel] | None = None, prefix: str = ""
-) -> list[str]:
-    """One line per problem, each starting with its field path: in the scenario, or in
-    ``root`` (a part of it checked alone, e.g. an event) under the name ``prefix``."""
-    problems: list[str] = []
-    for err in exc.errors():
-        problems.extend(_format_error(err, data, root, prefix))
-    return problems
-
-
 def _covered(problem: str, paths: list[str]) -> bool:
     path = problem.split(": ", 1)[0]
     return any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in paths)
@@ -1130,7 +973,7 @@ def scenario_from_dict(data: dict, source: str = "<dict>") -> Scenario:
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        problems = _format_errors(exc, data)
+        problems = field_problems(exc, Scenario, data, label=entry_label)
         model_level = any(not err["loc"] for err in exc.errors())
         if not model_level and isinstance(data, dict):
             # Field errors stop pydantic before the cross-reference checks; run them here so
