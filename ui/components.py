@@ -28,6 +28,7 @@ from ui.session import (
     seats_of,
     trust_table,
 )
+from ui.why import WhyPanel
 from world import bundled_scenarios, load_scenario
 from world.deals import deals_of
 
@@ -558,10 +559,12 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
                 NewsFeed(session, version)
             with solara.Column():
                 solara.ToggleButtonsSingle(
-                    value=side, values=["Orders", "Negotiation", "Briefing", "Debrief"]
+                    value=side, values=["Orders", "Why?", "Negotiation", "Briefing", "Debrief"]
                 )
                 if side.value == "Orders":
                     OrderPanel(session, version, changed)
+                elif side.value == "Why?":
+                    WhyPanel(session, version)
                 elif side.value == "Negotiation":
                     DealsPanel(session, version, changed)
                 elif side.value == "Briefing":

@@ -287,12 +287,21 @@ def import_parity(
     banned: np.ndarray,
     restricted: np.ndarray,
     pull: float,
+    trace: dict | None = None,
 ) -> np.ndarray:
     """Pull importers' prices (R,) toward the landed cost of their marginal uncapped supplier.
 
     Regions with no buyers this month quote import parity from the cheapest open source, so
     every region always has a price a buyer there would pay.
+
+    ``trace``, if given, is filled with the choices made (for
+    :class:`~world.price_breakdown.PriceBreakdown`; the prices do not depend on it):
+    ``import`` {destination: marginal origin}, ``export`` {origin: {destination: t shipped}},
+    ``stranded`` {origin: destination netted back}, ``idle`` {destination: origin}.
     """
+    if trace is not None:
+        for kind in ("import", "export", "stranded", "idle"):
+            trace[kind] = {}
     shipped = clearing.flows.sum(axis=0)
     wanted = bids.sum(axis=0)
     new = prices.copy()
@@ -304,6 +313,8 @@ def import_parity(
         free = (imports > 1e-9) & ~clearing.capped[:, d]
         if free.any():
             new[d] += pull * (landed[free, d].max() - new[d])
+            if trace is not None:
+                trace["import"][d] = int(np.flatnonzero(free)[np.argmax(landed[free, d])])
     # No buyers here this month. A region whose sellers shipped abroad quotes export parity
     # (what its sellers earn, net of freight, duty and tariff); one with no trade at all quotes
     # import parity from a source that could actually ship (no ban, no quota or licence in the
@@ -316,6 +327,8 @@ def import_parity(
         if out.sum() > 1e-9:
             new[o] = float((out * nb[o]).sum() / out.sum())
             anchored[o] = True
+            if trace is not None:
+                trace["export"][int(o)] = {int(d): float(out[d]) for d in np.flatnonzero(out)}
     landed = new[:, None] * wedge + transport
     # A region whose sellers could not sell keeps their own (falling) asking price, at most
     # what they would net in the best market open to them: quoting it import parity would price
@@ -325,10 +338,17 @@ def import_parity(
         reach = ~banned[o] & ~restricted[o] & anchored
         reach[o] = False
         if reach.any():
-            new[o] = min(new[o], float(nb[o, reach].max()))
+            best = float(nb[o, reach].max())
+            if trace is not None and best < new[o]:
+                trace["stranded"][int(o)] = int(np.flatnonzero(reach)[np.argmax(nb[o, reach])])
+            new[o] = min(new[o], best)
     for d in np.nonzero(idle & ~anchored & (offers <= 1e-9))[0]:
         open_src = ~banned[:, d] & ~restricted[:, d] & (offers > 1e-9) & anchored
         open_src[d] = False
         if open_src.any():
             new[d] = landed[open_src, d].min()
+            if trace is not None:
+                trace["idle"][int(d)] = int(
+                    np.flatnonzero(open_src)[np.argmin(landed[open_src, d])]
+                )
     return new

@@ -31,6 +31,7 @@ from world.field_errors import field_problems
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
+from world.price_breakdown import PriceBreakdown
 from world.recorder import Recorder
 from world.scenario import (
     SECTORS,
@@ -179,6 +180,10 @@ class World(mesa.Model):
                 np.isnan(basis), 0.0, np.log(self.prices[ci] / np.where(np.isnan(basis), 1, basis))
             )
         self.normal_markup = self.markup.copy()
+        self.price_breakdown = PriceBreakdown(
+            self.prices,
+            np.array([self.cost_basis(self.prices, ci) for ci in range(len(self.commodity_ids))]),
+        )
         self.wall_time_s = 0.0
         self.stepping = False
         # The policies in force at the start, so that orders checked before the first step see
@@ -1237,11 +1242,13 @@ class World(mesa.Model):
                 self.markup[ci] - self.normal_markup[ci]
             )
             self.markup[ci] = np.where(has, np.clip(relaxed + step, -0.7, 2.5), self.markup[ci])
-            new[ci] = np.where(
-                has,
-                np.maximum(np.nan_to_num(basis), 1e-6) * np.exp(self.markup[ci]),
-                new[ci] * np.exp(step),
-            )
+            old = new[ci].copy()
+            used_basis = np.maximum(np.nan_to_num(basis), 1e-6)
+            new[ci] = np.where(has, used_basis * np.exp(self.markup[ci]), new[ci] * np.exp(step))
+            home = new[ci].copy()
+            capped_in = (clearing.capped & ~np.eye(len(home), dtype=bool)).any(axis=0)
+            self.price_breakdown.home(ci, has, used_basis, old, home, capped_in)
+            trace: dict = {}
             new[ci] = market.import_parity(
                 new[ci],
                 self.offers[ci],
@@ -1252,8 +1259,14 @@ class World(mesa.Model):
                 book.banned[ci],
                 book.restricted[ci] | clearing.capped,
                 p.arbitrage_pull,
+                trace,
             )
+            self.price_breakdown.arbitrage(
+                ci, trace, home, book.wedge[ci], self.transport[ci], p.arbitrage_pull
+            )
+            unfloored = new[ci].copy()
             new[ci] = np.maximum(new[ci], self.price_floor[ci])
+            self.price_breakdown.floor(ci, unfloored, new[ci])
             # Every region with plants keeps the markup its price implies, so a region whose
             # producers become price setters again starts from the price it had.
             safe = np.where(known, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
@@ -1262,6 +1275,7 @@ class World(mesa.Model):
             )
             self._qualify(ci, clearing)
         self.prices = new
+        self.price_breakdown.close_month()
         a = 1.0 / p.expectation_months
         self.expected_prices = (1 - a) * self.expected_prices + a * self.prices
         # Investors extrapolate more than traders: half the spot price, half the trend.
