@@ -3,6 +3,7 @@ Playwright in Debian's Chromium (/usr/bin/chromium), with every non-loopback req
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import time
@@ -14,7 +15,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from ui.assets import ensure_assets
+from ui.saved_games import SavedGames
 from ui.serve import command, environment
+from ui.session import GameSession
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -253,3 +256,27 @@ def test_redo_takes_an_undo_back(tab):
     tab.page.locator(".redo").click()
     tab.page.get_by_text("month 6/").wait_for()
     assert tab.page.locator(".redo").count() == 0
+
+
+def test_the_results_screen_at_the_horizon_scores_the_game_against_doing_nothing(chrome, server):
+    # A game kept a turn before its end (in this process, in the database the server reads).
+    game = GameSession("alliance-vs-tariffs-2025", seed=2, seat="US")
+    SavedGames().keep(game)
+    while game.month < game.spec.months - game.spec.turn_months:
+        game.end_turn()
+    tab = Tab(chrome, server)
+    try:
+        tab.resume_latest()
+        assert tab.page.locator(".results-screen").count() == 0
+        tab.end_turn(game.spec.months)
+        screen = tab.page.locator(".results-screen")
+        screen.get_by_text("Doing nothing (same seed, no order from US) ends at").wait_for()
+        text = screen.inner_text()
+        assert "Final score of US" in text and "it started at" in text
+        assert "security" in text and "points" in text
+        assert screen.locator("img").count() == 1
+        assert not re.search(r"\d{7,}", text), "values are formatted"
+        assert "game over" in tab.clock()
+        assert tab.errors == [], tab.errors
+    finally:
+        tab.close()

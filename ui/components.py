@@ -18,8 +18,9 @@ import reacton.ipywidgets as rw
 import solara
 
 from agents.doctrines import DOCTRINES
-from ui import charts
+from ui import charts, verdict
 from ui.order_form import JsonOrder, OrderForm, Outcome
+from ui.results_screen import ResultsScreen
 from ui.resume_panel import SavedGamesList
 from ui.saved_games import saved_games
 from ui.session import (
@@ -521,7 +522,10 @@ def Debrief(session: GameSession, version: int):
             f"### Objectives in {w.date_of(w.month - 1)}; your weights: "
             + ", ".join(f"{k} {v:g}" for k, v in session.weights().items())
         )
-        solara.DataFrame(pivot.loc[keep].round(3).reset_index())
+        shown = pivot.loc[keep].apply(
+            lambda row: row.map(functools.partial(verdict.objective_value, row.name)), axis=1
+        )
+        solara.DataFrame(shown.reset_index())
     questions = debrief_questions(session.spec)
     if questions:
         with solara.Column(classes=["debrief-questions"]):
@@ -559,6 +563,8 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
 
     with solara.Column(style={"padding": "8px"}):
         Controls(session, version, changed, on_quit)
+        if session.finished:
+            ResultsScreen(session, version)
         with solara.Columns([3, 2]):
             with solara.Column():
                 Dashboard(session, version)
