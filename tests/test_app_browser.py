@@ -1,7 +1,9 @@
 """Browser tests of the game page: a real solara server on a free loopback port, driven by
 Playwright in Debian's Chromium (/usr/bin/chromium), with every non-loopback request blocked."""
 
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import time
@@ -13,7 +15,9 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from ui.assets import ensure_assets
+from ui.saved_games import SavedGames
 from ui.serve import command, environment
+from ui.session import GameSession
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -34,8 +38,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+@contextlib.contextmanager
+def serving():
+    """A solara server of the page on a free loopback port, until the block ends; its games
+    are kept where ``$CHOKEPOINT_GAMES`` says (tests/conftest.py: a temporary folder)."""
     assert not ensure_assets(quiet=True), "the page's assets could not be put in place"
     port = _free_port()
     proc = subprocess.Popen(
@@ -56,12 +62,20 @@ def server():
                 proc.kill()
                 raise RuntimeError("the solara server did not start") from None
             time.sleep(0.3)
-    yield url
-    proc.terminate()
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def server():
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +110,16 @@ class Tab:
 
     def start(self):
         self.page.get_by_role("button", name="Start the game").click()
+        self.wait_for_game()
+
+    def wait_for_game(self):
         self.page.locator(".end-turn").wait_for()
         self.page.locator(".dashboard img").wait_for()
+
+    def resume_latest(self):
+        """Resume the latest game the start screen lists."""
+        self.page.locator(".resume-game").first.click()
+        self.wait_for_game()
 
     def clock(self) -> str:
         return self.page.locator(".game-clock").inner_text()
@@ -192,3 +214,69 @@ def test_two_sessions_stay_independent(chrome, server):
     finally:
         a.close()
         b.close()
+
+
+def test_a_game_survives_a_reload_and_a_server_restart(chrome, server):
+    tab = Tab(chrome, server)
+    try:
+        tab.start()
+        tab.end_turn(3)
+        tab.set_rate("0.5").wait_for()
+        tab.end_turn(6)
+        tab.page.reload()
+        tab.page.locator(".saved-game").first.get_by_text("month 6/").wait_for()
+        tab.resume_latest()
+        assert "month 6/" in tab.clock() and "turn 3/" in tab.clock()
+        news = tab.page.locator(".news-feed")
+        news.get_by_text("United States sets a 50% tariff on magnet").wait_for()
+        tab.end_turn(9)  # the resumed game plays on, and is kept
+    finally:
+        tab.close()
+    with serving() as restarted:
+        tab = Tab(chrome, restarted)
+        try:
+            tab.page.locator(".saved-game").first.get_by_text("month 9/").wait_for()
+            tab.resume_latest()
+            assert "month 9/" in tab.clock()
+            tab.page.locator(".news-feed").get_by_text(
+                "United States sets a 50% tariff on magnet"
+            ).wait_for()
+            assert tab.errors == [], tab.errors
+        finally:
+            tab.close()
+
+
+def test_redo_takes_an_undo_back(tab):
+    tab.start()
+    tab.end_turn(3)
+    tab.end_turn(6)
+    tab.page.get_by_role("button", name="Undo", exact=True).click()
+    tab.page.get_by_role("button", name="Yes, undo").click()
+    tab.page.get_by_text("month 3/").wait_for()
+    tab.page.locator(".redo").click()
+    tab.page.get_by_text("month 6/").wait_for()
+    assert tab.page.locator(".redo").count() == 0
+
+
+def test_the_results_screen_at_the_horizon_scores_the_game_against_doing_nothing(chrome, server):
+    # A game kept a turn before its end (in this process, in the database the server reads).
+    game = GameSession("alliance-vs-tariffs-2025", seed=2, seat="US")
+    SavedGames().keep(game)
+    while game.month < game.spec.months - game.spec.turn_months:
+        game.end_turn()
+    tab = Tab(chrome, server)
+    try:
+        tab.resume_latest()
+        assert tab.page.locator(".results-screen").count() == 0
+        tab.end_turn(game.spec.months)
+        screen = tab.page.locator(".results-screen")
+        screen.get_by_text("Doing nothing (same seed, no order from US) ends at").wait_for()
+        text = screen.inner_text()
+        assert "Final score of US" in text and "it started at" in text
+        assert "security" in text and "points" in text
+        assert screen.locator("img").count() == 1
+        assert not re.search(r"\d{7,}", text), "values are formatted"
+        assert "game over" in tab.clock()
+        assert tab.errors == [], tab.errors
+    finally:
+        tab.close()

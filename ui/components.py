@@ -8,6 +8,7 @@ that change the world call ``on_change`` afterwards.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -17,8 +18,11 @@ import reacton.ipywidgets as rw
 import solara
 
 from agents.doctrines import DOCTRINES
-from ui import charts
+from ui import charts, verdict
 from ui.order_form import JsonOrder, OrderForm, Outcome
+from ui.results_screen import ResultsScreen
+from ui.resume_panel import SavedGamesList
+from ui.saved_games import saved_games
 from ui.session import (
     OBSERVER,
     GameSession,
@@ -29,6 +33,7 @@ from ui.session import (
     trust_table,
 )
 from ui.why import WhyPanel
+from ui.workshop.store import StoreError
 from world import bundled_scenarios, load_scenario
 from world.deals import deals_of
 
@@ -165,7 +170,8 @@ def Controls(
 @solara.component
 def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], None]):
     """Reset and undo, each asking to be confirmed (a second click): one stray click must not
-    throw away a game. The undo selector starts at the latest turn that can be returned to
+    throw away a game, and Redo takes either back until something else is played. The undo
+    selector starts at the latest turn that can be returned to
     (``version``: as in :func:`Controls`, so that it follows the world)."""
     chosen = solara.use_reactive(None)  # a turn (0-based) the player picked; None: the latest
     confirming = solara.use_reactive("")  # "reset", "undo" or "" (nothing to confirm)
@@ -195,13 +201,15 @@ def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], Non
             style={"max-width": "180px"},
         )
         solara.Button("Undo", on_click=lambda: confirming.set("undo"))
+    if session.can_redo:
+        solara.Button("Redo", on_click=lambda: (session.redo(), on_change()), classes=["redo"])
     if confirming.value:
         back = 0 if confirming.value == "reset" else target * t
         what = "Start again" if confirming.value == "reset" else f"Go back to turn {target + 1}"
         with solara.Row(classes=["confirm-rewind"], style={"align-items": "center"}):
             solara.Warning(
                 f"{what}: from month {w.month} to month {back} ({w.date_of(back)})? "
-                "What was played after it is lost."
+                "Redo brings it back until you play on."
             )
             solara.Button(f"Yes, {confirming.value}", on_click=confirm, color="error")
             solara.Button("Keep playing", on_click=lambda: confirming.set(""), text=True)
@@ -515,7 +523,10 @@ def Debrief(session: GameSession, version: int):
             f"### Objectives in {w.date_of(w.month - 1)}; your weights: "
             + ", ".join(f"{k} {v:g}" for k, v in session.weights().items())
         )
-        solara.DataFrame(pivot.loc[keep].round(3).reset_index())
+        shown = pivot.loc[keep].apply(
+            lambda row: row.map(functools.partial(verdict.objective_value, row.name)), axis=1
+        )
+        solara.DataFrame(shown.reset_index())
     questions = debrief_questions(session.spec)
     if questions:
         with solara.Column(classes=["debrief-questions"]):
@@ -553,6 +564,8 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
 
     with solara.Column(style={"padding": "8px"}):
         Controls(session, version, changed, on_quit)
+        if session.finished:
+            ResultsScreen(session, version)
         with solara.Columns([3, 2]):
             with solara.Column():
                 Dashboard(session, version)
@@ -579,11 +592,21 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
 
 @solara.component
 def GamePage(scenario: str = "baseline-2024"):
-    """The whole page: the start screen, then the game. Each browser session has its own."""
+    """The whole page: the start screen (with the saved games to resume), then the game. Each
+    browser session has its own; every game is stored as it is played (ui/saved_games.py)."""
     session, set_session = solara.use_state(None)
     solara.Title("Chokepoint")
+
+    def start(new: GameSession) -> None:
+        try:
+            saved_games().keep(new)
+        except StoreError as exc:  # the game is still played, only not kept
+            print(f"warning: the game is not saved: {exc}", file=sys.stderr)
+        set_session(new)
+
     if session is None:
-        StartScreen(on_start=set_session, scenario=scenario)
+        StartScreen(on_start=start, scenario=scenario)
+        SavedGamesList(on_resume=set_session)
     else:
         Game(session, on_quit=lambda: set_session(None))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -94,6 +95,9 @@ class GameSession:
         doctrines: region -> doctrine for AI seats (see agents/doctrines), replacing the
             scenario's; a state with no seat in the scenario gets one. The player's own seat
             cannot be given a doctrine.
+        record: called with each input the player gives (kind, payload) once it has been
+            played, so that the game can be stored and rebuilt by :meth:`play_inputs`
+            (ui/saved_games.py); None keeps nothing.
 
     Raises:
         ValueError: a doctrine for a region that is not a state or is the player's seat, or an
@@ -107,7 +111,14 @@ class GameSession:
     doctrines: dict[str, str] = field(default_factory=dict)
     spec: Scenario = field(init=False)
     world: World = field(init=False)
+    record: Callable[[str, dict], None] | None = field(default=None, repr=False, compare=False)
     version: int = field(init=False, default=0)
+    #: The scenario as given, before the turn length and doctrines were set (what is stored).
+    base_spec: Scenario = field(init=False, repr=False)
+    #: Orders that an undo or a reset threw away (rows of :meth:`World.orders`), oldest first.
+    undone: list[dict] = field(init=False, default_factory=list, repr=False)
+    #: What redo brings back: (the world before the undo or reset, rows it added to undone).
+    _redo: list[tuple[World, int]] = field(init=False, default_factory=list, repr=False)
     #: (world id, order id) -> a pending order in words (worked out once: a dry run).
     _words: dict[tuple[int, str], str] = field(init=False, default_factory=dict, repr=False)
 
@@ -115,6 +126,7 @@ class GameSession:
         spec = (
             self.scenario if isinstance(self.scenario, Scenario) else load_scenario(self.scenario)
         )
+        self.base_spec = spec
         whole_number("seed", self.seed, 0, MAX_SEED)
         if self.seat not in seats_of(spec):
             raise ValueError(
@@ -199,27 +211,42 @@ class GameSession:
     def _touch(self) -> None:
         self.version += 1
 
+    def _played(self, kind: str, **payload) -> None:
+        """Keep an input the player gave (see ``record``), with the month it left the game at."""
+        if self.record is not None:
+            self.record(kind, {**payload, "month": self.world.month})
+
+    def _moved_on(self) -> None:
+        """The world changed by the player's hand: what an undo threw away stays undone."""
+        self._redo.clear()
+
     def step(self) -> None:
         """One month."""
         if not self.finished:
+            self._moved_on()
             self.world.step()
         self._touch()
+        self._played("step")
 
     def end_turn(self) -> None:
         """Run to the next turn boundary (pending orders apply there)."""
         t = self.spec.turn_months
         target = min(self.spec.months, (self.world.month // t + 1) * t)
+        if self.world.month < target:
+            self._moved_on()
         while self.world.month < target:
             self.world.step()
         self._touch()
+        self._played("end_turn")
 
     def reset(self) -> None:
-        """Start again from month 0 with the same settings."""
-        self.world = self._new_world()
-        self._touch()
+        """Start again from month 0 with the same settings (:meth:`redo` undoes it)."""
+        self._rewind(self._new_world(), 0)
+        self._played("reset")
 
     def undo_to_turn(self, turn: int) -> None:
-        """Go back to the start of an earlier turn: replay every order applied before it.
+        """Go back to the start of an earlier turn: replay every order applied before it
+        (:meth:`redo` undoes it).
 
         The AI seats' decisions come from the log (as in :meth:`World.replay`), so the world
         is the one the player saw; after the rewind the AIs decide again.
@@ -235,8 +262,70 @@ class GameSession:
         # The replay silences every doctrine; from here on the AI seats decide again.
         world.human_seats = self.human_seats
         world.doctrines = self._new_world().doctrines
+        self._rewind(world, month)
+        self._played("undo", turn=turn)
+
+    def _rewind(self, world: World, month: int) -> None:
+        """Put ``world`` (at ``month``) in place of the current one, keeping the current one
+        for :meth:`redo` and its orders from ``month`` on (pending ones too) as undone."""
+        old = self.world
+        table = old.orders()
+        lost = table[table["month"] >= month].to_dict("records")
+        lost += [
+            {
+                "month": old.month,
+                "date": old.date_of(old.month),
+                "order_id": order_id,
+                "issuer": order.issuer,
+                "kind": order.kind,
+                "parameters": json.dumps(order.parameters(), sort_keys=True, default=str),
+                "status": "pending",
+                "message": "",
+                "source": source,
+            }
+            for order, _seat, source, order_id in old.desk.pending
+        ]
+        self.undone += lost
+        self._redo.append((old, len(lost)))
+        # Ids stay unique over the whole game: no new order takes the id of an undone one.
+        world.desk._counter = max(world.desk._counter, old.desk._counter)
         self.world = world
         self._touch()
+
+    @property
+    def can_redo(self) -> bool:
+        """Whether an undo or a reset can be taken back (nothing was played since)."""
+        return bool(self._redo)
+
+    def redo(self) -> None:
+        """Take back the last undo or reset: the game is where it was before it."""
+        if not self._redo:
+            return
+        world, lost = self._redo.pop()
+        if lost:
+            del self.undone[-lost:]
+        self.world = world
+        self._touch()
+        self._played("redo")
+
+    def play_inputs(self, inputs: list[tuple[str, dict]]) -> None:
+        """Play stored inputs (kind, payload) again, as :meth:`record` received them: the
+        game ends where it was (the world is deterministic).
+
+        Raises:
+            ValueError: an input of an unknown kind (the stored game is not one of these).
+        """
+        for kind, payload in inputs:
+            if kind == "submit":
+                self.submit(payload["order"])
+            elif kind == "cancel":
+                self.cancel(payload["order_id"])
+            elif kind == "undo":
+                self.undo_to_turn(payload["turn"])
+            elif kind in INPUT_ACTIONS:
+                getattr(self, INPUT_ACTIONS[kind])()
+            else:
+                raise ValueError(f"input: unknown kind {kind!r}; allowed: {', '.join(INPUTS)}")
 
     # ------------------------------------------------------------------ orders
 
@@ -246,8 +335,10 @@ class GameSession:
         if isinstance(order, dict):
             order = {**order, "issuer": order.get("issuer") or self.seat}
         seat = None if self.seat == OBSERVER else self.seat
+        self._moved_on()
         result = self.world.submit(order, seat=seat)
         self._touch()
+        self._played("submit", order=_storable(order))
         return result
 
     def pending(self) -> list[str]:
@@ -273,12 +364,18 @@ class GameSession:
     def cancel(self, order_id: str) -> None:
         """Withdraw one pending order (nothing happens if it is not pending)."""
         desk = self.world.desk
+        if any(p[3] == order_id for p in desk.pending):
+            self._moved_on()
         desk.pending = [p for p in desk.pending if p[3] != order_id]
         self._touch()
+        self._played("cancel", order_id=order_id)
 
     def cancel_pending(self) -> None:
+        if self.world.desk.pending:
+            self._moved_on()
         self.world.desk.pending.clear()
         self._touch()
+        self._played("cancel_all")
 
     def in_force(self, region: str | None = None) -> list[str]:
         """Policies and programmes in force now (of ``region``, or everyone's), in words."""
@@ -321,6 +418,30 @@ class GameSession:
 
     def orders_csv(self) -> bytes:
         return self.world.orders().to_csv(index=False).encode()
+
+
+#: Stored inputs that take no payload -> the GameSession method that plays them.
+INPUT_ACTIONS = {
+    "step": "step",
+    "end_turn": "end_turn",
+    "reset": "reset",
+    "redo": "redo",
+    "cancel_all": "cancel_pending",
+}
+#: Every kind of stored input.
+INPUTS = ("submit", "cancel", "undo", *INPUT_ACTIONS)
+
+
+def _storable(order: object) -> object:
+    """An order as JSON can hold it (a model as its dict; anything else as given, since a
+    rejected order is an input too)."""
+    if hasattr(order, "model_dump"):
+        return order.model_dump(mode="json")
+    try:
+        json.dumps(order)
+    except (TypeError, ValueError):
+        return str(order)
+    return order
 
 
 def _short(params: dict) -> str:
