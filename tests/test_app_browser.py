@@ -196,7 +196,7 @@ def test_invalid_order_shows_the_worlds_message(tab):
     message = tab.set_rate("25")
     message.wait_for()
     assert "Rejected" in message.inner_text()
-    assert "less than or equal to 10" in message.inner_text()
+    assert "must be between 0 and 10" in message.inner_text()
 
 
 def test_two_sessions_stay_independent(chrome, server):

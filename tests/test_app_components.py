@@ -304,11 +304,11 @@ def test_debrief_offers_downloads(game):
 
 def test_game_shows_the_debrief_across_the_page(game):
     _, rc = solara.render(Game(game), handle_error=False)
-    toggles = [w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4]
+    toggles = [w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 5]
     assert not any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)
-    toggles[0].v_model = 2  # Orders, Negotiation, Briefing, Debrief
+    toggles[0].v_model = 3  # Orders, Why?, Negotiation, Briefing, Debrief
     assert game.spec.briefing.seats["US"].role in _markdown(rc)
-    toggles[0].v_model = 3
+    toggles[0].v_model = 4
     assert any("debrief" in (w.class_ or "") for w in rc.find(v.Card).widgets)
 
 

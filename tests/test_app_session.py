@@ -110,7 +110,7 @@ def test_invalid_order_gives_the_worlds_reason(spec):
     game = GameSession(spec, seed=0, seat="US")
     result = game.submit({"kind": "import_tariff", "commodities": ["magnet"], "rate": 25})
     assert result.status == "rejected"
-    assert "less than or equal to 10" in result.message
+    assert "must be between 0 and 10" in result.message
     assert not game.pending()
 
 
