@@ -290,3 +290,50 @@ def test_end_of_life_magnets_are_collected_and_recycled_into_oxides():
     idle = run(scenario_from_dict(data), months=36)
     assert idle.array("production")[:, scrap].sum() == 0.0
     assert idle.array("use")[:, scrap][6:].sum() == 0.0
+
+
+def test_a_quota_on_heavy_ores_holds_apart_from_the_light_quota():
+    """China sets its ion-clay quota apart: the clay mines keep to it while the light mines
+    share the general quota, and a tight clay quota does not shrink the light mines' share."""
+    data = copy.deepcopy(base_data())
+    data["orders"] = [o for o in data.get("orders", []) if o.get("kind") != "production_quota"]
+    general = {
+        "date": data["start"],
+        "kind": "production_quota",
+        "issuer": "CN",
+        "stages": ["mine"],
+        "headroom": 0.1,
+    }
+    data["orders"].append({**general, "id": "cn-light", "tonnes_per_year": 300000})
+    clay_tpy = 6000.0
+    data["orders"].append(
+        {**general, "id": "cn-clay", "tonnes_per_year": clay_tpy, "deposits": ["ionic_clay"]}
+    )
+    world = World(scenario_from_dict(data), seed=0)
+    clay = [f for f in _cn_mines(world) if world.deposit_ids[f.deposit_index] == "ionic_clay"]
+    light = [f for f in _cn_mines(world) if f not in clay]
+    assert clay and light, "the test needs both kinds of Chinese mine"
+    for _ in range(24):
+        world.step()
+        assert sum(f.throughput for f in clay) <= clay_tpy / 12 * (1 + 1e-9)
+        assert sum(f.throughput for f in light) <= 300000 / 12 * (1 + 1e-9)
+    # The clay mines are held to their own quota, well below their capacity; the light mines
+    # are not held to the clay quota's share of the whole stage.
+    assert sum(f.throughput for f in clay) > 0.5 * clay_tpy / 12
+    assert sum(f.throughput for f in light) > 10 * clay_tpy / 12
+
+
+def test_a_quota_naming_an_unknown_deposit_is_refused():
+    world = World(scenario_from_dict(copy.deepcopy(base_data())), seed=0)
+    result = world.desk.submit(
+        {
+            "kind": "production_quota",
+            "issuer": "CN",
+            "stages": ["mine"],
+            "deposits": ["moon_rock"],
+            "tonnes_per_year": 1000,
+        }
+    )
+    assert result.status == "rejected"
+    assert "deposits: unknown deposit 'moon_rock'" in result.message
+    assert "ionic_clay" in result.message

@@ -61,7 +61,7 @@ HUMAN_ORDERS: dict[int, list[dict]] = {
          "months_of_cover": 2},
     ],
     9: [
-        {"kind": "stockpile_release", "issuer": "US", "commodity": "oxide_light", "tonnes": 50},
+        {"kind": "stockpile_release", "issuer": "US", "commodity": "oxide_light", "tonnes": 10},
     ],
     12: [
         {"kind": "alliance", "issuer": "US", "action": "form", "name": "minerals-club",

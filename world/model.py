@@ -139,7 +139,10 @@ class World(mesa.Model):
             if total > 0
             else 0.0
         )
-        self._stage_capacity: tuple[int, dict[tuple[str, str], float]] = (-1, {})
+        self._stage_capacity: tuple[int, dict[tuple[str, str, tuple[str, ...] | None], float]] = (
+            -1,
+            {},
+        )
         self._nominal_feed = self._regional_feed_mix()
 
         self.tracked_origin = scenario.tracked_origin
@@ -488,22 +491,42 @@ class World(mesa.Model):
             self.states_by_region[firm.region].spend(usd)
 
     def _quota_on(self, firm: Firm):
-        """The production quota in force on a firm's stage in its region, if any."""
+        """The production quota in force on a firm's stage in its region, if any: one set on
+        the firm's own deposit comes before one on the whole stage."""
+        general = None
         for prog in self.desk.active("production_quota"):
-            if prog.issuer == firm.region and firm.stage in prog.params["stages"]:
+            if prog.issuer != firm.region or firm.stage not in prog.params["stages"]:
+                continue
+            deposits = prog.params.get("deposits")
+            if not deposits:
+                general = general or prog
+            elif firm.deposit_index is not None and self.deposit_ids[firm.deposit_index] in (
+                deposits
+            ):
                 return prog
-        return None
+        return general
+
+    def _quota_deposits(self, firm: Firm) -> tuple[str, ...] | None:
+        """The deposits named by the quota covering a firm (empty: the whole stage; None: no
+        quota)."""
+        prog = self._quota_on(firm)
+        return None if prog is None else tuple(prog.params.get("deposits") or ())
 
     def _quota_share(self, firm: Firm, prog) -> float:
-        """A firm's share of its stage's quota: its share of the stage's installed capacity
-        (as it stood at the start of the month)."""
+        """A firm's share of the quota that covers it: its share of the installed capacity
+        under that quota (as it stood at the start of the month)."""
         if self._stage_capacity[0] != self.month:
             totals: dict[tuple[str, str], float] = defaultdict(float)
             for f in self.firms:
                 if f.status != EXITED:
-                    totals[f.region, f.stage] += f.capacity_tpy + f.idle_tpy
+                    # Keyed by the deposits a quota covers, not by the quota: a quota the
+                    # state replaces mid-month covers the same plants.
+                    totals[f.region, f.stage, self._quota_deposits(f)] += (
+                        f.capacity_tpy + f.idle_tpy
+                    )
             self._stage_capacity = (self.month, totals)
-        total = self._stage_capacity[1][firm.region, firm.stage]
+        key = tuple(prog.params.get("deposits") or ())
+        total = self._stage_capacity[1][firm.region, firm.stage, key]
         mine = firm.capacity_tpy + firm.idle_tpy
         return mine / total if total > 0 else 0.0
 

@@ -304,6 +304,11 @@ class OrderDesk:
                     raise OrderRejected(
                         f"{name}: unknown stage '{s}'; allowed: {', '.join(w.spec.stages)}"
                     )
+        for d in getattr(order, "deposits", None) or []:
+            if d not in w.deposit_index:
+                raise OrderRejected(
+                    f"deposits: unknown deposit '{d}'; allowed: {', '.join(w.deposit_ids)}"
+                )
         firm = getattr(order, "firm", None)
         if firm is not None:
             if firm not in w.firms_by_id:
@@ -691,21 +696,30 @@ class OrderDesk:
 
     def _apply_production_quota(self, order: BaseModel, order_id: str) -> str:
         w = self.world
-        # A new quota replaces the issuer's quota on the same stages (quotas are set yearly).
+        # A new quota replaces the issuer's quota on the same stages and deposits (quotas are
+        # set yearly; China's ion-clay quota is set apart from the light-ore quota).
+        deposits = sorted(order.deposits) if order.deposits else None
         for prog in self.active("production_quota"):
-            if prog.issuer == order.issuer and set(prog.params["stages"]) & set(order.stages):
+            if (
+                prog.issuer == order.issuer
+                and set(prog.params["stages"]) & set(order.stages)
+                and prog.params.get("deposits") == deposits
+            ):
                 prog.end = w.month
         self._programme(
             order,
             order_id,
             stages=list(order.stages),
+            deposits=deposits,
             tonnes_per_year=order.tonnes_per_year,
             growth_per_year=order.growth_per_year,
             headroom=order.headroom,
             restraint=order.restraint,
         )
         return (
-            f"{w.spec.regions[order.issuer].name} sets its {', '.join(order.stages)} quota at "
+            f"{w.spec.regions[order.issuer].name} sets its {', '.join(order.stages)} quota"
+            + (f" on {', '.join(deposits)}" if deposits else "")
+            + " at "
             f"{order.tonnes_per_year:,.0f} t/yr"
             + (f", changing {order.growth_per_year:+.1%} a year" if order.growth_per_year else "")
         )

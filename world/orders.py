@@ -195,6 +195,11 @@ class ProductionQuota(_Order):
 
     kind: Literal["production_quota"] = "production_quota"
     stages: list[str] = Field(min_length=1)
+    deposits: list[str] | None = Field(
+        None,
+        description="deposit types the quota covers (mines); none: every plant at the stages "
+        "not under a quota of its own deposit, as China sets ion-clay quotas apart",
+    )
     tonnes_per_year: Tonnes = Field(ge=0, le=MAX_TONNES, description="quota per year, t/yr")
     growth_per_year: float = Field(
         0.0, ge=-0.5, le=1.0, description="yearly change of the quota the state has announced"
