@@ -540,17 +540,8 @@ def in_force(world: World, region: str | None = None, kind: str | None = None) -
     for p in w.policies.specs:
         if (region and p.issuer != region) or (kind and p.kind != kind):
             continue
-        if p.start <= date and (p.end is None or date < p.end):
-            what = f"{p.issuer} {p.kind.replace('_', ' ')} on {', '.join(p.commodities)}"
-            if p.partners:
-                what += f" ({', '.join(p.partners)})"
-            if p.rate is not None:
-                what += f" at {p.rate:.0%}"
-            if p.quota_t is not None:
-                what += f", quota {p.quota_t:,.0f} t"
-            if p.kind == "export_licence":
-                what += f", {p.approval_share:.0%} approved"
-            lines.append(f"{p.id}: {what}")
+        if p.in_force(date):
+            lines.append(f"{p.id}: {p.in_words()}")
     for prog in w.desk.programmes:
         if (region and prog.issuer != region) or (kind and prog.kind != kind):
             continue

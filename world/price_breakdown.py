@@ -225,20 +225,9 @@ def _policies(world: World, commodity: str, regions: set[str], date: str) -> lis
     partners include one of ``regions`` (an empty partner list means every partner)."""
     lines = []
     for p in world.policies.specs:
-        if commodity not in p.commodities or not (
-            p.start <= date and (p.end is None or date < p.end)
-        ):
+        if commodity not in p.commodities or not p.in_force(date):
             continue
         if p.issuer not in regions and p.partners and not regions & set(p.partners):
             continue
-        what = f"{p.issuer} {p.kind.replace('_', ' ')}"
-        if p.partners:
-            what += f" ({', '.join(p.partners)})"
-        if p.rate is not None:
-            what += f" at {p.rate:.0%}"
-        if p.quota_t is not None:
-            what += f", quota {p.quota_t:,.0f} t"
-        if p.kind == "export_licence":
-            what += f", {p.approval_share:.0%} approved"
-        lines.append(f"{what} [{p.id}]")
+        lines.append(f"{p.in_words(commodities=False)} [{p.id}]")
     return lines

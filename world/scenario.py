@@ -274,6 +274,26 @@ class PolicySpec(Strict):
     note: str = ""
     source: str = ""
 
+    def in_force(self, date: str) -> bool:
+        """Whether the policy stands at ``date`` ("YYYY-MM")."""
+        return self.start <= date and (self.end is None or date < self.end)
+
+    def in_words(self, commodities: bool = True) -> str:
+        """The policy in a line of words (its issuer, kind, partners, rate, quota, approval),
+        naming its commodities unless the reader already knows them."""
+        what = f"{self.issuer} {self.kind.replace('_', ' ')}"
+        if commodities:
+            what += f" on {', '.join(self.commodities)}"
+        if self.partners:
+            what += f" ({', '.join(self.partners)})"
+        if self.rate is not None:
+            what += f" at {self.rate:.0%}"
+        if self.quota_t is not None:
+            what += f", quota {self.quota_t:,.0f} t"
+        if self.kind == "export_licence":
+            what += f", {self.approval_share:.0%} approved"
+        return what
+
 
 class EventSpec(Strict):
     """Something that happens to the world at a date: a shock to capacity (a mine accident, a
