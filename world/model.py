@@ -46,6 +46,11 @@ from world.scenario import (
 MAX_SEED = 2**32 - 1
 
 
+#: The plants that share one production quota: (region, stage, the deposits the quota names,
+#: empty for the whole stage; None where no quota covers them).
+QuotaGroup = tuple[str, str, tuple[str, ...] | None]
+
+
 class World(mesa.Model):
     """The rare-earth world.
 
@@ -139,10 +144,7 @@ class World(mesa.Model):
             if total > 0
             else 0.0
         )
-        self._stage_capacity: tuple[int, dict[tuple[str, str, tuple[str, ...] | None], float]] = (
-            -1,
-            {},
-        )
+        self._stage_capacity: tuple[int, dict[QuotaGroup, float]] = (-1, {})
         self._nominal_feed = self._regional_feed_mix()
 
         self.tracked_origin = scenario.tracked_origin
@@ -516,7 +518,7 @@ class World(mesa.Model):
         """A firm's share of the quota that covers it: its share of the installed capacity
         under that quota (as it stood at the start of the month)."""
         if self._stage_capacity[0] != self.month:
-            totals: dict[tuple[str, str], float] = defaultdict(float)
+            totals: dict[QuotaGroup, float] = defaultdict(float)
             for f in self.firms:
                 if f.status != EXITED:
                     # Keyed by the deposits a quota covers, not by the quota: a quota the
