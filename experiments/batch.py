@@ -250,10 +250,14 @@ def build_scenario(spec: ExperimentSpec, base: dict, run: Run):
 
 
 def execute(text: str, scenario_ref: str, months: int, run: Run) -> dict[str, Any]:
-    """Run one world and compute its outcomes; an exception is returned as a failure record."""
+    """Run one world and compute its outcomes; an exception is returned as a failure record.
+
+    The record has the run's wall and CPU seconds (``wall_s``, ``cpu_s``: process time in the
+    process that ran it), which the batch benchmark sets against the runner's own CPU.
+    """
     from world import World
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     try:
         spec, base = _context(text, scenario_ref)
         world = World(build_scenario(spec, base, run), seed=run.seed)
@@ -267,6 +271,7 @@ def execute(text: str, scenario_ref: str, months: int, run: Run) -> dict[str, An
             "error": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(),
             "wall_s": time.perf_counter() - started,
+            "cpu_s": time.process_time() - cpu_started,
         }
     return {
         "run_id": run.run_id,
@@ -274,6 +279,7 @@ def execute(text: str, scenario_ref: str, months: int, run: Run) -> dict[str, An
         "outcomes": outcomes,
         "series": series,
         "wall_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu_started,
     }
 
 
