@@ -393,12 +393,21 @@ def _died(run: Run, attempts: int, why: str) -> dict:
     }
 
 
-def _worker_signals() -> None:
-    """In a pool worker: die on SIGTERM and leave Ctrl-C to the parent, which ends the workers
-    after writing the finished runs (a forked worker would otherwise inherit the batch's
-    handlers and outlive the terminate)."""
+def _worker_start() -> None:
+    """In a new pool worker: die on SIGTERM and leave Ctrl-C to the parent, which ends the
+    workers after writing the finished runs (a forked worker would otherwise inherit the batch's
+    handlers and outlive the terminate).
+
+    And freeze the objects inherited from the parent (modules, the engine's imports: some
+    150,000) out of the garbage collector's reach: they live as long as the worker, yet every
+    full collection walked them, about 15 ms per 60-month run (1.5% of it), and copied their
+    pages (fork shares them copy-on-write). What the runs allocate is collected as before.
+    """
+    import gc
+
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()
 
 
 class ProcessRunner:
@@ -417,7 +426,7 @@ class ProcessRunner:
                 multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
             )
             self.pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=context, initializer=_worker_signals
+                max_workers=self.workers, mp_context=context, initializer=_worker_start
             )
         return self.pool
 

@@ -284,3 +284,17 @@ def test_the_batch_reproduces_the_alliance_vs_tariffs_script(tmp_path):
     expected = run_one("tariff-hawk", "coercive-retaliator", seed=3, months=24)
     for name in got.index:
         assert got[name] == pytest.approx(expected[name], rel=1e-12), name
+
+
+def test_pool_workers_keep_the_inherited_objects_out_of_the_collector():
+    import gc
+
+    from experiments.batch import ProcessRunner
+
+    runner = ProcessRunner(1)
+    try:
+        frozen = runner._pool().submit(gc.get_freeze_count).result()
+    finally:
+        runner.close()
+    # fork shares the engine's ~150,000 objects; full collections no longer walk them
+    assert frozen > gc.get_freeze_count() + 10_000
