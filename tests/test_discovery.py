@@ -6,6 +6,7 @@ then run end to end on small batches (their values come from the engine and are 
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -97,6 +98,24 @@ def test_prim_and_cart_box_the_case_of_interest():
     leaves = discovery.cart_boxes(spec, x, flag)
     assert leaves[0].stats["density"] == pytest.approx(1.0)
     assert "stages.magnet.lead_time_months" in set(leaves[0].limits["factor"])
+
+
+def test_the_90th_percentile_regret_of_never_reaching_is_infinite_not_missing():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's inf - inf warning
+        assert discovery.quantile(np.array([0.0, np.inf, np.inf, np.inf]), 0.9) == np.inf
+        assert discovery.quantile(np.array([0.0, 1.0, 2.0, np.inf]), 0.5) == 1.5
+        # between the last finite value and an infinite one: beyond every finite bound
+        assert discovery.quantile(np.array([0.0, 1.0, 2.0, np.inf]), 0.9) == np.inf
+        assert discovery.quantile(np.arange(11.0), 0.9) == pytest.approx(9.0)
+    spec, runs = synthetic_runs()
+    ytr = spec.outcomes[0].model_copy(update={"name": "ytr", "derived": "years_to_resilience"})
+    spec = spec.model_copy(update={"outcomes": [ytr]})
+    # the hawk never reaches resilience; the others reach it in year 3
+    runs["ytr"] = np.where(runs["doctrine.US"] == "tariff-hawk", np.nan, 3.0)
+    table = discovery.regret(spec, runs).set_index("lever")
+    assert table.loc["US=tariff-hawk", "p90_regret"] == np.inf
+    assert table.loc["US=alliance-builder", "p90_regret"] == 0.0
 
 
 def test_a_case_that_cannot_be_evaluated_names_the_outcomes():
