@@ -315,11 +315,15 @@ def parallel_coordinates(pareto: pd.DataFrame, spec: ExperimentSpec):
     for column in columns:
         if limits[column].iloc[0] == limits[column].iloc[1]:
             limits.loc[:, column] = [limits[column].iloc[0] - 0.5, limits[column].iloc[1] + 0.5]
-    axes = parcoords.ParallelAxes(limits, fontsize=8, rot=30)
-    axes.plot(data, color="tab:blue", lw=1.2, alpha=0.8)
-    minimised = [objective_name(o) for o in spec.search.objectives if o.direction == "minimize"]
-    flip = [c for c in minimised if c in columns]
-    if flip:
-        axes.invert_axis(flip)
+    with warnings.catch_warnings():
+        # ParallelAxes lays itself out at matplotlib's default size, too narrow for many axes,
+        # and says so on every report; the figure is widened below, which is what is saved
+        warnings.filterwarnings("ignore", message="Tight layout not applied")
+        axes = parcoords.ParallelAxes(limits, fontsize=8, rot=30)
+        axes.plot(data, color="tab:blue", lw=1.2, alpha=0.8)
+        minimised = [objective_name(o) for o in spec.search.objectives if o.direction == "minimize"]
+        flip = [c for c in minimised if c in columns]
+        if flip:
+            axes.invert_axis(flip)
     axes.fig.set_size_inches(max(7, 1.6 * len(columns)), 4.5)
     return axes.fig
