@@ -27,8 +27,9 @@ if the 2-worker pool's CPU efficiency is below ``--cpu-floor`` (default 0.9) or,
 ``--quick``, its wall-clock efficiency is below ``--floor`` (default 0.85; the goal is 0.9 at
 200 runs of 120 months).
 
-Peak memory (without ``--quick``): tracemalloc in this process during our batches (results
-stream to disk, so it should not grow with the number of runs) and the peak resident memory of
+Peak memory (without ``--quick``): tracemalloc in this process during our pooled batches
+(results stream to disk, so it should not grow with the number of runs; not while runs are in
+this process, which it would slow several times over) and the peak resident memory of
 the worker processes (psutil, sampled every 0.2 s).
 
     uv run python benchmarks/batch.py [--quick] [--runs 200] [--months 120]
@@ -359,8 +360,10 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
         return fn
 
     warm_up(spec)
+    # neither tracemalloc nor the memory-sampling thread where the runs are in this process:
+    # they would slow them (tracemalloc several times over)
     rows["serial"] = measure(
-        "chokepoint, serial", ours("serial"), processes=0, start=Timed, trace=trace, watch=watch
+        "chokepoint, serial", ours("serial"), processes=0, start=Timed, trace=False, watch=False
     )
     # the 1-worker pool isolates the pool's own cost from the serial loop's: worth its runs in
     # --quick, where that cost shows, not in the full benchmark (200 runs of 2 s each)
@@ -415,7 +418,7 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
                 # number_processes=1 runs in this process
                 processes=procs if procs > 1 else 0,
                 trace=trace and procs > 1,
-                watch=watch,
+                watch=watch and procs > 1,
             )
     return rows
 
