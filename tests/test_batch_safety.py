@@ -303,3 +303,55 @@ def test_a_bad_dask_address_is_a_clear_error(tmp_path, capsys):
     assert main(["batch", str(spec), "--out", str(tmp_path / "o"), "--dask", "foo"]) == 2
     err = capsys.readouterr().err
     assert "--dask 'foo': not a scheduler address" in err and "Traceback" not in err
+
+
+def test_dask_workers_gone_mid_batch_give_up_keeping_the_finished_runs(tmp_path, monkeypatch):
+    import threading
+
+    from dask.distributed import Client, LocalCluster
+
+    from experiments.batch import DaskRunner
+
+    _write_module(
+        tmp_path,
+        monkeypatch,
+        "sleepy_outcome",
+        """
+        import time
+
+        def sleepy(world, outcome):
+            time.sleep(0.3)
+            return 1.0
+        """,
+    )
+    text = TINY.replace("seeds = 2", "seeds = 10").replace("chunk_runs = 2", "chunk_runs = 1000")
+    spec = write_spec(
+        tmp_path, text + '\n[[outcomes]]\nname = "s"\nfunction = "sleepy_outcome:sleepy"\n'
+    )
+    out = tmp_path / "out"
+    finished = threading.Event()
+    with (
+        LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        dask_runner = DaskRunner.from_client(client, worker_timeout_s=1.0)
+
+        def runner(plan, todo):
+            for count, item in enumerate(dask_runner(plan, todo), start=1):
+                if count == 2:
+                    finished.set()
+                yield item
+
+        def every_worker_leaves():
+            if finished.wait(timeout=60):
+                cluster.scale(0)
+
+        leaving = threading.Thread(target=every_worker_leaves, daemon=True)
+        leaving.start()
+        with pytest.raises(BatchError, match=r"no Dask worker has been connected .* for 1 s"):
+            run_batch(spec, out, progress=False, runner=runner)
+        leaving.join(timeout=10)
+    # the runs finished before the workers left were written, and a rerun resumes after them
+    assert 2 <= load_outcomes(out)["run_id"].nunique() < 40
