@@ -635,6 +635,14 @@ class Firm(mesa.Agent):
                     online=online,
                 )
 
+    def order_capacity(self, capacity_tpy: float) -> None:
+        """Order new capacity now (the firm's own ``invest`` order), t/yr, at its capex after
+        technology bans and subsidies (a candidate project starts construction)."""
+        capex = self.capex_per_tpy * self.model.capex_multiplier(self)
+        if self.status == CANDIDATE:
+            self.status = CONSTRUCTION
+        self._invest(capacity_tpy, capex, "orders new capacity")
+
     def _invest(
         self, added_tpy: float, capex_per_tpy: float, verb: str, online: int | None = None
     ) -> None:

@@ -22,6 +22,7 @@ from pydantic.fields import FieldInfo
 from ui.session import in_force
 from world import World
 from world.field_errors import unwrap_type
+from world.instruments import VOLUME_KINDS
 from world.orders import ORDER_CLASSES, STATE_ORDER_KINDS
 
 #: What a submit function returns: whether the order was taken, and the message to show.
@@ -90,7 +91,7 @@ SUGGESTED = {
 }
 #: Instruments that stop or hold back trade: their form preselects no commodity, so that an
 #: untouched form submitted by mistake restricts nothing.
-RESTRICTIVE = ("export_ban", "import_ban", "export_quota", "export_licence")
+RESTRICTIVE = VOLUME_KINDS
 #: Rates above this (100%) are far outside any measure in force in the scenarios: the form
 #: asks the player to confirm one.
 EXTREME_RATE = 1.0

@@ -65,7 +65,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from world.orders import TRADE_KINDS, OrderRejected, parse_order
+from world.instruments import NEGOTIATION_KINDS as NEGOTIATION_KINDS
+from world.instruments import REGISTRY, RESTRICTIONS
+from world.instruments.lift import lift_targets
+from world.instruments.valuation import Valuation
+from world.orders import OrderRejected, parse_order
 from world.policy import TariffUnion
 
 if TYPE_CHECKING:
@@ -91,25 +95,12 @@ SHORT_THRESHOLD = 0.02
 #: Most of its strategic stock a member releases for others in one month.
 RELEASE_SHARE = 0.25
 
-#: Families of measures: a new measure contradicts a commitment in the same family.
-_FAMILIES = {
-    "export_ban": "export",
-    "export_quota": "export",
-    "export_licence": "export",
-    "export_duty": "export",
-    "import_tariff": "import",
-    "import_ban": "import",
-}
-#: Commitments whose lifting is never a breach: restrictions (lifting one only helps the others).
-_RESTRICTIONS = (*TRADE_KINDS, "tech_export_ban")
-
-
-#: Orders that negotiate a deal: private to its parties until it is agreed.
-NEGOTIATION_KINDS = ("propose_deal", "respond_deal")
-
 
 def _family(kind: str) -> str:
-    return _FAMILIES.get(kind, kind)
+    """A new measure contradicts a commitment in the same family: trade measures in the same
+    direction (export or import), any other kind only itself."""
+    found = REGISTRY.get(kind)
+    return (found.direction if found is not None else None) or kind
 
 
 @dataclass
@@ -509,15 +500,15 @@ class Diplomacy:
     def _contradicts(self, order: BaseModel, commitment: dict, deal: Deal) -> bool:
         kind = order.kind
         if kind == "lift":
-            if commitment["kind"] in _RESTRICTIONS or commitment["kind"] == "lift":
+            if commitment["kind"] in RESTRICTIONS or commitment["kind"] == "lift":
                 return False
-            policies, programmes = self.world.desk.lift_targets(order)
+            policies, programmes = lift_targets(self.world, order)
             ended = {p.id for p in policies} | {p.id for p in programmes}
             return bool(ended & set(deal.created))
         promised = commitment.get("measure") if commitment["kind"] == "lift" else commitment["kind"]
         if promised is None or _family(kind) != _family(promised):
             return False
-        if kind not in _FAMILIES:
+        if _family(kind) == kind:
             # tech bans, defence priority, stockpile targets: any new one of the kind
             if commitment["kind"] != "lift":
                 return False
@@ -1200,120 +1191,13 @@ def heuristic_gain(world: World, deal: Deal, region: str) -> float:
     w = world
     weight = weights(w, region)
     total_weight = sum(abs(v) for v in weight.values()) or 1.0
-    scale = economy_scale(w, region)
-    hostile = set(_adversaries(w, region))
-    parts = {"welfare": 0.0, "security": 0.0, "leverage": 0.0, "fiscal": 0.0}
     chain = [w.commodity_index[c] for c in CHAIN if c in w.commodity_index]
-    r = w.region_index[region]
-
-    def dependence() -> float:
-        imports = w.import_ema[chain]
-        others = np.ones(len(w.region_ids), dtype=bool)
-        others[r] = False
-        everything = float(imports[:, :, others].sum())
-        return float(imports[:, r, others].sum()) / everything if everything > 1e-9 else 0.0
-
-    def my_chain_exports() -> float:
-        exports = w.import_ema[chain][:, r, :].copy()
-        exports[:, r] = 0.0
-        return float(exports.sum())
-
-    def trade(kind: str, issuer: str, spec: dict, sign: float) -> None:
-        partners = spec.get("partners") or [x for x in w.region_ids if x != issuer]
-        partners = [p for p in partners if p not in (spec.get("exempt") or [])]
-        xi = w.region_index[issuer]
-        for c in spec.get("commodities") or []:
-            ci = w.commodity_index[c]
-            for p in partners:
-                pi = w.region_index[p]
-                if kind.startswith("export"):
-                    o, d = xi, pi
-                else:
-                    o, d = pi, xi
-                flow = float(w.import_ema[ci, o, d])
-                if flow <= 1e-9:
-                    continue
-                price = float(w.prices[ci, d])
-                value = flow * price * 1000.0
-                s = _severity(kind, spec, flow)
-                volume = kind in ("export_ban", "export_quota", "export_licence", "import_ban")
-                if d == r:
-                    parts["welfare"] -= sign * s * value / scale
-                    if volume:
-                        use = max(float(w.use_ema[ci, r]), 1e-9)
-                        effect = s * flow / use / 3.0
-                        parts["security"] -= sign * effect
-                        if w.region_ids[o] in hostile:
-                            parts["security"] += sign * effect
-                if o == r:
-                    margin = s if kind in ("import_tariff", "export_duty") else 0.3 * s
-                    parts["welfare"] -= sign * margin * value / scale
-                    if volume and kind.startswith("export") and ci in chain:
-                        mine = my_chain_exports()
-                        if mine > 1e-9:
-                            parts["leverage"] += sign * dependence() * flow / mine
-
-    def programme(kind: str, issuer: str, spec: dict, sign: float) -> None:
-        if issuer != region:
-            return
-        cost = 0.0
-        if kind == "production_subsidy":
-            output = sum(
-                f.throughput for f in w.firms if f.region == issuer and f.stage in spec["stages"]
-            )
-            cost = spec["usd_per_kg"] * output * 1000.0
-        elif kind == "price_floor":
-            firm = w.firms_by_id[spec["firm"]]
-            ci = w.commodity_index[spec["commodity"]]
-            gap = max(spec.get("floor_usd_per_kg", spec.get("floor", 0.0)) - w.prices[ci, r], 0)
-            cost = gap * firm.throughput * firm.nominal_yields().get(spec["commodity"], 0) * 1000
-        elif kind in ("stockpile_buy", "stockpile_release"):
-            ci = w.commodity_index[spec["commodity"]]
-            per_month = spec.get("t_per_month") or spec["tonnes"] / spec["months"]
-            value = per_month * float(w.prices[ci, r]) * 1000.0
-            cost = value if kind == "stockpile_buy" else -value
-        parts["fiscal"] -= sign * cost / scale
-
-    def value_order(spec: dict, sign: float) -> None:
-        kind, issuer = spec["kind"], spec["issuer"]
-        if kind in TRADE_KINDS:
-            trade(kind, issuer, spec, sign)
-        elif kind in ("production_subsidy", "price_floor", "stockpile_buy", "stockpile_release"):
-            programme(kind, issuer, spec, sign)
-        elif kind == "lift":
-            policies, progs = w.desk.lift_targets(parse_order(spec))
-            lifted_partners = spec.get("partners") or []
-            lifted_goods = spec.get("commodities") or []
-            for pol in policies:
-                data = pol.model_dump()
-                if lifted_partners:
-                    data["partners"] = [
-                        p for p in (pol.partners or w.region_ids) if p in lifted_partners
-                    ]
-                if lifted_goods:
-                    data["commodities"] = [c for c in pol.commodities if c in lifted_goods]
-                value_order(data, -sign)
-            for prog in progs:
-                value_order({"kind": prog.kind, "issuer": prog.issuer, **prog.params}, -sign)
-
+    valuation = Valuation(w, region, economy_scale(w, region), set(_adversaries(w, region)), chain)
     for commitment in deal.commitments:
-        value_order(commitment, 1.0)
+        valuation.value_order(commitment, 1.0)
+    parts = valuation.parts
     gain = sum(weight.get(k, 0.0) * v for k, v in parts.items()) / total_weight
     return gain if math.isfinite(gain) else 0.0
-
-
-def _severity(kind: str, spec: dict, flow: float) -> float:
-    """Share of an arc's value a measure takes (see :func:`heuristic_gain`)."""
-    if kind in ("export_ban", "import_ban"):
-        return 1.0
-    if kind == "export_licence":
-        return 1.0 - float(spec.get("approval_share", 1.0))
-    if kind == "export_quota":
-        period = float(spec.get("period_months") or 12)
-        allowance = float(spec.get("quota_t") or 0.0) * float(spec.get("scale", 1.0)) / period
-        return max(0.0, 1.0 - allowance / flow) if flow > 0 else 0.0
-    rate = float(spec.get("rate") or 0.0)
-    return rate / (1.0 + rate)
 
 
 __all__ = [

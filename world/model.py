@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from agents.doctrines import make_doctrine
+# Imported as a module: the doctrines read the instruments' kind lists (world/instruments/),
+# so importing agents.doctrines first imports the world, which must not need its names yet.
+import agents.doctrines
 from agents.end_users import EndUser
 from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
@@ -165,7 +167,7 @@ class World(mesa.Model):
         self.objective_recorder = ObjectiveRecorder(self)
         self.human_seats = frozenset(human_seats)
         self.doctrines = {
-            region: make_doctrine(seat.doctrine, region, seat.params)
+            region: agents.doctrines.make_doctrine(seat.doctrine, region, seat.params)
             for region, seat in scenario.seats.items()
             if region not in self.human_seats
         }
@@ -804,9 +806,11 @@ class World(mesa.Model):
             if r in self.human_seats:
                 continue
             if r == region and doctrine and doctrine != seat.doctrine:
-                doctrines[r] = make_doctrine(doctrine, r, {})
+                doctrines[r] = agents.doctrines.make_doctrine(doctrine, r, {})
             else:  # a doctrine already playing keeps its memory
-                doctrines[r] = self.doctrines.get(r) or make_doctrine(seat.doctrine, r, seat.params)
+                doctrines[r] = self.doctrines.get(r) or agents.doctrines.make_doctrine(
+                    seat.doctrine, r, seat.params
+                )
         self.doctrines = doctrines
 
     def orders(self):

@@ -62,6 +62,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from world.instruments import RESTRICTIVE
+
 if TYPE_CHECKING:
     from world.model import World
     from world.scenario import Scenario
@@ -103,7 +105,6 @@ CHINA_WEIGHTS: dict[str, float] = {
     "fiscal": 0.5,
 }
 
-_RESTRICTIVE = ("export_ban", "export_quota", "export_licence")
 _MIN_SCALE_USD = 1e6
 
 
@@ -217,7 +218,7 @@ def _export_restricted(world: World, issuer: str) -> np.ndarray:
     mask = np.zeros((n_c, n_r, n_r), dtype=bool)
     me = world.region_index[issuer]
     for spec in world.policies.active:
-        if spec.issuer != issuer or spec.kind not in _RESTRICTIVE:
+        if spec.issuer != issuer or spec.kind not in RESTRICTIVE:
             continue
         partners = spec.partners or [r for r in world.region_ids if r != issuer]
         for c in spec.commodities:

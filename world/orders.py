@@ -15,6 +15,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_validator
 
 from world.field_errors import Strict, error_problems
+from world.instruments import FIRM_ORDER_KINDS as FIRM_ORDER_KINDS
+from world.instruments import LIFTABLE, NEGOTIATION_KINDS
+from world.instruments import PRIVATE_ORDER_KINDS as PRIVATE_ORDER_KINDS
+from world.instruments.base import OrderRejected as OrderRejected
 from world.units import PriceUsdPerKg, Tonnes
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -25,10 +29,6 @@ Months = Annotated[int, Field(ge=1, le=600)]
 MAX_TONNES = 1e7
 MAX_USD = 1e12
 MAX_USD_PER_KG = 1e5
-
-
-class OrderRejected(ValueError):
-    """An order the world will not apply; the message says why."""
 
 
 class _Order(Strict):
@@ -110,28 +110,6 @@ class ImportBan(_TradeMeasure):
     """Stop imports of the commodities from the partners (origins)."""
 
     kind: Literal["import_ban"] = "import_ban"
-
-
-TRADE_KINDS = (
-    "export_ban",
-    "export_quota",
-    "export_licence",
-    "export_duty",
-    "import_tariff",
-    "import_ban",
-)
-LIFTABLE = (
-    *TRADE_KINDS,
-    "tech_export_ban",
-    "defense_priority",
-    "stockpile_target",
-    "capex_subsidy",
-    "production_subsidy",
-    "production_quota",
-    "price_floor",
-    "stockpile_buy",
-    "stockpile_release",
-)
 
 
 class Lift(_Order):
@@ -519,13 +497,8 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
     )
 }
 ORDER_KINDS = tuple(ORDER_CLASSES)
-FIRM_ORDER_KINDS = ("invest", "idle", "restart", "offtake_contract", "set_premium")
-
-
-DIPLOMACY_KINDS = ("alliance", "propose_deal", "respond_deal")
-#: Orders whose terms are the issuer's secret (a state's strategic stockpile is nobody else's
-#: business): the other states learn only what :func:`observed` says, what a market would see.
-PRIVATE_ORDER_KINDS = ("stockpile_buy", "stockpile_release", "stockpile_target")
+# The kind lists (FIRM_ORDER_KINDS; PRIVATE_ORDER_KINDS, whose terms the other states learn
+# only as :func:`observed` says) come from the instruments' registry (world/instruments/).
 _OBSERVED = {
     "stockpile_buy": "{name}'s stockpile agency is buying {what}",
     "stockpile_release": "{name}'s stockpile agency is selling {what}",
@@ -548,9 +521,7 @@ def observed(kind: str, state_name: str, parameters: dict[str, Any]) -> str | No
 #: What a state issues with an order form: every kind but firms' own orders and the deal
 #: orders (proposals and answers have a negotiation form of their own).
 STATE_ORDER_KINDS = tuple(
-    k
-    for k in ORDER_KINDS
-    if k not in FIRM_ORDER_KINDS and k not in ("propose_deal", "respond_deal")
+    k for k in ORDER_KINDS if k not in FIRM_ORDER_KINDS and k not in NEGOTIATION_KINDS
 )
 
 #: What to say when someone asks for an order kind that does not exist.

@@ -26,8 +26,6 @@ import numpy as np
 from world.calendar import months_between
 from world.scenario import PolicySpec, Scenario
 
-RESTRICTIVE = ("export_ban", "export_quota", "export_licence")
-
 
 @dataclass(frozen=True)
 class TariffUnion:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
+from world.instruments import RESTRICTIVE as RESTRICTIVE
+
 if TYPE_CHECKING:
     from world.model import World
     from world.order_desk import Programme
@@ -29,9 +31,6 @@ if TYPE_CHECKING:
 #: Seat parameters any doctrine accepts, read elsewhere: ``adversaries`` by world/objectives.py,
 #: ``diplomacy`` (trust, deal thresholds) by world/deals.py.
 COMMON_PARAMS = ("adversaries", "diplomacy")
-
-#: Export measures that restrict volumes (bans, quotas, licences), as in world/policy.py.
-RESTRICTIVE = ("export_ban", "export_quota", "export_licence")
 
 
 class Doctrine(ABC):

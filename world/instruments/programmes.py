@@ -1,0 +1,263 @@
+"""Programmes a state funds at home: capex and production subsidies, production quotas, price
+floors, offtake guarantees, research and equity stakes.
+
+Each goes into force as a programme of the order desk (world/order_desk.py) with its terms,
+from now until its duration runs out or it is lifted; the world reads the programmes in force
+each month (see each instrument's ``binds``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from world.instruments.base import Instrument
+from world.instruments.budget import check_budget, check_first_year, firm_output
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from world.instruments.valuation import Valuation
+    from world.model import World
+    from world.order_desk import OrderDesk
+
+
+def apply_capex_subsidy(desk: OrderDesk, order: BaseModel) -> str:
+    """The state pays a share of the capex of new plants at the stages at home."""
+    desk.start_programme(order, stages=list(order.stages), share=order.share)
+    return capex_subsidy_words(desk.world, order)
+
+
+def capex_subsidy_words(world: World, order: BaseModel) -> str:
+    """A capex subsidy in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} pays {order.share:.0%} of the capex of "
+        f"new {', '.join(order.stages)} plants at home"
+    )
+
+
+def apply_production_subsidy(desk: OrderDesk, order: BaseModel) -> str:
+    """The state pays producers at the stages per kg produced (checked against the budget for
+    a year of the stages' capacity)."""
+    w = desk.world
+    yearly = sum(
+        f.capacity_tpy * 1000.0 * order.usd_per_kg
+        for f in w.firms
+        if f.region == order.issuer and f.stage in order.stages
+    )
+    check_first_year(w, order, yearly, "the production subsidy")
+    desk.start_programme(order, stages=list(order.stages), usd_per_kg=order.usd_per_kg)
+    return production_subsidy_words(w, order)
+
+
+def production_subsidy_words(world: World, order: BaseModel) -> str:
+    """A production subsidy in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} pays {', '.join(order.stages)} producers "
+        f"{order.usd_per_kg:g} USD/kg produced"
+    )
+
+
+def apply_production_quota(desk: OrderDesk, order: BaseModel) -> str:
+    """The state caps its own output at the stages; a new quota replaces the issuer's quota on
+    the same stages and deposits (quotas are set yearly; China's ion-clay quota is set apart
+    from the light-ore quota)."""
+    w = desk.world
+    deposits = sorted(order.deposits) if order.deposits else None
+    for prog in desk.active("production_quota"):
+        if (
+            prog.issuer == order.issuer
+            and set(prog.params["stages"]) & set(order.stages)
+            and prog.params.get("deposits") == deposits
+        ):
+            prog.end = w.month
+    desk.start_programme(
+        order,
+        stages=list(order.stages),
+        deposits=deposits,
+        tonnes_per_year=order.tonnes_per_year,
+        growth_per_year=order.growth_per_year,
+        headroom=order.headroom,
+        restraint=order.restraint,
+    )
+    return production_quota_words(w, order)
+
+
+def production_quota_words(world: World, order: BaseModel) -> str:
+    """A production quota in words."""
+    deposits = sorted(order.deposits) if order.deposits else None
+    return (
+        f"{world.spec.regions[order.issuer].name} sets its {', '.join(order.stages)} quota"
+        + (f" on {', '.join(deposits)}" if deposits else "")
+        + " at "
+        f"{order.tonnes_per_year:,.0f} t/yr"
+        + (f", changing {order.growth_per_year:+.1%} a year" if order.growth_per_year else "")
+    )
+
+
+def apply_price_floor(desk: OrderDesk, order: BaseModel) -> str:
+    """The state guarantees a firm a floor price for a product (checked against the budget for
+    a year of the gap to today's price on the firm's capacity)."""
+    w = desk.world
+    firm, yearly_t = firm_output(w, order)
+    ci = w.commodity_index[order.commodity]
+    gap = max(order.floor_usd_per_kg - float(w.prices[ci, firm.r]), 0.0)
+    check_first_year(w, order, gap * yearly_t * 1000.0, f"the price floor for {firm.name}")
+    desk.start_programme(
+        order,
+        firm=order.firm,
+        commodity=order.commodity,
+        floor=order.floor_usd_per_kg,
+    )
+    return price_floor_words(w, order)
+
+
+def price_floor_words(world: World, order: BaseModel) -> str:
+    """A price floor in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} guarantees "
+        f"{world.firms_by_id[order.firm].name} "
+        f"{order.floor_usd_per_kg:g} USD/kg for its {order.commodity}"
+    )
+
+
+def apply_equity_stake(desk: OrderDesk, order: BaseModel) -> str:
+    """The state puts cash into a firm at once."""
+    w = desk.world
+    firm = w.firms_by_id[order.firm]
+    check_budget(w, order.issuer, order.usd, f"the stake in {firm.name}")
+    firm.cash_usd += order.usd
+    w.states_by_region[order.issuer].spend(order.usd)
+    desk.start_programme(order, firm=order.firm, usd=order.usd)
+    return equity_stake_words(w, order)
+
+
+def equity_stake_words(world: World, order: BaseModel) -> str:
+    """An equity stake in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} takes a {order.usd / 1e6:,.0f} M USD stake in "
+        f"{world.firms_by_id[order.firm].name}"
+    )
+
+
+def apply_rnd_programme(desk: OrderDesk, order: BaseModel) -> str:
+    """The state funds research that speeds up thrifting of the commodities at home."""
+    w = desk.world
+    check_first_year(w, order, order.usd_per_year, "the programme")
+    desk.start_programme(
+        order, commodities=list(order.commodities), usd_per_year=order.usd_per_year
+    )
+    return rnd_programme_words(w, order)
+
+
+def rnd_programme_words(world: World, order: BaseModel) -> str:
+    """A research programme in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} funds {order.usd_per_year / 1e6:,.0f} M USD a "
+        f"year of research to thrift {', '.join(order.commodities)}"
+    )
+
+
+def apply_offtake_guarantee(desk: OrderDesk, order: BaseModel) -> str:
+    """The state buys a share of a firm's output at a guaranteed price (checked against the
+    budget for a year of the firm's capacity)."""
+    w = desk.world
+    firm, yearly_t = firm_output(w, order)
+    yearly_usd = yearly_t * order.share * order.price_usd_per_kg * 1000.0
+    check_first_year(w, order, yearly_usd, f"buying {firm.name}'s output")
+    desk.start_programme(
+        order,
+        firm=order.firm,
+        commodity=order.commodity,
+        share=order.share,
+        price=order.price_usd_per_kg,
+    )
+    return offtake_guarantee_words(w, order)
+
+
+def offtake_guarantee_words(world: World, order: BaseModel) -> str:
+    """An offtake guarantee in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} guarantees to buy {order.share:.0%} of "
+        f"{world.firms_by_id[order.firm].name}'s {order.commodity} at "
+        f"{order.price_usd_per_kg:g} USD/kg"
+    )
+
+
+def value_production_subsidy(v: Valuation, spec: dict, sign: float) -> None:
+    """Its issuer pays its rate on the stages' current output."""
+    if spec["issuer"] != v.region:
+        return
+    w = v.world
+    output = sum(
+        f.throughput for f in w.firms if f.region == spec["issuer"] and f.stage in spec["stages"]
+    )
+    v.fiscal(spec["usd_per_kg"] * output * 1000.0, sign)
+
+
+def value_price_floor(v: Valuation, spec: dict, sign: float) -> None:
+    """Its issuer pays the gap between the floor and today's price on the firm's output."""
+    if spec["issuer"] != v.region:
+        return
+    w = v.world
+    firm = w.firms_by_id[spec["firm"]]
+    ci = w.commodity_index[spec["commodity"]]
+    gap = max(spec.get("floor_usd_per_kg", spec.get("floor", 0.0)) - w.prices[ci, v.r], 0)
+    v.fiscal(gap * firm.throughput * firm.nominal_yields().get(spec["commodity"], 0) * 1000, sign)
+
+
+INSTRUMENTS = (
+    Instrument(
+        kind="capex_subsidy",
+        family="programme",
+        apply=apply_capex_subsidy,
+        binds="World.capex_multiplier, World.pay_capex_subsidy",
+        words=capex_subsidy_words,
+        liftable=True,
+    ),
+    Instrument(
+        kind="production_subsidy",
+        family="programme",
+        apply=apply_production_subsidy,
+        binds="World.pay_production_subsidy",
+        value=value_production_subsidy,
+        words=production_subsidy_words,
+        liftable=True,
+    ),
+    Instrument(
+        kind="production_quota",
+        family="programme",
+        apply=apply_production_quota,
+        binds="World.quota_month, World.capacity_ceiling",
+        words=production_quota_words,
+        liftable=True,
+    ),
+    Instrument(
+        kind="price_floor",
+        family="programme",
+        apply=apply_price_floor,
+        binds="World.pay_price_floor, World.floor_offtake",
+        value=value_price_floor,
+        words=price_floor_words,
+        liftable=True,
+    ),
+    Instrument(
+        kind="equity_stake",
+        family="programme",
+        apply=apply_equity_stake,
+        words=equity_stake_words,
+    ),
+    Instrument(
+        kind="rnd_programme",
+        family="programme",
+        apply=apply_rnd_programme,
+        binds="World.research_speedup, World._new_month",
+        words=rnd_programme_words,
+    ),
+    Instrument(
+        kind="offtake_guarantee",
+        family="programme",
+        apply=apply_offtake_guarantee,
+        binds="World.guaranteed_offtake",
+        words=offtake_guarantee_words,
+    ),
+)

@@ -1,0 +1,268 @@
+"""Trade measures: export bans, quotas, licences and duties, import tariffs and bans, the
+licensing seat's decisions, technology export bans and defence priority.
+
+A trade measure goes into force as a :class:`~world.scenario.PolicySpec` in the world's policy
+book (world/policy.py), which binds it on every arc each month: a ban zeroes a flow, a quota
+caps a total, a licence delays and rations, a duty or tariff drives a price wedge.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from world.instruments.base import Instrument, OrderRejected
+from world.scenario import PolicySpec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from world.instruments.valuation import Valuation
+    from world.model import World
+    from world.order_desk import OrderDesk
+
+#: Where a trade measure binds each month.
+_POLICY_BOOK = "PolicyBook.update, World.trade"
+
+
+def apply_trade(desk: OrderDesk, order: BaseModel) -> str:
+    """Put a trade measure in force (its partners less any exempted ones)."""
+    w = desk.world
+    partners = _partners(w, order)
+    if getattr(order, "exempt", None) and not partners:
+        raise OrderRejected("exempt: every partner is exempted; the order would do nothing")
+    end = desk.end_month(order)
+    fields: dict[str, Any] = {
+        "id": desk.new_id(order.issuer, order.kind),
+        "kind": order.kind,
+        "issuer": order.issuer,
+        "commodities": list(order.commodities),
+        "partners": partners,
+        "start": desk.date(w.month),
+        "end": None if end is None else desk.date(end),
+        "note": order.note,
+    }
+    if order.kind == "export_quota":
+        fields.update(quota_t=order.quota_t, period_months=order.period_months)
+    elif order.kind == "export_licence":
+        fields.update(
+            review_months=order.review_months,
+            approval_share=order.approval_share,
+            decided_by=order.decided_by,
+        )
+    elif order.kind in ("export_duty", "import_tariff"):
+        fields.update(rate=order.rate)
+    w.policies.add(PolicySpec(**fields))
+    return trade_words(w, order, partners)
+
+
+def _partners(world: World, order: BaseModel) -> list[str]:
+    """The partners a trade measure covers once exemptions are taken out (empty: all)."""
+    partners = list(order.partners)
+    exempt = set(getattr(order, "exempt", []) or [])
+    if exempt:
+        pool = partners or [r for r in world.region_ids if r != order.issuer]
+        partners = [r for r in pool if r not in exempt]
+    return partners
+
+
+def trade_words(world: World, order: BaseModel, partners: list[str] | None = None) -> str:
+    """A trade measure in words; ``partners``: those it covers (default: the order's, less
+    any exempted)."""
+    partners = _partners(world, order) if partners is None else partners
+    who = world.spec.regions[order.issuer].name
+    what = ", ".join(order.commodities)
+    to = ", ".join(partners) if partners else "all others"
+    duration = f" for {order.duration_months} months" if order.duration_months is not None else ""
+    text = {
+        "export_ban": f"{who} bans exports of {what} to {to}",
+        "import_ban": f"{who} bans imports of {what} from {to}",
+        "export_duty": f"{who} sets a {getattr(order, 'rate', 0):.0%} export duty on {what} "
+        f"to {to}",
+        "import_tariff": f"{who} sets a {getattr(order, 'rate', 0):.0%} tariff on {what} from {to}",
+    }.get(order.kind)
+    if order.kind == "export_quota":
+        text = (
+            f"{who} caps exports of {what} to {to} at {order.quota_t:,.0f} t per "
+            f"{order.period_months} months"
+        )
+    elif order.kind == "export_licence":
+        text = (
+            f"{who} requires export licences for {what} to {to}: {order.review_months}-month "
+            f"review, {order.approval_share:.0%} approved"
+        )
+    return text + duration
+
+
+def severity(kind: str, spec: dict, flow: float) -> float:
+    """Share of an arc's value a trade measure takes (see :func:`value_trade`): ban 1, licence
+    1 - approval share, quota the share of the flow (t/month) above the allowance, duty or
+    tariff t / (1 + t)."""
+    if kind in ("export_ban", "import_ban"):
+        return 1.0
+    if kind == "export_licence":
+        return 1.0 - float(spec.get("approval_share", 1.0))
+    if kind == "export_quota":
+        period = float(spec.get("period_months") or 12)
+        allowance = float(spec.get("quota_t") or 0.0) * float(spec.get("scale", 1.0)) / period
+        return max(0.0, 1.0 - allowance / flow) if flow > 0 else 0.0
+    rate = float(spec.get("rate") or 0.0)
+    return rate / (1.0 + rate)
+
+
+def value_trade(v: Valuation, spec: dict, sign: float) -> None:
+    """A trade measure's effect on the valuing region, arc by arc (x -> d, commodity c).
+
+    - the importer d (export measures by x; its own import measures): welfare falls by
+      s x the value of the flow (the price rise and the lost supply), and for volume
+      restrictions security falls by s x the flow over d's use of c / 3 (the magnet fill rate),
+      rising back by the same amount if x is d's adversary (less adversary content);
+    - the exporter x (its own export measures; others' import measures on it): welfare falls by
+      the lost margin, s x 0.3 x the flow's value (a tariff: t / (1 + t) of it), and for its own
+      volume restrictions leverage rises by its dependence x the share of its chain exports
+      newly restricted.
+    """
+    from world.instruments import REGISTRY
+
+    w, parts, r = v.world, v.parts, v.r
+    kind, issuer = spec["kind"], spec["issuer"]
+    partners = spec.get("partners") or [x for x in w.region_ids if x != issuer]
+    partners = [p for p in partners if p not in (spec.get("exempt") or [])]
+    xi = w.region_index[issuer]
+    volume = REGISTRY[kind].volume
+    for c in spec.get("commodities") or []:
+        ci = w.commodity_index[c]
+        for p in partners:
+            pi = w.region_index[p]
+            if kind.startswith("export"):
+                o, d = xi, pi
+            else:
+                o, d = pi, xi
+            flow = float(w.import_ema[ci, o, d])
+            if flow <= 1e-9:
+                continue
+            price = float(w.prices[ci, d])
+            value = flow * price * 1000.0
+            s = severity(kind, spec, flow)
+            if d == r:
+                parts["welfare"] -= sign * s * value / v.scale
+                if volume:
+                    use = max(float(w.use_ema[ci, r]), 1e-9)
+                    effect = s * flow / use / 3.0
+                    parts["security"] -= sign * effect
+                    if w.region_ids[o] in v.hostile:
+                        parts["security"] += sign * effect
+            if o == r:
+                margin = s if kind in ("import_tariff", "export_duty") else 0.3 * s
+                parts["welfare"] -= sign * margin * value / v.scale
+                if volume and kind.startswith("export") and ci in v.chain:
+                    mine = v.my_chain_exports()
+                    if mine > 1e-9:
+                        parts["leverage"] += sign * v.dependence() * flow / mine
+
+
+def apply_licence_decision(desk: OrderDesk, order: BaseModel) -> str:
+    """The licensing seat approves a share of the applications pending on an arc."""
+    w = desk.world
+    if order.partner not in w.region_index:
+        raise OrderRejected(f"partner: unknown region '{order.partner}'")
+    ci = w.commodity_index[order.commodity]
+    o, d = w.region_index[order.issuer], w.region_index[order.partner]
+    book = w.policies
+    if not book.seat_decided[ci, o, d]:
+        raise OrderRejected(
+            f"{order.commodity} to {order.partner}: no licence of "
+            f"{order.issuer} that its seat decides is in force"
+        )
+    approved = book.decide_licences(w.month, ci, o, d, order.share)
+    return (
+        f"{w.spec.regions[order.issuer].name} approves {order.share:.0%} of licence "
+        f"applications for {order.commodity} to {order.partner} ({approved:,.0f} t)"
+    )
+
+
+def apply_tech_export_ban(desk: OrderDesk, order: BaseModel) -> str:
+    """Plants abroad at the stages cost more and take longer while the ban stands."""
+    desk.start_programme(
+        order,
+        stages=list(order.stages),
+        capex_multiplier=order.capex_multiplier,
+        extra_lead_months=order.extra_lead_months,
+    )
+    return tech_export_ban_words(desk.world, order)
+
+
+def tech_export_ban_words(world: World, order: BaseModel) -> str:
+    """A technology export ban in words."""
+    return (
+        f"{world.spec.regions[order.issuer].name} bans the export of "
+        f"{', '.join(order.stages)} technology: plants abroad cost "
+        f"{order.capex_multiplier:.1f}x and take {order.extra_lead_months} months longer"
+    )
+
+
+def apply_defense_priority(desk: OrderDesk, order: BaseModel) -> str:
+    """The issuer's defence end users are served first in its home market."""
+    w = desk.world
+    w.policies.add(
+        PolicySpec(
+            id=desk.new_id(order.issuer, order.kind),
+            kind="defense_priority",
+            issuer=order.issuer,
+            commodities=["magnet"],
+            start=desk.date(w.month),
+        )
+    )
+    return defense_priority_words(w, order)
+
+
+def defense_priority_words(world: World, order: BaseModel) -> str:
+    """Defence priority in words."""
+    return f"{world.spec.regions[order.issuer].name} puts defence demand first"
+
+
+def _trade(kind: str, direction: str, volume: bool) -> Instrument:
+    return Instrument(
+        kind=kind,
+        family="trade",
+        apply=apply_trade,
+        binds=_POLICY_BOOK,
+        value=value_trade,
+        words=trade_words,
+        direction=direction,  # type: ignore[arg-type]
+        volume=volume,
+        liftable=True,
+        restriction=True,
+    )
+
+
+INSTRUMENTS = (
+    _trade("export_ban", "export", volume=True),
+    _trade("export_quota", "export", volume=True),
+    _trade("export_licence", "export", volume=True),
+    Instrument(
+        kind="licence_decision",
+        family="trade",
+        apply=apply_licence_decision,
+        binds="PolicyBook.decide_licences",
+    ),
+    _trade("export_duty", "export", volume=False),
+    _trade("import_tariff", "import", volume=False),
+    _trade("import_ban", "import", volume=True),
+    Instrument(
+        kind="tech_export_ban",
+        family="trade",
+        apply=apply_tech_export_ban,
+        binds="World.capex_multiplier, World.lead_time_extra",
+        words=tech_export_ban_words,
+        liftable=True,
+        restriction=True,
+    ),
+    Instrument(
+        kind="defense_priority",
+        family="trade",
+        apply=apply_defense_priority,
+        binds="World.trade",
+        words=defense_priority_words,
+        liftable=True,
+    ),
+)
