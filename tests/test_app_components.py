@@ -117,7 +117,8 @@ def test_order_panel_shows_the_worlds_rejection_and_pending_orders(game):
 #: What a US player enters beyond the form's starting values, for the order to be good now.
 ENTERED = {
     **{
-        kind: {"Commodities": ["magnet"]}  # a restrictive form preselects none
+        # A restrictive form preselects no commodity and no partner.
+        kind: {"Commodities": ["magnet"], "Partners (none = all)": ["CN"]}
         for kind in ("export_ban", "import_ban", "export_quota", "export_licence")
     },
     "production_quota": {"Stages": ["mine"], "Tonnes per year, t/yr": "45000"},
@@ -491,3 +492,57 @@ def test_the_news_feed_pages_back_to_the_first_month_instead_of_dropping_it(game
     assert "Kachin" in _html(rc) and rc.find(v.Btn, children=["Older"]).widget.disabled
     _click(rc, "Newer")
     assert "Kachin" not in _html(rc)
+
+
+def test_the_preview_button_shows_the_dry_run_in_words_and_numbers(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = "stockpile_buy"
+    _click(rc, "Preview")
+    words = str(rc.find(v.Alert, class_="order-preview-words").widget.children)
+    assert "buys 500 t of magnet" in words and "t of the 250.0 t due" in words
+    assert "Extra spending, M USD per month from 2025-01" in _markdown(rc)
+    assert "<td>magnet</td>" in _markdown(rc) and game.pending() == []  # a preview submits nothing
+    # Another value: the preview no longer holds.
+    rc.find(v.TextField, label="Tonnes").widget.v_model = "600"
+    rc.find(v.Alert, class_="order-preview-words").assert_empty()
+    # A refused order previews as the world's reason.
+    rc.find(v.Select, label="Order").widget.v_model = "stockpile_release"
+    _click(rc, "Preview")
+    assert "the stockpile holds 0 t" in str(
+        rc.find(v.Alert, class_="order-preview-words").widget.children
+    )
+
+
+def test_a_purchase_beyond_world_output_or_a_costly_dry_run_needs_confirming(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = "stockpile_buy"
+    rc.find(v.TextField, label="Tonnes").widget.v_model = "9000000"
+    assert "more than a year of the world's magnet output" in str(
+        rc.find(v.Alert, class_="order-extreme").widget.children
+    )
+    # Two billion USD a year of research breaks no rule of the form, but its dry run spends
+    # far too much: Submit runs the dry run first and asks.
+    rc.find(v.Select, label="Order").widget.v_model = "rnd_programme"
+    rc.find(v.TextField, label="USD per year").widget.v_model = "2000000000"
+    rc.find(v.Alert, class_="order-extreme").assert_empty()
+    _click(rc, "Submit order")
+    assert game.pending() == []
+    assert "above 100 M USD" in str(
+        rc.find(v.Alert, class_="order-extreme").widget.children
+    )
+    rc.find(v.Checkbox, label="I mean it: submit these values").widget.v_model = True
+    _click(rc, "Submit order")
+    ((order, *_),) = game.world.desk.pending
+    assert order.usd_per_year == 2e9
+
+
+def test_a_ban_names_no_partner_by_default_and_all_partners_needs_confirming(game):
+    _, rc = solara.render(OrderPanel(game, 0, lambda: None), handle_error=False)
+    rc.find(v.Select, label="Order").widget.v_model = "export_ban"
+    assert rc.find(v.Select, label="Partners (none = all)").widget.v_model == []
+    rc.find(v.Select, label="Commodities").widget.v_model = ["magnet"]
+    assert "applies to every other region" in str(
+        rc.find(v.Alert, class_="order-extreme").widget.children
+    )
+    rc.find(v.Select, label="Partners (none = all)").widget.v_model = ["CN"]
+    rc.find(v.Alert, class_="order-extreme").assert_empty()

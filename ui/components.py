@@ -36,6 +36,7 @@ from ui.why import WhyPanel
 from ui.workshop.store import StoreError
 from world import bundled_scenarios, load_scenario
 from world.deals import deals_of
+from world.order_preview import preview_order
 
 #: Play speeds: (seconds between redraws, months stepped per redraw).
 SPEEDS = {
@@ -324,7 +325,13 @@ def OrderPanel(session: GameSession, version: int, on_change: Callable[[], None]
         return
     with solara.Card(f"Orders for {seat}", classes=["order-panel"]):
         submit = session_submit(session, on_change)
-        OrderForm(session.world, seat, submit, version)
+        OrderForm(
+            session.world,
+            seat,
+            submit,
+            version,
+            preview=functools.partial(preview_order, session.world, seat=seat),
+        )
         JsonOrder(submit, (session.world.month, id(session.world)))
         pending = session.pending_orders()
         solara.Markdown("**Pending until the turn ends:** " + ("" if pending else "none"))

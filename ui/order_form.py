@@ -23,7 +23,11 @@ from ui.session import in_force
 from world import World
 from world.field_errors import unwrap_type
 from world.instruments import VOLUME_KINDS
+from world.order_preview import OrderPreview
 from world.orders import ORDER_CLASSES, STATE_ORDER_KINDS
+
+#: A form's ``preview`` function: the dry run of an order (world/order_preview.py).
+Preview = Callable[[dict], OrderPreview]
 
 #: What a submit function returns: whether the order was taken, and the message to show.
 Outcome = tuple[bool, str]
@@ -97,6 +101,25 @@ RESTRICTIVE = VOLUME_KINDS
 EXTREME_RATE = 1.0
 #: A price floor above this multiple of the commodity's price now asks for confirmation too.
 EXTREME_FLOOR = 2.0
+#: A purchase of more than this many years of the world's output of a product asks too: no
+#: stockpile agency buys a year of the world's supply.
+EXTREME_YEARS_OF_OUTPUT = 1.0
+#: Extra spending above this, USD a month (its preview's mean over six months), asks too: it
+#: is several times the largest programme in the bundled scenarios (the DoD-MP package).
+EXTREME_USD_PER_MONTH = 100e6
+#: Orders that may spend money: the form dry-runs them on Submit (if they were not previewed
+#: yet) so that a costly one asks for confirmation before it is sent.
+SPENDING_KINDS = (
+    "stockpile_buy",
+    "stockpile_target",
+    "price_floor",
+    "production_subsidy",
+    "capex_subsidy",
+    "equity_stake",
+    "rnd_programme",
+    "offtake_guarantee",
+    "alliance",
+)
 #: Fields laid out last, in every form.
 LAST = ("duration_months", "note", "breach")
 
@@ -221,6 +244,8 @@ def starting_value(
                 return []
             return ["magnet"] if "magnet" in offered else offered[:1]
         if name == "partners":
+            if kind in RESTRICTIVE:  # nothing banned or held back by default
+                return []
             return ["CN"] if "CN" in offered else []
         if name == "stages":
             return ["magnet"] if "magnet" in offered else offered[:1]
@@ -309,10 +334,20 @@ def _real(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def extreme(order: dict[str, Any], world: World, seat: str) -> str:
+def world_output_tpy(world: World, commodity: str) -> float:
+    """What the world's plants can make of a product in a year at their installed capacity,
+    t/yr."""
+    return sum(f.capacity_tpy * f.nominal_yields().get(commodity, 0.0) for f in world.firms)
+
+
+def extreme(
+    order: dict[str, Any], world: World, seat: str, preview: OrderPreview | None = None
+) -> str:
     """Why an order is far outside the usual, in words ("" if it is not): a tariff, duty or
-    rate above 100%, or a price floor more than twice the commodity's price now. The world
-    accepts such orders (a 500% tariff is legal); the form asks the player to confirm them.
+    rate above 100%, a price floor more than twice the commodity's price now, a restriction
+    on every partner, a purchase beyond a year of the world's output, or (from its
+    ``preview``) spending above :data:`EXTREME_USD_PER_MONTH`. The world accepts such orders
+    (a 500% tariff is legal); the form asks the player to confirm them.
     """
     rates = {name: order.get(name) for name in ("rate", "internal_tariff")}
     rates.update(
@@ -331,16 +366,39 @@ def extreme(order: dict[str, Any], world: World, seat: str) -> str:
                 f"a floor of {floor:g} USD/kg is {floor / max(price, 1e-9):.1f} times the "
                 f"price of {commodity} now ({price:.3g} USD/kg)"
             )
+    if order.get("kind") in RESTRICTIVE and order.get("commodities") and not order.get("partners"):
+        reasons.append("no partner is chosen, so it applies to every other region")
+    tonnes = order.get("tonnes")
+    if order.get("kind") == "stockpile_buy" and _real(tonnes) and commodity in world.commodity_ids:
+        output = world_output_tpy(world, commodity)
+        if tonnes > EXTREME_YEARS_OF_OUTPUT * output:
+            reasons.append(
+                f"{tonnes:,.0f} t is more than a year of the world's {commodity} output "
+                f"({output:,.0f} t/yr)"
+            )
+    if preview is not None and preview.mean_fiscal_usd_per_month > EXTREME_USD_PER_MONTH:
+        reasons.append(
+            f"its dry run spends {preview.mean_fiscal_usd_per_month / 1e6:,.0f} M USD a month, "
+            f"above {EXTREME_USD_PER_MONTH / 1e6:,.0f} M USD"
+        )
     return "; ".join(reasons)
 
 
 @solara.component
-def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], version: int = 0):
+def OrderForm(
+    world: World,
+    seat: str,
+    submit: Callable[[dict], Outcome],
+    version: int = 0,
+    preview: Preview | None = None,
+):
     """The order form of a seat: every instrument with its fields; ``submit`` takes the order
     (plain data) and says whether it was taken, with the world's own message if not.
 
     ``version`` changes whenever the world does: the same world object and an equal ``submit``
-    closure would otherwise let the form skip re-rendering and keep a stale message."""
+    closure would otherwise let the form skip re-rendering and keep a stale message.
+    ``preview`` (if given) dry-runs an order: a Preview button shows what it would do, and an
+    order that may spend money is dry-run on Submit, so that a costly one is confirmed first."""
     kind = solara.use_reactive("import_tariff")
     # (kind, field) -> what the player entered: switching instruments keeps each one's inputs.
     entered = solara.use_reactive({})
@@ -348,6 +406,9 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
     # (month, world id, kind, outcome).
     result = solara.use_reactive(None)
     confirmed = solara.use_reactive(None)  # the extreme order the player confirmed
+    # (version, world id, order, OrderPreview): a preview holds for that order in that world
+    # as it was (an order submitted since, or a month played, makes it stale).
+    previewed = solara.use_reactive(None)
     w = world
     k = kind.value
     fields = form_fields(k)
@@ -367,20 +428,39 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
         order: dict[str, Any] | None = build_order(k, seat, values)
     except ValueError:
         order = None  # send() says what is wrong
+    good = order is not None and valid(order)
+    shown = previewed.value
+    now_preview = (
+        shown[3] if shown is not None and shown[:3] == (version, id(w), order) and good else None
+    )
     # Only an order that is otherwise good asks for confirmation: a bad one gets the world's
     # own reason when it is sent.
-    warning = extreme(order, w, seat) if order is not None and valid(order) else ""
+    warning = extreme(order, w, seat, now_preview) if good else ""
     # A confirmation holds for the order as it was ticked: changing a value asks again.
     sure = not warning or confirmed.value == order
+
+    def run_preview() -> OrderPreview | None:
+        if preview is None or not good:
+            return None
+        made = preview(order)
+        previewed.set((version, id(w), order, made))
+        return made
 
     def send() -> None:
         month, world_id = w.month, id(w)
         try:
             if not sure:
                 raise ValueError(f"Confirm first: {warning}")
+            if now_preview is None and k in SPENDING_KINDS:
+                made = run_preview()
+                costly = extreme(order, w, seat, made) if made is not None else ""
+                if costly and confirmed.value != order:
+                    raise ValueError(f"Confirm first: {costly}")
             outcome = submit(build_order(k, seat, values))
         except ValueError as exc:
             outcome = (False, str(exc))
+        if outcome[0]:
+            previewed.set(None)  # it was for the world before this order
         result.set((month, world_id, k, outcome))
 
     with solara.Column():
@@ -407,16 +487,49 @@ def OrderForm(world: World, seat: str, submit: Callable[[dict], Outcome], versio
                 value=sure,
                 on_value=lambda yes: confirmed.set(order if yes else None),
             )
-        solara.Button(
-            "Submit order",
-            on_click=send,
-            color="primary",
-            disabled=not sure,
-            classes=["submit-order"],
-        )
+        with solara.Row():
+            if preview is not None:
+                solara.Button(
+                    "Preview",
+                    on_click=run_preview,
+                    disabled=not good,
+                    classes=["preview-order"],
+                )
+            solara.Button(
+                "Submit order",
+                on_click=send,
+                color="primary",
+                disabled=not sure,
+                classes=["submit-order"],
+            )
+        if now_preview is not None:
+            PreviewCard(now_preview)
         if result.value is not None and result.value[:3] == (w.month, id(w), k):
             taken, message = result.value[3]
             (solara.Success if taken else solara.Error)(message, classes=["order-message"])
+
+
+@solara.component
+def PreviewCard(preview: OrderPreview):
+    """A dry run's result in words, then its numbers: spending month by month and the seat's
+    prices with and without the order."""
+    with solara.Column(classes=["order-preview"]):
+        if preview.rejected:
+            solara.Error(preview.in_words(), classes=["order-preview-words"])
+            return
+        solara.Info(preview.in_words(), classes=["order-preview-words"])
+        spent = " | ".join(f"{usd / 1e6:,.1f}" for usd in preview.fiscal_usd_per_month)
+        rows = "\n".join(
+            f"| {p.commodity} | {p.without_usd_per_kg:,.4g} | {p.with_usd_per_kg:,.4g} | "
+            f"{p.change:+.1%} |"
+            for p in preview.prices
+        )
+        solara.Markdown(
+            f"Extra spending, M USD per month from {preview.start}: {spent or 'none'}\n\n"
+            f"| your price, mean of {preview.months} months | without, USD/kg | with, USD/kg "
+            f"| change |\n|---|---|---|---|\n{rows}",
+            style={"font-size": "13px"},
+        )
 
 
 def _field(name: str, field: FieldInfo, value: Any, on_value: Callable, offered: list) -> None:
