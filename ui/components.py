@@ -18,7 +18,7 @@ import reacton.ipywidgets as rw
 import solara
 
 from agents.doctrines import DOCTRINES
-from ui import charts, verdict
+from ui import charts, page_style, verdict
 from ui.order_form import JsonOrder, OrderForm, Outcome
 from ui.results_screen import ResultsScreen
 from ui.resume_panel import SavedGamesList
@@ -192,28 +192,30 @@ def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], Non
         confirming.set("")
         on_change()
 
-    solara.Button("Reset", on_click=lambda: confirming.set("reset"), disabled=w.month == 0)
-    if turns:
-        solara.Select(
-            "Undo to start of turn",
-            values=[turn + 1 for turn in turns],
-            value=target + 1,
-            on_value=lambda value: chosen.set(value - 1),
-            style={"max-width": "180px"},
-        )
-        solara.Button("Undo", on_click=lambda: confirming.set("undo"))
-    if session.can_redo:
-        solara.Button("Redo", on_click=lambda: (session.redo(), on_change()), classes=["redo"])
-    if confirming.value:
-        back = 0 if confirming.value == "reset" else target * t
-        what = "Start again" if confirming.value == "reset" else f"Go back to turn {target + 1}"
-        with solara.Row(classes=["confirm-rewind"], style={"align-items": "center"}):
-            solara.Warning(
-                f"{what}: from month {w.month} to month {back} ({w.date_of(back)})? "
-                "Redo brings it back until you play on."
+    # One wrapping row: a component with several children would stack them in a column.
+    with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}, classes=["undo-reset"]):
+        solara.Button("Reset", on_click=lambda: confirming.set("reset"), disabled=w.month == 0)
+        if turns:
+            solara.Select(
+                "Undo to start of turn",
+                values=[turn + 1 for turn in turns],
+                value=target + 1,
+                on_value=lambda value: chosen.set(value - 1),
+                style={"max-width": "180px"},
             )
-            solara.Button(f"Yes, {confirming.value}", on_click=confirm, color="error")
-            solara.Button("Keep playing", on_click=lambda: confirming.set(""), text=True)
+            solara.Button("Undo", on_click=lambda: confirming.set("undo"))
+        if session.can_redo:
+            solara.Button("Redo", on_click=lambda: (session.redo(), on_change()), classes=["redo"])
+        if confirming.value:
+            back = 0 if confirming.value == "reset" else target * t
+            what = "Start again" if confirming.value == "reset" else f"Go back to turn {target + 1}"
+            with solara.Row(classes=["confirm-rewind"], style={"align-items": "center"}):
+                solara.Warning(
+                    f"{what}: from month {w.month} to month {back} ({w.date_of(back)})? "
+                    "Redo brings it back until you play on."
+                )
+                solara.Button(f"Yes, {confirming.value}", on_click=confirm, color="error")
+                solara.Button("Keep playing", on_click=lambda: confirming.set(""), text=True)
 
 
 # ---------------------------------------------------------------------- dashboard
@@ -251,7 +253,8 @@ def Dashboard(session: GameSession, version: int):
                     value=commodity,
                     style={"max-width": "200px"},
                 )
-        rw.Image(value=image, format="png")
+        with solara.Div(classes=["chart-frame"]):
+            rw.Image(value=image, format="png")
 
 
 # ---------------------------------------------------------------------- news
@@ -569,15 +572,16 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
     def changed():
         set_version(session.version)
 
-    with solara.Column(style={"padding": "8px"}):
+    with solara.Column(style={"padding": "8px"}, classes=["game-page"]):
         Controls(session, version, changed, on_quit)
         if session.finished:
             ResultsScreen(session, version)
-        with solara.Columns([3, 2]):
-            with solara.Column():
+        # Side by side when both fit, stacked otherwise (ui/page_style.py).
+        with solara.Div(classes=["game-columns"]):
+            with solara.Column(classes=["game-main"]):
                 Dashboard(session, version)
                 NewsFeed(session, version)
-            with solara.Column():
+            with solara.Column(classes=["game-side"]):
                 solara.ToggleButtonsSingle(
                     value=side, values=["Orders", "Why?", "Negotiation", "Briefing", "Debrief"]
                 )
@@ -611,6 +615,7 @@ def GamePage(scenario: str = "baseline-2024"):
             print(f"warning: the game is not saved: {exc}", file=sys.stderr)
         set_session(new)
 
+    solara.Style(page_style.CSS)
     if session is None:
         StartScreen(on_start=start, scenario=scenario)
         SavedGamesList(on_resume=set_session)
