@@ -26,6 +26,7 @@ from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
+from world.content import ContentBook
 from world.deals import offtake_preference
 from world.field_errors import field_problems
 from world.objectives import ObjectiveRecorder, objectives_table
@@ -109,6 +110,8 @@ class World(mesa.Model):
         self.byproduct_usd_per_kg = np.array(
             [getattr(dep, "byproduct_usd_per_kg", 0.0) for dep in deposits]
         )
+        #: Element content of stocks and flows (NdPr, Dy/Tb), month by month.
+        self.content = ContentBook(self)
         self.transport = np.zeros((n_c, n_r, n_r))
         for ci, c in enumerate(self.commodity_ids):
             self.transport[ci] = scenario.commodities[c].transport_usd_per_kg
@@ -319,6 +322,8 @@ class World(mesa.Model):
         for firm in self.firms:
             for c, stock in firm.inventory.items():
                 firm.tracked[c] = float(np.sum(stock)) * self.initial_tracked_share(c, firm.region)
+                if c != self.graded:
+                    firm.content[c] = self.content.nominal(c, float(stock))
 
     def _initial_qualification(self) -> None:
         """Volumes buyers have qualified from each origin at the start, t/month.
@@ -584,8 +589,8 @@ class World(mesa.Model):
             if amount <= 1e-9:
                 continue
             value = amount * prog.params["price"] * 1000.0
-            shipped, tracked = firm.deliver(c, amount, value)
-            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked)
+            shipped, tracked, content = firm.deliver(c, amount, value)
+            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
     def floor_offtake(self) -> None:
         """Under a price floor the state takes what the producer could not sell.
@@ -601,8 +606,8 @@ class World(mesa.Model):
             if surplus <= 1e-9:
                 continue
             value = surplus * prog.params["floor"] * 1000.0
-            shipped, tracked = firm.deliver(c, surplus, value)
-            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked)
+            shipped, tracked, content = firm.deliver(c, surplus, value)
+            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
     def pay_price_floor(
         self, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
@@ -640,6 +645,8 @@ class World(mesa.Model):
         """Advance one month."""
         started = time.perf_counter()
         self.stepping = True
+        if self.content.initial_stock is None:
+            self.content.initial_stock = self.content.stocks()
         self._new_month()
         self.desk.start_of_month(self.month)
         if self.month % self.spec.turn_months == 0:
@@ -656,6 +663,7 @@ class World(mesa.Model):
         self.update_prices()
         self.adapt()
         self.recorder.record()
+        self.content.record()
         self.objective_recorder.record(self, month=self.month)
         self.stepping = False
         self.month += 1
@@ -914,6 +922,7 @@ class World(mesa.Model):
         """Every operating plant runs for the month."""
         self.production_buffer[:] = 0.0
         self.use_buffer[:] = 0.0
+        self.content.reset()
         for firm in self.firms:
             firm.produce()
 
@@ -1085,8 +1094,12 @@ class World(mesa.Model):
                         continue
                     d = buyer.r
                     landed = price * book.wedge[ci, o, d] + self.transport[ci, o, d]
-                    shipped, tracked = supplier.deliver(c, amount, amount * price * 1000.0)
-                    buyer.receive(c, shipped, amount * landed * 1000.0, tracked)
+                    shipped, tracked, content = supplier.deliver(c, amount, amount * price * 1000.0)
+                    buyer.receive(c, shipped, amount * landed * 1000.0, tracked, content)
+                    if o != d:
+                        self.content.exports[:, o, d] += (
+                            self.content.of_concentrate(shipped) if np.ndim(shipped) else content
+                        )
                     firm_offers[supplier][c] -= amount
                     firm_bids[buyer][c] -= amount
                     flows[ci, o, d] += amount
@@ -1104,6 +1117,8 @@ class World(mesa.Model):
         # producers plan on orders, not only on what they managed to ship.
         unfilled = market.unfilled_by_origin(bids, clearing)
         shipped_tracked = np.zeros(n_r)
+        book = self.content
+        shipped_content = np.zeros((n_r, len(book.elements)))
         for o in range(n_r):
             sold = shipped[o].sum()
             group = sellers.get((ci, o), [])
@@ -1125,8 +1140,9 @@ class World(mesa.Model):
                     agent.backlog[c] = agent.backlog.get(c, 0.0) + unfilled[o] * share
                 if sold <= 1e-12:
                     continue
-                out, tracked = agent.deliver(c, sold * share, revenue * revenue_share)
+                out, tracked, content = agent.deliver(c, sold * share, revenue * revenue_share)
                 shipped_tracked[o] += tracked
+                shipped_content[o] += content
                 if isinstance(agent, Firm):
                     self.pay_price_floor(agent, c, float(np.sum(out)), revenue * revenue_share)
                 if graded:
@@ -1144,6 +1160,20 @@ class World(mesa.Model):
             out=np.zeros(n_r),
             where=sold_by_origin > 1e-12,
         )
+        # Element content per t each origin shipped (concentrate: its deposit mix's yields).
+        content_per_t = (
+            origin_mix @ self.yield_matrix
+            if graded
+            else np.divide(
+                shipped_content,
+                sold_by_origin[:, None],
+                out=np.zeros_like(shipped_content),
+                where=sold_by_origin[:, None] > 1e-12,
+            )
+        )
+        abroad = shipped.copy()
+        np.fill_diagonal(abroad, 0.0)
+        book.exports += np.einsum("od,oe->eod", abroad, content_per_t)
         for d in range(n_r):
             for tier in range(clearing.flows.shape[0]):
                 got = clearing.flows[tier, :, d]
@@ -1154,6 +1184,7 @@ class World(mesa.Model):
                 wanted = bids[tier, d]
                 mix = (got @ origin_mix) / received if graded else None
                 tracked_share = float(got @ origin_tracked_share) / received
+                content_share = (got @ content_per_t) / received
                 for agent, q in group:
                     amount = received * q / wanted
                     cost = amount * price[d] * 1000.0
@@ -1161,9 +1192,9 @@ class World(mesa.Model):
                     if graded:
                         agent.receive(c, mix * amount, cost, tracked)
                     elif isinstance(agent, EndUser):
-                        agent.receive(amount, cost, tracked)
+                        agent.receive(amount, cost, tracked, content_share * amount)
                     else:
-                        agent.receive(c, amount, cost, tracked)
+                        agent.receive(c, amount, cost, tracked, content_share * amount)
 
     def consume(self) -> None:
         """End users use what they hold; what retires from use is partly collected as scrap
