@@ -74,7 +74,7 @@ def test_content_ledger_matches_the_recipes():
                 expected[light if c == "oxide_light" else heavy] = tonnes
                 np.testing.assert_allclose(held, expected, rtol=1e-9, atol=1e-9)
             if c == "magnet":
-                np.testing.assert_allclose(held[light], magnet_ndpr * tonnes, rtol=1e-9)
+                np.testing.assert_allclose(held[light], magnet_ndpr * tonnes, rtol=1e-9, atol=1e-9)
                 assert held[heavy] <= 0.27 * 0.03 * tonnes * (1 + 1e-9)
 
 

@@ -118,6 +118,8 @@ class World(mesa.Model):
             np.fill_diagonal(self.transport[ci], 0.0)
         self.prices = self._initial_prices()
         self.reference_prices = self.prices.copy()
+        #: The thin spot's price (C, R), USD/kg: see :func:`world.market.spot_prices`.
+        self.spot_prices = self.prices.copy()
         self.investor_prices = self.prices.copy()
         self.expected_prices = self.prices.copy()
         self.price_floor = 0.05 * self.reference_prices
@@ -131,6 +133,10 @@ class World(mesa.Model):
         self.final_wanted = np.zeros((n_c, n_r))
         self.final_consumed = np.zeros((n_c, n_r))
         self.flows = np.zeros((n_c, n_r, n_r))
+        #: Long-term contract volumes per arc (C, R, R), t/month: a share of each arc's flows,
+        #: following them over ``contract_months``. The scenario records no contracts by arc,
+        #: so the book is written over the first ``contract_months`` of trade.
+        self.contracts = np.zeros((n_c, n_r, n_r))
         self.production_buffer = np.zeros((n_c, n_r))
         self.use_buffer = np.zeros((n_c, n_r))
         self.policies = PolicyBook(scenario, self.region_ids, self.commodity_ids)
@@ -1004,12 +1010,23 @@ class World(mesa.Model):
                 month_room,
                 licensed,
                 self.supplier_preference(ci),
+                self.contracts[ci],
             )
             book.apply_for_licences(self.month, ci, clearing.desired)
             self.clearings.append((ci, clearing))
             self._settle(ci, clearing, sellers, buyers, bids[ci])
             self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
+        self._renew_contracts()
         self.clearings.sort(key=lambda item: item[0])
+
+    def _renew_contracts(self) -> None:
+        """Contract volumes follow each arc's market flows slowly: a contract expiring on a
+        closed arc is not renewed, one on a growing arc is enlarged, over ``contract_months``."""
+        p = self.params
+        target = np.zeros_like(self.contracts)
+        for ci, clearing in self.clearings:
+            target[ci] = p.contract_share * clearing.flows.sum(axis=0)
+        self.contracts += (target - self.contracts) / p.contract_months
 
     def supplier_preference(self, ci: int) -> np.ndarray:
         """How readily buyers in each destination take each origin's supply (R, R), 0-1.
@@ -1285,7 +1302,6 @@ class World(mesa.Model):
                 clearing,
                 self.normal_stock(ci),
                 p.price_speed,
-                p.max_price_step,
             )
             basis = self.cost_basis(new, ci)
             known = ~np.isnan(basis)
@@ -1323,6 +1339,14 @@ class World(mesa.Model):
             unfloored = new[ci].copy()
             new[ci] = np.maximum(new[ci], self.price_floor[ci])
             self.price_breakdown.floor(ci, unfloored, new[ci])
+            # Most a buyer pays on the spot: where substitution leaves a tenth of end use.
+            ceiling = self.reference_prices[ci] * p.choke_ratio * 9.0**0.25
+            # The first month trades before any contract is written: it has no thin spot yet.
+            self.spot_prices[ci] = (
+                market.spot_prices(new[ci], self.bids[ci], clearing, p.spot_elasticity, ceiling)
+                if self.month > 0
+                else new[ci]
+            )
             # Every region with plants keeps the markup its price implies, so a region whose
             # producers become price setters again starts from the price it had.
             safe = np.where(known, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
