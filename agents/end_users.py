@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import mesa
+import numpy as np
 
 if TYPE_CHECKING:
     from world.model import World
@@ -47,9 +48,12 @@ class EndUser(mesa.Agent):
         self.reference_price = model.prices[self.c, self.r]
         self.inventory = self.desired_use() * self.cover_months
         self.tracked = self.inventory * model.initial_tracked_share(spec.commodity, spec.region)
+        #: Element content (E,) of the stock held, of the material in use and of the scrap.
+        self.content = model.content.nominal(spec.commodity, self.inventory)
         self.wanted = 0.0
         self.consumed = 0.0
         self.consumed_tracked = 0.0
+        self.consumed_content = model.content.zero
         # End of life: material in use retires over its service life; a share is collected as
         # scrap, which the end user sells to recyclers.
         rec = model.spec.recycling
@@ -57,6 +61,8 @@ class EndUser(mesa.Agent):
         self.in_use_t = spec.demand_tpy * rec.in_use_years if self.recycles else 0.0
         self.scrap_t = 0.0
         self.scrap_tracked_t = 0.0
+        self.in_use_content = model.content.nominal(spec.commodity, self.in_use_t)
+        self.scrap_content = model.content.zero.copy()
 
     def desired_use(self) -> float:
         """Tonnes this sector wants to use this month at the current price."""
@@ -81,10 +87,20 @@ class EndUser(mesa.Agent):
         gap = (target - self.inventory) / p.restock_months
         return max(0.0, use + w.restock_factor(self.c, self.r, gap))
 
-    def receive(self, amount: float, cost_usd: float, tracked_t: float = 0.0) -> None:
-        """Take delivery of bought material (``tracked_t`` of it from the tracked origin)."""
+    def receive(
+        self,
+        amount: float,
+        cost_usd: float,
+        tracked_t: float = 0.0,
+        content: np.ndarray | None = None,
+    ) -> None:
+        """Take delivery of bought material (``tracked_t`` of it from the tracked origin,
+        carrying ``content``, by default its recipe grade)."""
+        if content is None:
+            content = self.model.content.nominal(self.model.commodity_ids[self.c], amount)
         self.inventory += amount
         self.tracked += tracked_t
+        self.content = self.content + content
 
     def consume(self) -> None:
         """Use material from stock; what is missing is this month's shortage."""
@@ -93,6 +109,10 @@ class EndUser(mesa.Agent):
         share = self.tracked / self.inventory if self.inventory > 1e-12 else 0.0
         self.consumed_tracked = self.consumed * min(share, 1.0)
         self.tracked = max(self.tracked - self.consumed_tracked, 0.0)
+        used = self.content * (self.consumed / self.inventory if self.inventory > 1e-12 else 0.0)
+        self.content = self.content - used
+        self.consumed_content = used
+        self.model.content.consumed[:, self.r] += used
         self.inventory -= self.consumed
 
     def retire(self) -> float:
@@ -101,21 +121,34 @@ class EndUser(mesa.Agent):
             return 0.0
         rec = self.model.spec.recycling
         self.in_use_t += self.consumed
+        self.in_use_content = self.in_use_content + self.consumed_content
         retired = self.in_use_t / (rec.life_years * 12.0)
+        share = retired / self.in_use_t if self.in_use_t > 1e-12 else 0.0
         self.in_use_t -= retired
         collected = retired * rec.collection_share
+        # Scrap carries what the retiring magnets carry (lean magnets give lean scrap).
+        retired_content = self.in_use_content * share
+        self.in_use_content = self.in_use_content - retired_content
+        self.scrap_content = self.scrap_content + retired_content * rec.collection_share
+        self.model.content.collected[:, self.r] += retired_content * rec.collection_share
         share = self.tracked / self.inventory if self.inventory > 1e-12 else 0.0
         self.scrap_t += collected
         self.scrap_tracked_t += collected * min(share, 1.0)
         return collected
 
-    def deliver(self, commodity: str, amount: float, revenue_usd: float) -> tuple[float, float]:
-        """Ship ``amount`` t of collected scrap; returns (t shipped, t of tracked origin)."""
+    def deliver(
+        self, commodity: str, amount: float, revenue_usd: float
+    ) -> tuple[float, float, np.ndarray]:
+        """Ship ``amount`` t of collected scrap; returns (t shipped, t of tracked origin,
+        element content (E,))."""
         amount = min(amount, self.scrap_t)
-        tracked = self.scrap_tracked_t * (amount / self.scrap_t) if self.scrap_t > 0 else 0.0
+        share = amount / self.scrap_t if self.scrap_t > 0 else 0.0
+        tracked = self.scrap_tracked_t * share
+        content = self.scrap_content * share
         self.scrap_t -= amount
         self.scrap_tracked_t = max(self.scrap_tracked_t - tracked, 0.0)
-        return amount, tracked
+        self.scrap_content = self.scrap_content - content
+        return amount, tracked, content
 
     def adapt(self) -> None:
         """Grow, and thrift or substitute if prices stay high."""

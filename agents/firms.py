@@ -118,6 +118,8 @@ class Firm(mesa.Agent):
         # follows material through trade and processing, so "magnets made without Chinese
         # material" can be measured.
         self.tracked: dict[str, float] = {}
+        #: Element content (t of each element's oxide) of each non-concentrate stock.
+        self.content: dict[str, np.ndarray] = {}
         if spec.status == CONSTRUCTION and spec.online is not None:
             # Announced dates slip: each seed draws the delay.
             # Members of one project (a mine and its refinery) slip together.
@@ -272,7 +274,12 @@ class Firm(mesa.Agent):
         self.throughput = target
         produced = w.production_buffer
         used = w.use_buffer
+        book = w.content
         used_t = used_tracked = 0.0
+        content_in = book.zero
+        # Yields of the feed actually used, read before it leaves the stock (an emptied stock
+        # would otherwise read as the region's nominal feed).
+        joint_yields = self.feed_yields() if self.joint_outputs else None
         for c, q in self.inputs.items():
             amount = min(target * q * self.use_intensity(c, w.prices), _total(self.inventory[c]))
             tracked = self._take_tracked(c, amount)
@@ -282,15 +289,19 @@ class Firm(mesa.Agent):
             if c == w.graded:
                 stock = self.inventory[c]
                 share = stock / stock.sum()
+                content_in = content_in + book.of_concentrate(share * amount)
                 self.inventory[c] = np.maximum(stock - amount * share, 0.0)
             else:
+                content_in = content_in + self._take_content(c, amount)
                 self.inventory[c] = max(self.inventory[c] - amount, 0.0)
             used[ci, self.r] += amount
         if self.region == w.tracked_origin:
             origin_share = 1.0
         else:
             origin_share = used_tracked / used_t if used_t > 0 else 0.0
-        yields = self.feed_yields() if self.joint_outputs else self.outputs
+        yields = joint_yields if self.joint_outputs else self._content_yields(content_in)
+        content_out = book.zero
+        products = [c for c in yields if c not in book.elements]
         for c, y in yields.items():
             amount = target * y * self._recovery(c)
             self.tracked[c] = self.tracked.get(c, 0.0) + amount * origin_share
@@ -299,11 +310,59 @@ class Firm(mesa.Agent):
                 vec = np.zeros(len(w.deposit_ids))
                 vec[self.deposit_index] = amount
                 self.inventory[c] = self.inventory[c] + vec
+                book.mined[:, self.r] += book.of_concentrate(vec)
             else:
                 self.inventory[c] = self.inventory[c] + amount
+                if c in book.elements:
+                    added = book.nominal(c, amount)
+                else:
+                    # A stage product carries what went into it (shared by tonnes if several).
+                    total = sum(target * yields[k] for k in products)
+                    added = (content_in - self._element_out(yields, target)) * (
+                        amount / total if total > 0 else 0.0
+                    )
+                self.content[c] = self.content.get(c, book.zero) + added
+                content_out = content_out + added
             produced[ci, self.r] += amount
+        if self.inputs:
+            # What the plant put in but did not recover (tailings, unseparated co-products).
+            book.lost[:, self.r] += content_in - content_out
         self.cash_usd -= self.unit_cost * target * 1000.0
         w.pay_production_subsidy(self, target)
+
+    def _content_yields(self, content_in: np.ndarray) -> dict[str, float]:
+        """A fixed-recipe stage's yields; an element it recovers (a recycler's oxides) comes in
+        the recipe's recovery of what the feed actually carries, so lean scrap gives less Dy/Tb.
+        """
+        book = self.model.content
+        if not any(c in book.elements for c in self.outputs) or self.throughput <= 0:
+            return self.outputs
+        nominal = sum((q * book.coef.get(c, book.zero) for c, q in self.inputs.items()), book.zero)
+        carried = content_in / self.throughput
+        out = dict(self.outputs)
+        for i, c in enumerate(book.elements):
+            if c in out and nominal[i] > 0:
+                out[c] = self.outputs[c] / nominal[i] * carried[i]
+        return out
+
+    def _element_out(self, yields: dict[str, float], target: float) -> np.ndarray:
+        """Content (E,) of the element oxides a fixed-recipe stage makes from ``target`` t."""
+        book = self.model.content
+        return sum(
+            (book.nominal(c, target * y) for c, y in yields.items() if c in book.elements),
+            book.zero,
+        )
+
+    def _take_content(self, commodity: str, amount: float) -> np.ndarray:
+        """Remove ``amount`` t pro rata from a stock's content ledger (before the stock itself is
+        reduced); returns the content removed (E,)."""
+        held = self.content.get(commodity)
+        if held is None:
+            return self.model.content.zero
+        total = _total(self.inventory[commodity])
+        taken = held * min(amount / total, 1.0) if total > 1e-12 else held * 0.0
+        self.content[commodity] = held - taken
+        return taken
 
     def use_intensity(self, commodity: str, prices: np.ndarray) -> float:
         """Input used per unit of the recipe (1 = the recipe): thrift, then substitution.
@@ -433,28 +492,37 @@ class Firm(mesa.Agent):
         amount: float | np.ndarray,
         cost_usd: float,
         tracked_t: float = 0.0,
+        content: np.ndarray | None = None,
     ) -> None:
-        """Take delivery of bought material (``tracked_t`` of it from the tracked origin)."""
+        """Take delivery of bought material (``tracked_t`` of it from the tracked origin,
+        carrying ``content``, by default its recipe grade)."""
         self.inventory[commodity] = self.inventory[commodity] + amount
         self.tracked[commodity] = self.tracked.get(commodity, 0.0) + tracked_t
+        if commodity != self.model.graded:
+            if content is None:
+                content = self.model.content.nominal(commodity, float(amount))
+            self.content[commodity] = self.content.get(commodity, self.model.content.zero) + (
+                content
+            )
         self.cash_usd -= cost_usd
 
     def deliver(
         self, commodity: str, amount: float, revenue_usd: float
-    ) -> tuple[float | np.ndarray, float]:
+    ) -> tuple[float | np.ndarray, float, np.ndarray]:
         """Ship ``amount`` t of ``commodity``.
 
         Returns:
-            What left (t, or a deposit vector) and how many of those tonnes came from the
-            tracked origin.
+            What left (t, or a deposit vector), how many of those tonnes came from the tracked
+            origin, and their element content (E,; zero for concentrate, whose vector carries it).
         """
         tracked = self._take_tracked(commodity, amount)
+        content = self._take_content(commodity, amount)
         shipped, self.inventory[commodity] = self.model.split_stock(
             self.inventory[commodity], amount
         )
         self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
         self.cash_usd += revenue_usd
-        return shipped, tracked
+        return shipped, tracked, content
 
     def adapt(self) -> None:
         """Thrift costly inputs, and decide on idling, restart, exit and investment."""

@@ -41,6 +41,12 @@ class State(mesa.Agent):
             c: float(np.sum(self.stockpile[c])) * model.initial_tracked_share(c, self.region)
             for c in model.commodity_ids
         }
+        #: Element content (t of each element's oxide) of each non-concentrate stockpile.
+        self.content = {
+            c: model.content.nominal(c, float(np.sum(self.stockpile[c])))
+            for c in model.commodity_ids
+            if c != model.graded
+        }
         self.fiscal_cost_usd = 0.0
         self.spent_this_year_usd = 0.0
         self.fiscal_month_usd = 0.0
@@ -127,24 +133,40 @@ class State(mesa.Agent):
         return offers
 
     def receive(
-        self, commodity: str, amount: float, cost_usd: float, tracked_t: float = 0.0
+        self,
+        commodity: str,
+        amount: float,
+        cost_usd: float,
+        tracked_t: float = 0.0,
+        content: np.ndarray | None = None,
     ) -> None:
-        """Take stock into the stockpile (``tracked_t`` of it from the tracked origin)."""
+        """Take stock into the stockpile (``tracked_t`` of it from the tracked origin, carrying
+        ``content``, by default its recipe grade)."""
         self.stockpile[commodity] = self.stockpile[commodity] + amount
         self.tracked[commodity] += tracked_t
+        if commodity in self.content:
+            if content is None:
+                content = self.model.content.nominal(commodity, float(amount))
+            self.content[commodity] = self.content[commodity] + content
         self.spend(cost_usd)
 
     def deliver(self, commodity: str, amount: float, revenue_usd: float):
         """Release ``amount`` t from the stockpile.
 
         Returns:
-            What left (t, or a deposit vector) and its tonnes from the tracked origin.
+            What left (t, or a deposit vector), its tonnes from the tracked origin and its
+            element content (E,; zero for concentrate, whose vector carries it).
         """
         self.spend(-revenue_usd)
         held = float(np.sum(self.stockpile[commodity]))
-        tracked = self.tracked[commodity] * min(amount / held, 1.0) if held > 1e-12 else 0.0
+        share = min(amount / held, 1.0) if held > 1e-12 else 0.0
+        tracked = self.tracked[commodity] * share
         self.tracked[commodity] = max(self.tracked[commodity] - tracked, 0.0)
+        content = self.model.content.zero
+        if commodity in self.content:
+            content = self.content[commodity] * share
+            self.content[commodity] = self.content[commodity] - content
         shipped, self.stockpile[commodity] = self.model.split_stock(
             self.stockpile[commodity], amount
         )
-        return shipped, tracked
+        return shipped, tracked, content

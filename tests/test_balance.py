@@ -27,7 +27,8 @@ HORIZON = DATA["months"]
 #: Dynamics parameters perturbed by the property test, with ranges they can safely take.
 DYNAMICS = {
     "price_speed": (0.05, 0.4),
-    "max_price_step": (0.08, 0.3),
+    "contract_share": (0.0, 0.9),
+    "spot_elasticity": (0.1, 1.0),
     "withholding": (0.5, 1.5),
     "arbitrage_pull": (0.3, 0.8),
     "hoarding": (0.0, 3.0),

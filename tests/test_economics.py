@@ -8,6 +8,7 @@ without the state's quota, and offtake contracts that ignore their volume.
 from __future__ import annotations
 
 import copy
+import itertools
 import random
 
 import numpy as np
@@ -337,3 +338,49 @@ def test_a_quota_naming_an_unknown_deposit_is_refused():
     assert result.status == "rejected"
     assert "deposits: unknown deposit 'moon_rock'" in result.message
     assert "ionic_clay" in result.message
+
+
+def test_a_sudden_ban_triples_the_thin_spot_while_contract_volumes_move_slowly():
+    """Contracts plus a thin spot: when China bans magnet exports overnight, ex-China buyers
+    whose contracts cannot be served bid up the spot at once, while the contract book (volumes
+    on every arc) changes by at most ``1 / contract_months`` of its gap a month."""
+    data = copy.deepcopy(base_data())
+    start = 24
+    date = World(scenario_from_dict(copy.deepcopy(data)), seed=0).date_of(start)
+    data["policies"].append(
+        {
+            "id": "sudden-ban",
+            "kind": "export_ban",
+            "issuer": "CN",
+            "commodities": ["magnet"],
+            "start": date,
+        }
+    )
+    world = World(scenario_from_dict(data), seed=0)
+    magnet, us, cn = (
+        world.commodity_index["magnet"],
+        world.region_index["US"],
+        world.region_index["CN"],
+    )
+    world.run(start)
+    before_spot = world.spot_prices[magnet, us]
+    before_book = world.contracts[magnet].sum()
+    before_arc = world.contracts[magnet, cn, us]
+    # Calm before the ban: the spot is the posted price (everyone served).
+    assert before_spot == pytest.approx(world.prices[magnet, us], rel=0.05)
+    books = [before_book]
+    spots = []
+    for _ in range(2):
+        world.step()
+        spots.append(world.spot_prices[magnet, us])
+        books.append(world.contracts[magnet].sum())
+    assert max(spots) >= 2.0 * before_spot, (before_spot, spots)
+    # The contract book moves slowly: under a tenth a month, however the spot jumps.
+    for a, b in itertools.pairwise(books):
+        assert abs(b - a) <= 0.1 * a, books
+    # The banned arc's contract runs down over the contract term, it is not torn up at once.
+    decay = (1 - 1 / world.params.contract_months) ** 2
+    assert before_arc > 0
+    assert world.contracts[magnet, cn, us] == pytest.approx(before_arc * decay, rel=1e-9)
+    # The posted price, renegotiated monthly, moves far less than the spot.
+    assert world.prices[magnet, us] < max(spots)

@@ -50,11 +50,13 @@ class Clearing:
         flows: t shipped per tier, origin and destination, shape (T, R, R).
         capped: arcs whose flow was stopped by a cap (quota, licence, qualification), (R, R).
         desired: what buyers would have taken on each arc without licence caps, (R, R).
+        contracted: t shipped under long-term contracts, before the spot, (R, R).
     """
 
     flows: np.ndarray
     capped: np.ndarray
     desired: np.ndarray
+    contracted: np.ndarray | None = None
 
 
 def netbacks(prices: np.ndarray, wedge: np.ndarray, transport: np.ndarray) -> np.ndarray:
@@ -74,11 +76,16 @@ def clear(
     quota_room: dict[str, float],
     licensed: np.ndarray,
     preference: np.ndarray | None = None,
+    contracts: np.ndarray | None = None,
 ) -> Clearing:
     """Match offers (R,) to tiered bids (T, R) along arcs in order of netback.
 
     ``preference`` (R, R), between 0 and 1, scales each arc's netback for ordering only: buyers
     who judge an origin's supply at risk take it last, after safer sources, at the same price.
+
+    ``contracts`` (R, R), t/month, are long-term contract volumes: each open arc ships up to its
+    contract first (defence, then other buyers; bans, caps and quotas bind them as any flow),
+    whatever the netbacks; the rest clears on the spot in order of netback.
 
     ``quota_room`` (t left this month per quota id) is shared across commodities and is reduced
     in place. Licensed arcs ship at most ``arc_cap``; ``desired`` records what buyers wanted from
@@ -103,6 +110,15 @@ def clear(
         for d in np.nonzero(q.destinations)[0]:
             arc_quotas.setdefault((q.origin, int(d)), []).append(q)
     state = _Matching(supply, cap_left, capped, desired, licensed, arc_quotas, quota_room)
+    contracted = np.zeros((n, n))
+    if contracts is not None:
+        # In a fixed (id) order: an arc's contract does not depend on the others' netbacks.
+        for o, d in zip(*np.nonzero((contracts > 1e-12) & ~banned), strict=True):
+            for tier in range(min(2, demand.shape[0])):
+                left = contracts[o, d] - contracted[o, d]
+                before = flows[tier, o, d]
+                state.ship(o, d, demand[tier], flows[tier], limit=left)
+                contracted[o, d] += flows[tier, o, d] - before
     for tier in range(demand.shape[0]):
         if demand[tier].sum() <= 0:
             continue
@@ -111,7 +127,7 @@ def clear(
                 state.ship(origins[0], destinations[0], demand[tier], flows[tier])
             else:
                 state.share_tie(origins, destinations, demand[tier], flows[tier])
-    return Clearing(flows=flows, capped=capped, desired=desired)
+    return Clearing(flows=flows, capped=capped, desired=desired, contracted=contracted)
 
 
 def _tied_groups(
@@ -176,11 +192,13 @@ class _Matching:
             self.quota_room[q.spec.id] -= amount
             q.used_t += amount
 
-    def ship(self, o: int, d: int, demand: np.ndarray, flows: np.ndarray) -> None:
-        """Fill one arc as far as supply, demand, cap and quota allow."""
-        if self.supply[o] <= 1e-12 or demand[d] <= 1e-12:
+    def ship(
+        self, o: int, d: int, demand: np.ndarray, flows: np.ndarray, limit: float = np.inf
+    ) -> None:
+        """Fill one arc as far as supply, demand, cap, quota (and ``limit``, t) allow."""
+        if self.supply[o] <= 1e-12 or demand[d] <= 1e-12 or limit <= 1e-12:
             return
-        want = min(self.supply[o], demand[d])
+        want = min(self.supply[o], demand[d], limit)
         if self.licensed[o, d]:
             self.desired[o, d] += want
         amount = self.room(o, d, want)
@@ -258,7 +276,6 @@ def excess_steps(
     clearing: Clearing,
     normal_stock: np.ndarray,
     speed: float,
-    max_step: float,
 ) -> np.ndarray:
     """Log-price steps (R,) from this month's excess demand.
 
@@ -274,7 +291,37 @@ def excess_steps(
     unsold = np.maximum(offers - sold - normal_stock, 0.0)
     size = np.maximum(wanted, sold) + offers
     excess = np.divide(unmet - unsold, size, out=np.zeros_like(size), where=size > 1e-9)
-    return np.clip(speed * excess, -max_step, max_step)
+    # The posted price is the contract market's: renegotiated month by month, it moves at most
+    # ``speed`` in log a month, at a market short (or long) by all of its size (an exporter
+    # answering for its importers' unmet demand can be short by more than its own market).
+    # Jumps within the month belong to the thin spot (:func:`spot_prices`).
+    return speed * np.clip(excess, -1.0, 1.0)
+
+
+def spot_prices(
+    posted: np.ndarray,
+    bids: np.ndarray,
+    clearing: Clearing,
+    elasticity: float,
+    ceiling: np.ndarray,
+) -> np.ndarray:
+    """The thin spot's price (R,): what buyers left unserved bid it up to, USD/kg.
+
+    In each region the spot is what trades outside the contracts plus the demand nobody met
+    (strategic stockpiles aside). Buyers with short-run price elasticity ``elasticity`` give up
+    an unmet share ``u`` of it only when the price rises by ``(1 - u) ** (-1 / elasticity)``
+    over the posted price; ``ceiling`` (R,) is where end users substitute nearly all use away.
+    A region whose contracts and spot are all served quotes the posted price.
+    """
+    received = clearing.flows[:2].sum(axis=(0, 1))
+    contract = np.zeros_like(received)
+    if clearing.contracted is not None:
+        contract = clearing.contracted.sum(axis=0)
+    unmet = np.maximum(bids[:2].sum(axis=0) - received, 0.0)
+    spot = np.maximum(received - contract, 0.0) + unmet
+    share = np.divide(unmet, spot, out=np.zeros_like(spot), where=spot > 1e-9)
+    premium = -np.log1p(-np.minimum(share, 0.999)) / elasticity
+    return np.minimum(posted * np.exp(premium), np.maximum(ceiling, posted))
 
 
 def import_parity(

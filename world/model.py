@@ -28,6 +28,7 @@ from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
+from world.content import ContentBook
 from world.deals import offtake_preference
 from world.field_errors import field_problems
 from world.objectives import ObjectiveRecorder, objectives_table
@@ -111,12 +112,16 @@ class World(mesa.Model):
         self.byproduct_usd_per_kg = np.array(
             [getattr(dep, "byproduct_usd_per_kg", 0.0) for dep in deposits]
         )
+        #: Element content of stocks and flows (NdPr, Dy/Tb), month by month.
+        self.content = ContentBook(self)
         self.transport = np.zeros((n_c, n_r, n_r))
         for ci, c in enumerate(self.commodity_ids):
             self.transport[ci] = scenario.commodities[c].transport_usd_per_kg
             np.fill_diagonal(self.transport[ci], 0.0)
         self.prices = self._initial_prices()
         self.reference_prices = self.prices.copy()
+        #: The thin spot's price (C, R), USD/kg: see :func:`world.market.spot_prices`.
+        self.spot_prices = self.prices.copy()
         self.investor_prices = self.prices.copy()
         self.expected_prices = self.prices.copy()
         self.price_floor = 0.05 * self.reference_prices
@@ -130,6 +135,10 @@ class World(mesa.Model):
         self.final_wanted = np.zeros((n_c, n_r))
         self.final_consumed = np.zeros((n_c, n_r))
         self.flows = np.zeros((n_c, n_r, n_r))
+        #: Long-term contract volumes per arc (C, R, R), t/month: a share of each arc's flows,
+        #: following them over ``contract_months``. The scenario records no contracts by arc,
+        #: so the book is written over the first ``contract_months`` of trade.
+        self.contracts = np.zeros((n_c, n_r, n_r))
         self.production_buffer = np.zeros((n_c, n_r))
         self.use_buffer = np.zeros((n_c, n_r))
         self.policies = PolicyBook(scenario, self.region_ids, self.commodity_ids)
@@ -321,6 +330,8 @@ class World(mesa.Model):
         for firm in self.firms:
             for c, stock in firm.inventory.items():
                 firm.tracked[c] = float(np.sum(stock)) * self.initial_tracked_share(c, firm.region)
+                if c != self.graded:
+                    firm.content[c] = self.content.nominal(c, float(stock))
 
     def _initial_qualification(self) -> None:
         """Volumes buyers have qualified from each origin at the start, t/month.
@@ -586,8 +597,8 @@ class World(mesa.Model):
             if amount <= 1e-9:
                 continue
             value = amount * prog.params["price"] * 1000.0
-            shipped, tracked = firm.deliver(c, amount, value)
-            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked)
+            shipped, tracked, content = firm.deliver(c, amount, value)
+            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
     def floor_offtake(self) -> None:
         """Under a price floor the state takes what the producer could not sell.
@@ -603,8 +614,8 @@ class World(mesa.Model):
             if surplus <= 1e-9:
                 continue
             value = surplus * prog.params["floor"] * 1000.0
-            shipped, tracked = firm.deliver(c, surplus, value)
-            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked)
+            shipped, tracked, content = firm.deliver(c, surplus, value)
+            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
     def pay_price_floor(
         self, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
@@ -642,6 +653,8 @@ class World(mesa.Model):
         """Advance one month."""
         started = time.perf_counter()
         self.stepping = True
+        if self.content.initial_stock is None:
+            self.content.initial_stock = self.content.stocks()
         self._new_month()
         self.desk.start_of_month(self.month)
         if self.month % self.spec.turn_months == 0:
@@ -658,6 +671,7 @@ class World(mesa.Model):
         self.update_prices()
         self.adapt()
         self.recorder.record()
+        self.content.record()
         self.objective_recorder.record(self, month=self.month)
         self.stepping = False
         self.month += 1
@@ -918,6 +932,7 @@ class World(mesa.Model):
         """Every operating plant runs for the month."""
         self.production_buffer[:] = 0.0
         self.use_buffer[:] = 0.0
+        self.content.reset()
         for firm in self.firms:
             firm.produce()
 
@@ -999,12 +1014,23 @@ class World(mesa.Model):
                 month_room,
                 licensed,
                 self.supplier_preference(ci),
+                self.contracts[ci],
             )
             book.apply_for_licences(self.month, ci, clearing.desired)
             self.clearings.append((ci, clearing))
             self._settle(ci, clearing, sellers, buyers, bids[ci])
             self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
+        self._renew_contracts()
         self.clearings.sort(key=lambda item: item[0])
+
+    def _renew_contracts(self) -> None:
+        """Contract volumes follow each arc's market flows slowly: a contract expiring on a
+        closed arc is not renewed, one on a growing arc is enlarged, over ``contract_months``."""
+        p = self.params
+        target = np.zeros_like(self.contracts)
+        for ci, clearing in self.clearings:
+            target[ci] = p.contract_share * clearing.flows.sum(axis=0)
+        self.contracts += (target - self.contracts) / p.contract_months
 
     def supplier_preference(self, ci: int) -> np.ndarray:
         """How readily buyers in each destination take each origin's supply (R, R), 0-1.
@@ -1089,8 +1115,12 @@ class World(mesa.Model):
                         continue
                     d = buyer.r
                     landed = price * book.wedge[ci, o, d] + self.transport[ci, o, d]
-                    shipped, tracked = supplier.deliver(c, amount, amount * price * 1000.0)
-                    buyer.receive(c, shipped, amount * landed * 1000.0, tracked)
+                    shipped, tracked, content = supplier.deliver(c, amount, amount * price * 1000.0)
+                    buyer.receive(c, shipped, amount * landed * 1000.0, tracked, content)
+                    if o != d:
+                        self.content.exports[:, o, d] += (
+                            self.content.of_concentrate(shipped) if np.ndim(shipped) else content
+                        )
                     firm_offers[supplier][c] -= amount
                     firm_bids[buyer][c] -= amount
                     flows[ci, o, d] += amount
@@ -1108,6 +1138,8 @@ class World(mesa.Model):
         # producers plan on orders, not only on what they managed to ship.
         unfilled = market.unfilled_by_origin(bids, clearing)
         shipped_tracked = np.zeros(n_r)
+        book = self.content
+        shipped_content = np.zeros((n_r, len(book.elements)))
         for o in range(n_r):
             sold = shipped[o].sum()
             group = sellers.get((ci, o), [])
@@ -1129,8 +1161,9 @@ class World(mesa.Model):
                     agent.backlog[c] = agent.backlog.get(c, 0.0) + unfilled[o] * share
                 if sold <= 1e-12:
                     continue
-                out, tracked = agent.deliver(c, sold * share, revenue * revenue_share)
+                out, tracked, content = agent.deliver(c, sold * share, revenue * revenue_share)
                 shipped_tracked[o] += tracked
+                shipped_content[o] += content
                 if isinstance(agent, Firm):
                     self.pay_price_floor(agent, c, float(np.sum(out)), revenue * revenue_share)
                 if graded:
@@ -1148,6 +1181,20 @@ class World(mesa.Model):
             out=np.zeros(n_r),
             where=sold_by_origin > 1e-12,
         )
+        # Element content per t each origin shipped (concentrate: its deposit mix's yields).
+        content_per_t = (
+            origin_mix @ self.yield_matrix
+            if graded
+            else np.divide(
+                shipped_content,
+                sold_by_origin[:, None],
+                out=np.zeros_like(shipped_content),
+                where=sold_by_origin[:, None] > 1e-12,
+            )
+        )
+        abroad = shipped.copy()
+        np.fill_diagonal(abroad, 0.0)
+        book.exports += np.einsum("od,oe->eod", abroad, content_per_t)
         for d in range(n_r):
             for tier in range(clearing.flows.shape[0]):
                 got = clearing.flows[tier, :, d]
@@ -1158,6 +1205,7 @@ class World(mesa.Model):
                 wanted = bids[tier, d]
                 mix = (got @ origin_mix) / received if graded else None
                 tracked_share = float(got @ origin_tracked_share) / received
+                content_share = (got @ content_per_t) / received
                 for agent, q in group:
                     amount = received * q / wanted
                     cost = amount * price[d] * 1000.0
@@ -1165,9 +1213,9 @@ class World(mesa.Model):
                     if graded:
                         agent.receive(c, mix * amount, cost, tracked)
                     elif isinstance(agent, EndUser):
-                        agent.receive(amount, cost, tracked)
+                        agent.receive(amount, cost, tracked, content_share * amount)
                     else:
-                        agent.receive(c, amount, cost, tracked)
+                        agent.receive(c, amount, cost, tracked, content_share * amount)
 
     def consume(self) -> None:
         """End users use what they hold; what retires from use is partly collected as scrap
@@ -1258,7 +1306,6 @@ class World(mesa.Model):
                 clearing,
                 self.normal_stock(ci),
                 p.price_speed,
-                p.max_price_step,
             )
             basis = self.cost_basis(new, ci)
             known = ~np.isnan(basis)
@@ -1296,6 +1343,14 @@ class World(mesa.Model):
             unfloored = new[ci].copy()
             new[ci] = np.maximum(new[ci], self.price_floor[ci])
             self.price_breakdown.floor(ci, unfloored, new[ci])
+            # Most a buyer pays on the spot: where substitution leaves a tenth of end use.
+            ceiling = self.reference_prices[ci] * p.choke_ratio * 9.0**0.25
+            # The first month trades before any contract is written: it has no thin spot yet.
+            self.spot_prices[ci] = (
+                market.spot_prices(new[ci], self.bids[ci], clearing, p.spot_elasticity, ceiling)
+                if self.month > 0
+                else new[ci]
+            )
             # Every region with plants keeps the markup its price implies, so a region whose
             # producers become price setters again starts from the price it had.
             safe = np.where(known, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)

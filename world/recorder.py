@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 #: variable -> (keys, unit); keys name what the array's axes are.
 VARIABLES: dict[str, tuple[str, str]] = {
     "price": ("commodity,region", "USD/kg"),
+    "price_spot": ("commodity,region", "USD/kg"),
     "production": ("commodity,region", "t/month"),
     "exports": ("commodity,region,partner", "t/month"),
     "demand": ("commodity,region", "t/month"),
@@ -99,6 +100,7 @@ class Recorder:
         return {
             "fiscal_cost": fiscal,
             "price": w.prices.copy(),
+            "price_spot": w.spot_prices.copy(),
             "production": w.production_buffer.copy(),
             "exports": exports,
             "demand": wanted.copy(),

@@ -392,7 +392,20 @@ class DynamicsSpec(Strict):
     """Behavioural parameters. Every default is documented; scenarios cite what they change."""
 
     price_speed: NonNeg = Field(0.3, description="log-price change per month per unit excess")
-    max_price_step: NonNeg = Field(0.25, description="largest log-price change in one month")
+    contract_share: Share = Field(
+        0.7,
+        description="share of each trade arc's normal volume sold under long-term contracts "
+        "(shipped first, at the posted price); the rest trades on a thin spot",
+    )
+    contract_months: float = Field(
+        12.0, gt=0, description="months over which contract volumes follow the arc's flows"
+    )
+    spot_elasticity: float = Field(
+        0.3,
+        gt=0,
+        description="short-run price elasticity of the buyers left unserved in the spot: the "
+        "spot price rises until they give up their unmet share",
+    )
     withholding: NonNeg = Field(
         1.0, description="how strongly sellers hold stock back when the price is below expected"
     )
