@@ -527,9 +527,7 @@ def test_a_purchase_beyond_world_output_or_a_costly_dry_run_needs_confirming(gam
     rc.find(v.Alert, class_="order-extreme").assert_empty()
     _click(rc, "Submit order")
     assert game.pending() == []
-    assert "above 100 M USD" in str(
-        rc.find(v.Alert, class_="order-extreme").widget.children
-    )
+    assert "above 100 M USD" in str(rc.find(v.Alert, class_="order-extreme").widget.children)
     rc.find(v.Checkbox, label="I mean it: submit these values").widget.v_model = True
     _click(rc, "Submit order")
     ((order, *_),) = game.world.desk.pending
