@@ -44,6 +44,7 @@ from world.scenario import (
     entry_label,
     load_scenario,
 )
+from world.shortfalls import record_shortfalls
 
 #: The largest seed a game takes: numpy seeds it, and the workshop stores it as an integer.
 MAX_SEED = 2**32 - 1
@@ -666,6 +667,7 @@ class World(mesa.Model):
         self.produce()
         self.guaranteed_offtake()
         self.trade()
+        record_shortfalls(self)
         self.floor_offtake()
         self.consume()
         self.update_prices()
