@@ -1166,22 +1166,9 @@ def heuristic_gain(world: World, deal: Deal, region: str) -> float:
     """A static estimate of the deal's effect on ``region``'s objective score, per month.
 
     Each commitment is valued from current flows (``world.import_ema``, t/month), prices and the
-    objectives' weights and scale (world/objectives.py); a ``lift`` counts as minus the measures
-    it would end. For a trade measure on arc x -> d, commodity c, with severity s (ban 1,
-    licence 1 - approval share, quota the share of the flow above the allowance, duty or
-    tariff t / (1 + t)):
-
-    - the importer d (export measures by x; its own import measures): welfare falls by
-      s x the value of the flow (the price rise and the lost supply), and for volume
-      restrictions security falls by s x the flow over d's use of c / 3 (the magnet fill rate),
-      rising back by the same amount if x is d's adversary (less adversary content);
-    - the exporter x (its own export measures; others' import measures on it): welfare falls by
-      the lost margin, s x 0.3 x the flow's value (a tariff: t / (1 + t) of it), and for its own
-      volume restrictions leverage rises by its dependence x the share of its chain exports
-      newly restricted;
-    - programmes cost their issuer money (fiscal): a production subsidy its rate x current
-      output, a price floor the gap x output, a stockpile purchase its monthly value, a release
-      earns its value.
+    objectives' weights and scale (world/objectives.py) by its instrument's valuation
+    (``world/instruments/``: trade measures in ``value_trade``, programmes and stockpiles beside
+    their orders); a ``lift`` counts as minus the measures it would end.
 
     Welfare and fiscal cost are divided by the region's scale; the weighted parts are summed
     and divided by the sum of the weights, as the score is.

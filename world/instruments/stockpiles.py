@@ -27,11 +27,16 @@ def apply_stockpile_buy(desk: OrderDesk, order: BaseModel) -> str:
     state = w.states_by_region[order.issuer]
     cost = order.tonnes * float(w.prices[ci, state.r]) * 1000.0
     check_budget(w, order.issuer, cost, f"buying {order.tonnes:,.0f} t")
+    _spread_over_months(desk, order)
+    return stockpile_buy_words(w, order)
+
+
+def _spread_over_months(desk: OrderDesk, order: BaseModel) -> None:
+    """Start a purchase or release that moves its tonnes evenly over its months."""
     prog = desk.start_programme(
         order, commodity=order.commodity, t_per_month=order.tonnes / order.months
     )
-    prog.end = w.month + order.months
-    return stockpile_buy_words(w, order)
+    prog.end = desk.world.month + order.months
 
 
 def stockpile_buy_words(world: World, order: BaseModel) -> str:
@@ -61,10 +66,7 @@ def apply_stockpile_release(desk: OrderDesk, order: BaseModel) -> str:
             f"tonnes: cannot release {order.tonnes:,.0f} t of {order.commodity}; the "
             f"stockpile holds {max(held - committed, 0):,.0f} t not yet committed"
         )
-    prog = desk.start_programme(
-        order, commodity=order.commodity, t_per_month=order.tonnes / order.months
-    )
-    prog.end = w.month + order.months
+    _spread_over_months(desk, order)
     return stockpile_release_words(w, order)
 
 
