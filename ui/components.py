@@ -19,6 +19,7 @@ import solara
 
 from agents.doctrines import DOCTRINES
 from ui import charts, page_style, verdict
+from ui.guide import HelpBar
 from ui.order_form import JsonOrder, OrderForm, Outcome
 from ui.results_screen import ResultsScreen
 from ui.resume_panel import SavedGamesList
@@ -574,6 +575,7 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
 
     with solara.Column(style={"padding": "8px"}, classes=["game-page"]):
         Controls(session, version, changed, on_quit)
+        HelpBar(session, version, changed)
         if session.finished:
             ResultsScreen(session, version)
         # Side by side when both fit, stacked otherwise (ui/page_style.py).

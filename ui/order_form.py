@@ -532,8 +532,13 @@ def PreviewCard(preview: OrderPreview):
         )
 
 
+def field_label(name: str) -> str:
+    """What the form calls a field: its :data:`LABELS` entry, else its name in words."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
 def _field(name: str, field: FieldInfo, value: Any, on_value: Callable, offered: list) -> None:
-    label = LABELS.get(name, name.replace("_", " ").capitalize())
+    label = field_label(name)
     classes = [f"order-{name.replace('_', '-')}"]
     how = widget_kind(name, field)
     if how == "choice":

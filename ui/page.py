@@ -6,6 +6,7 @@ import os
 import solara
 
 from ui.components import GamePage
+from ui.glossary import Tooltips
 
 DEFAULT_SCENARIO = "alliance-vs-tariffs-2025"
 
@@ -13,3 +14,4 @@ DEFAULT_SCENARIO = "alliance-vs-tariffs-2025"
 @solara.component
 def Page():
     GamePage(scenario=os.environ.get("CHOKEPOINT_SCENARIO", DEFAULT_SCENARIO))
+    Tooltips()  # every control and chart takes its tooltip from the glossary

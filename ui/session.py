@@ -121,6 +121,9 @@ class GameSession:
     _redo: list[tuple[World, int]] = field(init=False, default_factory=list, repr=False)
     #: (world id, order id) -> a pending order in words (worked out once: a dry run).
     _words: dict[tuple[int, str], str] = field(init=False, default_factory=dict, repr=False)
+    #: The step of the guided first turn on show (0-based, ui/guide.py); None once the player
+    #: finished or skipped it. Kept with the game, so a reload does not show it again.
+    guide_step: int | None = field(init=False, default=0, repr=False)
 
     def __post_init__(self) -> None:
         spec = (
@@ -322,10 +325,25 @@ class GameSession:
                 self.cancel(payload["order_id"])
             elif kind == "undo":
                 self.undo_to_turn(payload["turn"])
+            elif kind == "guide":
+                self.guide_at(payload["step"])
             elif kind in INPUT_ACTIONS:
                 getattr(self, INPUT_ACTIONS[kind])()
             else:
                 raise ValueError(f"input: unknown kind {kind!r}; allowed: {', '.join(INPUTS)}")
+
+    def guide_at(self, step: int | None) -> None:
+        """Show step ``step`` (0-based) of the guided first turn, or close it for this game
+        (None: finished or skipped). It changes nothing in the world, so Redo still holds.
+
+        Raises:
+            ValueError: a step that is not a whole number from 0 to :data:`MAX_GUIDE_STEPS`.
+        """
+        if step is not None:
+            whole_number("guide step", step, 0, MAX_GUIDE_STEPS)
+        self.guide_step = step
+        self._touch()
+        self._played("guide", step=step)
 
     # ------------------------------------------------------------------ orders
 
@@ -429,7 +447,9 @@ INPUT_ACTIONS = {
     "cancel_all": "cancel_pending",
 }
 #: Every kind of stored input.
-INPUTS = ("submit", "cancel", "undo", *INPUT_ACTIONS)
+INPUTS = ("submit", "cancel", "undo", "guide", *INPUT_ACTIONS)
+#: The guided first turn has at most this many steps (ui/guide.py; the class needs 3 to 5).
+MAX_GUIDE_STEPS = 9
 
 
 def _storable(order: object) -> object:
