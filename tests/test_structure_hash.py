@@ -47,6 +47,9 @@ HUMAN_ORDERS: dict[int, list[dict]] = {
         {"kind": "stockpile_buy", "issuer": "US", "commodity": "magnet", "tonnes": 500,
          "months": 6},
         {"kind": "capex_subsidy", "issuer": "US", "stages": ["magnet"], "share": 0.3},
+        # What the release at month 9 draws on (China's licences can leave the magnet buy empty).
+        {"kind": "stockpile_buy", "issuer": "US", "commodity": "oxide_light", "tonnes": 100,
+         "months": 3},
     ],
     3: [
         {"kind": "price_floor", "issuer": "US", "firm": "mp-separation",

@@ -1370,14 +1370,16 @@ class World(mesa.Model):
 
     def _price_setters(self, ci: int) -> np.ndarray:
         """Regions (R,) whose own producers set the price of ``ci`` there (cost plus markup):
-        those that supplied at least half of what the region bought this month, or that sold
-        only abroad. Elsewhere home plants are price takers: the price follows scarcity and
-        import parity, and a small plant's costs do not become the region's price."""
+        those that supplied at least half of what the region bought this month. Elsewhere home
+        plants are price takers: the price follows scarcity and import parity, and a small
+        plant's costs do not become the region's price. A region that only exports is a taker
+        too (it quotes export parity): carrying the markup its parity implies onto its own
+        cost basis, which swings with output mix and by-product credits, made that swing the
+        quote its importers, and through them the world, were pulled to."""
         flows = self.flows[ci]
         home = np.diag(flows)
         bought = flows.sum(axis=0)
-        abroad = flows.sum(axis=1) - home
-        return np.where(bought > 1e-9, home >= 0.5 * bought, abroad > 1e-9)
+        return (bought > 1e-9) & (home >= 0.5 * bought)
 
     def _qualify(self, ci: int, clearing) -> None:
         """Buyers qualify more volume from each supplier region, faster when it saves more.
