@@ -384,3 +384,41 @@ def test_a_sudden_ban_triples_the_thin_spot_while_contract_volumes_move_slowly()
     assert world.contracts[magnet, cn, us] == pytest.approx(before_arc * decay, rel=1e-9)
     # The posted price, renegotiated monthly, moves far less than the spot.
     assert world.prices[magnet, us] < max(spots)
+
+
+def _smooth_world() -> dict:
+    """The baseline with demand growing smoothly and no shocks or policies: no demand-growth
+    noise, no mine outages, no production quotas and no policies in force."""
+    data = copy.deepcopy(base_data())
+    data["uncertainty"]["demand_growth_sd"] = 0.0
+    data["uncertainty"]["mine_outages_per_year"] = 0.0
+    data["orders"] = [o for o in data.get("orders", []) if o["kind"] != "production_quota"]
+    data["policies"] = []
+    return data
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_metal_and_magnet_prices_stay_within_30_percent_in_a_smooth_world(seed):
+    """Without shocks or policies, what end users pay for metal and magnets stays within ±30%
+    of its start for ten years in every region that buys them.
+
+    It failed (2-4x within five years, with stocks and output steady) while a region whose
+    plants only export priced at its own swinging cost basis times the markup its export
+    parity implied, which importers and then China were pulled to. Oxides, concentrate and
+    scrap do not meet this yet: see docs/model.md, "What the model cannot do yet".
+    """
+    world = World(scenario_from_dict(_smooth_world(), "smooth"), seed=seed)
+    world.run(120)
+    res = world.results()
+    prices = res[(res.variable == "price") & res.commodity.isin(["metal", "magnet"])]
+    demand = res[(res.variable == "demand") & (res.value > 0)]
+    buyers = set(zip(demand.commodity, demand.region, strict=True))
+    checked = 0
+    for (commodity, region), path in prices.groupby(["commodity", "region"]):
+        if commodity == "magnet" and (commodity, region) not in buyers:
+            continue
+        values = path.sort_values("month").value.to_numpy()
+        ratio = values / values[0]
+        assert 0.7 <= ratio.min() and ratio.max() <= 1.3, (commodity, region, ratio.min(), ratio.max())
+        checked += 1
+    assert checked >= 8
