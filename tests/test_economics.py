@@ -419,6 +419,7 @@ def test_metal_and_magnet_prices_stay_within_30_percent_in_a_smooth_world(seed):
             continue
         values = path.sort_values("month").value.to_numpy()
         ratio = values / values[0]
-        assert 0.7 <= ratio.min() and ratio.max() <= 1.3, (commodity, region, ratio.min(), ratio.max())
+        low, high = ratio.min(), ratio.max()
+        assert low >= 0.7 and high <= 1.3, (commodity, region, low, high)
         checked += 1
     assert checked >= 8
