@@ -256,7 +256,8 @@ class Diplomacy:
 
     def _log(self, kind: str, actor: str, text: str, private_to: Deal | None = None) -> None:
         """Log an entry for the news; ``private_to``: a deal still under negotiation, whose
-        parties alone see the entry (``"private_to"``: their regions)."""
+        parties alone see the entry (``"private_to"``: their regions). ``"order_id"``: the
+        order being applied, if any (the news shows an entry and its order once)."""
         w = self.world
         entry = {
             "month": w.month,
@@ -265,6 +266,7 @@ class Diplomacy:
             "region": actor,
             "kind": kind,
             "text": text,
+            "order_id": w.desk.applying,
         }
         if private_to is not None:
             entry["private_to"] = list(private_to.parties)
