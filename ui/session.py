@@ -502,8 +502,9 @@ def news(
     :func:`world.orders.observed`). ``rejected=False`` leaves out every rejected order.
 
     Each item is shown once: an entry the world logged while applying an order (a deal's
-    proposal, an agreement, a breach) is left out when that order's own line is shown, since
-    the line says it too, under the order's id.
+    proposal or answer, a breach, an alliance formed or joined) is left out when that order's
+    own line is shown, since the line says it too, under the order's id. An agreement is
+    news of its own (world/deals.py), beside the acceptance that completed it.
 
     Args:
         show: one of :data:`NEWS_FILTERS`.
