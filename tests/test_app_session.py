@@ -106,6 +106,21 @@ def test_end_turn_applies_a_tariff_and_reports_it(spec):
     assert list(news["month"]) == sorted(news["month"], reverse=True)
 
 
+def test_the_id_a_pending_order_shows_is_the_one_it_is_applied_and_in_force_under(spec):
+    game = GameSession(spec, seed=0, seat="US")
+    game.end_turn()
+    game.submit({"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"],
+                 "rate": 0.25})  # fmt: skip
+    ((order_id, _words),) = game.pending_orders()
+    game.end_turn()
+    row = game.world.orders().set_index("order_id").loc[order_id]
+    assert row["status"] == "applied" and f"US-import_tariff-{order_id}" in row["message"]
+    assert any(line.startswith(f"US-import_tariff-{order_id}: ") for line in game.in_force("US"))
+    mine = game.news("mine")
+    (line,) = mine.loc[mine["order_id"] == order_id, "text"]
+    assert f"US-import_tariff-{order_id}" in line
+
+
 def test_invalid_order_gives_the_worlds_reason(spec):
     game = GameSession(spec, seed=0, seat="US")
     result = game.submit({"kind": "import_tariff", "commodities": ["magnet"], "rate": 25})

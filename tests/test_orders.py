@@ -673,6 +673,41 @@ def test_replay_reproduces_the_results_exactly():
     )
 
 
+def test_an_order_keeps_one_id_from_pending_to_applied_and_its_measures_carry_it():
+    world = World(scenario(), seed=3)
+    world.run(1)
+    waiting = world.submit(
+        {"kind": "stockpile_buy", "issuer": "US", "commodity": "magnet", "tonnes": 900}, seat="US"
+    )
+    tariff = world.submit(
+        {"kind": "import_tariff", "issuer": "US", "commodities": ["magnet"], "partners": ["CN"],
+         "rate": 0.5},
+        seat="US",
+    )  # fmt: skip
+    assert waiting.status == tariff.status == "pending"
+    assert [p[3] for p in world.desk.pending] == [waiting.order_id, tariff.order_id]
+    world.run(3)
+    log = world.orders().set_index("order_id")
+    assert log.loc[[waiting.order_id, tariff.order_id], "status"].tolist() == ["applied"] * 2
+    programme = f"US-stockpile_buy-{waiting.order_id}"
+    assert [p.id for p in world.desk.programmes if p.issuer == "US"] == [programme]
+    assert programme in log.loc[waiting.order_id, "message"]
+    measure = f"US-import_tariff-{tariff.order_id}"
+    assert measure in {s.id for s in world.policies.active}
+    assert measure in log.loc[tariff.order_id, "message"]
+    # A replay applies them under the same ids, so a lift naming one lifts it again.
+    lift = world.submit({"kind": "lift", "issuer": "US", "policy_id": measure}, seat="US")
+    world.run(3)
+    again = World.replay(world.spec, world.seed, world.orders())
+    again.run(world.month)
+    assert {s.id for s in again.policies.specs} == {s.id for s in world.policies.specs}
+    assert measure not in {s.id for s in again.policies.active}
+    assert again.orders().set_index("order_id").loc[lift.order_id, "status"] == "applied"
+    # and a new order there takes an id no logged order has.
+    new = again.submit({"kind": "export_ban", "issuer": "CN", "commodities": ["gold"]})
+    assert new.order_id not in set(world.orders()["order_id"])
+
+
 # --------------------------------------------------------------------------- industrial policy
 
 

@@ -21,10 +21,11 @@ from agents.doctrines import DOCTRINES
 from ui import charts, page_style, verdict
 from ui.guide import HelpBar
 from ui.order_form import JsonOrder, OrderForm, Outcome
-from ui.results_screen import ResultsScreen
+from ui.results_screen import GradingDownload, ResultsScreen
 from ui.resume_panel import SavedGamesList
 from ui.saved_games import saved_games
 from ui.session import (
+    NEWS_FILTERS,
     OBSERVER,
     GameSession,
     briefing,
@@ -264,9 +265,17 @@ def Dashboard(session: GameSession, version: int):
 @solara.component
 def NewsFeed(session: GameSession, version: int, per_page: int = 40):
     """The seat's news, newest first, a page at a time: nothing is dropped, however long the
-    game (``version``: as in :func:`Controls`)."""
+    game (``version``: as in :func:`Controls`). A filter keeps one topic (ui/session.py's
+    ``NEWS_FILTERS``; the observer has nothing of its own)."""
     page = solara.use_reactive(0)  # 0: the newest
-    news = session.news()
+    filters = [f for f in NEWS_FILTERS if f != "mine" or session.seat != OBSERVER]
+    show = solara.use_reactive("all")
+    news = session.news(show.value)
+
+    def choose(value: str) -> None:
+        show.set(value)
+        page.set(0)
+
     pages = max(1, -(-len(news) // per_page))
     shown = min(page.value, pages - 1)
     rows = news.iloc[shown * per_page : (shown + 1) * per_page]
@@ -279,8 +288,16 @@ def NewsFeed(session: GameSession, version: int, per_page: int = 40):
     with solara.Card(
         "News", classes=["news-feed"], style={"max-height": "420px", "overflow-y": "auto"}
     ):
+        solara.ToggleButtonsSingle(
+            value=show.value,
+            values=filters,
+            on_value=choose,
+            dense=True,
+        )
         if news.empty:
-            solara.Text("Nothing yet: step the world.")
+            solara.Text(
+                "Nothing yet: step the world." if show.value == "all" else f"No {show.value} yet."
+            )
             return
         if pages > 1:
             with solara.Row(style={"align-items": "center"}):
@@ -552,6 +569,7 @@ def Debrief(session: GameSession, version: int):
             session.results_parquet, filename=f"{name}.parquet", label="Results (Parquet)"
         )
         solara.FileDownload(session.orders_csv, filename=f"{name}-orders.csv", label="Orders (CSV)")
+        GradingDownload(session)
         solara.FileDownload(
             lambda: charts.png(figure), filename=f"{name}-prices.png", label="Price figure (PNG)"
         )

@@ -7,6 +7,7 @@ import solara
 from matplotlib.figure import Figure
 
 from ui import charts, verdict
+from ui.grading import grading_json
 from ui.session import OBSERVER, GameSession
 
 
@@ -82,6 +83,16 @@ def SeatResults(session: GameSession, version: int):
             if column in shown:
                 shown[column] = shown[column].map(lambda v: verdict.formatted(v, "score"))
         solara.DataFrame(shown, items_per_page=12)
+        GradingDownload(session)
+
+
+@solara.component
+def GradingDownload(session: GameSession):
+    """The grading file of the game so far (ui/grading.py), for download."""
+    name = f"{session.spec.name}-seed{session.seed}-{session.seat}-m{session.month}"
+    solara.FileDownload(
+        lambda: grading_json(session), filename=f"{name}-grading.json", label="Grading file (JSON)"
+    )
 
 
 def _contributions(session: GameSession, other) -> pd.DataFrame:

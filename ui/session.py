@@ -262,6 +262,9 @@ class GameSession:
         before = table[table["month"] < month]
         world = World.replay(self.spec, self.seed, before)
         world.run(month)
+        # A replay re-applies applied orders only: the seat's rejected ones stay on record.
+        rejected = before[before["status"] == "rejected"].to_dict("records")
+        world.desk.log = sorted(rejected + world.desk.log, key=lambda row: row["month"])
         # The replay silences every doctrine; from here on the AI seats decide again.
         world.human_seats = self.human_seats
         world.doctrines = self._new_world().doctrines
@@ -274,20 +277,7 @@ class GameSession:
         old = self.world
         table = old.orders()
         lost = table[table["month"] >= month].to_dict("records")
-        lost += [
-            {
-                "month": old.month,
-                "date": old.date_of(old.month),
-                "order_id": order_id,
-                "issuer": order.issuer,
-                "kind": order.kind,
-                "parameters": json.dumps(order.parameters(), sort_keys=True, default=str),
-                "status": "pending",
-                "message": "",
-                "source": source,
-            }
-            for order, _seat, source, order_id in old.desk.pending
-        ]
+        lost += pending_rows(old)
         self.undone += lost
         self._redo.append((old, len(lost)))
         # Ids stay unique over the whole game: no new order takes the id of an undone one.
@@ -401,13 +391,14 @@ class GameSession:
 
     # ------------------------------------------------------------------ news and deals
 
-    def news(self) -> pd.DataFrame:
-        """What the seat may read of what happened, newest first (see :func:`news`): a
-        player's seat reads its own rejected orders and nobody else's; the observer reads
-        everything public, no rejection included (a rejected order changed nothing)."""
+    def news(self, show: str = "all") -> pd.DataFrame:
+        """What the seat may read of what happened, newest first (see :func:`news`; ``show``:
+        one of :data:`NEWS_FILTERS`): a player's seat reads its own rejected orders and nobody
+        else's; the observer reads everything public, no rejection included (a rejected order
+        changed nothing), and has nothing of its own."""
         if self.seat == OBSERVER:
-            return news(self.world, rejected=False)
-        return news(self.world, self.seat)
+            return news(self.world, rejected=False, show=show)
+        return news(self.world, self.seat, show=show)
 
     def deals(self):
         return deals_of(self.world)
@@ -452,6 +443,25 @@ INPUTS = ("submit", "cancel", "undo", "guide", *INPUT_ACTIONS)
 MAX_GUIDE_STEPS = 9
 
 
+def pending_rows(world: World) -> list[dict]:
+    """The orders waiting for the turn boundary as rows of :meth:`World.orders` (status
+    ``pending``, at the current month, under the id they will be applied with)."""
+    return [
+        {
+            "month": world.month,
+            "date": world.date_of(world.month),
+            "order_id": order_id,
+            "issuer": order.issuer,
+            "kind": order.kind,
+            "parameters": json.dumps(order.parameters(), sort_keys=True, default=str),
+            "status": "pending",
+            "message": "",
+            "source": source,
+        }
+        for order, _seat, source, order_id in world.desk.pending
+    ]
+
+
 def _storable(order: object) -> object:
     """An order as JSON can hold it (a model as its dict; anything else as given, since a
     rejected order is an input too)."""
@@ -485,14 +495,76 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-def news(world: World, seat: str | None = None, rejected: bool = True) -> pd.DataFrame:
+#: The news filters a player chooses from, each -> what it keeps (see :func:`news`).
+NEWS_FILTERS = {
+    "mine": "what the seat did or was told alone: its orders, its deals' talks, its shortfalls",
+    "all": "everything the seat may read",
+    "orders": "orders and what they started: deals, alliances, shortfalls",
+    "events": "the scenario's and the facilitator's events",
+    "firms": "firms' decisions: investments, plants online, idling, exits",
+}
+#: The topic of a news item by its kind (every other kind is about orders).
+NEWS_TOPICS = {"event": "events", "firm": "firms"}
+NEWS_COLUMNS = ["month", "date", "who", "kind", "text", "topic", "mine", "order_id"]
+
+
+def news(
+    world: World, seat: str | None = None, rejected: bool = True, show: str = "all"
+) -> pd.DataFrame:
     """Orders, events, firm decisions and deals, newest first: columns month, date, who, kind,
-    text. With ``seat``, what is not that seat's business is left out: other seats' rejected
+    text, topic (``orders``, ``events`` or ``firms``), mine (the seat issued it or alone with
+    the other parties was told it) and order_id (the order behind it, ``""`` if none).
+
+    With ``seat``, what is not that seat's business is left out: other seats' rejected
     orders (what a state tried and failed to do), talks on deals it is not party to until
     they are agreed (proposals, answers, counters, lapses; an agreement is public), and the
     terms of other seats' stockpile orders (only what the market sees:
-    :func:`world.orders.observed`). ``rejected=False`` leaves out every rejected order."""
+    :func:`world.orders.observed`). ``rejected=False`` leaves out every rejected order.
+
+    Each item is shown once: an entry the world logged while applying an order (a deal's
+    proposal or answer, a breach, an alliance formed or joined) is left out when that order's
+    own line is shown, since the line says it too, under the order's id. An agreement is
+    news of its own (world/deals.py), beside the acceptance that completed it.
+
+    Args:
+        show: one of :data:`NEWS_FILTERS`.
+
+    Raises:
+        ValueError: an unknown filter (the message names the allowed ones).
+    """
+    if show not in NEWS_FILTERS:
+        raise ValueError(f"show: unknown news filter {show!r}; allowed: {', '.join(NEWS_FILTERS)}")
     diplomacy = deals_of(world)
+    orders = []
+    for o in world.orders().itertuples(index=False):
+        if not rejected and o.status == "rejected":
+            continue
+        parties = None
+        if o.kind in NEGOTIATION_KINDS:
+            parties = diplomacy.order_parties(o.kind, json.loads(o.parameters))
+        if seat is not None and o.issuer != seat:
+            if o.status == "rejected":
+                continue
+            if parties is not None and seat not in parties:
+                continue
+        verb = "" if o.status in ("applied", "committed") else f" [{o.status}] "
+        text = o.message or f"{o.issuer} {o.kind.replace('_', ' ')}"
+        if seat is not None and o.issuer != seat and o.kind in PRIVATE_ORDER_KINDS:
+            region = world.spec.regions.get(o.issuer)
+            name = region.name if region is not None else o.issuer
+            text = observed(o.kind, name, json.loads(o.parameters)) or text
+        orders.append(
+            {
+                "month": o.month,
+                "date": o.date,
+                "who": o.issuer,
+                "kind": "order",
+                "text": f"{verb}{text}".strip(),
+                "mine": seat is not None and (o.issuer == seat or seat in (parties or ())),
+                "order_id": o.order_id,
+            }
+        )
+    shown = {row["order_id"] for row in orders}
     rows = [
         {
             "month": e["month"],
@@ -500,36 +572,21 @@ def news(world: World, seat: str | None = None, rejected: bool = True) -> pd.Dat
             "who": e.get("actor", ""),
             "kind": e.get("kind", ""),
             "text": e["text"],
+            "mine": seat is not None
+            and (e.get("actor") == seat or seat in e.get("private_to", ())),
+            "order_id": e.get("order_id", ""),
         }
         for e in world.log
-        if seat is None or seat in e.get("private_to", (seat,))
+        if (seat is None or seat in e.get("private_to", (seat,)))
+        and not (e.get("order_id") and e["order_id"] in shown)
     ]
-    for o in world.orders().itertuples(index=False):
-        if not rejected and o.status == "rejected":
-            continue
-        if seat is not None and o.issuer != seat:
-            if o.status == "rejected":
-                continue
-            if o.kind in NEGOTIATION_KINDS:
-                parties = diplomacy.order_parties(o.kind, json.loads(o.parameters))
-                if parties is not None and seat not in parties:
-                    continue
-        verb = "" if o.status in ("applied", "committed") else f" [{o.status}] "
-        text = o.message or f"{o.issuer} {o.kind.replace('_', ' ')}"
-        if seat is not None and o.issuer != seat and o.kind in PRIVATE_ORDER_KINDS:
-            region = world.spec.regions.get(o.issuer)
-            name = region.name if region is not None else o.issuer
-            text = observed(o.kind, name, json.loads(o.parameters)) or text
-        rows.append(
-            {
-                "month": o.month,
-                "date": o.date,
-                "who": o.issuer,
-                "kind": "order",
-                "text": f"{verb}{text}".strip(),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["month", "date", "who", "kind", "text"])
+    frame = pd.DataFrame(rows + orders, columns=NEWS_COLUMNS)
+    frame["topic"] = frame["kind"].map(lambda k: NEWS_TOPICS.get(k, "orders"))
+    frame["mine"] = frame["mine"].astype(bool)
+    if show == "mine":
+        frame = frame[frame["mine"]]
+    elif show != "all":
+        frame = frame[frame["topic"] == show]
     return frame.iloc[::-1].sort_values("month", ascending=False, kind="stable")
 
 

@@ -254,9 +254,19 @@ class Diplomacy:
         """Whether the state's answers are decided by the machine (no human plays it)."""
         return region in self.world.states_by_region and region not in self.world.human_seats
 
-    def _log(self, kind: str, actor: str, text: str, private_to: Deal | None = None) -> None:
+    def _log(
+        self,
+        kind: str,
+        actor: str,
+        text: str,
+        private_to: Deal | None = None,
+        of_order: bool = True,
+    ) -> None:
         """Log an entry for the news; ``private_to``: a deal still under negotiation, whose
-        parties alone see the entry (``"private_to"``: their regions)."""
+        parties alone see the entry (``"private_to"``: their regions). ``"order_id"``: the
+        order being applied, if any and ``of_order`` (the news shows an entry and its order
+        once); an agreement is news of its own (its parties and terms), beside the
+        acceptance that completed it."""
         w = self.world
         entry = {
             "month": w.month,
@@ -265,6 +275,7 @@ class Diplomacy:
             "region": actor,
             "kind": kind,
             "text": text,
+            "order_id": w.desk.applying if of_order else "",
         }
         if private_to is not None:
             entry["private_to"] = list(private_to.parties)
@@ -443,6 +454,7 @@ class Diplomacy:
             deal.proposer,
             f"{deal.id} agreed by {', '.join(deal.parties)} until {w.date_of(deal.end)}: "
             f"{deal.summary()}",
+            of_order=False,
         )
         return f"{deal.id} is agreed and holds until {w.date_of(deal.end)}"
 

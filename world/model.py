@@ -847,7 +847,7 @@ class World(mesa.Model):
         (the table of :meth:`orders`) is re-applied in its original sequence, and the doctrines
         stay silent (their decisions are in the log). ``events`` are those injected during the
         game (:meth:`injected_events`). Running it for as many months reproduces the original
-        results exactly.
+        results exactly, under the same order ids (so measures get the same ids too).
         """
         spec = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
         world = cls(spec, seed=seed, human_seats=frozenset(spec.seats))
@@ -856,7 +856,10 @@ class World(mesa.Model):
         applied = orders[(orders["status"] == "applied") & (orders["source"] != "script")]
         for row in applied.itertuples(index=False):
             body = {"kind": row.kind, "issuer": row.issuer, **json.loads(row.parameters)}
-            world.desk.schedule(int(row.month), body, source=f"replay:{row.source}")
+            world.desk.schedule(
+                int(row.month), body, source=f"replay:{row.source}", order_id=str(row.order_id)
+            )
+        world.desk.reserve_ids(list(orders["order_id"]))
         return world
 
     def run(self, months: int | None = None, progress=None) -> World:

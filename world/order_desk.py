@@ -10,10 +10,14 @@ The start of each month, in order: deals expire and alliances settle (world/deal
 orders due; orders replayed from a log; at a turn boundary, the queued orders; then AI states
 answer open deal proposals and alliance invitations. Doctrines play after this (World.step).
 
-Measures and programmes get ids ``<issuer>-<kind>-<key>``: the scripted order's id for a
-scripted order, else ``a<n>`` for the n-th order applied in the run (so a replay, which applies
-the same orders in the same sequence, gives them the same ids). Orders a deal applies as its
-commitments are logged with status ``committed`` (a replay re-derives them from the deal).
+An order keeps one id from submission to the log: ``o<n>`` for the n-th order submitted or
+applied in the run (pending, then applied or rejected under the same id), the scenario's id for
+a scripted order. Measures and programmes an order creates get ids ``<issuer>-<kind>-<order id>``
+(``.2``, ``.3`` after it when one order creates several), so what a seat sees waiting
+(``o4``) is what it later finds in force (``US-stockpile_buy-o4``). A replay applies each
+logged order under its logged id, so the ids (and a ``lift`` naming one) are the same again.
+Orders a deal applies as its commitments are logged with status ``committed`` under the id of
+the order that agreed the deal, then ``.1``, ``.2``... (a replay re-derives them from the deal).
 """
 
 from __future__ import annotations
@@ -74,16 +78,18 @@ class OrderDesk:
         self.log: list[dict] = []
         self.programmes: list[Programme] = []
         self._counter = 0
-        self._applied = 0
-        self._key = ""
+        #: The id of the order being applied ("" between orders): its measures' ids, its
+        #: follow-ups' ids and the news it logs (world/deals.py) take it.
+        self.applying = ""
+        self._follow_ups_made = 0
         self._ids_made = 0
         self._created: list[str] = []
-        self._followups: list[tuple[Any, str, str]] = []
+        self._followups: list[tuple[Any, str, str, str]] = []  # order, source, status, id
         self._draining = False
         self.capex_hook_used = False
         self._month_started = -1
         self.scripted: dict[int, list[tuple[str, dict]]] = {}
-        self.replayed: dict[int, list[tuple[dict, str]]] = {}
+        self.replayed: dict[int, list[tuple[dict, str, str]]] = {}  # order, source, id
         for item in world.spec.orders:
             month = max(months_between(world.spec.start, item["date"]), 0)
             self.scripted.setdefault(month, []).append((str(item["id"]), item))
@@ -169,8 +175,14 @@ class OrderDesk:
 
     def follow_up(self, order: Any, source: str, status: str = "applied") -> None:
         """Apply ``order`` right after the order being applied has been logged (a deal's
-        commitments, applied when the last party accepts)."""
-        self._followups.append((order, source, status))
+        commitments, applied when the last party accepts). It takes the id of the order
+        being applied and ``.1``, ``.2``... (a fresh id outside an order)."""
+        if self.applying:
+            self._follow_ups_made += 1
+            order_id = f"{self.applying}.{self._follow_ups_made}"
+        else:
+            order_id = self._next_id()
+        self._followups.append((order, source, status, order_id))
 
     def drain(self) -> None:
         """Apply the follow-up orders queued so far (and theirs)."""
@@ -179,8 +191,8 @@ class OrderDesk:
         self._draining = True
         try:
             while self._followups:
-                order, source, status = self._followups.pop(0)
-                self._execute(order, self._next_id(), source, status=status)
+                order, source, status, order_id = self._followups.pop(0)
+                self._execute(order, order_id, source, status=status)
         finally:
             self._draining = False
 
@@ -191,7 +203,6 @@ class OrderDesk:
         source: str,
         seat: str | None = None,
         status: str = "applied",
-        scripted: bool = False,
     ) -> OrderResult:
         """Check, apply, log; then apply any follow-ups. A rejected order changes nothing."""
         queued = len(self._followups)
@@ -199,7 +210,7 @@ class OrderDesk:
             parsed = self._parse(order)
             if seat is not None:
                 self._check_static(parsed, seat)
-            message = self._apply(parsed, order_id, source, scripted)
+            message = self._apply(parsed, order_id, source)
         except OrderRejected as exc:
             del self._followups[queued:]
             self._record(order, order_id, "rejected", str(exc), source)
@@ -209,9 +220,21 @@ class OrderDesk:
         self.drain()
         return OrderResult(status, message, order_id)
 
-    def schedule(self, month: int, order: dict, source: str = "replay") -> None:
-        """Apply ``order`` at the start of ``month`` (after the scenario's scripted orders)."""
-        self.replayed.setdefault(month, []).append((order, source))
+    def schedule(self, month: int, order: dict, source: str = "replay", order_id: str = "") -> None:
+        """Apply ``order`` at the start of ``month`` (after the scenario's scripted orders),
+        under ``order_id`` (a logged order's id, so that a replay gives the same ids; ``""``:
+        a new one). Later orders get ids after it."""
+        if order_id:
+            self.reserve_ids([order_id])
+        self.replayed.setdefault(month, []).append((order, source, order_id))
+
+    def reserve_ids(self, ids: list[str]) -> None:
+        """Make sure no order submitted from now on takes one of ``ids`` (``o<n>`` ids and
+        their follow-ups' ``o<n>.<k>``; any other id is the scenario's own)."""
+        for order_id in ids:
+            head = str(order_id).split(".")[0]
+            if head.startswith("o") and head[1:].isdigit():
+                self._counter = max(self._counter, int(head[1:]))
 
     def start_of_month(self, month: int) -> None:
         """Settle diplomacy, apply scripted orders due this month, replayed ones, at a turn
@@ -225,9 +248,9 @@ class OrderDesk:
         self.diplomacy.start_of_month(month)
         for order_id, item in self.scripted.get(month, []):
             body = {k: v for k, v in item.items() if k not in ("id", "date")}
-            self._execute(body, order_id, "script", scripted=True)
-        for order, source in self.replayed.pop(month, []):
-            self._execute(order, self._next_id(), source)
+            self._execute(body, order_id, "script")
+        for order, source, order_id in self.replayed.pop(month, []):
+            self._execute(order, order_id or self._next_id(), source)
         if month % self.world.spec.turn_months == 0 and self.pending:
             queued, self.pending = self.pending, []
             for order, _seat, source, order_id in queued:
@@ -323,12 +346,8 @@ class OrderDesk:
 
     # ------------------------------------------------------------------ application
 
-    def _apply(
-        self, order: BaseModel, order_id: str, source: str = "script", scripted: bool = False
-    ) -> str:
-        """Apply one order now; returns a sentence saying what changed.
-
-        ``scripted``: a scenario's scripted order, whose measures take its id.
+    def _apply(self, order: BaseModel, order_id: str, source: str = "script") -> str:
+        """Apply one order now, under ``order_id``; returns a sentence saying what changed.
 
         Raises:
             OrderRejected: before anything changed.
@@ -336,18 +355,20 @@ class OrderDesk:
         self._check_static(order, None)
         handler = instrument(order.kind).apply
         broken = self.diplomacy.contradictions(order, source)
-        self._key = order_id if scripted else f"a{self._applied + 1}"
         self._ids_made = 0
+        self._follow_ups_made = 0
         self._created = []
-        message = handler(self, order)
-        if self._created and not any(i in message for i in self._created):
-            message += f" [{', '.join(self._created)}]"
-        if not scripted:
-            self._applied += 1
-        if source.removeprefix("replay:").startswith("deal:") and self._created:
-            self.diplomacy.record_created(source, list(self._created))
-        if broken:
-            message += self.diplomacy.breach(broken, order.issuer)
+        self.applying = order_id
+        try:
+            message = handler(self, order)
+            if self._created and not any(i in message for i in self._created):
+                message += f" [{', '.join(self._created)}]"
+            if source.removeprefix("replay:").startswith("deal:") and self._created:
+                self.diplomacy.record_created(source, list(self._created))
+            if broken:
+                message += self.diplomacy.breach(broken, order.issuer)
+        finally:
+            self.applying = ""
         return message
 
     def new_id(self, issuer: str, kind: str) -> str:
@@ -355,7 +376,7 @@ class OrderDesk:
         docstring)."""
         self._ids_made += 1
         suffix = "" if self._ids_made == 1 else f".{self._ids_made}"
-        new = f"{issuer}-{kind}-{self._key}{suffix}"
+        new = f"{issuer}-{kind}-{self.applying}{suffix}"
         self._created.append(new)
         return new
 
