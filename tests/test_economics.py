@@ -384,3 +384,21 @@ def test_a_sudden_ban_triples_the_thin_spot_while_contract_volumes_move_slowly()
     assert world.contracts[magnet, cn, us] == pytest.approx(before_arc * decay, rel=1e-9)
     # The posted price, renegotiated monthly, moves far less than the spot.
     assert world.prices[magnet, us] < max(spots)
+
+
+def test_a_commodity_with_its_own_choke_ratio_keeps_more_use_at_a_spike():
+    # Dy/Tb is a few percent of a magnet's cost: its users give it up at a far higher multiple
+    # of the reference price than the default, and its thin spot may rise that much further.
+    data = copy.deepcopy(base_data())
+    data["commodities"]["oxide_heavy"]["choke_ratio"] = 25.0
+    world = World(scenario_from_dict(data), seed=0)
+    default = World(scenario_from_dict(copy.deepcopy(base_data())), seed=0)
+    heavy, light = world.commodity_index["oxide_heavy"], world.commodity_index["oxide_light"]
+    cn = world.region_index["CN"]
+    spiked = world.reference_prices * 10.0
+    assert world.backstop(spiked, heavy, cn) > 0.9
+    assert default.backstop(spiked, heavy, cn) < 0.1
+    # Commodities without their own ratio keep the scenario's dynamics.choke_ratio.
+    assert world.backstop(spiked, light, cn) == default.backstop(spiked, light, cn)
+    assert world.choke_ratios[heavy] == 25.0
+    assert world.choke_ratios[light] == world.params.choke_ratio
