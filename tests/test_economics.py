@@ -423,3 +423,21 @@ def test_metal_and_magnet_prices_stay_within_30_percent_in_a_smooth_world(seed):
         assert low >= 0.7 and high <= 1.3, (commodity, region, low, high)
         checked += 1
     assert checked >= 8
+
+
+def test_a_commodity_with_its_own_choke_ratio_keeps_more_use_at_a_spike():
+    # Dy/Tb is a few percent of a magnet's cost: its users give it up at a far higher multiple
+    # of the reference price than the default, and its thin spot may rise that much further.
+    data = copy.deepcopy(base_data())
+    data["commodities"]["oxide_heavy"]["choke_ratio"] = 25.0
+    world = World(scenario_from_dict(data), seed=0)
+    default = World(scenario_from_dict(copy.deepcopy(base_data())), seed=0)
+    heavy, light = world.commodity_index["oxide_heavy"], world.commodity_index["oxide_light"]
+    cn = world.region_index["CN"]
+    spiked = world.reference_prices * 10.0
+    assert world.backstop(spiked, heavy, cn) > 0.9
+    assert default.backstop(spiked, heavy, cn) < 0.1
+    # Commodities without their own ratio keep the scenario's dynamics.choke_ratio.
+    assert world.backstop(spiked, light, cn) == default.backstop(spiked, light, cn)
+    assert world.choke_ratios[heavy] == 25.0
+    assert world.choke_ratios[light] == world.params.choke_ratio

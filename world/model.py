@@ -121,6 +121,13 @@ class World(mesa.Model):
             np.fill_diagonal(self.transport[ci], 0.0)
         self.prices = self._initial_prices()
         self.reference_prices = self.prices.copy()
+        #: Price / reference at which half of each commodity's use substitutes away (C,).
+        self.choke_ratios = np.array(
+            [
+                scenario.commodities[c].choke_ratio or self.params.choke_ratio
+                for c in self.commodity_ids
+            ]
+        )
         #: The thin spot's price (C, R), USD/kg: see :func:`world.market.spot_prices`.
         self.spot_prices = self.prices.copy()
         self.investor_prices = self.prices.copy()
@@ -398,13 +405,12 @@ class World(mesa.Model):
         """Share of use that survives substitution at this price (1 at the reference price).
 
         Far above the reference price users switch technology (ferrite or induction motors,
-        Dy-free grades): demand falls steeply past ``choke_ratio`` times the reference, which
-        bounds any spike.
+        Dy-free grades): demand falls steeply past the commodity's choke ratio times the
+        reference, which bounds any spike.
         """
         ratio = prices[ci, r] / self.reference_prices[ci, r]
-        return (1.0 + (1.0 / self.params.choke_ratio) ** 4) / (
-            1.0 + (ratio / self.params.choke_ratio) ** 4
-        )
+        choke = self.choke_ratios[ci]
+        return (1.0 + (1.0 / choke) ** 4) / (1.0 + (ratio / choke) ** 4)
 
     def sell_prices(self, prices: np.ndarray) -> np.ndarray:
         """The best price (C, R) a seller in each region can realise, USD/kg.
@@ -1349,7 +1355,7 @@ class World(mesa.Model):
             new[ci] = np.maximum(new[ci], self.price_floor[ci])
             self.price_breakdown.floor(ci, unfloored, new[ci])
             # Most a buyer pays on the spot: where substitution leaves a tenth of end use.
-            ceiling = self.reference_prices[ci] * p.choke_ratio * 9.0**0.25
+            ceiling = self.reference_prices[ci] * self.choke_ratios[ci] * 9.0**0.25
             # The first month trades before any contract is written: it has no thin spot yet.
             self.spot_prices[ci] = (
                 market.spot_prices(new[ci], self.bids[ci], clearing, p.spot_elasticity, ceiling)

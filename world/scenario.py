@@ -74,6 +74,13 @@ class CommoditySpec(Strict):
         description="how fast buyers can qualify more supply from an origin, as a share of the "
         "arc's recent flow per month; None means no qualification limit",
     )
+    choke_ratio: float | None = Field(
+        None,
+        gt=1,
+        description="price / reference at which half of this commodity's use substitutes away "
+        "(None: dynamics.choke_ratio); an input that is a small share of its product's cost "
+        "(Dy/Tb in a magnet) is given up only at a far higher multiple",
+    )
     source: str = ""
 
     @field_validator("price_usd_per_kg")
