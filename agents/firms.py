@@ -447,14 +447,20 @@ class Firm(mesa.Agent):
 
         A seller offers its whole stock unless the price has fallen below what it expects, in
         which case it holds some back for better days (speculative storage), which is what
-        keeps a glut from driving prices to nothing in a month.
+        keeps a glut from driving prices to nothing in a month. A product under a price floor
+        above the price is offered in full: every kg sold earns the floor, so nothing is worth
+        holding back.
         """
         w = self.model
         k = w.params.withholding
         out = {}
         for c in self._output_commodities():
             ci = w.commodity_index[c]
-            ratio = w.prices[ci, self.r] / max(w.expected_prices[ci, self.r], 1e-9)
+            price = w.prices[ci, self.r]
+            ratio = price / max(w.expected_prices[ci, self.r], 1e-9)
+            floor = w.guaranteed_price(self, c)
+            if floor is not None and floor >= price:
+                ratio = 1.0
             out[c] = _total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
         return out
 
@@ -507,9 +513,12 @@ class Firm(mesa.Agent):
         self.cash_usd -= cost_usd
 
     def deliver(
-        self, commodity: str, amount: float, revenue_usd: float
+        self, commodity: str, amount: float, revenue_usd: float, sale: bool = True
     ) -> tuple[float | np.ndarray, float, np.ndarray]:
         """Ship ``amount`` t of ``commodity``.
+
+        ``sale`` is False for stock a state takes off the firm's hands because it did not sell
+        (a price floor's backstop): the firm is paid, but does not plan its output on it.
 
         Returns:
             What left (t, or a deposit vector), how many of those tonnes came from the tracked
@@ -520,7 +529,8 @@ class Firm(mesa.Agent):
         shipped, self.inventory[commodity] = self.model.split_stock(
             self.inventory[commodity], amount
         )
-        self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
+        if sale:
+            self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
         self.cash_usd += revenue_usd
         return shipped, tracked, content
 

@@ -53,6 +53,8 @@ HUMAN_ORDERS: dict[int, list[dict]] = {
          "commodity": "oxide_light", "floor_usd_per_kg": 110, "duration_months": 60},
         {"kind": "production_subsidy", "issuer": "US", "stages": ["separator"], "usd_per_kg": 5},
         {"kind": "invest", "issuer": "mp-independence", "capacity_tpy": 1000},
+        {"kind": "stockpile_buy", "issuer": "US", "commodity": "oxide_light", "tonnes": 60,
+         "months": 3},
     ],
     6: [
         {"kind": "rnd_programme", "issuer": "US", "usd_per_year": 2e8, "duration_months": 24},
