@@ -187,3 +187,114 @@ def test_what_does_not_sell_goes_to_the_stockpile_within_the_order_terms():
         expected = run.gaps_by_month(110.0) + run.intake_by_month()
         assert run.intake_by_month().sum() == pytest.approx(110e3 * run.strategic[-1], rel=1e-9)
         np.testing.assert_allclose(run.fiscal, expected, rtol=1e-6, atol=1e-3)
+
+
+# ---------------------------------------------------------------------------- capex subsidies
+
+US_STAGES = ("magnet", "metal")
+SHARE = 0.5
+#: A 25% US tariff on Chinese magnets (Section 301, facts §4e): what gives US magnet plants a
+#: positive operating margin. Without it they lose 2-3 USD/kg at expected prices, and no capex
+#: subsidy can make a plant that loses money on each kg pay back.
+TARIFF = {
+    "id": "test-301",
+    "date": "2024-01",
+    "kind": "import_tariff",
+    "issuer": ISSUER,
+    "commodities": ["magnet"],
+    "partners": ["CN"],
+    "rate": 0.25,
+}
+SUBSIDY = {
+    "id": "test-capex",
+    "date": "2024-01",
+    "kind": "capex_subsidy",
+    "issuer": ISSUER,
+    "stages": list(US_STAGES),
+    "share": SHARE,
+}
+
+
+class Invested:
+    """A run recording every investment a region's plants at some stages commit to (US magnet
+    and metal plants by default), to the horizon unless ``months`` says otherwise."""
+
+    def __init__(self, scenario, region=ISSUER, stages=US_STAGES, months=None):
+        self.world = world = World(scenario, seed=0, human_seats=frozenset(scenario.seats))
+        self.firms = [f for f in world.firms if f.region == region and f.stage in stages]
+        #: (firm, month, t/yr added, capex the firm pays per t/yr, expected price of its
+        #: product, USD/kg) per commitment.
+        self.commitments: list[tuple] = []
+        for firm in self.firms:
+            firm._invest = self._watch(firm, firm._invest)
+        world.run(months)
+        r = world.region_index[region]
+        self.fiscal = world.recorder.array("fiscal_cost")[:, r]
+        cap = world.recorder.array("capacity")
+        pipe = world.recorder.array("capacity_pipeline")
+        stages = [world.commodity_index[c] for c in US_STAGES]
+        self.capacity = cap[:, stages, r].sum(axis=1)
+        self.committed = self.capacity + pipe[:, stages, r].sum(axis=1)
+
+    def _watch(self, firm, invest):
+        w = self.world
+        ci = w.commodity_index[firm.output_commodities()[0]]
+
+        def watched(added_tpy, capex_per_tpy, verb, online=None):
+            price = float(w.expected_prices[ci, firm.r])
+            self.commitments.append((firm, w.month, added_tpy, capex_per_tpy, price))
+            return invest(added_tpy, capex_per_tpy, verb, online=online)
+
+        return watched
+
+
+@pytest.fixture(scope="module")
+def unsubsidised() -> Invested:
+    return Invested(with_orders(TARIFF))
+
+
+@pytest.fixture(scope="module")
+def subsidised() -> Invested:
+    return Invested(with_orders(TARIFF, SUBSIDY))
+
+
+def test_a_capex_subsidy_builds_us_magnet_and_metal_capacity(unsubsidised, subsidised):
+    assert (unsubsidised.fiscal == 0.0).all()  # the tariff costs the state nothing
+    assert subsidised.capacity[-1] > unsubsidised.capacity[-1] + 100.0
+    assert subsidised.committed[-1] > unsubsidised.committed[-1] + 10_000.0
+    built = {f.firm_id for f, *_ in subsidised.commitments}
+    assert {"mp-10x", "vulcan-benson"} <= built - {f.firm_id for f, *_ in unsubsidised.commitments}
+
+
+def test_the_state_pays_its_share_of_the_capex_of_the_plants_built(subsidised):
+    expected = sum(SHARE * added * f.capex_per_tpy for f, _, added, *_ in subsidised.commitments)
+    assert expected > 1e8
+    assert subsidised.fiscal.sum() == pytest.approx(expected, rel=1e-6)
+    # ... and the investor pays the rest: the subsidy lowers its capex, it is not paid on top.
+    for firm, _, _, capex, _ in subsidised.commitments:
+        assert capex == pytest.approx((1.0 - SHARE) * firm.capex_per_tpy, rel=1e-12)
+
+
+def test_a_subsidy_lowers_the_price_a_candidate_waits_for(unsubsidised, subsidised):
+    # A candidate's trigger price is its unaided incentive price, capex charge included: with
+    # half its capex paid, the 10X plant commits at an expected price below the scenario's
+    # trigger, which without the subsidy it never reaches within the horizon.
+    firm_id = "mp-10x"
+    trigger = subsidised.world.firms_by_id[firm_id].spec.min_price_usd_per_kg
+    (price,) = [p for f, *_, p in subsidised.commitments if f.firm_id == firm_id]
+    assert price < trigger
+    assert subsidised.world.firms_by_id[firm_id].trigger_price() < price
+    assert not [f for f, *_ in unsubsidised.commitments if f.firm_id == firm_id]
+
+
+def test_an_integrated_project_pays_only_its_unsubsidised_capex():
+    # Arafura's Nolans mine and separation plant commit together; each member pays half its
+    # capex and the Australian state the other half (the members used to pay it all as well).
+    subsidy = {**SUBSIDY, "issuer": "AU", "stages": ["mine", "separator"]}
+    run = Invested(with_orders(subsidy), region="AU", stages=("mine", "separator"), months=3)
+    members = [c for c in run.commitments if c[0].spec.project == "arafura-nolans"]
+    assert len(members) == 2
+    for firm, _, _, capex, _ in members:
+        assert capex == pytest.approx((1.0 - SHARE) * firm.capex_per_tpy, rel=1e-12)
+    expected = sum(SHARE * added * f.capex_per_tpy for f, _, added, *_ in run.commitments)
+    assert run.fiscal.sum() == pytest.approx(expected, rel=1e-6)
