@@ -447,14 +447,20 @@ class Firm(mesa.Agent):
 
         A seller offers its whole stock unless the price has fallen below what it expects, in
         which case it holds some back for better days (speculative storage), which is what
-        keeps a glut from driving prices to nothing in a month.
+        keeps a glut from driving prices to nothing in a month. A product under a price floor
+        above the price is offered in full: every kg sold earns the floor, so nothing is worth
+        holding back.
         """
         w = self.model
         k = w.params.withholding
         out = {}
         for c in self._output_commodities():
             ci = w.commodity_index[c]
-            ratio = w.prices[ci, self.r] / max(w.expected_prices[ci, self.r], 1e-9)
+            price = w.prices[ci, self.r]
+            ratio = price / max(w.expected_prices[ci, self.r], 1e-9)
+            floor = w.guaranteed_price(self, c)
+            if floor is not None and floor >= price:
+                ratio = 1.0
             out[c] = _total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
         return out
 
@@ -507,9 +513,12 @@ class Firm(mesa.Agent):
         self.cash_usd -= cost_usd
 
     def deliver(
-        self, commodity: str, amount: float, revenue_usd: float
+        self, commodity: str, amount: float, revenue_usd: float, sale: bool = True
     ) -> tuple[float | np.ndarray, float, np.ndarray]:
         """Ship ``amount`` t of ``commodity``.
+
+        ``sale`` is False for stock a state takes off the firm's hands because it did not sell
+        (a price floor's backstop): the firm is paid, but does not plan its output on it.
 
         Returns:
             What left (t, or a deposit vector), how many of those tonnes came from the tracked
@@ -520,7 +529,8 @@ class Firm(mesa.Agent):
         shipped, self.inventory[commodity] = self.model.split_stock(
             self.inventory[commodity], amount
         )
-        self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
+        if sale:
+            self.sold[commodity] = self.sold.get(commodity, 0.0) + amount
         self.cash_usd += revenue_usd
         return shipped, tracked, content
 
@@ -659,14 +669,43 @@ class Firm(mesa.Agent):
             return
         capex = self.capex_per_tpy * w.capex_multiplier(self)
         expected = self.unit_margin(w.investor_prices)
-        trigger = self.spec.min_price_usd_per_kg
-        if trigger is not None:
-            price = w.expected_prices[w.commodity_index[self._output_commodities()[0]], self.r]
-            if price < trigger:
-                return
+        if not self._trigger_met():
+            return
         if self._payback_ok(expected, capex):
             self.status = CONSTRUCTION
             self._invest(self.planned_tpy, capex, "commits to build")
+
+    def trigger_price(self) -> float | None:
+        """The expected price of its main product (USD/kg) a candidate waits for before it
+        commits (``min_price_usd_per_kg``), after what the state changes in its capex.
+
+        The scenario's trigger is the project's incentive price: the price at which it pays
+        back unaided, capex charge included. A capex subsidy takes its share of that charge
+        (capex x (hurdle + 1 / life) a year, per kg of the product) off the price; a foreign
+        technology ban that makes the plant dearer adds to it.
+        """
+        trigger = self.spec.min_price_usd_per_kg
+        if trigger is None:
+            return None
+        w = self.model
+        product = self._output_commodities()[0]
+        per_kg = self.nominal_yields().get(product, 0.0)
+        if per_kg <= 0:
+            return trigger
+        charge = self.capex_per_tpy * (w.params.invest_hurdle + 1.0 / self.life_years) / 1000.0
+        return max(trigger + (w.capex_multiplier(self) - 1.0) * charge / per_kg, 0.0)
+
+    def _trigger_met(self) -> bool:
+        """Whether the candidate's expected price reaches its trigger price; a state's price
+        floor on the product counts as its price (a floor is what de-risks such projects)."""
+        trigger = self.trigger_price()
+        if trigger is None:
+            return True
+        w = self.model
+        product = self._output_commodities()[0]
+        price = w.expected_prices[w.commodity_index[product], self.r]
+        floor = w.guaranteed_price(self, product)
+        return max(price, floor or 0.0) >= trigger
 
     def _consider_project(self) -> None:
         """Commit an integrated project (e.g. a mine with its separation plant) as one decision.
@@ -680,11 +719,8 @@ class Firm(mesa.Agent):
         if not members or members[0] is not self:
             return
         # A project waits for its members' trigger prices, as a single candidate does.
-        for f in members:
-            trigger = f.spec.min_price_usd_per_kg
-            product = f.output_commodities()[0]
-            if trigger is not None and w.expected_prices[w.commodity_index[product], f.r] < trigger:
-                return
+        if not all(f._trigger_met() for f in members):
+            return
         made = {c for f in members for c in f.output_commodities()}
         used = {c for f in members for c in f.inputs}
         internal = frozenset(made & used)
@@ -698,7 +734,7 @@ class Firm(mesa.Agent):
                 f.status = CONSTRUCTION
                 f._invest(
                     f.planned_tpy,
-                    f.capex_per_tpy,
+                    f.capex_per_tpy * w.capex_multiplier(f),
                     f"commits to build ({self.spec.project})",
                     online=online,
                 )

@@ -31,6 +31,7 @@ from world.calendar import add_months, months_between
 from world.content import ContentBook
 from world.deals import offtake_preference
 from world.field_errors import field_problems
+from world.instruments import programmes
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
@@ -586,12 +587,8 @@ class World(mesa.Model):
 
     def guaranteed_price(self, firm: Firm, commodity: str) -> float | None:
         """The floor price (USD/kg) a state guarantees a firm for a product, if any."""
-        floors = [
-            prog.params["floor"]
-            for prog in self.desk.active("price_floor")
-            if prog.params["firm"] == firm.firm_id and prog.params["commodity"] == commodity
-        ]
-        return max(floors) if floors else None
+        prog = programmes.floor_programme(self, firm, commodity)
+        return None if prog is None else prog.params["floor"]
 
     def guaranteed_offtake(self) -> None:
         """The state takes its guaranteed share of a producer's output as it is made, before the
@@ -608,38 +605,16 @@ class World(mesa.Model):
             self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
     def floor_offtake(self) -> None:
-        """Under a price floor the state takes what the producer could not sell.
-
-        The floor covers output "stockpiled or sold" (the DoD-MP deal): stock beyond the firm's
-        normal finished-goods cover goes into the issuer's strategic stockpile at the floor price.
-        """
-        cover = self.params.output_cover_months
-        for prog in self.desk.active("price_floor"):
-            firm = self.firms_by_id[prog.params["firm"]]
-            c = prog.params["commodity"]
-            surplus = float(np.sum(firm.inventory[c])) - cover * firm.sales_ema.get(c, 0.0)
-            if surplus <= 1e-9:
-                continue
-            value = surplus * prog.params["floor"] * 1000.0
-            shipped, tracked, content = firm.deliver(c, surplus, value)
-            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
+        """Price floors take what their producers could not sell at all into the issuers'
+        stockpiles (:func:`world.instruments.programmes.floor_stockpile_intake`)."""
+        programmes.floor_stockpile_intake(self)
 
     def pay_price_floor(
         self, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
     ) -> None:
-        """Top a firm's sales up to its floor price; its state pays the gap."""
-        floor = self.guaranteed_price(firm, commodity)
-        if floor is None or tonnes <= 0:
-            return
-        gap = floor * tonnes * 1000.0 - revenue_usd
-        if gap > 0:
-            firm.cash_usd += gap
-            issuer = next(
-                p.issuer
-                for p in self.desk.active("price_floor")
-                if p.params["firm"] == firm.firm_id and p.params["commodity"] == commodity
-            )
-            self.states_by_region[issuer].spend(gap)
+        """A sale of a firm's product under a price floor: the state pays the gap to the floor
+        (:func:`world.instruments.programmes.pay_floor_gap`)."""
+        programmes.pay_floor_gap(self, firm, commodity, tonnes, revenue_usd)
 
     def log_firm_event(self, firm: Firm, text: str) -> None:
         """Record a firm's strategic decision in the world's log."""
@@ -1126,7 +1101,9 @@ class World(mesa.Model):
                         continue
                     d = buyer.r
                     landed = price * book.wedge[ci, o, d] + self.transport[ci, o, d]
-                    shipped, tracked, content = supplier.deliver(c, amount, amount * price * 1000.0)
+                    revenue = amount * price * 1000.0
+                    shipped, tracked, content = supplier.deliver(c, amount, revenue)
+                    self.pay_price_floor(supplier, c, amount, revenue)
                     buyer.receive(c, shipped, amount * landed * 1000.0, tracked, content)
                     if o != d:
                         self.content.exports[:, o, d] += (

@@ -190,14 +190,23 @@ class ProductionQuota(_Order):
 
 
 class PriceFloor(_Order):
-    """Guarantee a domestic producer a minimum price for a product; the state pays the gap
-    between the floor and the price realised on every kg sold, month by month (the July 2025
-    DoD-MP Materials deal: 110 USD/kg NdPr for ten years)."""
+    """Guarantee a domestic producer a minimum price for a product, as a contract for
+    difference: the output sells to users as usual and the state pays the gap between the
+    floor and the price realised on every kg sold, on contract and spot alike, month by month;
+    what does not sell at all the state takes into its stockpile at the floor (the July 2025
+    DoD-MP Materials deal: 110 USD/kg NdPr "stockpiled or sold" for ten years)."""
 
     kind: Literal["price_floor"] = "price_floor"
     firm: str
     commodity: str
     floor_usd_per_kg: PriceUsdPerKg = Field(ge=0, le=MAX_USD_PER_KG)
+    stockpile_tonnes_per_year: Tonnes | None = Field(
+        None,
+        ge=0,
+        le=MAX_TONNES,
+        description="most the state takes a year of the output that does not sell, t/yr (a "
+        "twelfth a month); none: all of it; 0: a pure contract for difference",
+    )
     duration_months: Months | None = None
 
 

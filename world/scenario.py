@@ -431,6 +431,11 @@ class DynamicsSpec(Strict):
     arbitrage_pull: Share = Field(0.5, description="share of the gap to import parity closed")
     input_cover_months: NonNeg = Field(2.0, description="firms' normal input inventory")
     output_cover_months: NonNeg = Field(0.5, description="firms' normal finished-goods stock")
+    floor_backstop_months: NonNeg = Field(
+        3.0,
+        description="finished stock (months of sales) a producer under a price floor keeps "
+        "for its customers; the state takes what it holds beyond that, which has not sold",
+    )
     production_adjust_months: float = Field(
         2.0, gt=0, description="months over which producers correct their finished-goods stock"
     )

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from world.instruments.base import Instrument
 from world.instruments.budget import check_budget, check_first_year, firm_output
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from agents.firms import Firm
     from world.instruments.valuation import Valuation
     from world.model import World
-    from world.order_desk import OrderDesk
+    from world.order_desk import OrderDesk, Programme
 
 
 def apply_capex_subsidy(desk: OrderDesk, order: BaseModel) -> str:
@@ -107,17 +110,83 @@ def apply_price_floor(desk: OrderDesk, order: BaseModel) -> str:
         firm=order.firm,
         commodity=order.commodity,
         floor=order.floor_usd_per_kg,
+        stockpile_tonnes_per_year=order.stockpile_tonnes_per_year,
     )
     return price_floor_words(w, order)
 
 
 def price_floor_words(world: World, order: BaseModel) -> str:
     """A price floor in words."""
+    cap = order.stockpile_tonnes_per_year
+    backstop = (
+        "taking what does not sell into its stockpile"
+        if cap is None
+        else f"taking up to {cap:,.0f} t/yr of what does not sell into its stockpile"
+        if cap > 0
+        else "on what it sells"
+    )
     return (
         f"{world.spec.regions[order.issuer].name} guarantees "
         f"{world.firms_by_id[order.firm].name} "
-        f"{order.floor_usd_per_kg:g} USD/kg for its {order.commodity}"
+        f"{order.floor_usd_per_kg:g} USD/kg for its {order.commodity}, paying the gap to the "
+        f"market price on every kg sold and {backstop}"
     )
+
+
+def floor_programme(world: World, firm: Firm, commodity: str) -> Programme | None:
+    """The highest price floor in force for a firm's product, if any."""
+    floors = [
+        prog
+        for prog in world.desk.active("price_floor")
+        if prog.params["firm"] == firm.firm_id and prog.params["commodity"] == commodity
+    ]
+    return max(floors, key=lambda prog: prog.params["floor"]) if floors else None
+
+
+def pay_floor_gap(
+    world: World, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
+) -> float:
+    """The contract for difference on one sale: the issuer pays the firm the gap between the
+    floor and the price the sale realised (``revenue_usd`` for ``tonnes`` t), nothing when the
+    market pays the floor or more. Returns the USD paid."""
+    prog = floor_programme(world, firm, commodity)
+    if prog is None or tonnes <= 0:
+        return 0.0
+    gap = prog.params["floor"] * tonnes * 1000.0 - revenue_usd
+    if gap <= 0:
+        return 0.0
+    firm.cash_usd += gap
+    world.states_by_region[prog.issuer].spend(gap)
+    return gap
+
+
+def floor_stockpile_intake(world: World) -> None:
+    """The backstop of each floor: what the producer could not sell at all (its finished stock
+    beyond ``floor_backstop_months`` of its sales, well above the normal cover it plans for)
+    goes into the issuer's stockpile at the floor, up to the order's
+    ``stockpile_tonnes_per_year`` (a twelfth a month), while the floor is above the best price
+    the firm can get.
+
+    The producer does not count it as a sale: it plans its output on its customers' orders, so
+    a floor keeps a plant running without making it produce for the stockpile, and the stock it
+    keeps for its customers stays on offer (taking it would hand its sales to other sellers)."""
+    cover = world.params.floor_backstop_months
+    for prog in world.desk.active("price_floor"):
+        firm = world.firms_by_id[prog.params["firm"]]
+        c = prog.params["commodity"]
+        ci = world.commodity_index[c]
+        floor = prog.params["floor"]
+        if floor <= world.sell_prices(world.prices)[ci, firm.r]:
+            continue
+        surplus = float(np.sum(firm.inventory[c])) - cover * firm.sales_ema.get(c, 0.0)
+        cap = prog.params.get("stockpile_tonnes_per_year")
+        if cap is not None:
+            surplus = min(surplus, cap / 12.0)
+        if surplus <= 1e-9:
+            continue
+        value = surplus * floor * 1000.0
+        shipped, tracked, content = firm.deliver(c, surplus, value, sale=False)
+        world.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
 
 def apply_equity_stake(desk: OrderDesk, order: BaseModel) -> str:
