@@ -48,7 +48,7 @@ def test_premium_paid_by_buyers_is_received_by_producers_at_premium_x_price_x_to
         month = world.month - 1
         book = premium_book(world)
         paid, received = book.paid[month], book.received[month]
-        expected = np.zeros_like(paid)
+        expected, earned = np.zeros_like(paid), np.zeros_like(received)
         for ci, clearing in world.clearings:
             shipped = clearing.flows.sum(axis=0)
             rates = premium_rates(world, ci)
@@ -57,14 +57,16 @@ def test_premium_paid_by_buyers_is_received_by_producers_at_premium_x_price_x_to
                 continue
             assert rates[cn].sum() == 0.0 and rates[:, cn].sum() == 0.0
             assert rates[members][:, members] == pytest.approx(0.2)
-            expected[ci] = (rates * prices[ci][None, :] * shipped).sum(axis=0) * 1000.0
+            usd = rates * prices[ci][None, :] * shipped * 1000.0  # (origin, destination)
+            expected[ci], earned[ci] = usd.sum(axis=0), usd.sum(axis=1)
         total = expected.sum()
         assert total > 1e6, "members trade among themselves every month"
         assert paid.sum() == pytest.approx(total, rel=1e-6)
         assert received.sum() == pytest.approx(paid.sum(), rel=1e-6)
         assert paid[:, members].sum() == pytest.approx(paid.sum(), rel=1e-12)
         assert received[:, members].sum() == pytest.approx(received.sum(), rel=1e-12)
-        assert paid[:, :] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+        assert paid == pytest.approx(expected, rel=1e-6, abs=1e-6)  # by buyers' region
+        assert received == pytest.approx(earned, rel=1e-6, abs=1e-6)  # by producers' region
 
 
 def test_a_zero_premium_alliance_pays_no_premium():
