@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from world.instruments.alliances import input_premium, output_premium
+
 if TYPE_CHECKING:
     from world.model import World
     from world.scenario import FirmSpec
@@ -186,11 +188,11 @@ class Firm(mesa.Agent):
         revenue = self.byproduct_value()
         for c, y in self.feed_yields().items():
             if c not in internal:
-                revenue += y * self._floored(c, sell[w.commodity_index[c], self.r])
+                revenue += y * self._sale_value(c, sell[w.commodity_index[c], self.r])
         cost = self.unit_cost - w.production_subsidy(self)
         for c, q in self.inputs.items():
             if c not in internal:
-                cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
+                cost += q * self.use_intensity(c, prices) * self._input_price(c, prices)
         return revenue - cost
 
     def ramp_share(self) -> float:
@@ -399,7 +401,7 @@ class Firm(mesa.Agent):
         w = self.model
         cost = self.unit_cost - w.production_subsidy(self)
         for c, q in self.inputs.items():
-            cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
+            cost += q * self.use_intensity(c, prices) * self._input_price(c, prices)
         if self.joint_outputs:
             cost -= self.byproduct_value()
             yields = self.feed_yields()
@@ -422,7 +424,7 @@ class Firm(mesa.Agent):
         sell = w.sell_prices(prices)
         value = self.byproduct_value()
         for c, y in self.feed_yields().items():
-            value += y * self._floored(c, sell[w.commodity_index[c], self.r])
+            value += y * self._sale_value(c, sell[w.commodity_index[c], self.r])
         return value
 
     def _floored(self, commodity: str, price: float) -> float:
@@ -432,6 +434,25 @@ class Firm(mesa.Agent):
             price *= self.model.basket_factor(self)
         floor = self.model.guaranteed_price(self, commodity)
         return price if floor is None else max(price, floor)
+
+    def _sale_value(self, commodity: str, price: float) -> float:
+        """What the firm counts on per kg of an output sold at ``price`` (USD/kg): the market's
+        price or a state's floor (:meth:`_floored`), plus the pooled-offtake premium its
+        region's sellers earn on the market price (world/instruments/alliances.py)."""
+        w = self.model
+        value = self._floored(commodity, price)
+        rate = output_premium(w, w.commodity_index[commodity], self.r)
+        if rate > 0:
+            basket = w.basket_factor(self) if commodity == w.graded else 1.0
+            value += rate * price * basket
+        return value
+
+    def _input_price(self, commodity: str, prices: np.ndarray) -> float:
+        """What the firm pays per kg of an input, USD/kg: the home price, plus the
+        pooled-offtake premium its region's buyers pay on it (world/instruments/alliances.py)."""
+        w = self.model
+        ci = w.commodity_index[commodity]
+        return prices[ci, self.r] * (1.0 + input_premium(w, ci, self.r))
 
     def _output_stock_months(self, cap_month: float) -> float:
         if cap_month <= 0:

@@ -1,6 +1,7 @@
 """Negotiation and alliances (world/deals.py): deal enforcement, breach and trust, AI acceptance
 and its look-ahead, expiry, counter-proposals, alliance terms (internal zero tariffs, common
-external tariff, pooled offtake, pooled fund, shared release), determinism and replay.
+external tariff, pooled offtake preference, shared release), determinism and replay. The
+offtake premium and the fund are in test_alliance_terms.py.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from world.deals import (
     deals_table,
     heuristic_gain,
     lookahead_gain,
-    offtake_preference,
     trust_table,
 )
+from world.instruments.alliances import offtake_preference
 from world.scenario import scenario_from_dict
 
 STATES = ("CN", "US", "JP", "EU", "AU")
@@ -524,85 +525,6 @@ def test_pooled_offtake_shifts_trade_to_members():
     (jp0, cn0), (jp1, cn1) = imports(0.0), imports(0.5)
     assert jp1 > 1.2 * jp0
     assert cn1 < 0.97 * cn0
-
-
-def _fund_world():
-    world = world_with(months=1)
-    alliance(
-        world,
-        "US",
-        "form",
-        invite=["JP"],
-        fund_usd=1e9,
-        fund_capex_share=0.3,
-        fund_stages=["magnet"],
-    )
-    alliance(world, "JP", "join")
-    return world
-
-
-def test_pooled_fund_pays_capex_subsidies_shared_by_members():
-    world = _fund_world()
-    firm = world.firms_by_id["mp-independence"]
-    assert world.capex_multiplier(firm) == pytest.approx(0.7)
-    assert world.capex_multiplier(world.firms_by_id["jp-magnet"]) == pytest.approx(0.7)
-    assert world.capex_multiplier(world.firms_by_id["cn-magnet-leaders"]) == pytest.approx(1.0)
-    assert world.capex_multiplier(world.firms_by_id["lynas-malaysia"]) == pytest.approx(1.0)
-    us, jp = world.states_by_region["US"], world.states_by_region["JP"]
-    spent = us.fiscal_cost_usd + jp.fiscal_cost_usd
-    world.submit({"kind": "invest", "issuer": "mp-independence", "capacity_tpy": 1000})
-    world.run(3)  # applied at the turn boundary (month 3); settled at the start of month 4
-    world.step()
-    paid = 0.3 * 1000 * firm.capex_per_tpy
-    assert us.fiscal_cost_usd + jp.fiscal_cost_usd - spent == pytest.approx(paid, rel=1e-9)
-    mag = world.commodity_index["magnet"]
-    use = world.use_ema[mag]
-    assert (
-        jp.fiscal_cost_usd > us.fiscal_cost_usd > 0
-    )  # pro rata to magnet demand: Japan's is larger
-    assert deals_of(world).alliances["club"].fund_paid_usd == pytest.approx(paid)
-    assert use[world.region_index["JP"]] > use[world.region_index["US"]]
-
-
-def test_pooled_fund_with_the_capex_hook(monkeypatch):
-    """The exact split, the same month, once World.pay_capex_subsidy calls the desk."""
-
-    def hooked(self, firm, added_tpy):
-        if self._capex_subsidy_share(firm) <= 0:
-            return
-        self.desk.charge_capex_subsidy(
-            firm, added_tpy * firm.capex_per_tpy * self._tech_ban(firm)[0]
-        )
-
-    monkeypatch.setattr(World, "pay_capex_subsidy", hooked)
-    world = _fund_world()
-    world.desk.apply_now(
-        {"kind": "capex_subsidy", "issuer": "US", "stages": ["magnet"], "share": 0.2}
-    )
-    us, jp = world.states_by_region["US"], world.states_by_region["JP"]
-    firm = world.firms_by_id["mp-independence"]
-    before = us.fiscal_cost_usd, jp.fiscal_cost_usd
-    world.desk.apply_now({"kind": "invest", "issuer": "mp-independence", "capacity_tpy": 1000})
-    full = 1000 * firm.capex_per_tpy
-    assert world.capex_multiplier(firm) == pytest.approx(0.5)
-    total = us.fiscal_cost_usd + jp.fiscal_cost_usd - sum(before)
-    assert total == pytest.approx(0.5 * full)
-    assert us.fiscal_cost_usd - before[0] > 0.2 * full  # its own subsidy and its fund share
-    assert jp.fiscal_cost_usd - before[1] > 0
-    world.step()  # no second settlement
-    assert us.fiscal_cost_usd + jp.fiscal_cost_usd - sum(before) == pytest.approx(0.5 * full)
-
-
-def test_pooled_fund_stops_when_the_years_money_is_spent():
-    world = world_with(months=1)
-    alliance(world, "US", "form", fund_usd=1e6, fund_stages=["magnet"])
-    firm = world.firms_by_id["mp-independence"]
-    assert world.capex_multiplier(firm) == pytest.approx(0.7)
-    world.desk.apply_now({"kind": "invest", "issuer": "mp-independence", "capacity_tpy": 1000})
-    world.step()
-    world.step()
-    assert deals_of(world).alliances["club"].fund_paid_usd > 1e6
-    assert world.capex_multiplier(firm) == pytest.approx(1.0)
 
 
 def test_shared_release_helps_a_member_short_of_supply():

@@ -75,6 +75,8 @@ LABELS = {
     "fund_usd": "Investment fund, USD per year",
     "fund_capex_share": "Fund's share of capex (0-1)",
     "fund_stages": "Fund stages",
+    "fund_projects": "Fund only these projects or firms (none: all at the fund stages)",
+    "fund_contributions": "Members' shares of the fund's payments (region=weight, ...)",
     "shared_release": "Members release stocks to a member short of supply",
     "note": "Note (logged with the order)",
     "breach": "Apply even if it breaks a deal (trust falls)",
@@ -200,6 +202,9 @@ def choices(
         values = [s.region for s in world.states if s.region != seat]
     elif name in ("stages", "fund_stages"):
         values = list(world.spec.stages)
+    elif name == "fund_projects":
+        projects = sorted({f.spec.project for f in world.firms if f.spec.project})
+        values = projects + [f.firm_id for f in world.firms]
     elif name == "firm":
         values = [f.firm_id for f in world.firms if f.region == seat]
     elif name == "policy_id":

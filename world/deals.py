@@ -46,12 +46,9 @@ AI responses are logged as ``respond_deal`` orders (source ``ai:deals``), so a r
 them from the log instead of deciding again.
 
 **Alliances.** The ``alliance`` order forms, joins, leaves or invites (see
-:class:`world.orders.Alliance` for the terms). The tariff terms go into the policy book
-(:class:`world.policy.TariffUnion`); pooled offtake is a supplier preference
-(:func:`offtake_preference`, multiplied into ``World.supplier_preference``); the fund is a capex
-subsidy in every member region, paid by the members pro rata to their final magnet demand until
-the year's fund is spent; shared release puts part of the members' strategic stocks on the
-market (one month at a time) when a member's buyers go short.
+:class:`world.orders.Alliance` for the terms); membership is kept here. What the terms do to
+the world each month (tariff union, pooled offtake and its premium, the fund, shared release)
+lives in world/instruments/alliances.py.
 """
 
 from __future__ import annotations
@@ -61,19 +58,19 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from world.instruments import NEGOTIATION_KINDS as NEGOTIATION_KINDS
 from world.instruments import REGISTRY, RESTRICTIONS
+from world.instruments.alliances import start_of_month as alliance_month
+from world.instruments.alliances import sync_alliances
 from world.instruments.lift import lift_targets
 from world.instruments.valuation import Valuation
 from world.orders import OrderRejected, parse_order
-from world.policy import TariffUnion
 
 if TYPE_CHECKING:
-    from agents.firms import Firm
+    from world.instruments.alliances import PremiumBook
     from world.model import World
 
 #: Trust a state places in another before anything has happened.
@@ -90,10 +87,6 @@ LOOKAHEAD_MONTHS = 6
 #: An AI joins an alliance it is invited to when it trusts the inviter at least this much (and
 #: the inviter is not one of its adversaries).
 ALLIANCE_TRUST = 0.5
-#: A member whose buyers' shortage (share of use, smoothed) exceeds this gets shared releases.
-SHORT_THRESHOLD = 0.02
-#: Most of its strategic stock a member releases for others in one month.
-RELEASE_SHARE = 0.25
 
 
 def _family(kind: str) -> str:
@@ -162,7 +155,15 @@ class Deal:
 
 @dataclass
 class AllianceState:
-    """An alliance: its members, invitations and terms (see :class:`world.orders.Alliance`)."""
+    """An alliance: its members, invitations and terms (see :class:`world.orders.Alliance`).
+
+    Attributes:
+        fund_year: the calendar year (YYYY) whose fund ``fund_paid_usd`` counts.
+        fund_paid_usd: what the fund paid this calendar year, USD.
+        fund_paid_total_usd: what it paid since it was formed, USD.
+        fund_payments: one entry per payment: month, firm, capex_usd (the plant's capex
+            before subsidies), share, paid_usd and members (region -> USD it paid).
+    """
 
     name: str
     founder: str
@@ -175,6 +176,7 @@ class AllianceState:
     fund_year: str = ""
     fund_paid_usd: float = 0.0
     fund_paid_total_usd: float = 0.0
+    fund_payments: list[dict] = field(default_factory=list)
 
     @property
     def live(self) -> bool:
@@ -211,6 +213,8 @@ class Diplomacy:
         trust: (truster, trusted) -> trust, for pairs that moved from their start value.
         lookahead: True inside a look-ahead copy (nested proposals use the heuristic).
         evaluation: default way AIs weigh deals, ``lookahead`` or ``heuristic``.
+        premiums: the premium money of pooled offtake
+            (:class:`world.instruments.alliances.PremiumBook`), None until one is paid.
     """
 
     def __init__(self, world: World):
@@ -221,8 +225,7 @@ class Diplomacy:
         self.lookahead = False
         self.evaluation = "lookahead"
         self._deal_counter = 0
-        self._pipelines: dict[str, list[tuple[int, float]]] = {}
-        self._settled: int | None = None  # month of the last fund settlement
+        self.premiums: PremiumBook | None = None
 
     # ------------------------------------------------------------------ parameters and trust
 
@@ -548,7 +551,7 @@ class Diplomacy:
     # ------------------------------------------------------------------ the month
 
     def start_of_month(self, month: int) -> None:
-        """Deals expire and proposals lapse; alliances pay their fund and share stocks."""
+        """Deals expire and proposals lapse; alliances share stocks (instruments/alliances.py)."""
         for deal in self.deals.values():
             if deal.status == "active" and deal.end is not None and deal.end <= month:
                 deal.status = "expired"
@@ -562,8 +565,7 @@ class Diplomacy:
                 deal.status = "lapsed"
                 self._log("deal", deal.proposer, f"{deal.id} lapses unanswered", deal)
         if self.alliances:
-            self._fund_accounts(month)
-            self._shared_release(month)
+            alliance_month(self.world, month)
 
     def ai_step(self) -> None:
         """AI recipients answer open proposals; AI invitees answer invitations."""
@@ -652,7 +654,7 @@ class Diplomacy:
         """Apply an ``alliance`` order; returns what happened."""
         handler = getattr(self, f"_alliance_{order.action}")
         message = handler(order)
-        self._sync_alliances()
+        sync_alliances(self.world)
         return message
 
     def _live(self, name: str) -> AllianceState:
@@ -674,6 +676,15 @@ class Diplomacy:
                 raise OrderRejected(
                     f"fund_stages: unknown stage '{s}'; allowed: {', '.join(w.spec.stages)}"
                 )
+        projects = sorted({f.spec.project for f in w.firms if f.spec.project})
+        for p in order.fund_projects:
+            if p not in projects and p not in w.firms_by_id:
+                raise OrderRejected(
+                    f"fund_projects: unknown project or firm '{p}'; allowed: projects "
+                    f"{', '.join(projects) or 'none'}, or a firm id"
+                )
+        for r in order.fund_contributions:
+            self._check_state(r, "fund_contributions")
 
     def _invite(self, alliance: AllianceState, inviter: str, invitees: list[str]) -> list[str]:
         for r in invitees:
@@ -771,221 +782,6 @@ class Diplomacy:
         """Names of the live alliances ``region`` belongs to."""
         return [a.name for a in self.alliances.values() if a.live and region in a.members]
 
-    # ------------------------------------------------------------------ alliances: effects
-
-    def _sync_alliances(self) -> None:
-        """Bring the policy book's tariff unions and the fund's programmes in line."""
-        w = self.world
-        unions = []
-        for a in self.alliances.values():
-            if not a.live:
-                continue
-            unions.append(
-                TariffUnion(
-                    name=a.name,
-                    members=tuple(a.members),
-                    internal_tariff=a.terms["internal_tariff"],
-                    external=tuple(sorted(a.terms["common_external_tariff"].items())),
-                )
-            )
-        w.policies.set_unions(unions)
-        desk = w.desk
-        has_fund = any(a.live and a.terms["fund_usd"] > 0 for a in self.alliances.values())
-        if has_fund and self._settled is None:
-            self._snapshot(w.month)
-        for a in self.alliances.values():
-            fund_members = a.members if a.live and a.terms["fund_usd"] > 0 else []
-            running = {
-                p.issuer: p
-                for p in desk.programmes
-                if p.kind == "capex_subsidy"
-                and p.params.get("alliance") == a.name
-                and p.active(w.month)
-            }
-            for region, prog in running.items():
-                if region not in fund_members:
-                    prog.end = w.month
-            for region in fund_members:
-                if region not in running:
-                    desk.add_programme(
-                        id=f"{a.name}-fund-{region}-m{w.month}",
-                        kind="capex_subsidy",
-                        issuer=region,
-                        params={
-                            "stages": list(a.terms["fund_stages"]),
-                            "share": self._fund_share_now(a),
-                            "alliance": a.name,
-                        },
-                    )
-
-    def _fund_share_now(self, a: AllianceState) -> float:
-        return 0.0 if a.fund_paid_usd >= a.terms["fund_usd"] else a.terms["fund_capex_share"]
-
-    def _fund_programmes(self, a: AllianceState, month: int) -> list:
-        return [
-            p
-            for p in self.world.desk.programmes
-            if p.kind == "capex_subsidy" and p.params.get("alliance") == a.name and p.active(month)
-        ]
-
-    def _contributions(self, a: AllianceState) -> dict[str, float]:
-        """Each member's share of the fund's payments: pro rata to final magnet demand."""
-        w = self.world
-        mi = w.commodity_index.get("magnet")
-        weights = {
-            r: float(w.use_ema[mi, w.region_index[r]]) if mi is not None else 0.0 for r in a.members
-        }
-        total = sum(weights.values())
-        if total <= 1e-12:
-            return {r: 1.0 / len(a.members) for r in a.members}
-        return {r: v / total for r, v in weights.items()}
-
-    def pay_fund(self, alliance_name: str, usd: float) -> None:
-        """The members pay ``usd`` of fund support, pro rata (see :meth:`_contributions`)."""
-        a = self.alliances.get(alliance_name)
-        if a is None or not a.members or usd <= 0:
-            return
-        for region, share in self._contributions(a).items():
-            self.world.states_by_region[region].spend(usd * share)
-        a.fund_paid_usd += usd
-        a.fund_paid_total_usd += usd
-
-    def _fund_accounts(self, month: int) -> None:
-        """Settle the fund's payments since the last settlement and open or close the fund
-        for this month.
-
-        Until the world calls ``desk.charge_capex_subsidy`` (see world/order_desk.py), the
-        model charges a new plant's whole capex subsidy to its home state; the fund's part of
-        it is moved here, at the start of the next month, onto the members pro rata.
-        """
-        w = self.world
-        desk = w.desk
-        funds = [a for a in self.alliances.values() if a.terms["fund_usd"] > 0]
-        if not funds:
-            return
-        if not desk.capex_hook_used and self._settled is not None:
-            for a in funds:
-                self._settle_fund(a, self._settled, month)
-        self._snapshot(month)
-        year = w.date_of(month)[:4]
-        for a in funds:
-            if a.fund_year != year:
-                a.fund_year = year
-                a.fund_paid_usd = 0.0
-            share = self._fund_share_now(a) if a.live else 0.0
-            for prog in self._fund_programmes(a, month):
-                prog.params["share"] = share
-
-    def _snapshot(self, month: int) -> None:
-        """Remember every firm's construction pipeline, to find the plants started later."""
-        if self.world.desk.capex_hook_used:
-            return
-        self._pipelines = {f.firm_id: list(f.pipeline) for f in self.world.firms}
-        self._settled = month
-
-    def _settle_fund(self, a: AllianceState, since: int, month: int) -> None:
-        """Move the fund's part of the subsidies of plants started since ``since`` onto the
-        members."""
-        w = self.world
-
-        def running(p) -> bool:
-            return p.start <= month and (p.end is None or p.end > since)
-
-        progs = [
-            p
-            for p in w.desk.programmes
-            if p.kind == "capex_subsidy" and p.params.get("alliance") == a.name and running(p)
-        ]
-        for prog in progs:
-            share = prog.params["share"]
-            if share <= 0:
-                continue
-            for firm in w.firms:
-                if firm.region != prog.issuer or firm.stage not in prog.params["stages"]:
-                    continue
-                new = _new_entries(self._pipelines.get(firm.firm_id, []), firm.pipeline)
-                added = sum(q for _, q in new)
-                if added <= 0:
-                    continue
-                total = self._subsidy_share(firm, running)
-                scale = 1.0 / total if total > 1.0 else 1.0
-                capex = added * firm.capex_per_tpy * self._tech_multiplier(firm, running)
-                usd = share * scale * capex
-                w.states_by_region[firm.region].spend(-usd)
-                self.pay_fund(a.name, usd)
-
-    def _subsidy_share(self, firm: Firm, running) -> float:
-        return sum(
-            p.params["share"]
-            for p in self.world.desk.programmes
-            if p.kind == "capex_subsidy"
-            and running(p)
-            and p.issuer == firm.region
-            and firm.stage in p.params["stages"]
-        )
-
-    def _tech_multiplier(self, firm: Firm, running) -> float:
-        mult = 1.0
-        for p in self.world.desk.programmes:
-            if (
-                p.kind == "tech_export_ban"
-                and running(p)
-                and p.issuer != firm.region
-                and firm.stage in p.params["stages"]
-            ):
-                mult *= p.params["capex_multiplier"]
-        return mult
-
-    def _shared_release(self, month: int) -> None:
-        """Members with strategic stock release part of it for a member short of supply."""
-        w = self.world
-        desk = w.desk
-        desk.programmes = [
-            p
-            for p in desk.programmes
-            if not (p.params.get("shared_release") and p.end is not None and p.end < month)
-        ]
-        for a in self.alliances.values():
-            if not a.live or not a.terms["shared_release"] or len(a.members) < 2:
-                continue
-            for ci, c in enumerate(w.commodity_ids):
-                short = [
-                    r for r in a.members if w.shortage_ema[ci, w.region_index[r]] > SHORT_THRESHOLD
-                ]
-                if not short:
-                    continue
-                need = sum(
-                    w.shortage_ema[ci, w.region_index[r]]
-                    * w.monthly_use_estimate(ci, w.region_index[r])
-                    * 2.0
-                    for r in short
-                )
-                helpers = {
-                    r: float(np.sum(w.states_by_region[r].stockpile[c]))
-                    for r in a.members
-                    if r not in short
-                }
-                helpers = {r: s for r, s in helpers.items() if s > 1e-9}
-                stock = sum(helpers.values())
-                if need <= 1e-9 or stock <= 1e-9:
-                    continue
-                for r, held in helpers.items():
-                    tonnes = min(need * held / stock, RELEASE_SHARE * held)
-                    if tonnes <= 1e-9:
-                        continue
-                    desk.add_programme(
-                        id=f"{a.name}-release-{r}-{c}-m{month}",
-                        kind="stockpile_release",
-                        issuer=r,
-                        params={
-                            "commodity": c,
-                            "t_per_month": tonnes,
-                            "alliance": a.name,
-                            "shared_release": True,
-                        },
-                        end=month + 1,
-                    )
-
     # ------------------------------------------------------------------ tables
 
     def deals_frame(self) -> pd.DataFrame:
@@ -1060,36 +856,6 @@ def trust_table(world: World) -> pd.DataFrame:
     return deals_of(world).trust_frame()
 
 
-def offtake_preference(world: World, ci: int) -> np.ndarray:
-    """Pooled offtake: how readily buyers in each destination take each origin's supply of
-    commodity index ``ci`` (R origins, R destinations), 0-1, to multiply into
-    ``World.supplier_preference(ci)``.
-
-    For every live alliance of two or more members with a ``pooled_offtake_premium`` p on this
-    commodity, a member's
-    buyers discount non-members' supply by 1 / (1 + p): members' plants are served first
-    unless a non-member's netback beats theirs by more than the premium. Ones elsewhere.
-    """
-    n = len(world.region_ids)
-    pref = np.ones((n, n))
-    desk = getattr(world, "desk", None)
-    diplomacy = getattr(desk, "diplomacy", None) if desk is not None else None
-    if diplomacy is None or not diplomacy.alliances:
-        return pref
-    commodity = world.commodity_ids[ci]
-    for a in diplomacy.alliances.values():
-        premium = a.terms["pooled_offtake_premium"]
-        if not a.live or len(a.members) < 2 or premium <= 0:
-            continue
-        if commodity not in a.terms["offtake_commodities"]:
-            continue
-        inside = np.zeros(n, dtype=bool)
-        for r in a.members:
-            inside[world.region_index[r]] = True
-        pref = np.where(np.outer(~inside, inside), np.minimum(pref, 1.0 / (1.0 + premium)), pref)
-    return pref
-
-
 def _deal_of_source(source: str) -> str:
     """The deal id in a commitment's source (``deal:<id>``, possibly ``replay:``-prefixed)."""
     source = source.removeprefix("replay:")
@@ -1105,18 +871,6 @@ def _describe(commitment: dict) -> str:
     keys = ("measure", "commodities", "commodity", "partners", "rate", "policy_id")
     shown = {k: commitment[k] for k in keys if commitment.get(k) not in (None, [], "")}
     return f"{commitment['issuer']} {commitment['kind']} {json.dumps(shown, sort_keys=True)}"
-
-
-def _new_entries(before: list, after: list) -> list:
-    """Items of ``after`` not in ``before`` (as multisets)."""
-    left = list(before)
-    out = []
-    for item in after:
-        if item in left:
-            left.remove(item)
-        else:
-            out.append(item)
-    return out
 
 
 def _adversaries(world: World, region: str) -> tuple[str, ...]:
@@ -1214,6 +968,5 @@ __all__ = [
     "deals_table",
     "heuristic_gain",
     "lookahead_gain",
-    "offtake_preference",
     "trust_table",
 ]

@@ -29,9 +29,9 @@ from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
 from world.content import ContentBook
-from world.deals import offtake_preference
 from world.field_errors import field_problems
 from world.instruments import programmes
+from world.instruments.alliances import fund_share, offtake_preference, pay_fund, settle_premium
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
@@ -466,8 +466,11 @@ class World(mesa.Model):
 
     def capex_multiplier(self, firm: Firm) -> float:
         """What a firm pays per t/yr of new capacity, relative to its capex: dearer under a
-        foreign technology export ban, cheaper with a capex subsidy at home."""
-        return self._tech_ban(firm)[0] * (1.0 - self._capex_subsidy_share(firm))
+        foreign technology export ban, cheaper with a capex subsidy at home and an alliance
+        fund's share (which tops national subsidies up to the whole capex at most)."""
+        national = self._capex_subsidy_share(firm)
+        fund = min(fund_share(self, firm), 1.0 - national)
+        return self._tech_ban(firm)[0] * (1.0 - national - fund)
 
     def lead_time_extra(self, firm: Firm) -> int:
         """Extra months of lead time for a firm: a drawn project delay, plus technology bans."""
@@ -489,13 +492,12 @@ class World(mesa.Model):
         return self.uncertainty.capex_overrun.draw(self.rng)
 
     def pay_capex_subsidy(self, firm: Firm, added_tpy: float) -> None:
-        """The home state pays its share of a new plant's capex."""
+        """The home state pays its share of a new plant's capex, and alliance funds theirs."""
         share = self._capex_subsidy_share(firm)
-        if share <= 0:
-            return
         full = added_tpy * firm.capex_per_tpy * self._tech_ban(firm)[0]
-        # National subsidies and alliance funds share the bill (world/order_desk.py).
-        self.desk.charge_capex_subsidy(firm, full)
+        if share > 0:
+            self.desk.charge_capex_subsidy(firm, full)
+        pay_fund(self, firm, full, room=1.0 - share)
 
     def production_subsidy(self, firm: Firm) -> float:
         """USD per kg of throughput a firm receives from its state."""
@@ -1126,6 +1128,8 @@ class World(mesa.Model):
         # producers plan on orders, not only on what they managed to ship.
         unfilled = market.unfilled_by_origin(bids, clearing)
         shipped_tracked = np.zeros(n_r)
+        # Pooled offtake: members' buyers pay members' producers a premium on what they take.
+        pooled = settle_premium(self, ci, shipped, netback)
         book = self.content
         shipped_content = np.zeros((n_r, len(book.elements)))
         for o in range(n_r):
@@ -1142,6 +1146,7 @@ class World(mesa.Model):
             total_offer = sum(q for _, q in group)
             total_value = sum(value)
             revenue = float((shipped[o] * netback[o]).sum()) * 1000.0
+            bonus = float(pooled.usd[o].sum()) if pooled is not None else 0.0
             for (agent, q), v in zip(group, value, strict=True):
                 share = q / total_offer
                 revenue_share = v / total_value
@@ -1149,11 +1154,16 @@ class World(mesa.Model):
                     agent.backlog[c] = agent.backlog.get(c, 0.0) + unfilled[o] * share
                 if sold <= 1e-12:
                     continue
-                out, tracked, content = agent.deliver(c, sold * share, revenue * revenue_share)
+                earned = revenue * revenue_share
+                if bonus > 0:
+                    pooled.book.receive(self.month, ci, o, bonus * revenue_share)
+                out, tracked, content = agent.deliver(
+                    c, sold * share, earned + bonus * revenue_share
+                )
                 shipped_tracked[o] += tracked
                 shipped_content[o] += content
                 if isinstance(agent, Firm):
-                    self.pay_price_floor(agent, c, float(np.sum(out)), revenue * revenue_share)
+                    self.pay_price_floor(agent, c, float(np.sum(out)), earned)
                 if graded:
                     origin_mix[o] += out
         if graded:
@@ -1194,9 +1204,13 @@ class World(mesa.Model):
                 mix = (got @ origin_mix) / received if graded else None
                 tracked_share = float(got @ origin_tracked_share) / received
                 content_share = (got @ content_per_t) / received
+                uplift = float(got @ pooled.rates[:, d]) / received if pooled is not None else 0.0
                 for agent, q in group:
                     amount = received * q / wanted
                     cost = amount * price[d] * 1000.0
+                    if uplift > 0:
+                        pooled.book.pay(self.month, ci, d, cost * uplift)
+                        cost += cost * uplift
                     tracked = amount * tracked_share
                     if graded:
                         agent.receive(c, mix * amount, cost, tracked)

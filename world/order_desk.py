@@ -6,9 +6,9 @@ the world as it is (on a copy, so nothing changes), and again when it applies. S
 from the scenario take effect at the start of their month. Every order is logged, applied or
 rejected, with the reason; a rejected order changes nothing.
 
-The start of each month, in order: deals expire and alliances settle (world/deals.py); scripted
-orders due; orders replayed from a log; at a turn boundary, the queued orders; then AI states
-answer open deal proposals and alliance invitations. Doctrines play after this (World.step).
+The start of each month, in order: deals expire and alliances share stocks (world/deals.py);
+scripted orders due; orders replayed from a log; at a turn boundary, the queued orders; then AI
+states answer open deal proposals and alliance invitations. Doctrines play after this (World.step).
 
 An order keeps one id from submission to the log: ``o<n>`` for the n-th order submitted or
 applied in the run (pending, then applied or rejected under the same id), the scenario's id for
@@ -86,7 +86,6 @@ class OrderDesk:
         self._created: list[str] = []
         self._followups: list[tuple[Any, str, str, str]] = []  # order, source, status, id
         self._draining = False
-        self.capex_hook_used = False
         self._month_started = -1
         self.scripted: dict[int, list[tuple[str, dict]]] = {}
         self.replayed: dict[int, list[tuple[dict, str, str]]] = {}  # order, source, id
@@ -393,7 +392,7 @@ class OrderDesk:
     def add_programme(
         self, id: str, kind: str, issuer: str, params: dict, end: int | None = None
     ) -> Programme:
-        """Start a programme now (used by alliances for their fund and shared releases)."""
+        """Start a programme now (used by alliances for their shared releases)."""
         prog = Programme(
             id=id, kind=kind, issuer=issuer, start=self.world.month, end=end, params=params
         )
@@ -421,14 +420,10 @@ class OrderDesk:
         return [p for p in self.programmes if p.kind == kind and p.active(month)]
 
     def charge_capex_subsidy(self, firm: Firm, full_usd: float) -> None:
-        """Charge the capex subsidy of a new plant to whoever pays it: a national subsidy to its
-        state, an alliance fund's share to the members pro rata. ``full_usd`` is the plant's
-        capex before subsidies (after any foreign technology ban).
-
-        Hook for ``World.pay_capex_subsidy``; until the world calls it, the world charges the
-        firm's home state and the alliance's part is moved onto the members a month later.
+        """Charge the national capex subsidies of a new plant to their states. ``full_usd`` is
+        the plant's capex before subsidies (after any foreign technology ban). Alliance funds
+        pay their share apart (world/instruments/alliances.py, :func:`pay_fund`).
         """
-        self.capex_hook_used = True
         progs = [
             p
             for p in self.active("capex_subsidy")
@@ -440,10 +435,7 @@ class OrderDesk:
             usd = p.params["share"] * scale * full_usd
             if usd <= 0:
                 continue
-            if "alliance" in p.params:
-                self.diplomacy.pay_fund(p.params["alliance"], usd)
-            else:
-                self.world.states_by_region[p.issuer].spend(usd)
+            self.world.states_by_region[p.issuer].spend(usd)
 
     # ------------------------------------------------------------------ log
 

@@ -326,10 +326,15 @@ class Alliance(_Order):
     - ``common_external_tariff``: ad valorem rate per commodity on members' imports from
       non-members (a member's own higher tariff stays);
     - ``pooled_offtake_premium``: members' buyers take members' supply first, accepting up to
-      this premium (0.2 = 20%) over non-members' netback, for ``offtake_commodities``;
+      this premium (0.2 = 20%) over non-members' netback, for ``offtake_commodities``, and pay
+      it: a member's buyer pays the premium times its price on what it buys in the market from
+      members' producers (at home or abroad, never from China), and the producer receives it;
     - ``fund_usd``: a pooled investment fund, USD per calendar year, paying
-      ``fund_capex_share`` of the capex of new ``fund_stages`` plants in member regions, each
-      payment split among the members pro rata to their final magnet demand;
+      ``fund_capex_share`` of the capex of new ``fund_stages`` plants in member regions (or,
+      if ``fund_projects`` names projects or firms, of theirs only) until the year's money is
+      spent; each payment is split among the members by ``fund_contributions`` (region ->
+      weight, among the members named) or, without them, pro rata to their final magnet
+      demand;
     - ``shared_release``: members release strategic stocks toward a member short of supply.
     """
 
@@ -350,6 +355,12 @@ class Alliance(_Order):
     )
     fund_capex_share: Share = 0.3
     fund_stages: list[str] = Field(default_factory=lambda: ["separator", "magnet"])
+    fund_projects: list[str] = Field(
+        default_factory=list, description="projects or firms it pays for (none: all at fund_stages)"
+    )
+    fund_contributions: dict[str, NonNeg] = Field(
+        default_factory=dict, description="member -> weight of its share of the fund's payments"
+    )
     shared_release: bool = False
 
     def terms(self) -> dict[str, Any]:
@@ -364,6 +375,8 @@ class Alliance(_Order):
                 "fund_usd",
                 "fund_capex_share",
                 "fund_stages",
+                "fund_projects",
+                "fund_contributions",
                 "shared_release",
             },
         )
