@@ -124,3 +124,41 @@ def test_licensing_holds_magnets_to_the_us_for_the_review_then_rations(
     rationed = slice(start + review, general)
     assert (licensed[rationed] > 0).all(), licensed[rationed]
     assert licensed[rationed].sum() < 0.8 * free[rationed].sum()
+
+
+def test_mp_leaves_the_shenghe_offtake_in_april_2025(scenario, result):
+    """Both Shenghe contracts on MP's output end at April 2025; MP's NdPr stops going to China."""
+    halt = month_of(scenario, "mp-halts-china-shipments")
+    w = result.world
+    shenghe = [
+        p
+        for p in w.desk.programmes
+        if p.kind == "offtake_contract"
+        and p.params["supplier"] in ("mp-separation", "mp-mountain-pass")
+    ]
+    assert len(shenghe) == 2
+    assert all(p.start == 0 and p.end == halt for p in shenghe), [(p.start, p.end) for p in shenghe]
+    ndpr, us, cn = w.commodity_index["oxide_light"], w.region_index["US"], w.region_index["CN"]
+    to_china = result.array("exports")[:, ndpr, us, cn]
+    assert (to_china[:halt] > 0).all()
+    until_busan = month_of(scenario, "cn-busan-lift-licence")
+    assert to_china[halt:until_busan].sum() < 0.01 * to_china[:halt].sum(), to_china
+
+
+def test_chinas_2025_mining_quota_is_held_flat_without_headroom(scenario, result):
+    """China's mines stay within the 2025 quotas as issued (no growth, no running over the
+    light-ore quota when prices are high), although the concentrate price is above its start."""
+    quotas = {str(o["id"]): o for o in scenario.orders if o["kind"] == "production_quota"}
+    light, clay = quotas["cn-mining-quota"], quotas["cn-ion-clay-quota"]
+    assert light["growth_per_year"] == 0.0 and light["headroom"] == 0.0
+    ceiling = (
+        float(light["tonnes_per_year"])
+        + float(clay["tonnes_per_year"]) * (1.0 + float(clay["headroom"]))
+    ) / 12.0
+    w = result.world
+    conc, cn = w.commodity_index["concentrate"], w.region_index["CN"]
+    mined = result.array("production")[:, conc, cn]
+    assert mined.max() <= ceiling * (1.0 + 1e-9), (mined.max(), ceiling)
+    # the cap binds: the state groups would run over the quota at these prices
+    assert (result.array("price")[:, conc, cn] > result.array("price")[0, conc, cn]).any()
+    assert mined.max() > 0.99 * ceiling
