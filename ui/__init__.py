@@ -2,7 +2,8 @@
 
 ``app.py`` at the top of the repository is the page (``solara run app.py``); this package holds
 the parts: :mod:`ui.session` (one player's game: a world, its controls and its news, no UI),
-:mod:`ui.charts` (matplotlib figures in one style) and :mod:`ui.components` (the panels).
+:mod:`ui.charts` (matplotlib figures in one style, with values on demand), :mod:`ui.readouts`
+(the seat's live key numbers) and :mod:`ui.components` (the panels).
 """
 
 from ui.session import GameSession, seats_of
