@@ -190,23 +190,30 @@ def test_the_capacity_tab_has_an_ex_china_panel_of_the_capacity_outside_china(ga
         game.end_turn()
     _, rc = solara.render(Dashboard(game, game.version), handle_error=False)
     _show(rc, "Capacity")
-    _, panel = drawn[-1].axes[:2]
-    assert "ex-China" in panel.get_title() and panel.get_ylabel() == "t/yr"
+    figure = drawn[-1]
+    assert charts.EX_CHINA_TITLE in [t.get_text() for t in figure.texts]
     w = game.world
     operating = dict.fromkeys(w.commodity_ids, 0.0)
     for firm in w.firms:
         if firm.region != "CN":
             for c, share in firm.nominal_yields().items():
                 operating[c] += firm.capacity_tpy * share
-    solid = {c: 0.0 for c in w.commodity_ids}
-    for bars in panel.containers:
-        if bars.get_label() in w.region_index and bars.get_label() != "CN":
-            for c, patch in zip(w.commodity_ids, bars.patches, strict=True):
-                solid[c] += patch.get_height()
-    assert solid == pytest.approx(operating)
-    assert all(bars.get_label() != "CN" for bars in panel.containers)
-    # On its own scale the ex-China plants are not flattened by China's.
-    biggest = max(operating.values())
-    assert biggest > 0 and panel.get_ylim()[1] < 3 * biggest
+    panels = {ax.get_gid(): ax for ax in figure.axes if (ax.get_gid() or "").startswith("ex-")}
+    shown = {c for c, t in operating.items() if t > 0}
+    assert shown <= {gid.removeprefix("ex-china:") for gid in panels} and "magnet" in shown
+    for gid, ax in panels.items():
+        c = gid.removeprefix("ex-china:")
+        solid, building = ax.containers  # by region, China left out
+        regions = [t.get_text() for t in ax.get_yticklabels()]
+        assert "CN" not in regions and len(regions) == len(w.region_ids) - 1
+        assert sum(bar.get_width() for bar in solid.patches) == pytest.approx(operating[c])
+        assert ax.get_xlabel() == "t/yr"
+        # On its own scale: the stage's largest plant is not flattened by China's (or a mine's).
+        ends = [a.get_width() + b.get_width() for a, b in zip(solid, building, strict=True)]
+        biggest = max(ends)
+        assert ax.get_xlim()[1] < 3 * max(biggest, 1.0)
+    # China against the rest across the top, with the ex-China total on demand.
     hover = _html(rc, "hover-layer")
-    assert "ex-China, by region: magnets" in hover
+    ex_china_kt = operating["magnet"] / 1000
+    assert "rest of the world: magnets\nkt/yr\n" in hover.replace(" \n", "\n")
+    assert f"ex-China  {charts._value(ex_china_kt)}" in hover

@@ -65,6 +65,8 @@ STAGE_OF = {
 }
 #: The stages as a bar chart's ticks (two lines where one would run into the next).
 STAGE_TICK = {"oxide_light": "separation\nlight", "oxide_heavy": "separation\nheavy"}
+#: The heading of the Capacity tab's panels by stage.
+EX_CHINA_TITLE = "ex-China capacity by region, each stage on its own scale, t/yr"
 #: Observed series of an aggregate (ex-China) are black; a region's take its colour.
 OBSERVED_COLOUR = "#222222"
 TABS = ["Prices", "Stocks", "China's share", "Shortages", "Capacity", "Fiscal & score", "Trade"]
@@ -127,32 +129,30 @@ def _readable(fig: Figure) -> Figure:
 
 def _legend_right(ax, handles: list | None = None, **kwargs):
     """A legend beside ``ax``, off its data (the figure keeps ``right_px`` for it)."""
-    return ax.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(1.02, 1.0),
-        borderaxespad=0.0,
-        frameon=False,
-        fontsize=TEXT_PT,
-        **kwargs,
-    )
+    return _legend(ax, handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), **kwargs)
 
 
 def _legend_below(ax, handles: list | None = None, ncol: int = 4, **kwargs):
     """A legend under ``ax``'s x label, off its data (the figure keeps ``legend_px`` for it)."""
-    return ax.legend(
-        handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.0),
-        bbox_transform=offset_copy(ax.transAxes, fig=ax.figure, y=-46, units="dots"),
-        borderaxespad=0.0,
-        frameon=False,
-        fontsize=TEXT_PT,
-        ncol=ncol,
-        columnspacing=1.0,
-        handlelength=1.5,
-        **kwargs,
-    )
+    under = offset_copy(ax.transAxes, fig=ax.figure, y=-46, units="dots")
+    place = {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0), "bbox_transform": under}
+    return _legend(ax, handles, ncol=ncol, columnspacing=1.0, handlelength=1.5, **place | kwargs)
+
+
+def _legend_in(spare, handles: list, **kwargs):
+    """A figure's legend in the middle of a spare panel of its grid (``spare``, hidden)."""
+    box = spare.get_position()
+    spare.set_visible(False)
+    centre = (box.x0 + box.width / 2, box.y0 + box.height / 2)
+    options = {"frameon": False, "fontsize": TEXT_PT} | kwargs
+    return spare.figure.legend(handles=handles, loc="center", bbox_to_anchor=centre, **options)
+
+
+def _legend(ax, handles: list | None, **kwargs):
+    """``ax``'s legend at the room's text size, unframed, where ``kwargs`` place it."""
+    options = {"borderaxespad": 0.0, "frameon": False}
+    options |= {"fontsize": TEXT_PT, "title_fontsize": TEXT_PT}
+    return ax.legend(handles=handles, **(options | kwargs))
 
 
 def _months(world: World) -> np.ndarray:
@@ -314,7 +314,8 @@ class LivePrices:
         n = len(world.commodity_ids)
         cols = 3
         rows = -(-n // cols)
-        self.fig, axes = _figure(rows, cols, height=2.9, top_px=58)
+        spare = rows * cols > n  # a free panel holds the legend; else a strip at the foot
+        self.fig, axes = _figure(rows, cols, height=2.9, legend_px=0 if spare else 26, top_px=58)
         self.canvas = FigureCanvasAgg(self.fig)
         self.axes = list(axes[:n])
         for ax in axes[n:]:
@@ -346,22 +347,12 @@ class LivePrices:
             if log:
                 _log_y(ax)
         # A fixed place ("best" searches every position against every line on each draw): the
-        # spare panel of the grid if there is one, else beside the first.
+        # spare panel of the grid if there is one, else a strip under the last row.
         handles = _legend_handles(world, self.axes[0], "price")
-        if len(axes) > n:
-            box = axes[n].get_position()
-            self.fig.legend(
-                handles=handles,
-                loc="center",
-                bbox_to_anchor=(box.x0 + box.width / 2, box.y0 + box.height / 2),
-                ncol=2,
-                title="region",
-                fontsize=TEXT_PT,
-                title_fontsize=TEXT_PT,
-                frameon=False,
-            )
+        if spare:
+            _legend_in(axes[n], handles, ncol=2, title="region", title_fontsize=TEXT_PT)
         else:
-            _legend_right(self.axes[0], handles, ncol=1)
+            _legend_below(self.axes[-cols + cols // 2], handles, ncol=len(handles))
         self.fig.suptitle(_price_title(world))
         _readable(self.fig)
         self.markers: list = []
@@ -578,28 +569,42 @@ def ex_china_capacity(world: World) -> tuple[np.ndarray, np.ndarray]:
 
 
 def capacity(world: World) -> Figure:
-    """Capacity now by stage: China against the rest of the world (kt/yr), then the ex-China
-    capacity by region in its own panel (t/yr), which China's plants would flatten to nothing
-    on a shared scale. Operating solid, under construction hatched above it."""
-    fig, axes = _figure(2, 1, height=3.2, right_px=120)
-    top, bottom = axes
-    cap = world.recorder.array("capacity")
+    """Capacity now by stage: China against the rest of the world (kt/yr) across the top, then
+    a panel per stage of the capacity outside China by region (t/yr), each on its own scale:
+    on a shared one China's plants (and the mines' tonnage) flatten the allies' separators and
+    magnet plants to nothing. Operating solid, under construction hatched beyond it."""
+    cap, pipe = world.recorder.array("capacity"), world.recorder.array("capacity_pipeline")
+    ids = world.commodity_ids
+    stages = [
+        c for ci, c in enumerate(ids) if not cap.size or cap[-1, ci].sum() + pipe[-1, ci].sum() > 0
+    ]
+    cols = 3
+    rows = -(-len(stages) // cols)
+    spare = rows * cols > len(stages)
+    fig, axes = _figure(rows + 1, cols, height=2.5, legend_px=0 if spare else 26, top_px=40)
+    grid = axes[0].get_subplotspec().get_gridspec()
+    for ax in axes[:cols]:
+        ax.remove()
+    top = fig.add_subplot(grid[0, :])
     top.set_title("capacity by stage: China and the rest of the world")
-    bottom.set_title("capacity by stage, ex-China, by region")
+    panels = list(axes[cols : cols + len(stages)])
+    for ax in axes[cols + len(stages) :]:
+        ax.set_visible(False)
     if cap.size == 0:
         _empty(top)
-        _empty(bottom)
+        for ax, c in zip(panels, stages, strict=True):
+            ax.set_title(STAGE_OF.get(c, c))
+            _empty(ax, "")
         return _readable(fig)
-    pipe = world.recorder.array("capacity_pipeline")
-    x = np.arange(len(world.commodity_ids))
-    ticks = [STAGE_TICK.get(c, STAGE_OF.get(c, c)) for c in world.commodity_ids]
     outside, building = ex_china_capacity(world)
     cn = world.region_index.get("CN")
-    china = (cap[-1, :, cn], pipe[-1, :, cn]) if cn is not None else (0 * x, 0 * x)
+    index = [world.commodity_index[c] for c in stages]
+    x = np.arange(len(stages))
+    china = (cap[-1, index, cn], pipe[-1, index, cn]) if cn is not None else (0 * x, 0 * x)
     for i, (name, now, later, tone) in enumerate(
         [
             ("China", *china, colour("CN")),
-            ("ex-China", outside.sum(axis=1), building.sum(axis=1), OBSERVED_COLOUR),
+            ("ex-China", outside[index].sum(axis=1), building[index].sum(axis=1), OBSERVED_COLOUR),
         ]
     ):
         pos = x - 0.2 + 0.4 * i
@@ -607,30 +612,45 @@ def capacity(world: World) -> Figure:
         top.bar(pos, later / 1000, 0.4, bottom=now / 1000, color=tone, alpha=0.35, hatch="//",
                 label=f"{name} building")  # fmt: skip
     top.set_ylabel("kt/yr")
-    base = np.zeros(len(x))
+    top.set_xticks(x, [STAGE_TICK.get(c, STAGE_OF.get(c, c)) for c in stages])
+    top.set_xlim(-0.5, len(x) - 0.5)
+    top.grid(alpha=0.2, axis="y")
     regions = [(r, reg) for r, reg in enumerate(world.region_ids) if r != cn]
-    for r, region in regions:
-        bottom.bar(x, outside[:, r], 0.6, bottom=base, color=colour(region), label=region)
-        base = base + outside[:, r]
-    for r, region in regions:
-        bottom.bar(x, building[:, r], 0.6, bottom=base, color=colour(region), alpha=0.35,
-                   hatch="//", label=f"{region} building")  # fmt: skip
-        base = base + building[:, r]
-    operating = outside.sum(axis=1)
-    for xi, now, later in zip(x, operating, building.sum(axis=1), strict=True):
-        text = f"{now:,.0f}" + (f"\n+{later:,.0f}" if later >= 0.5 else "")
-        bottom.text(xi, now + later, text, ha="center", va="bottom", fontsize=TEXT_PT - 1)
-    bottom.set_ylim(0, max(float(base.max()), 1.0) * 1.35)  # room for the totals
-    bottom.set_ylabel("t/yr")
-    hatched = Patch(facecolor="#bbbbbb", hatch="//", label="under\nconstruction")
-    _legend_right(top, [*top.get_legend_handles_labels()[0][::2], hatched])
-    handles = bottom.get_legend_handles_labels()[0][: len(regions)]
-    _legend_right(bottom, [*handles, hatched])
-    for ax in axes:
-        ax.set_xticks(x, ticks)
-        ax.set_xlim(-0.5, len(x) - 0.5)
-        ax.grid(alpha=0.2, axis="y")
-    return _readable(fig)
+    y = np.arange(len(regions))
+    for ax, c in zip(panels, stages, strict=True):
+        ci = world.commodity_index[c]
+        now = np.array([outside[ci, r] for r, _ in regions])
+        later = np.array([building[ci, r] for r, _ in regions])
+        tones = [colour(reg) for _, reg in regions]
+        # Unlabelled bars: the values are written beside them (no hover cells by stage here).
+        ax.barh(y, now, 0.7, color=tones, label="_operating")
+        ax.barh(y, later, 0.7, left=now, color=tones, alpha=0.35, hatch="//", label="_building")
+        ends = now + later
+        for yi, a, b in zip(y, now, later, strict=True):
+            if a + b >= 0.5:
+                text = _compact(a) + (f" +{_compact(b)}" if b >= 0.5 else "")
+                ax.text(a + b, yi, " " + text, va="center", fontsize=TEXT_PT - 1)
+        ax.set_xlim(0, max(float(ends.max()), 1.0) * 1.8)  # room for the values
+        ax.xaxis.set_major_locator(MaxNLocator(2))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: _compact(v)))
+        ax.set_yticks(y, [reg for _, reg in regions])
+        ax.invert_yaxis()
+        ax.set_title(STAGE_OF.get(c, c))
+        ax.set_xlabel("t/yr")
+        ax.set_gid(f"ex-china:{c}")
+        ax.grid(alpha=0.2, axis="x")
+    below = top.get_position().y0 - 36 / fig.bbox.height  # under the top panel's stage names
+    fig.text(0.5, below, EX_CHINA_TITLE, ha="center", va="top", fontsize=LABEL_PT)
+    hatched = Patch(facecolor="#bbbbbb", hatch="//", label="under construction")
+    handles = [*top.get_legend_handles_labels()[0][::2], hatched]
+    if spare:
+        _legend_in(axes[-1], handles)
+    else:
+        _legend_below(panels[-cols + cols // 2], handles, ncol=3)  # under the last row's middle
+    _readable(fig)
+    for ax in panels:  # a stage's name, in a narrow panel
+        ax.title.set_fontsize(TEXT_PT)
+    return fig
 
 
 def objective_series(world: World, region: str, objective: str) -> tuple[np.ndarray, np.ndarray]:
@@ -697,7 +717,7 @@ def trade(world: World, commodity: str = "magnet") -> Figure:
     history = [s for s in world.spec.references.series if s.variable in FLOW_VARIABLES]
     legend_px = 20 * -(-len(history) // 2) + 10 if history else 0
     fig, axes = _figure(
-        2 if history else 1, 1, height=4.6, legend_px=legend_px, right_px=150, top_px=52
+        2 if history else 1, 1, height=4.4 if history else 6.0, legend_px=legend_px, top_px=52
     )
     ax = axes[0]
     flows = world.recorder.array("exports")
