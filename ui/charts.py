@@ -361,6 +361,7 @@ class LivePrices:
         self.background = None
         self._drawn: tuple[int, bytes] | None = None  # (month, PNG) of the last picture
         self._hover: tuple[int, str] | None = None  # (month, HTML) of the last hover layer
+        self._cells: dict = {}  # each panel's tips by month, for hover_layer
         for ax in self.axes:
             ax.set_xlim(0, self._x_limit())
 
@@ -453,7 +454,9 @@ class LivePrices:
         month = self.world.month
         if self._hover is None or self._hover[0] != month:
             self.update()
-            self._hover = (month, hover_layer(self.fig, self.world))
+            # Recorded months are final: their tips are kept (not the start prices of month 0).
+            cache = self._cells if self.world.month else None
+            self._hover = (month, hover_layer(self.fig, self.world, cache))
         return self._hover[1]
 
 
@@ -776,9 +779,9 @@ def _value(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 999.5 else f"{v:.3g}"
 
 
-def _line_cells(ax, world: World) -> list[tuple[float, float, str, str]]:
-    """One cell per month of a time panel: (from, to) in months, the heading (panel, date,
-    unit) and every labelled line's value that month."""
+def _line_cells(ax, world: World, known: dict) -> list[tuple[float, str]]:
+    """One cell per month of a time panel, as (month, its HTML tip): the heading (panel, date,
+    unit) and every labelled line's value that month. Months in ``known`` keep their tip."""
     series = []
     for line in ax.get_lines():
         label = str(line.get_label())
@@ -788,65 +791,75 @@ def _line_cells(ax, world: World) -> list[tuple[float, float, str, str]]:
         y = np.asarray(line.get_ydata(), dtype=float)
         series.append((label, dict(zip(np.rint(x).astype(int).tolist(), y, strict=True))))
     months = sorted({m for _, values in series for m in values})
-    title, unit = ax.get_title().replace("\n", " "), ax.get_ylabel()
+    title, unit = ax.get_title().replace("\n", " "), escape(ax.get_ylabel())
     cells = []
     for m in months:
-        rows = "\n".join(f"{label}  {_value(v[m])}" for label, v in series if m in v)
-        cells.append((m - 0.5, m + 0.5, f"{title} · {world.date_of(m)} (month {m})\n{unit}", rows))
+        if m not in known:
+            rows = "\n".join(f"{label}  {_value(v[m])}" for label, v in series if m in v)
+            head = escape(f"{title} · {world.date_of(m)} (month {m})")
+            known[m] = f"<b>{head}\n{unit}</b>\n{escape(rows)}"
+        cells.append((m, known[m]))
     return cells
 
 
-def _bar_cells(ax, world: World) -> list[tuple[float, float, str, str]]:
-    """One cell per stage of a bar panel (bars at 0, 1, ... in commodity order): every
-    labelled bar's value there."""
+def _bar_cells(ax, world: World) -> list[tuple[float, str]]:
+    """One cell per stage of a bar panel (bars at 0, 1, ... in the order of its stages), as
+    (position, its HTML tip): every labelled bar's value there."""
     bars = [
         c
         for c in ax.containers
         if isinstance(c, BarContainer) and not str(c.get_label()).startswith("_")
     ]
+    names = [str(t.get_text()).replace("\n", " ") for t in ax.get_xticklabels()]
     cells = []
-    for i, c in enumerate(world.commodity_ids):
+    for i, name in enumerate(names):
         rows = [
             f"{bar.get_label()}  {_value(bar.patches[i].get_height())}"
             for bar in bars
             if i < len(bar.patches) and abs(bar.patches[i].get_height()) > 1e-9
         ]
         if rows:
-            head = f"{ax.get_title()}: {STAGE_OF.get(c, c)}\n{ax.get_ylabel()}"
-            cells.append((i - 0.5, i + 0.5, head, "\n".join(rows)))
+            head = escape(f"{ax.get_title()}: {name}\n{ax.get_ylabel()}")
+            cells.append((i, f"<b>{head}</b>\n{escape(chr(10).join(rows))}"))
     return cells
 
 
-def hover_layer(fig: Figure, world: World) -> str:
+def hover_layer(fig: Figure, world: World, cache: dict | None = None) -> str:
     """``fig``'s values on demand, as HTML to lay over its picture (ui/page_style.py styles
     it): a cell per month of each time panel, per stage of each bar panel, that shows on hover
     (or a tap) the value of every series there, with its unit. Plain HTML and CSS: no script,
-    nothing fetched, no round trip to the server. Empty if no panel has values to show."""
+    nothing fetched, no round trip to the server. Empty if no panel has values to show.
+
+    Cells sit in each panel's units (a CSS variable holds the panel's scale), so a month's
+    cell does not change when the axis grows: with ``cache`` (kept by the caller between
+    calls, for data whose past months are final) each month's tip is written once."""
+    cache = {} if cache is None else cache
     parts = []
-    for ax in fig.axes:
+    for index, ax in enumerate(fig.axes):
         if not ax.get_visible():
             continue
-        cells = _bar_cells(ax, world) if ax.containers else _line_cells(ax, world)
+        if ax.containers:
+            cells = _bar_cells(ax, world)
+        else:
+            cells = _line_cells(ax, world, cache.setdefault(index, {}))
         if not cells:
             continue
         box = ax.get_position()
         x0, x1 = ax.get_xlim()
-        span = (x1 - x0) or 1.0
         parts.append(
             f'<div class="hover-axes" style="left:{100 * box.x0:.2f}%;'
             f"top:{100 * (1 - box.y1):.2f}%;width:{100 * box.width:.2f}%;"
-            f'height:{100 * box.height:.2f}%">'
+            f'height:{100 * box.height:.2f}%;--u:{100 / ((x1 - x0) or 1.0):.5f}%">'
         )
-        for lo, hi, head, rows in cells:
-            a, b = max((lo - x0) / span, 0.0), min((hi - x0) / span, 1.0)
-            if b <= a:
+        for at, tip in cells:
+            if not x0 - 0.5 <= at <= x1 + 0.5:
                 continue
             # The tip opens toward the middle of the figure, so that it stays on the page.
-            side = " tip-left" if box.x0 + box.width * (a + b) / 2 > 0.5 else ""
+            middle = box.x0 + box.width * (at - x0) / ((x1 - x0) or 1.0)
+            side = " tip-left" if middle > 0.5 else ""
             parts.append(
-                f'<div class="hover-cell{side}" style="left:{100 * a:.2f}%;'
-                f'width:{100 * (b - a):.2f}%"><div class="hover-tip"><b>{escape(head)}</b>\n'
-                f"{escape(rows)}</div></div>"
+                f'<div class="hover-cell{side}" style="left:calc({at - x0 - 0.5:g} * var(--u))">'
+                f'<div class="hover-tip">{tip}</div></div>'
             )
         parts.append("</div>")
     return "".join(parts)
