@@ -453,7 +453,8 @@ class LivePrices:
         """The figure's :func:`hover_layer`, built once per month (as :meth:`png`)."""
         month = self.world.month
         if self._hover is None or self._hover[0] != month:
-            self.update()
+            if self._drawn is None or self._drawn[0] != month:  # else png() has just updated
+                self.update()
             # Recorded months are final: their tips are kept (not the start prices of month 0).
             cache = self._cells if self.world.month else None
             self._hover = (month, hover_layer(self.fig, self.world, cache))
