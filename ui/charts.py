@@ -362,6 +362,7 @@ class LivePrices:
         self._drawn: tuple[int, bytes] | None = None  # (month, PNG) of the last picture
         self._hover: tuple[int, str] | None = None  # (month, HTML) of the last hover layer
         self._cells: dict = {}  # each panel's tips by month, for hover_layer
+        self._events: tuple[int, set[int]] = (-1, set())  # (how many, their months)
         for ax in self.axes:
             ax.set_xlim(0, self._x_limit())
 
@@ -387,7 +388,9 @@ class LivePrices:
     def _mark(self) -> None:
         w = self.world
         turn = w.spec.turn_months
-        events = {w.month_of(e.date) for e in w.events}
+        if self._events[0] != len(w.events):  # events are only ever added (injected in play)
+            self._events = (len(w.events), {w.month_of(e.date) for e in w.events})
+        events = self._events[1]
         for m in range(w.month):
             if m in self.marked or not (m in events or (m and m % turn == 0)):
                 continue
