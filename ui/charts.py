@@ -856,13 +856,15 @@ def hover_layer(fig: Figure, world: World, cache: dict | None = None) -> str:
             f'height:{100 * box.height:.2f}%;--u:{100 / ((x1 - x0) or 1.0):.5f}%">'
         )
         for at, tip in cells:
-            if not x0 - 0.5 <= at <= x1 + 0.5:
+            lo, hi = max(at - 0.5, x0), min(at + 0.5, x1)  # inside the panel, never past it
+            if hi <= lo:
                 continue
             # The tip opens toward the middle of the figure, so that it stays on the page.
             middle = box.x0 + box.width * (at - x0) / ((x1 - x0) or 1.0)
             side = " tip-left" if middle > 0.5 else ""
             parts.append(
-                f'<div class="hover-cell{side}" style="left:calc({at - x0 - 0.5:g} * var(--u))">'
+                f'<div class="hover-cell{side}" style="left:calc({lo - x0:.4g} * var(--u));'
+                f'width:calc({hi - lo:.4g} * var(--u))">'
                 f'<div class="hover-tip">{tip}</div></div>'
             )
         parts.append("</div>")
