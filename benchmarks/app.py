@@ -98,6 +98,7 @@ def measure(url: str, steps: int) -> dict[str, float]:
             )
             times.append(time.perf_counter() - t)
         page.get_by_role("button", name="Reset").click()
+        page.get_by_role("button", name="Yes, reset").click()  # Reset asks to be confirmed
         page.get_by_text("month 0/").wait_for()
         # Full speed: choose the fastest setting, then time Play until month 12 shows.
         page.locator(".v-select").filter(has_text="Speed").click()

@@ -368,22 +368,6 @@ def test_the_trade_tab_sets_observed_output_beside_the_model(scenario, history, 
         assert {s.title() for s in flows} <= set(legend)
 
 
-def test_the_fiscal_chart_shows_monthly_and_cumulative_spending_labelled_as_such(game):
-    game.submit({"kind": "rnd_programme", "usd_per_year": 1.2e9})
-    game.end_turn()
-    game.end_turn()
-    figure = charts.fiscal(game.world, "US")
-    monthly, cumulative, _score = axes = figure.axes
-    assert monthly.get_ylabel() == "million USD/month"
-    assert cumulative.get_ylabel() == "million USD (cumulative)"
-    table = game.world.objectives()
-    cost = table[(table.region == "US") & (table.objective == "fiscal_cost")].sort_values("month")
-    (each,), (total,) = ([ln for ln in ax.get_lines() if ln.get_label() == "US"] for ax in axes[:2])
-    assert list(each.get_ydata()) == pytest.approx(list(cost.value / 1e6))
-    assert list(total.get_ydata()) == pytest.approx(list(cost.value.cumsum() / 1e6))
-    assert total.get_ydata()[-1] > each.get_ydata().max() > 0  # spending builds up over months
-
-
 def test_controls_at_the_horizon_say_the_game_is_over():
     spec = load_scenario(SCENARIO).model_copy(update={"months": 6, "turn_months": 3})
     game = GameSession(spec, seed=0, seat="US")

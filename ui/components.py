@@ -21,6 +21,7 @@ from agents.doctrines import DOCTRINES
 from ui import charts, page_style, verdict
 from ui.guide import HelpBar
 from ui.order_form import JsonOrder, OrderForm, Outcome
+from ui.readouts import Readouts
 from ui.results_screen import GradingDownload, ResultsScreen
 from ui.resume_panel import SavedGamesList
 from ui.saved_games import saved_games
@@ -236,13 +237,13 @@ def Dashboard(session: GameSession, version: int):
     )
     key = [version, id(w), tab.value, log.value, commodity.value]
 
-    def make() -> bytes:
+    def make() -> tuple[bytes, str]:
         if tab.value == "Prices":
-            return live.png()
+            return live.png(), live.hover()
         figure = charts.draw(w, tab.value, session.seat, log=log.value, commodity=commodity.value)
-        return charts.png(figure)
+        return charts.png(figure), charts.hover_layer(figure, w)
 
-    image = solara.use_memo(make, dependencies=key)
+    image, hover = solara.use_memo(make, dependencies=key)
     with solara.Column(classes=["dashboard"]):
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
             solara.ToggleButtonsSingle(value=tab, values=charts.TABS)
@@ -257,6 +258,8 @@ def Dashboard(session: GameSession, version: int):
                 )
         with solara.Div(classes=["chart-frame"]):
             rw.Image(value=image, format="png")
+            # Values on demand (ui/charts.py hover_layer): point at a month to read it.
+            solara.HTML(tag="div", unsafe_innerHTML=hover, classes=["hover-layer"])
 
 
 # ---------------------------------------------------------------------- news
@@ -594,6 +597,7 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
     with solara.Column(style={"padding": "8px"}, classes=["game-page"]):
         Controls(session, version, changed, on_quit)
         HelpBar(session, version, changed)
+        Readouts(session, version)
         if session.finished:
             ResultsScreen(session, version)
         # Side by side when both fit, stacked otherwise (ui/page_style.py).
