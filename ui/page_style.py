@@ -3,8 +3,8 @@
 The game's two columns (dashboard and news; orders and the other side panels) sit side by side
 when both fit at their minimum widths and stack otherwise; button groups and control rows wrap
 instead of running past the right edge; charts scale to their column. Solara's "runs on Solara"
-credit is kept, but at the foot of the page (below the last control) rather than at the foot of
-the first screen, where it covered a form field. A chart's values on demand (ui/charts.py
+credit is kept, but drawn by the page after its last control (ui/page.py) rather than pinned
+to the foot of the first screen, where it covered controls. A chart's values on demand (ui/charts.py
 :func:`hover_layer`) show on hover or a tap in CSS alone, and the seat's readouts (ui/readouts.py)
 wrap into a row of boxes with large figures.
 """
@@ -12,14 +12,11 @@ wrap into a row of boxes with large figures.
 #: Minimum widths (px) of the two game columns: together they fit a 1024 px screen.
 MAIN_MIN_PX = 540
 SIDE_MIN_PX = 330
-#: Space kept free at the foot of the page for solara's credit, px.
-CREDIT_PX = 48
 #: Text of a chart's values on demand and of the seat's readouts, px: read across a room.
 TIP_PX = 15
 READOUT_PX = 22
 
 CSS = f"""
-.v-application--wrap {{ position: relative; padding-bottom: {CREDIT_PX}px; }}
 .game-page {{ max-width: 100%; box-sizing: border-box; }}
 .game-columns {{ display: flex; flex-wrap: wrap; gap: 12px; width: 100%; margin: 0 !important; }}
 .game-main {{ flex: 3 1 {MAIN_MIN_PX}px; min-width: 0; max-width: 100%; }}
