@@ -3,6 +3,8 @@
 - Nothing outside ``world/`` reads a private attribute (one leading underscore) of a world
   object or imports a private name from ``world``: the UI, the experiments, the agents and the
   benchmarks drive the world through its public API only (DESIGN.md).
+- Nothing reads Mesa's private state (its clock's, its model's, its agents'): a copy of the world
+  (``World.fork``) steps on Mesa's public scheduling API.
 - Dependencies run one way: ``world/`` and ``agents/`` import nothing from ``ui/``,
   ``experiments/``, ``app.py`` or ``benchmarks/``.
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import mesa
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +92,18 @@ def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
     return found
 
 
+def names_used(tree: ast.AST, names: set[str]) -> list[tuple[int, str]]:
+    """``(line, text)`` of every attribute in ``names`` on any object, ``self`` included (a
+    ``World`` is a ``mesa.Model``), and of every string that spells one (``getattr``)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr in names:
+            found.append((node.lineno, ast.unparse(node)))
+        elif isinstance(node, ast.Constant) and node.value in names:
+            found.append((node.lineno, repr(node.value)))
+    return found
+
+
 def _world_private_names() -> set[str]:
     names = set()
     for path in _sources("world"):
@@ -105,6 +120,23 @@ def test_nothing_outside_world_reads_a_private_attribute_of_a_world_object():
         for line, text in private_reads(ast.parse(path.read_text(), str(path)), private)
     ]
     assert not offences, "private world attributes read outside world/:\n" + "\n".join(offences)
+
+
+def test_nothing_reads_mesa_private_state():
+    mesa_root = Path(mesa.__file__).parent
+    ours = (*OUTSIDE, "world")
+    mesa_private = set()
+    for name in ("model.py", "agent.py", "time/events.py"):
+        mesa_private |= private_names(ast.parse((mesa_root / name).read_text()))
+    for path in _sources(*ours):  # a name of our own that Mesa also uses is ours to read
+        mesa_private -= private_names(ast.parse(path.read_text()))
+    assert {"_default_schedule", "_schedule_next", "_event_list"} <= mesa_private
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}: {text}"
+        for path in _sources(*ours)
+        for line, text in names_used(ast.parse(path.read_text(), str(path)), mesa_private)
+    ]
+    assert not offences, "Mesa's private state read:\n" + "\n".join(offences)
 
 
 @pytest.mark.parametrize("package", ["world", "agents"])
@@ -141,6 +173,13 @@ def test_the_checks_catch_what_they_guard_against():
         (1, "w.desk._counter"),
         (3, "self.model._apply"),
         (5, "from world.order_desk import _try_json"),
+    ]
+    mesa_code = ast.parse(
+        "clock = getattr(self, '_default_schedule')\nself._event_list.add_event(e)\n"
+    )
+    assert sorted(names_used(mesa_code, {"_default_schedule", "_event_list"})) == [
+        (1, "'_default_schedule'"),
+        (2, "self._event_list"),
     ]
     lower = ast.parse(
         "import ui.page, numpy\nfrom . import base\ndef f():\n    from experiments import spec\n"
