@@ -3,13 +3,15 @@
 - Nothing outside ``world/`` reads a private attribute (one leading underscore) of a world
   object or imports a private name from ``world``: the UI, the experiments, the agents and the
   benchmarks drive the world through its public API only (DESIGN.md).
+- The world reads no private attribute of an agent (a firm invests through its own orders).
 - Nothing reads Mesa's private state (its clock's, its model's, its agents'): a copy of the world
   (``World.fork``) steps on Mesa's public scheduling API.
 - Dependencies run one way: ``world/`` and ``agents/`` import nothing from ``ui/``,
   ``experiments/``, ``app.py`` or ``benchmarks/``.
 
-The checks read the code with :mod:`ast`, so a name in a comment or a string does not count;
-``self._x`` and ``cls._x`` are an object's own business and are allowed everywhere.
+The checks read the code with :mod:`ast`, so a name in a comment does not count (nor in a
+string, except Mesa's names, which ``getattr`` could reach); ``self._x`` and ``cls._x`` are an
+object's own business and are allowed, except for Mesa's names (a ``World`` is a Mesa model).
 """
 
 from __future__ import annotations
@@ -104,15 +106,15 @@ def names_used(tree: ast.AST, names: set[str]) -> list[tuple[int, str]]:
     return found
 
 
-def _world_private_names() -> set[str]:
-    names = set()
-    for path in _sources("world"):
-        names |= private_names(ast.parse(path.read_text(), str(path)))
-    return names
+def _private_names_of(*names: str) -> set[str]:
+    found = set()
+    for path in _sources(*names):
+        found |= private_names(ast.parse(path.read_text(), str(path)))
+    return found
 
 
 def test_nothing_outside_world_reads_a_private_attribute_of_a_world_object():
-    private = _world_private_names()
+    private = _private_names_of("world")
     assert {"_counter", "_apply", "_parse"} <= private  # the collector sees the desk
     offences = [
         f"{path.relative_to(ROOT)}:{line}: {text}"
@@ -120,6 +122,18 @@ def test_nothing_outside_world_reads_a_private_attribute_of_a_world_object():
         for line, text in private_reads(ast.parse(path.read_text(), str(path)), private)
     ]
     assert not offences, "private world attributes read outside world/:\n" + "\n".join(offences)
+
+
+def test_the_world_reads_no_private_attribute_of_an_agent():
+    # A name the world defines itself is the world's own (a desk's ``_apply``, say).
+    private = _private_names_of("agents") - _private_names_of("world")
+    assert {"_invest", "_trigger_met"} <= private  # the firm's own investment steps
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}: {text}"
+        for path in _sources("world")
+        for line, text in private_reads(ast.parse(path.read_text(), str(path)), private)
+    ]
+    assert not offences, "private agent attributes read in world/:\n" + "\n".join(offences)
 
 
 def test_nothing_reads_mesa_private_state():
