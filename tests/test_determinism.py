@@ -177,3 +177,36 @@ def test_a_fork_runs_on_by_itself_and_leaves_the_original_alone():
         draws.setdefault(seed, []).append([fork.rng.integers(1 << 30) for _ in range(8)])
     assert draws[(3, 0)][0] == draws[(3, 0)][1] and draws[(3, 0)][0] != draws[(3, 1)][0]
     assert draws[(3, 0)][0] != [world.fork().rng.integers(1 << 30) for _ in range(8)]
+
+
+def test_a_copy_taken_in_the_middle_of_a_step_steps_on_its_own_clock(monkeypatch):
+    # An AI weighing a deal copies the world inside step(); Mesa schedules the next step only
+    # in the original, so the copy needs a clock of its own (World.fork).
+    copies: dict[int, list[World]] = {}
+    wanted: set[int] = set()
+    events = World.apply_events
+
+    def apply_events(self):
+        if id(self) in wanted:
+            wanted.discard(id(self))
+            copies[id(self)] = [self.fork(), self.fork()]
+        events(self)
+
+    monkeypatch.setattr(World, "apply_events", apply_events)
+    world = World("alliance-vs-tariffs-2025", seed=1)
+    world.run(months=4)
+    wanted.add(id(world))
+    world.step()
+    first, second = copies[id(world)]
+    assert first.month == second.month == 4 and world.month == 5
+    for months in (1, 2, 3):
+        first.step()
+        second.step()
+        assert first.month == 4 + months and first.steps == world.steps + months
+    assert_frame_equal(first.results(), second.results(), check_exact=True)
+    # A copy of the copy, taken in the middle of one of its steps, steps too.
+    wanted.add(id(first))
+    first.step()
+    nested = copies[id(first)][0]
+    nested.run(months=2)
+    assert nested.month == 9 and first.month == 8

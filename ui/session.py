@@ -281,7 +281,7 @@ class GameSession:
         self.undone += lost
         self._redo.append((old, len(lost)))
         # Ids stay unique over the whole game: no new order takes the id of an undone one.
-        world.desk._counter = max(world.desk._counter, old.desk._counter)
+        world.desk.reserve_ids_after(old.desk)
         self.world = world
         self._touch()
 

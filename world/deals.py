@@ -317,7 +317,7 @@ class Diplomacy:
                     f"allowed: {', '.join(parties)}"
                 )
             try:
-                desk._check_static(parse_order(c), None)
+                desk.check_static(parse_order(c), None)
             except OrderRejected as exc:
                 raise OrderRejected(f"commitments[{i}].{exc}") from None
 
@@ -436,9 +436,9 @@ class Diplomacy:
         waiting = [r for r in deal.recipients if deal.responses.get(r) != "accept"]
         if waiting:
             return f"{order.issuer} accepts {deal.id}{why}; waiting for {', '.join(waiting)}"
-        return f"{order.issuer} accepts {deal.id}{why}; " + self._activate(deal)
+        return f"{order.issuer} accepts {deal.id}{why}; " + self.activate(deal)
 
-    def _activate(self, deal: Deal, check: bool = True) -> str:
+    def activate(self, deal: Deal, check: bool = True) -> str:
         """Every recipient accepted: check the commitments together, then apply them."""
         w = self.world
         if check:
@@ -472,7 +472,7 @@ class Diplomacy:
         desk.diplomacy.deals[deal.id].end = clone.month + deal.duration_months
         for i, c in enumerate(deal.commitments):
             try:
-                desk._apply(desk._parse(c), f"dry{i}", f"deal:{deal.id}")
+                desk.apply_unlogged(c, f"dry{i}", f"deal:{deal.id}")
             except OrderRejected as exc:
                 return f"commitment {i + 1} ({c['issuer']} {c['kind']}) would be rejected: {exc}"
         return None
@@ -916,7 +916,7 @@ def lookahead_gain(world: World, deal: Deal, region: str, months: int = LOOKAHEA
     base.desk.diplomacy.deals[deal.id].status = "withheld"
     alt_deal = alt.desk.diplomacy.deals[deal.id]
     alt_deal.responses = dict.fromkeys(alt_deal.recipients, "accept")
-    alt.desk.diplomacy._activate(alt_deal, check=False)
+    alt.desk.diplomacy.activate(alt_deal, check=False)
     alt.desk.drain()
     totals = []
     for clone in (base, alt):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 import mesa
 import numpy as np
 import pandas as pd
+from mesa.time import Priority, Schedule
 from pydantic import ValidationError
 
 # Imported as a module: the doctrines read the instruments' kind lists (world/instruments/),
@@ -756,8 +757,10 @@ class World(mesa.Model):
 
         A copy taken in the middle of :meth:`step` (an AI weighing a deal at the start of a month)
         has no next step on Mesa's clock, since Mesa schedules it when the current step
-        returns: it is put back, so stepping the copy runs the current month from its start (the
-        order desk does not start the same month twice, so the month goes on from where it was).
+        returns, in the original only. The copy gets a clock of its own through Mesa's public
+        ``schedule_recurring``, one step a time unit from the next unit on, as Mesa's own: so
+        stepping the copy runs the current month from its start (the order desk does not start
+        the same month twice, so the month goes on from where it was).
 
         Args:
             seed: None keeps the random streams: the copy draws what the original would next.
@@ -770,11 +773,10 @@ class World(mesa.Model):
             Whatever ``copy.deepcopy`` raises; callers that can do without a copy catch it.
         """
         clone = copy.deepcopy(self)
-        clock = getattr(clone, "_default_schedule", None)
-        if clock is not None and clock.is_active:
-            due = clock.next_scheduled_time
-            if due is None or due <= clone.time:
-                clock._schedule_next(clone.time + clock._get_interval())
+        if clone.stepping:
+            clone.schedule_recurring(
+                clone._step_on_clock, Schedule(interval=1.0, start=clone.time + 1), Priority.HIGH
+            )
         if all_ai:
             for region in sorted(clone.human_seats & clone.spec.seats.keys()):
                 clone.set_seat(region, human=False)
@@ -785,6 +787,12 @@ class World(mesa.Model):
             clone.rng = np.random.default_rng(stream)
             clone.random = random.Random(int(stream.generate_state(1)[0]))
         return clone
+
+    def _step_on_clock(self) -> None:
+        """One step from a copy's own clock (see :meth:`fork`), as Mesa's clock steps: it counts
+        the step, then runs the class's :meth:`step` (a subclass's too)."""
+        self.steps += 1
+        type(self).step(self)
 
     def set_seat(self, region: str, human: bool, doctrine: str | None = None) -> None:
         """Hand a seat to people (its doctrine falls silent) or to a doctrine (the scenario's,

@@ -115,7 +115,7 @@ class OrderDesk:
         order_id = self._next_id()
         try:
             parsed = self._parse(order)
-            self._check_static(parsed, seat)
+            self.check_static(parsed, seat)
             self._dry_run(parsed, source)
         except OrderRejected as exc:
             self._record(order, order_id, "rejected", str(exc), source)
@@ -131,7 +131,7 @@ class OrderDesk:
         """
         try:
             parsed = self._parse(order)
-            self._check_static(parsed, seat)
+            self.check_static(parsed, seat)
             self._dry_run(parsed, "check")
         except OrderRejected as exc:
             return str(exc)
@@ -156,7 +156,7 @@ class OrderDesk:
         clone = scratch_copy(self.world)
         if clone is None:
             return ""
-        message = clone.desk._apply(order, "dry-run", source)
+        message = clone.desk.apply_unlogged(order, "dry-run", source)
         created = clone.desk._created
         return message.replace(f" [{', '.join(created)}]", "") if created else message
 
@@ -208,7 +208,7 @@ class OrderDesk:
         try:
             parsed = self._parse(order)
             if seat is not None:
-                self._check_static(parsed, seat)
+                self.check_static(parsed, seat)
             message = self._apply(parsed, order_id, source)
         except OrderRejected as exc:
             del self._followups[queued:]
@@ -234,6 +234,11 @@ class OrderDesk:
             head = str(order_id).split(".")[0]
             if head.startswith("o") and head[1:].isdigit():
                 self._counter = max(self._counter, int(head[1:]))
+
+    def reserve_ids_after(self, other: OrderDesk) -> None:
+        """Make sure no order submitted from now on takes an ``o<n>`` id ``other`` has given
+        (the desk of the game this one replaces, e.g. on undo: ids stay unique over a game)."""
+        self._counter = max(self._counter, other._counter)
 
     def start_of_month(self, month: int) -> None:
         """Settle diplomacy, apply scripted orders due this month, replayed ones, at a turn
@@ -273,7 +278,13 @@ class OrderDesk:
         except (ValueError, TypeError) as exc:  # not JSON, not a table
             raise OrderRejected(f"not an order: {exc}") from None
 
-    def _check_static(self, order: BaseModel, seat: str | None) -> None:
+    def check_static(self, order: BaseModel, seat: str | None) -> None:
+        """Check an order's ids against the world (issuer and seat, commodities, regions,
+        states, stages, deposits, firm), changing nothing.
+
+        Raises:
+            OrderRejected: naming the field and the values allowed.
+        """
         w = self.world
         regions = w.region_ids
         if order.kind in FIRM_ORDER_KINDS:
@@ -351,7 +362,7 @@ class OrderDesk:
         Raises:
             OrderRejected: before anything changed.
         """
-        self._check_static(order, None)
+        self.check_static(order, None)
         handler = instrument(order.kind).apply
         broken = self.diplomacy.contradictions(order, source)
         self._ids_made = 0
@@ -369,6 +380,18 @@ class OrderDesk:
         finally:
             self.applying = ""
         return message
+
+    def apply_unlogged(self, order: BaseModel | dict | str, order_id: str, source: str) -> str:
+        """Check and apply an order at once under ``order_id``, without logging it or applying
+        its follow-ups: a dry run on a scratch copy of the world (see world/deals.py).
+
+        Returns:
+            What the log would say.
+
+        Raises:
+            OrderRejected: before anything changed.
+        """
+        return self._apply(self._parse(order), order_id, source)
 
     def new_id(self, issuer: str, kind: str) -> str:
         """The id of a measure or programme the order being applied creates (see the module
