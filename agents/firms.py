@@ -120,6 +120,7 @@ class Firm(mesa.Agent):
         self.tracked: dict[str, float] = {}
         #: Element content (t of each element's oxide) of each non-concentrate stock.
         self.content: dict[str, np.ndarray] = {}
+        self._feed_cache: tuple | None = None
         if spec.status == CONSTRUCTION and spec.online is not None:
             # Announced dates slip: each seed draws the delay.
             # Members of one project (a mine and its refinery) slip together.
@@ -147,11 +148,30 @@ class Firm(mesa.Agent):
         """Output per t of throughput given the feed now in stock (separators) or the recipe."""
         if not self.joint_outputs:
             return self.outputs
+        return self._feed_terms()[0]
+
+    def _feed_terms(self) -> tuple[dict[str, float], float]:
+        """(:meth:`feed_yields`, :meth:`byproduct_value`) of a separator's feed in stock.
+
+        Both are read several times a month between changes of the feed; a stock is replaced,
+        never changed in place, so the cache is keyed on the stock object (and the month, for
+        :meth:`_separated`).
+        """
         feed = self.inventory[self.model.graded]
+        month = self.model.month
+        cached = self._feed_cache
+        if cached is not None and cached[0] is feed and cached[1] == month:
+            return cached[2]
         total = float(feed.sum())
         if total <= 1e-12:
-            return self.nominal_yields()
-        return self._separated(self.model.joint_yields(feed / total))
+            yields = self.nominal_yields()
+            share = self.model.nominal_feed_share(self.region)
+        else:
+            share = feed / total
+            yields = self._separated(self.model.joint_yields(share))
+        terms = (yields, float(share @ self.model.byproduct_usd_per_kg))
+        self._feed_cache = (feed, month, terms)
+        return terms
 
     def _separated(self, yields: dict[str, float]) -> dict[str, float]:
         """Joint yields less the products the plant cannot separate yet (they leave with the
@@ -167,10 +187,7 @@ class Firm(mesa.Agent):
         """USD per kg throughput earned from unmodelled co-products (e.g. La, Ce)."""
         if not self.joint_outputs:
             return 0.0
-        feed = self.inventory[self.model.graded]
-        total = float(feed.sum())
-        share = feed / total if total > 1e-12 else self.model.nominal_feed_share(self.region)
-        return float(share @ self.model.byproduct_usd_per_kg)
+        return self._feed_terms()[1]
 
     # ------------------------------------------------------------------ monthly phases
 
@@ -181,6 +198,13 @@ class Firm(mesa.Agent):
         ``internal`` names commodities made and used inside an integrated project: they are
         neither sold nor bought, so they carry no price.
         """
+        return self._margin_revenue(prices, internal)[0]
+
+    def _margin_revenue(
+        self, prices: np.ndarray, internal: frozenset[str] = frozenset()
+    ) -> tuple[float, float]:
+        """(:meth:`unit_margin`, the revenue per kg of throughput it counts), USD/kg: one pass
+        for callers that weigh the margin against the revenue."""
         w = self.model
         sell = w.sell_prices(prices)
         revenue = self.byproduct_value()
@@ -191,7 +215,7 @@ class Firm(mesa.Agent):
         for c, q in self.inputs.items():
             if c not in internal:
                 cost += q * self.use_intensity(c, prices) * prices[w.commodity_index[c], self.r]
-        return revenue - cost
+        return revenue - cost, revenue
 
     def ramp_share(self) -> float:
         """Share of capacity a new plant can run at: 30% at its first output, rising linearly to
@@ -205,13 +229,19 @@ class Firm(mesa.Agent):
         """Capacity that can run this month, t/yr: installed capacity less shocks and ramp."""
         return self.capacity_tpy * self.capacity_factor * self.ramp_share()
 
-    def planned_throughput(self, adjust_months: float | None = None, capped: bool = True) -> float:
+    def planned_throughput(
+        self,
+        adjust_months: float | None = None,
+        capped: bool = True,
+        terms: tuple[float, float] | None = None,
+    ) -> float:
         """Throughput the firm plans for a month, t: expected sales plus a stock correction.
 
         Production is pulled by demand: each output's expected sales plus a correction toward
         the normal finished-goods cover, converted to throughput (for joint products, weighted
         by value, leaving out a co-product in glut), capped by capacity and cut when the plant
-        loses money on each kg.
+        loses money on each kg. ``terms``: this month's :meth:`_margin_revenue` at current
+        prices, if the caller has it.
         """
         w = self.model
         p = w.params
@@ -236,10 +266,13 @@ class Firm(mesa.Agent):
         drivers = [(v, n) for v, n, glut in needs if not glut] or [(v, n) for v, n, _ in needs]
         weight_sum = sum(v for v, _ in drivers)
         desired = sum(v * n for v, n in drivers) / weight_sum if weight_sum > 0 else 0.0
-        revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
-        margin_share = self.unit_margin(w.prices) / revenue_per_kg
+        ramping = self.ramp_share() < 1.0
+        if not (capped or ramping):
+            return desired
+        margin, revenue = terms or self._margin_revenue(w.prices)
+        margin_share = margin / max(revenue, 1e-9)
         margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
-        if self.ramp_share() < 1.0 and margin_share > 0:
+        if ramping and margin_share > 0:
             # A plant in its ramp sells to the customers it signed while it was built: it runs
             # as fast as its ramp allows while its output sells (no stock piling up).
             stock_months = self._output_stock_months(cap_month)
@@ -259,8 +292,9 @@ class Firm(mesa.Agent):
         cap_month = self.operable_tpy() / 12.0
         if self.status != OPERATING or cap_month <= 0:
             return
-        self.margin_usd_per_kg = self.unit_margin(w.prices)
-        target = self.planned_throughput()
+        terms = self._margin_revenue(w.prices)
+        self.margin_usd_per_kg = terms[0]
+        target = self.planned_throughput(terms=terms)
         for c, q in self.inputs.items():
             need = q * self.use_intensity(c, w.prices)
             # A substitutable input never stops the line: without it the plant makes grades
@@ -417,14 +451,6 @@ class Firm(mesa.Agent):
         y_main = yields.get(primary, 0.0)
         return {primary: max(cost, 0.0) / y_main} if y_main > 0 else {}
 
-    def _revenue_per_kg(self, prices: np.ndarray) -> float:
-        w = self.model
-        sell = w.sell_prices(prices)
-        value = self.byproduct_value()
-        for c, y in self.feed_yields().items():
-            value += y * self._floored(c, sell[w.commodity_index[c], self.r])
-        return value
-
     def _floored(self, commodity: str, price: float) -> float:
         """The price the firm counts on for an output: the market's (for a mine's concentrate,
         scaled by its basket against the region's), or a state's floor."""
@@ -553,8 +579,8 @@ class Firm(mesa.Agent):
         """
         w = self.model
         p = w.params
-        expected = self.unit_margin(w.expected_prices)
-        revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
+        expected, revenue = self._margin_revenue(w.expected_prices)
+        revenue = max(revenue, 1e-9)
         losing = expected < -p.idle_loss_share * revenue
         self.loss_months = self.loss_months + 1 if losing else 0
         self.profit_months = self.profit_months + 1 if expected > p.idle_loss_share * revenue else 0

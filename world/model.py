@@ -158,6 +158,7 @@ class World(mesa.Model):
         )
         self._stage_capacity: tuple[int, dict[QuotaGroup, float]] = (-1, {})
         self._nominal_feed = self._regional_feed_mix()
+        self._nominal_yields: dict[str, dict[str, float]] = {}
 
         self.tracked_origin = scenario.tracked_origin
         self.firms: list[Firm] = [Firm(self, spec) for spec in self.firm_specs]
@@ -249,8 +250,13 @@ class World(mesa.Model):
         return self._nominal_feed[self.region_index[region]]
 
     def nominal_joint_yields(self, region: str) -> dict[str, float]:
-        """Separation yields (t oxide per t REO) at a region's nominal feed mix."""
-        return self.joint_yields(self.nominal_feed_share(region))
+        """Separation yields (t oxide per t REO) at a region's nominal feed mix (the same dict
+        on every call: read it, do not change it)."""
+        yields = self._nominal_yields.get(region)
+        if yields is None:
+            yields = self.joint_yields(self.nominal_feed_share(region))
+            self._nominal_yields[region] = yields
+        return yields
 
     def joint_yields(self, share: np.ndarray) -> dict[str, float]:
         """Separation yields for a feed with deposit mix ``share``."""
