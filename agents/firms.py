@@ -257,7 +257,7 @@ class Firm(mesa.Agent):
             if y <= 0:
                 continue
             sales = self.sales_ema[c]
-            stock = _total(self.inventory[c])
+            stock = stock_total(self.inventory[c])
             adjust = adjust_months or p.production_adjust_months
             need = sales + (p.output_cover_months * sales - stock) / adjust
             value = y * w.prices[w.commodity_index[c], self.r]
@@ -300,7 +300,7 @@ class Firm(mesa.Agent):
             # A substitutable input never stops the line: without it the plant makes grades
             # that need less (Dy-free magnets), so only the other inputs cap production.
             if need > 0 and c not in self.substitutable:
-                target = min(target, _total(self.inventory[c]) / need)
+                target = min(target, stock_total(self.inventory[c]) / need)
         target = max(target, 0.0)
         self.utilisation = target / (self.capacity_tpy / 12.0)
         if target <= 0:
@@ -315,7 +315,9 @@ class Firm(mesa.Agent):
         # would otherwise read as the region's nominal feed).
         joint_yields = self.feed_yields() if self.joint_outputs else None
         for c, q in self.inputs.items():
-            amount = min(target * q * self.use_intensity(c, w.prices), _total(self.inventory[c]))
+            amount = min(
+                target * q * self.use_intensity(c, w.prices), stock_total(self.inventory[c])
+            )
             tracked = self._take_tracked(c, amount)
             used_t += amount
             used_tracked += tracked
@@ -393,7 +395,7 @@ class Firm(mesa.Agent):
         held = self.content.get(commodity)
         if held is None:
             return self.model.content.zero
-        total = _total(self.inventory[commodity])
+        total = stock_total(self.inventory[commodity])
         taken = held * min(amount / total, 1.0) if total > 1e-12 else held * 0.0
         self.content[commodity] = held - taken
         return taken
@@ -421,7 +423,7 @@ class Firm(mesa.Agent):
         limit = self.model.params.joint_stock_limit_months * self.sales_ema.get(commodity, 0.0)
         if limit <= 0:
             return 1.0
-        return min(1.0, max(0.2, 2.0 - _total(self.inventory[commodity]) / limit))
+        return min(1.0, max(0.2, 2.0 - stock_total(self.inventory[commodity]) / limit))
 
     def unit_costs(self, prices: np.ndarray) -> dict[str, float]:
         """Full cost per kg of each output at the given prices, USD/kg.
@@ -465,7 +467,7 @@ class Firm(mesa.Agent):
         months = 0.0
         for c, y in self.nominal_yields().items():
             if y > 0:
-                months = max(months, _total(self.inventory[c]) / (cap_month * y))
+                months = max(months, stock_total(self.inventory[c]) / (cap_month * y))
         return months
 
     def offers(self) -> dict[str, float]:
@@ -481,7 +483,7 @@ class Firm(mesa.Agent):
         for c in self._output_commodities():
             ci = w.commodity_index[c]
             ratio = w.prices[ci, self.r] / max(w.expected_prices[ci, self.r], 1e-9)
-            out[c] = _total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
+            out[c] = stock_total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
         return out
 
     def bids(self) -> dict[str, float]:
@@ -499,14 +501,14 @@ class Firm(mesa.Agent):
             need = planned * q * self.use_intensity(c, w.prices)
             risk = w.risk[ci, self.r]
             target = need * p.input_cover_months * (1.0 + p.hoarding * risk)
-            gap = (target - _total(self.inventory[c])) / p.restock_months
+            gap = (target - stock_total(self.inventory[c])) / p.restock_months
             result[c] = max(0.0, need + w.restock_factor(ci, self.r, gap))
         return result
 
     def _take_tracked(self, commodity: str, amount: float) -> float:
         """Remove ``amount`` t pro rata from the tracked-origin part of a stock (before the
         stock itself is reduced); returns the tracked tonnes removed."""
-        total = _total(self.inventory[commodity])
+        total = stock_total(self.inventory[commodity])
         tracked = self.tracked.get(commodity, 0.0)
         taken = tracked * min(amount / total, 1.0) if total > 1e-12 else 0.0
         self.tracked[commodity] = max(tracked - taken, 0.0)
@@ -783,5 +785,6 @@ class Firm(mesa.Agent):
         return sum(q for _, q in self.pipeline)
 
 
-def _total(stock: float | np.ndarray) -> float:
+def stock_total(stock: float | np.ndarray) -> float:
+    """Tonnes in a stock: a float, or the sum of a concentrate's deposit vector (t REO)."""
     return float(stock.sum()) if isinstance(stock, np.ndarray) else float(stock)

@@ -24,7 +24,7 @@ from pydantic import ValidationError
 # so importing agents.doctrines first imports the world, which must not need its names yet.
 import agents.doctrines
 from agents.end_users import EndUser
-from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
+from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm, stock_total
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
@@ -336,7 +336,7 @@ class World(mesa.Model):
                     firm.inventory[c] = tonnes
         for firm in self.firms:
             for c, stock in firm.inventory.items():
-                firm.tracked[c] = float(np.sum(stock)) * self.initial_tracked_share(c, firm.region)
+                firm.tracked[c] = stock_total(stock) * self.initial_tracked_share(c, firm.region)
                 if c != self.graded:
                     firm.content[c] = self.content.nominal(c, float(stock))
 
@@ -600,7 +600,7 @@ class World(mesa.Model):
             firm = self.firms_by_id[prog.params["firm"]]
             c = prog.params["commodity"]
             made = firm.throughput * firm.nominal_yields().get(c, 0.0)
-            amount = min(prog.params["share"] * made, float(np.sum(firm.inventory[c])))
+            amount = min(prog.params["share"] * made, stock_total(firm.inventory[c]))
             if amount <= 1e-9:
                 continue
             value = amount * prog.params["price"] * 1000.0
@@ -617,7 +617,7 @@ class World(mesa.Model):
         for prog in self.desk.active("price_floor"):
             firm = self.firms_by_id[prog.params["firm"]]
             c = prog.params["commodity"]
-            surplus = float(np.sum(firm.inventory[c])) - cover * firm.sales_ema.get(c, 0.0)
+            surplus = stock_total(firm.inventory[c]) - cover * firm.sales_ema.get(c, 0.0)
             if surplus <= 1e-9:
                 continue
             value = surplus * prog.params["floor"] * 1000.0
@@ -1148,10 +1148,14 @@ class World(mesa.Model):
         shipped_tracked = np.zeros(n_r)
         book = self.content
         shipped_content = np.zeros((n_r, len(book.elements)))
+        # Price floors top up sales only where a state guarantees one (rarely).
+        floors = bool(self.desk.active("price_floor"))
         for o in range(n_r):
+            group = sellers.get((ci, o))
+            if not group:
+                continue
             sold = shipped[o].sum()
-            group = sellers.get((ci, o), [])
-            if not group or sold + unfilled[o] <= 1e-12:
+            if sold + unfilled[o] <= 1e-12:
                 continue
             # Concentrate is paid by value: each mine's part of the revenue weighs its tonnes by
             # its basket (heavy-rich ion clay earns a premium per t REO).
@@ -1172,8 +1176,8 @@ class World(mesa.Model):
                 out, tracked, content = agent.deliver(c, sold * share, revenue * revenue_share)
                 shipped_tracked[o] += tracked
                 shipped_content[o] += content
-                if isinstance(agent, Firm):
-                    self.pay_price_floor(agent, c, float(np.sum(out)), revenue * revenue_share)
+                if floors and isinstance(agent, Firm):
+                    self.pay_price_floor(agent, c, stock_total(out), revenue * revenue_share)
                 if graded:
                     origin_mix[o] += out
         if graded:
@@ -1203,13 +1207,17 @@ class World(mesa.Model):
         abroad = shipped.copy()
         np.fill_diagonal(abroad, 0.0)
         book.exports += np.einsum("od,oe->eod", abroad, content_per_t)
+        # Flows are zero or above 1e-12 t: a (tier, destination) with none received nothing.
+        delivered = (clearing.flows > 0).any(axis=1).tolist()
         for d in range(n_r):
             for tier in range(clearing.flows.shape[0]):
+                group = buyers.get((ci, tier, d))
+                if not group or not delivered[tier][d]:
+                    continue
                 got = clearing.flows[tier, :, d]
                 received = got.sum()
                 if received <= 1e-12:
                     continue
-                group = buyers.get((ci, tier, d), [])
                 wanted = bids[tier, d]
                 mix = (got @ origin_mix) / received if graded else None
                 tracked_share = float(got @ origin_tracked_share) / received
