@@ -1315,6 +1315,7 @@ class World(mesa.Model):
         p = self.params
         book = self.policies
         new = self.prices.copy()
+        off_diagonal = ~np.eye(len(self.region_ids), dtype=bool)
         for ci, clearing in self.clearings:
             step = market.excess_steps(
                 self.offers[ci],
@@ -1333,12 +1334,20 @@ class World(mesa.Model):
             relaxed = self.markup[ci] - p.markup_relaxation * (
                 self.markup[ci] - self.normal_markup[ci]
             )
-            self.markup[ci] = np.where(has, np.clip(relaxed + step, -0.7, 2.5), self.markup[ci])
+            # np.minimum(np.maximum()) is np.clip (NaN included) without its wrapper's cost,
+            # which on arrays this small is most of the work; likewise np.where for nan_to_num
+            # (which it falls back to for an infinite basis, never seen).
+            self.markup[ci] = np.where(
+                has, np.minimum(np.maximum(relaxed + step, -0.7), 2.5), self.markup[ci]
+            )
             old = new[ci].copy()
-            used_basis = np.maximum(np.nan_to_num(basis), 1e-6)
+            filled = np.where(known, basis, 0.0)
+            if np.isinf(filled).any():
+                filled = np.nan_to_num(basis)
+            used_basis = np.maximum(filled, 1e-6)
             new[ci] = np.where(has, used_basis * np.exp(self.markup[ci]), new[ci] * np.exp(step))
             home = new[ci].copy()
-            capped_in = (clearing.capped & ~np.eye(len(home), dtype=bool)).any(axis=0)
+            capped_in = (clearing.capped & off_diagonal).any(axis=0)
             self.price_breakdown.home(ci, has, used_basis, old, home, capped_in)
             trace: dict = {}
             new[ci] = market.import_parity(
@@ -1369,9 +1378,9 @@ class World(mesa.Model):
             )
             # Every region with plants keeps the markup its price implies, so a region whose
             # producers become price setters again starts from the price it had.
-            safe = np.where(known, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
+            safe = np.where(known, used_basis, 1.0)
             self.markup[ci] = np.where(
-                known, np.clip(np.log(new[ci] / safe), -0.7, 2.5), self.markup[ci]
+                known, np.minimum(np.maximum(np.log(new[ci] / safe), -0.7), 2.5), self.markup[ci]
             )
             self._qualify(ci, clearing)
         self.prices = new
@@ -1408,8 +1417,10 @@ class World(mesa.Model):
         market_size = self.bids[ci].sum(axis=0)[None, :]
         prices = self.prices[ci]
         landed = prices[:, None] * self.policies.wedge[ci] + self.transport[ci]
-        saving = np.clip((prices[None, :] - landed) / landed, 0.0, None)
-        pace = growth * np.clip(1.0 + 5.0 * saving, 1.0, self.params.qualification_speedup)
+        saving = np.maximum((prices[None, :] - landed) / landed, 0.0)
+        pace = growth * np.minimum(
+            np.maximum(1.0 + 5.0 * saving, 1.0), self.params.qualification_speedup
+        )
         self.qualified[ci] = np.maximum(np.maximum(base, shipped) * (1 + pace), 0.02 * market_size)
 
     def _update_risk(self) -> None:
