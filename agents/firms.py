@@ -295,8 +295,9 @@ class Firm(mesa.Agent):
         terms = self._margin_revenue(w.prices)
         self.margin_usd_per_kg = terms[0]
         target = self.planned_throughput(terms=terms)
+        intensity = {c: self.use_intensity(c, w.prices) for c in self.inputs}
         for c, q in self.inputs.items():
-            need = q * self.use_intensity(c, w.prices)
+            need = q * intensity[c]
             # A substitutable input never stops the line: without it the plant makes grades
             # that need less (Dy-free magnets), so only the other inputs cap production.
             if need > 0 and c not in self.substitutable:
@@ -315,9 +316,7 @@ class Firm(mesa.Agent):
         # would otherwise read as the region's nominal feed).
         joint_yields = self.feed_yields() if self.joint_outputs else None
         for c, q in self.inputs.items():
-            amount = min(
-                target * q * self.use_intensity(c, w.prices), stock_total(self.inventory[c])
-            )
+            amount = min(target * q * intensity[c], stock_total(self.inventory[c]))
             tracked = self._take_tracked(c, amount)
             used_t += amount
             used_tracked += tracked

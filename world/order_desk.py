@@ -397,7 +397,12 @@ class OrderDesk:
     def active(self, kind: str) -> list[Programme]:
         """Programmes of a kind in force this month."""
         month = self.world.month
-        return [p for p in self.programmes if p.kind == kind and p.active(month)]
+        # Programme.active inlined: the world asks this for every firm several times a month.
+        return [
+            p
+            for p in self.programmes
+            if p.kind == kind and p.start <= month and (p.end is None or month < p.end)
+        ]
 
     def charge_capex_subsidy(self, firm: Firm, full_usd: float) -> None:
         """Charge the capex subsidy of a new plant to whoever pays it: a national subsidy to its
