@@ -121,6 +121,8 @@ class Firm(mesa.Agent):
         #: Element content (t of each element's oxide) of each non-concentrate stock.
         self.content: dict[str, np.ndarray] = {}
         self._feed_cache: tuple | None = None
+        #: (prices, month, margin and revenue) of this month's production run, for its bids.
+        self._run_terms: tuple | None = None
         if spec.status == CONSTRUCTION and spec.online is not None:
             # Announced dates slip: each seed draws the delay.
             # Members of one project (a mine and its refinery) slip together.
@@ -293,6 +295,7 @@ class Firm(mesa.Agent):
         if self.status != OPERATING or cap_month <= 0:
             return
         terms = self._margin_revenue(w.prices)
+        self._run_terms = (w.prices, w.month, terms)
         self.margin_usd_per_kg = terms[0]
         target = self.planned_throughput(terms=terms)
         intensity = {c: self.use_intensity(c, w.prices) for c in self.inputs}
@@ -493,7 +496,14 @@ class Firm(mesa.Agent):
         # Inputs are bought for a run rate that corrects finished-goods stock only slowly, so
         # purchases do not swing with every production adjustment (the bullwhip).
         p = w.params
-        planned = self.planned_throughput(adjust_months=3 * p.restock_months)
+        # A plant of fixed recipe earns what it earned when it ran this month (prices, policies
+        # and its intensities are unchanged since); a separator's feed has changed since.
+        terms = None
+        if self._run_terms is not None and not self.joint_outputs:
+            prices, month, ran = self._run_terms
+            if prices is w.prices and month == w.month:
+                terms = ran
+        planned = self.planned_throughput(adjust_months=3 * p.restock_months, terms=terms)
         result = {}
         for c, q in self.inputs.items():
             ci = w.commodity_index[c]
