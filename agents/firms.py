@@ -122,6 +122,9 @@ class Firm(mesa.Agent):
         self.tracked: dict[str, float] = {}
         #: Element content (t of each element's oxide) of each non-concentrate stock.
         self.content: dict[str, np.ndarray] = {}
+        self._feed_cache: tuple | None = None
+        #: (prices, month, margin and revenue) of this month's production run, for its bids.
+        self._run_terms: tuple | None = None
         if spec.status == CONSTRUCTION and spec.online is not None:
             # Announced dates slip: each seed draws the delay.
             # Members of one project (a mine and its refinery) slip together.
@@ -149,11 +152,30 @@ class Firm(mesa.Agent):
         """Output per t of throughput given the feed now in stock (separators) or the recipe."""
         if not self.joint_outputs:
             return self.outputs
+        return self._feed_terms()[0]
+
+    def _feed_terms(self) -> tuple[dict[str, float], float]:
+        """(:meth:`feed_yields`, :meth:`byproduct_value`) of a separator's feed in stock.
+
+        Both are read several times a month between changes of the feed; a stock is replaced,
+        never changed in place, so the cache is keyed on the stock object (and the month, for
+        :meth:`_separated`).
+        """
         feed = self.inventory[self.model.graded]
+        month = self.model.month
+        cached = self._feed_cache
+        if cached is not None and cached[0] is feed and cached[1] == month:
+            return cached[2]
         total = float(feed.sum())
         if total <= 1e-12:
-            return self.nominal_yields()
-        return self._separated(self.model.joint_yields(feed / total))
+            yields = self.nominal_yields()
+            share = self.model.nominal_feed_share(self.region)
+        else:
+            share = feed / total
+            yields = self._separated(self.model.joint_yields(share))
+        terms = (yields, float(share @ self.model.byproduct_usd_per_kg))
+        self._feed_cache = (feed, month, terms)
+        return terms
 
     def _separated(self, yields: dict[str, float]) -> dict[str, float]:
         """Joint yields less the products the plant cannot separate yet (they leave with the
@@ -169,10 +191,7 @@ class Firm(mesa.Agent):
         """USD per kg throughput earned from unmodelled co-products (e.g. La, Ce)."""
         if not self.joint_outputs:
             return 0.0
-        feed = self.inventory[self.model.graded]
-        total = float(feed.sum())
-        share = feed / total if total > 1e-12 else self.model.nominal_feed_share(self.region)
-        return float(share @ self.model.byproduct_usd_per_kg)
+        return self._feed_terms()[1]
 
     # ------------------------------------------------------------------ monthly phases
 
@@ -183,6 +202,13 @@ class Firm(mesa.Agent):
         ``internal`` names commodities made and used inside an integrated project: they are
         neither sold nor bought, so they carry no price.
         """
+        return self._margin_revenue(prices, internal)[0]
+
+    def _margin_revenue(
+        self, prices: np.ndarray, internal: frozenset[str] = frozenset()
+    ) -> tuple[float, float]:
+        """(:meth:`unit_margin`, the revenue per kg of throughput it counts), USD/kg: one pass
+        for callers that weigh the margin against the revenue."""
         w = self.model
         sell = w.sell_prices(prices)
         revenue = self.byproduct_value()
@@ -193,7 +219,7 @@ class Firm(mesa.Agent):
         for c, q in self.inputs.items():
             if c not in internal:
                 cost += q * self.use_intensity(c, prices) * self._input_price(c, prices)
-        return revenue - cost
+        return revenue - cost, revenue
 
     def ramp_share(self) -> float:
         """Share of capacity a new plant can run at: 30% at its first output, rising linearly to
@@ -207,13 +233,19 @@ class Firm(mesa.Agent):
         """Capacity that can run this month, t/yr: installed capacity less shocks and ramp."""
         return self.capacity_tpy * self.capacity_factor * self.ramp_share()
 
-    def planned_throughput(self, adjust_months: float | None = None, capped: bool = True) -> float:
+    def planned_throughput(
+        self,
+        adjust_months: float | None = None,
+        capped: bool = True,
+        terms: tuple[float, float] | None = None,
+    ) -> float:
         """Throughput the firm plans for a month, t: expected sales plus a stock correction.
 
         Production is pulled by demand: each output's expected sales plus a correction toward
         the normal finished-goods cover, converted to throughput (for joint products, weighted
         by value, leaving out a co-product in glut), capped by capacity and cut when the plant
-        loses money on each kg.
+        loses money on each kg. ``terms``: this month's :meth:`_margin_revenue` at current
+        prices, if the caller has it.
         """
         w = self.model
         p = w.params
@@ -229,7 +261,7 @@ class Firm(mesa.Agent):
             if y <= 0:
                 continue
             sales = self.sales_ema[c]
-            stock = _total(self.inventory[c])
+            stock = stock_total(self.inventory[c])
             adjust = adjust_months or p.production_adjust_months
             need = sales + (p.output_cover_months * sales - stock) / adjust
             value = y * w.prices[w.commodity_index[c], self.r]
@@ -238,10 +270,13 @@ class Firm(mesa.Agent):
         drivers = [(v, n) for v, n, glut in needs if not glut] or [(v, n) for v, n, _ in needs]
         weight_sum = sum(v for v, _ in drivers)
         desired = sum(v * n for v, n in drivers) / weight_sum if weight_sum > 0 else 0.0
-        revenue_per_kg = max(self._revenue_per_kg(w.prices), 1e-9)
-        margin_share = self.unit_margin(w.prices) / revenue_per_kg
+        ramping = self.ramp_share() < 1.0
+        if not (capped or ramping):
+            return desired
+        margin, revenue = terms or self._margin_revenue(w.prices)
+        margin_share = margin / max(revenue, 1e-9)
         margin_factor = min(1.0, max(0.0, 1.0 + 4.0 * margin_share))
-        if self.ramp_share() < 1.0 and margin_share > 0:
+        if ramping and margin_share > 0:
             # A plant in its ramp sells to the customers it signed while it was built: it runs
             # as fast as its ramp allows while its output sells (no stock piling up).
             stock_months = self._output_stock_months(cap_month)
@@ -261,14 +296,17 @@ class Firm(mesa.Agent):
         cap_month = self.operable_tpy() / 12.0
         if self.status != OPERATING or cap_month <= 0:
             return
-        self.margin_usd_per_kg = self.unit_margin(w.prices)
-        target = self.planned_throughput()
+        terms = self._margin_revenue(w.prices)
+        self._run_terms = (w.prices, w.month, terms)
+        self.margin_usd_per_kg = terms[0]
+        target = self.planned_throughput(terms=terms)
+        intensity = {c: self.use_intensity(c, w.prices) for c in self.inputs}
         for c, q in self.inputs.items():
-            need = q * self.use_intensity(c, w.prices)
+            need = q * intensity[c]
             # A substitutable input never stops the line: without it the plant makes grades
             # that need less (Dy-free magnets), so only the other inputs cap production.
             if need > 0 and c not in self.substitutable:
-                target = min(target, _total(self.inventory[c]) / need)
+                target = min(target, stock_total(self.inventory[c]) / need)
         target = max(target, 0.0)
         self.utilisation = target / (self.capacity_tpy / 12.0)
         if target <= 0:
@@ -283,7 +321,7 @@ class Firm(mesa.Agent):
         # would otherwise read as the region's nominal feed).
         joint_yields = self.feed_yields() if self.joint_outputs else None
         for c, q in self.inputs.items():
-            amount = min(target * q * self.use_intensity(c, w.prices), _total(self.inventory[c]))
+            amount = min(target * q * intensity[c], stock_total(self.inventory[c]))
             tracked = self._take_tracked(c, amount)
             used_t += amount
             used_tracked += tracked
@@ -361,7 +399,7 @@ class Firm(mesa.Agent):
         held = self.content.get(commodity)
         if held is None:
             return self.model.content.zero
-        total = _total(self.inventory[commodity])
+        total = stock_total(self.inventory[commodity])
         taken = held * min(amount / total, 1.0) if total > 1e-12 else held * 0.0
         self.content[commodity] = held - taken
         return taken
@@ -389,7 +427,7 @@ class Firm(mesa.Agent):
         limit = self.model.params.joint_stock_limit_months * self.sales_ema.get(commodity, 0.0)
         if limit <= 0:
             return 1.0
-        return min(1.0, max(0.2, 2.0 - _total(self.inventory[commodity]) / limit))
+        return min(1.0, max(0.2, 2.0 - stock_total(self.inventory[commodity]) / limit))
 
     def unit_costs(self, prices: np.ndarray) -> dict[str, float]:
         """Full cost per kg of each output at the given prices, USD/kg.
@@ -418,14 +456,6 @@ class Firm(mesa.Agent):
                 cost -= y * w.expected_prices[w.commodity_index[c], self.r]
         y_main = yields.get(primary, 0.0)
         return {primary: max(cost, 0.0) / y_main} if y_main > 0 else {}
-
-    def _revenue_per_kg(self, prices: np.ndarray) -> float:
-        w = self.model
-        sell = w.sell_prices(prices)
-        value = self.byproduct_value()
-        for c, y in self.feed_yields().items():
-            value += y * self._sale_value(c, sell[w.commodity_index[c], self.r])
-        return value
 
     def _floored(self, commodity: str, price: float) -> float:
         """The price the firm counts on for an output: the market's (for a mine's concentrate,
@@ -460,7 +490,7 @@ class Firm(mesa.Agent):
         months = 0.0
         for c, y in self.nominal_yields().items():
             if y > 0:
-                months = max(months, _total(self.inventory[c]) / (cap_month * y))
+                months = max(months, stock_total(self.inventory[c]) / (cap_month * y))
         return months
 
     def offers(self) -> dict[str, float]:
@@ -482,7 +512,7 @@ class Firm(mesa.Agent):
             floor = w.guaranteed_price(self, c)
             if floor is not None and floor >= price:
                 ratio = 1.0
-            out[c] = _total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
+            out[c] = stock_total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
         return out
 
     def bids(self) -> dict[str, float]:
@@ -493,21 +523,28 @@ class Firm(mesa.Agent):
         # Inputs are bought for a run rate that corrects finished-goods stock only slowly, so
         # purchases do not swing with every production adjustment (the bullwhip).
         p = w.params
-        planned = self.planned_throughput(adjust_months=3 * p.restock_months)
+        # A plant of fixed recipe earns what it earned when it ran this month (prices, policies
+        # and its intensities are unchanged since); a separator's feed has changed since.
+        terms = None
+        if self._run_terms is not None and not self.joint_outputs:
+            prices, month, ran = self._run_terms
+            if prices is w.prices and month == w.month:
+                terms = ran
+        planned = self.planned_throughput(adjust_months=3 * p.restock_months, terms=terms)
         result = {}
         for c, q in self.inputs.items():
             ci = w.commodity_index[c]
             need = planned * q * self.use_intensity(c, w.prices)
             risk = w.risk[ci, self.r]
             target = need * p.input_cover_months * (1.0 + p.hoarding * risk)
-            gap = (target - _total(self.inventory[c])) / p.restock_months
+            gap = (target - stock_total(self.inventory[c])) / p.restock_months
             result[c] = max(0.0, need + w.restock_factor(ci, self.r, gap))
         return result
 
     def _take_tracked(self, commodity: str, amount: float) -> float:
         """Remove ``amount`` t pro rata from the tracked-origin part of a stock (before the
         stock itself is reduced); returns the tracked tonnes removed."""
-        total = _total(self.inventory[commodity])
+        total = stock_total(self.inventory[commodity])
         tracked = self.tracked.get(commodity, 0.0)
         taken = tracked * min(amount / total, 1.0) if total > 1e-12 else 0.0
         self.tracked[commodity] = max(tracked - taken, 0.0)
@@ -584,8 +621,8 @@ class Firm(mesa.Agent):
         """
         w = self.model
         p = w.params
-        expected = self.unit_margin(w.expected_prices)
-        revenue = max(self._revenue_per_kg(w.expected_prices), 1e-9)
+        expected, revenue = self._margin_revenue(w.expected_prices)
+        revenue = max(revenue, 1e-9)
         losing = expected < -p.idle_loss_share * revenue
         self.loss_months = self.loss_months + 1 if losing else 0
         self.profit_months = self.profit_months + 1 if expected > p.idle_loss_share * revenue else 0
@@ -814,5 +851,6 @@ class Firm(mesa.Agent):
         return sum(q for _, q in self.pipeline)
 
 
-def _total(stock: float | np.ndarray) -> float:
+def stock_total(stock: float | np.ndarray) -> float:
+    """Tonnes in a stock: a float, or the sum of a concentrate's deposit vector (t REO)."""
     return float(stock.sum()) if isinstance(stock, np.ndarray) else float(stock)

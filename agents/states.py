@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from agents.firms import stock_total
+
 if TYPE_CHECKING:
     from world.model import World
     from world.scenario import StateSpec
@@ -38,12 +40,12 @@ class State(mesa.Agent):
         for c, t in spec.stockpile_t.items():
             self.stockpile[c] = model.new_stock(c, t, self.region)
         self.tracked = {
-            c: float(np.sum(self.stockpile[c])) * model.initial_tracked_share(c, self.region)
+            c: stock_total(self.stockpile[c]) * model.initial_tracked_share(c, self.region)
             for c in model.commodity_ids
         }
         #: Element content (t of each element's oxide) of each non-concentrate stockpile.
         self.content = {
-            c: model.content.nominal(c, float(np.sum(self.stockpile[c])))
+            c: model.content.nominal(c, stock_total(self.stockpile[c]))
             for c in model.commodity_ids
             if c != model.graded
         }
@@ -90,7 +92,7 @@ class State(mesa.Agent):
                     continue  # never buy against one's own short market
                 use = w.monthly_use_estimate(ci, self.r)
                 target = use * (pol.months_of_cover or 0.0)
-                gap = target - float(np.sum(self.stockpile[c]))
+                gap = target - stock_total(self.stockpile[c])
                 if gap > 0:
                     bids[c] = gap / w.params.restock_months
         for pol in self._bands():
@@ -110,7 +112,7 @@ class State(mesa.Agent):
         w = self.model
         offers = {}
         for c, stock in self.stockpile.items():
-            held = float(stock.sum()) if c == w.graded else float(stock)
+            held = stock_total(stock)
             if held <= 0:
                 continue
             ci = w.commodity_index[c]
@@ -122,13 +124,13 @@ class State(mesa.Agent):
             for c in pol.commodities:
                 ci = w.commodity_index[c]
                 high = pol.price_high_usd_per_kg
-                held = float(np.sum(self.stockpile[c]))
+                held = stock_total(self.stockpile[c])
                 if high is not None and w.prices[ci, self.r] > high and held > 0:
                     offers[c] = min(held, offers.get(c, 0.0) + (pol.tonnes_per_month or 0.0))
         for prog in w.desk.active("stockpile_release"):
             if prog.issuer == self.region:
                 c = prog.params["commodity"]
-                held = float(np.sum(self.stockpile[c]))
+                held = stock_total(self.stockpile[c])
                 offers[c] = min(held, offers.get(c, 0.0) + prog.params["t_per_month"])
         return offers
 
@@ -158,7 +160,7 @@ class State(mesa.Agent):
             element content (E,; zero for concentrate, whose vector carries it).
         """
         self.spend(-revenue_usd)
-        held = float(np.sum(self.stockpile[commodity]))
+        held = stock_total(self.stockpile[commodity])
         share = min(amount / held, 1.0) if held > 1e-12 else 0.0
         tracked = self.tracked[commodity] * share
         self.tracked[commodity] = max(self.tracked[commodity] - tracked, 0.0)

@@ -33,6 +33,7 @@ converges over a few months rather than holding exactly every month.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -92,12 +93,7 @@ def clear(
     them, which becomes next month's licence applications.
     """
     n = len(offers)
-    supply = offers.astype(float).copy()
-    demand = bids.astype(float).copy()
-    flows = np.zeros((bids.shape[0], n, n))
-    capped = np.zeros((n, n), dtype=bool)
-    desired = np.zeros((n, n))
-    cap_left = arc_cap.astype(float).copy()
+    n_t = bids.shape[0]
     nb = netbacks(prices, wedge, transport)
     ranking = nb if preference is None else nb * preference
     open_arc = (nb > 0) & ~banned
@@ -107,26 +103,50 @@ def clear(
     groups = _tied_groups(ranking, landed, open_arc)
     arc_quotas: dict[tuple[int, int], list[Quota]] = {}
     for q in quotas:
-        for d in np.nonzero(q.destinations)[0]:
-            arc_quotas.setdefault((q.origin, int(d)), []).append(q)
-    state = _Matching(supply, cap_left, capped, desired, licensed, arc_quotas, quota_room)
-    contracted = np.zeros((n, n))
+        for d in np.nonzero(q.destinations)[0].tolist():
+            arc_quotas.setdefault((q.origin, d), []).append(q)
+    # The matching walks arcs one at a time: plain lists of floats, which Python indexes far
+    # faster than numpy indexes small arrays (the arithmetic is the same IEEE doubles).
+    demand = bids.astype(float).tolist()
+    flows = [[[0.0] * n for _ in range(n)] for _ in range(n_t)]
+    state = _Matching(
+        offers.astype(float).tolist(),
+        arc_cap.astype(float).tolist(),
+        [[False] * n for _ in range(n)],
+        [[0.0] * n for _ in range(n)],
+        licensed.tolist(),
+        arc_quotas,
+        quota_room,
+    )
+    contracted = [[0.0] * n for _ in range(n)]
+    supply = state.supply
     if contracts is not None:
         # In a fixed (id) order: an arc's contract does not depend on the others' netbacks.
-        for o, d in zip(*np.nonzero((contracts > 1e-12) & ~banned), strict=True):
-            for tier in range(min(2, demand.shape[0])):
-                left = contracts[o, d] - contracted[o, d]
-                before = flows[tier, o, d]
+        volume = contracts.tolist()
+        arcs = np.nonzero((contracts > 1e-12) & ~banned)
+        for o, d in zip(arcs[0].tolist(), arcs[1].tolist(), strict=True):
+            for tier in range(min(2, n_t)):
+                if supply[o] <= 1e-12 or demand[tier][d] <= 1e-12:
+                    continue  # nothing to ship (what ship itself would find)
+                left = volume[o][d] - contracted[o][d]
+                before = flows[tier][o][d]
                 state.ship(o, d, demand[tier], flows[tier], limit=left)
-                contracted[o, d] += flows[tier, o, d] - before
-    for tier in range(demand.shape[0]):
-        if demand[tier].sum() <= 0:
+                contracted[o][d] += flows[tier][o][d] - before
+    for tier in range(n_t):
+        wanted, shipped = demand[tier], flows[tier]
+        if np.sum(wanted) <= 0:
             continue
         for origins, destinations in groups:
             if len(origins) == 1:
-                state.ship(origins[0], destinations[0], demand[tier], flows[tier])
+                o, d = origins[0], destinations[0]
+                if supply[o] > 1e-12 and wanted[d] > 1e-12:
+                    state.ship(o, d, wanted, shipped)
             else:
-                state.share_tie(origins, destinations, demand[tier], flows[tier])
+                state.share_tie(origins, destinations, wanted, shipped)
+    flows = np.array(flows)
+    capped = np.array(state.capped)
+    desired = np.array(state.desired)
+    contracted = np.array(contracted)
     return Clearing(flows=flows, capped=capped, desired=desired, contracted=contracted)
 
 
@@ -173,66 +193,65 @@ class _Matching:
 
     def room(self, o: int, d: int, amount: float) -> float:
         """How much of ``amount`` the arc's cap and quotas let through (marks capped arcs)."""
-        if self.cap_left[o, d] < amount:
-            amount = self.cap_left[o, d]
-            self.capped[o, d] = True
+        if self.cap_left[o][d] < amount:
+            amount = self.cap_left[o][d]
+            self.capped[o][d] = True
         for q in self.arc_quotas.get((o, d), ()):
             room = self.quota_room[q.spec.id]
             if room < amount:
                 amount = room
-                self.capped[o, d] = True
+                self.capped[o][d] = True
         return amount
 
-    def move(self, o: int, d: int, amount: float, demand: np.ndarray, flows: np.ndarray) -> None:
-        flows[o, d] += amount
+    def move(self, o: int, d: int, amount: float, demand: list, flows: list) -> None:
+        flows[o][d] += amount
         self.supply[o] -= amount
         demand[d] -= amount
-        self.cap_left[o, d] -= amount
+        self.cap_left[o][d] -= amount
         for q in self.arc_quotas.get((o, d), ()):
             self.quota_room[q.spec.id] -= amount
             q.used_t += amount
 
-    def ship(
-        self, o: int, d: int, demand: np.ndarray, flows: np.ndarray, limit: float = np.inf
-    ) -> None:
+    def ship(self, o: int, d: int, demand: list, flows: list, limit: float = math.inf) -> None:
         """Fill one arc as far as supply, demand, cap, quota (and ``limit``, t) allow."""
         if self.supply[o] <= 1e-12 or demand[d] <= 1e-12 or limit <= 1e-12:
             return
         want = min(self.supply[o], demand[d], limit)
-        if self.licensed[o, d]:
-            self.desired[o, d] += want
+        if self.licensed[o][d]:
+            self.desired[o][d] += want
         amount = self.room(o, d, want)
         if amount > 1e-12:
             self.move(o, d, amount, demand, flows)
 
     def share_tie(
-        self, origins: list[int], destinations: list[int], demand: np.ndarray, flows: np.ndarray
+        self, origins: list[int], destinations: list[int], demand: list, flows: list
     ) -> None:
         """Fill arcs of equal netback together: each seller's offer is split over the tied
         buyers in proportion to what they want, each buyer's bid over the tied sellers in
         proportion to what they offer; caps and quotas scale their arcs down pro rata. A few
         rounds hand on what a capped arc could not take."""
         arcs = list(zip(origins, destinations, strict=True))
+        supply = self.supply
         for first in (True, False, False, False):
-            live = [(o, d) for o, d in arcs if self.supply[o] > 1e-12 and demand[d] > 1e-12]
+            live = [(o, d) for o, d in arcs if supply[o] > 1e-12 and demand[d] > 1e-12]
             if not live:
                 return
             wanted_from: dict[int, float] = {}
             offered_to: dict[int, float] = {}
             for o, d in live:
                 wanted_from[o] = wanted_from.get(o, 0.0) + demand[d]
-                offered_to[d] = offered_to.get(d, 0.0) + self.supply[o]
+                offered_to[d] = offered_to.get(d, 0.0) + supply[o]
             plan = {}
             for o, d in live:
                 amount = min(
-                    self.supply[o] * demand[d] / wanted_from[o],
-                    demand[d] * self.supply[o] / offered_to[d],
+                    supply[o] * demand[d] / wanted_from[o],
+                    demand[d] * supply[o] / offered_to[d],
                 )
-                if first and self.licensed[o, d]:
-                    self.desired[o, d] += amount
-                if self.cap_left[o, d] < amount:
-                    amount = self.cap_left[o, d]
-                    self.capped[o, d] = True
+                if first and self.licensed[o][d]:
+                    self.desired[o][d] += amount
+                if self.cap_left[o][d] < amount:
+                    amount = self.cap_left[o][d]
+                    self.capped[o][d] = True
                 plan[o, d] = amount
             tied_quotas = {id(q): q for arc in live for q in self.arc_quotas.get(arc, ())}
             for q in tied_quotas.values():
@@ -243,7 +262,7 @@ class _Matching:
                     scale = room / total if total > 0 else 0.0
                     for arc in on:
                         plan[arc] *= scale
-                        self.capped[arc] = True
+                        self.capped[arc[0]][arc[1]] = True
             moved = 0.0
             for (o, d), amount in plan.items():
                 if amount > 1e-12:
@@ -295,7 +314,7 @@ def excess_steps(
     # ``speed`` in log a month, at a market short (or long) by all of its size (an exporter
     # answering for its importers' unmet demand can be short by more than its own market).
     # Jumps within the month belong to the thin spot (:func:`spot_prices`).
-    return speed * np.clip(excess, -1.0, 1.0)
+    return speed * np.minimum(np.maximum(excess, -1.0), 1.0)  # np.clip, without its overhead
 
 
 def spot_prices(
@@ -354,14 +373,17 @@ def import_parity(
     new = prices.copy()
     landed = prices[:, None] * wedge + transport  # (o, d): o's goods delivered in d
     idle = wanted <= 1e-9
-    for d in range(len(prices)):
-        imports = shipped[:, d].copy()
-        imports[d] = 0.0
-        free = (imports > 1e-9) & ~clearing.capped[:, d]
-        if free.any():
-            new[d] += pull * (landed[free, d].max() - new[d])
-            if trace is not None:
-                trace["import"][d] = int(np.flatnonzero(free)[np.argmax(landed[free, d])])
+    # Each destination on its own (one column each), all at once.
+    free = (shipped > 1e-9) & ~clearing.capped
+    np.fill_diagonal(free, False)
+    pulled = free.any(axis=0)
+    if pulled.any():
+        marginal = np.where(free, landed, -np.inf)
+        new[pulled] += pull * (marginal.max(axis=0)[pulled] - new[pulled])
+        if trace is not None:
+            origin = marginal.argmax(axis=0)
+            for d in np.flatnonzero(pulled).tolist():
+                trace["import"][d] = int(origin[d])
     # No buyers here this month. A region whose sellers shipped abroad quotes export parity
     # (what its sellers earn, net of freight, duty and tariff); one with no trade at all quotes
     # import parity from a source that could actually ship (no ban, no quota or licence in the

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 # so importing agents.doctrines first imports the world, which must not need its names yet.
 import agents.doctrines
 from agents.end_users import EndUser
-from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm
+from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm, stock_total
 from agents.states import State
 from world import market
 from world.calendar import add_months, months_between
@@ -167,6 +167,7 @@ class World(mesa.Model):
         )
         self._stage_capacity: tuple[int, dict[QuotaGroup, float]] = (-1, {})
         self._nominal_feed = self._regional_feed_mix()
+        self._nominal_yields: dict[str, dict[str, float]] = {}
 
         self.tracked_origin = scenario.tracked_origin
         self.firms: list[Firm] = [Firm(self, spec) for spec in self.firm_specs]
@@ -258,8 +259,13 @@ class World(mesa.Model):
         return self._nominal_feed[self.region_index[region]]
 
     def nominal_joint_yields(self, region: str) -> dict[str, float]:
-        """Separation yields (t oxide per t REO) at a region's nominal feed mix."""
-        return self.joint_yields(self.nominal_feed_share(region))
+        """Separation yields (t oxide per t REO) at a region's nominal feed mix (the same dict
+        on every call: read it, do not change it)."""
+        yields = self._nominal_yields.get(region)
+        if yields is None:
+            yields = self.joint_yields(self.nominal_feed_share(region))
+            self._nominal_yields[region] = yields
+        return yields
 
     def joint_yields(self, share: np.ndarray) -> dict[str, float]:
         """Separation yields for a feed with deposit mix ``share``."""
@@ -339,7 +345,7 @@ class World(mesa.Model):
                     firm.inventory[c] = tonnes
         for firm in self.firms:
             for c, stock in firm.inventory.items():
-                firm.tracked[c] = float(np.sum(stock)) * self.initial_tracked_share(c, firm.region)
+                firm.tracked[c] = stock_total(stock) * self.initial_tracked_share(c, firm.region)
                 if c != self.graded:
                     firm.content[c] = self.content.nominal(c, float(stock))
 
@@ -600,7 +606,7 @@ class World(mesa.Model):
             firm = self.firms_by_id[prog.params["firm"]]
             c = prog.params["commodity"]
             made = firm.throughput * firm.nominal_yields().get(c, 0.0)
-            amount = min(prog.params["share"] * made, float(np.sum(firm.inventory[c])))
+            amount = min(prog.params["share"] * made, stock_total(firm.inventory[c]))
             if amount <= 1e-9:
                 continue
             value = amount * prog.params["price"] * 1000.0
@@ -1140,10 +1146,14 @@ class World(mesa.Model):
         pooled = settle_premium(self, ci, shipped, netback)
         book = self.content
         shipped_content = np.zeros((n_r, len(book.elements)))
+        # Price floors top up sales only where a state guarantees one (rarely).
+        floors = bool(self.desk.active("price_floor"))
         for o in range(n_r):
+            group = sellers.get((ci, o))
+            if not group:
+                continue
             sold = shipped[o].sum()
-            group = sellers.get((ci, o), [])
-            if not group or sold + unfilled[o] <= 1e-12:
+            if sold + unfilled[o] <= 1e-12:
                 continue
             # Concentrate is paid by value: each mine's part of the revenue weighs its tonnes by
             # its basket (heavy-rich ion clay earns a premium per t REO).
@@ -1170,8 +1180,8 @@ class World(mesa.Model):
                 )
                 shipped_tracked[o] += tracked
                 shipped_content[o] += content
-                if isinstance(agent, Firm):
-                    self.pay_price_floor(agent, c, float(np.sum(out)), earned)
+                if floors and isinstance(agent, Firm):
+                    self.pay_price_floor(agent, c, stock_total(out), earned)
                 if graded:
                     origin_mix[o] += out
         if graded:
@@ -1201,13 +1211,17 @@ class World(mesa.Model):
         abroad = shipped.copy()
         np.fill_diagonal(abroad, 0.0)
         book.exports += np.einsum("od,oe->eod", abroad, content_per_t)
+        # Flows are zero or above 1e-12 t: a (tier, destination) with none received nothing.
+        delivered = (clearing.flows > 0).any(axis=1).tolist()
         for d in range(n_r):
             for tier in range(clearing.flows.shape[0]):
+                group = buyers.get((ci, tier, d))
+                if not group or not delivered[tier][d]:
+                    continue
                 got = clearing.flows[tier, :, d]
                 received = got.sum()
                 if received <= 1e-12:
                     continue
-                group = buyers.get((ci, tier, d), [])
                 wanted = bids[tier, d]
                 mix = (got @ origin_mix) / received if graded else None
                 tracked_share = float(got @ origin_tracked_share) / received
@@ -1309,6 +1323,7 @@ class World(mesa.Model):
         p = self.params
         book = self.policies
         new = self.prices.copy()
+        off_diagonal = ~np.eye(len(self.region_ids), dtype=bool)
         for ci, clearing in self.clearings:
             step = market.excess_steps(
                 self.offers[ci],
@@ -1327,12 +1342,20 @@ class World(mesa.Model):
             relaxed = self.markup[ci] - p.markup_relaxation * (
                 self.markup[ci] - self.normal_markup[ci]
             )
-            self.markup[ci] = np.where(has, np.clip(relaxed + step, -0.7, 2.5), self.markup[ci])
+            # np.minimum(np.maximum()) is np.clip (NaN included) without its wrapper's cost,
+            # which on arrays this small is most of the work; likewise np.where for nan_to_num
+            # (which it falls back to for an infinite basis, never seen).
+            self.markup[ci] = np.where(
+                has, np.minimum(np.maximum(relaxed + step, -0.7), 2.5), self.markup[ci]
+            )
             old = new[ci].copy()
-            used_basis = np.maximum(np.nan_to_num(basis), 1e-6)
+            filled = np.where(known, basis, 0.0)
+            if np.isinf(filled).any():
+                filled = np.nan_to_num(basis)
+            used_basis = np.maximum(filled, 1e-6)
             new[ci] = np.where(has, used_basis * np.exp(self.markup[ci]), new[ci] * np.exp(step))
             home = new[ci].copy()
-            capped_in = (clearing.capped & ~np.eye(len(home), dtype=bool)).any(axis=0)
+            capped_in = (clearing.capped & off_diagonal).any(axis=0)
             self.price_breakdown.home(ci, has, used_basis, old, home, capped_in)
             trace: dict = {}
             new[ci] = market.import_parity(
@@ -1363,9 +1386,9 @@ class World(mesa.Model):
             )
             # Every region with plants keeps the markup its price implies, so a region whose
             # producers become price setters again starts from the price it had.
-            safe = np.where(known, np.maximum(np.nan_to_num(basis), 1e-6), 1.0)
+            safe = np.where(known, used_basis, 1.0)
             self.markup[ci] = np.where(
-                known, np.clip(np.log(new[ci] / safe), -0.7, 2.5), self.markup[ci]
+                known, np.minimum(np.maximum(np.log(new[ci] / safe), -0.7), 2.5), self.markup[ci]
             )
             self._qualify(ci, clearing)
         self.prices = new
@@ -1404,8 +1427,10 @@ class World(mesa.Model):
         market_size = self.bids[ci].sum(axis=0)[None, :]
         prices = self.prices[ci]
         landed = prices[:, None] * self.policies.wedge[ci] + self.transport[ci]
-        saving = np.clip((prices[None, :] - landed) / landed, 0.0, None)
-        pace = growth * np.clip(1.0 + 5.0 * saving, 1.0, self.params.qualification_speedup)
+        saving = np.maximum((prices[None, :] - landed) / landed, 0.0)
+        pace = growth * np.minimum(
+            np.maximum(1.0 + 5.0 * saving, 1.0), self.params.qualification_speedup
+        )
         self.qualified[ci] = np.maximum(np.maximum(base, shipped) * (1 + pace), 0.02 * market_size)
 
     def _update_risk(self) -> None:

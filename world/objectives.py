@@ -262,8 +262,12 @@ def _fill_rates(world: World, r: int) -> tuple[float, float]:
 # --------------------------------------------------------------------------- scores
 
 
-def state_scores(world: World, region: str) -> dict[str, float]:
-    """Every objective of one state now, in the units of :data:`OBJECTIVES`."""
+def state_scores(world: World, region: str, memo: dict | None = None) -> dict[str, float]:
+    """Every objective of one state now, in the units of :data:`OBJECTIVES`.
+
+    ``memo``: a dict shared by the states scored at one moment (:func:`scores`), so that the
+    adversary content of one set of adversaries is traced once.
+    """
     w = world
     r = w.region_index[region]
     chain = [w.commodity_index[c] for c in CHAIN if c in w.commodity_index]
@@ -277,7 +281,13 @@ def state_scores(world: World, region: str) -> dict[str, float]:
     )
 
     defense, overall = _fill_rates(w, r)
-    received, share = adversary_content(w, adversaries(w, region))
+    hostile = adversaries(w, region)
+    if memo is None:
+        received, share = adversary_content(w, hostile)
+    else:
+        if hostile not in memo:
+            memo[hostile] = adversary_content(w, hostile)
+        received, share = memo[hostile]
     total = float(received[chain, r].sum())
     adverse = float((received[chain, r] * share[chain, r]).sum())
     adversary_share = adverse / total if total > 1e-9 else 0.0
@@ -342,7 +352,8 @@ def scores(world: World) -> dict[str, dict[str, float]]:
     Read after a month has run (after ``world.step()``): it uses that month's flows, prices,
     consumption and spending.
     """
-    return {state.region: state_scores(world, state.region) for state in world.states}
+    memo: dict = {}
+    return {state.region: state_scores(world, state.region, memo) for state in world.states}
 
 
 # --------------------------------------------------------------------------- recording

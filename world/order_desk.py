@@ -77,6 +77,8 @@ class OrderDesk:
         self.pending: list[tuple[BaseModel, str, str, str]] = []  # order, seat, source, id
         self.log: list[dict] = []
         self.programmes: list[Programme] = []
+        #: (the programme list it indexes, its length then, {kind: programmes in list order}).
+        self._by_kind: tuple[list[Programme], int, dict[str, list[Programme]]] | None = None
         self._counter = 0
         #: The id of the order being applied ("" between orders): its measures' ids, its
         #: follow-ups' ids and the news it logs (world/deals.py) take it.
@@ -440,7 +442,26 @@ class OrderDesk:
     def active(self, kind: str) -> list[Programme]:
         """Programmes of a kind in force this month."""
         month = self.world.month
-        return [p for p in self.programmes if p.kind == kind and p.active(month)]
+        # Programme.active inlined: the world asks this for every firm several times a month.
+        return [
+            p for p in self._of_kind(kind) if p.start <= month and (p.end is None or month < p.end)
+        ]
+
+    def _of_kind(self, kind: str) -> list[Programme]:
+        """Programmes of one kind, in list order.
+
+        Indexed, because firms' own programmes (offtake contracts) grow with the number of
+        firms and every firm asks for several kinds a month. Programmes are only ever appended
+        to the list, or the list replaced (world/deals.py), so the index is rebuilt when the
+        list is another object or longer than when it was built.
+        """
+        index = self._by_kind
+        if index is None or index[0] is not self.programmes or index[1] != len(self.programmes):
+            by_kind: dict[str, list[Programme]] = {}
+            for p in self.programmes:
+                by_kind.setdefault(p.kind, []).append(p)
+            index = self._by_kind = (self.programmes, len(self.programmes), by_kind)
+        return index[2].get(kind, [])
 
     def charge_capex_subsidy(self, firm: Firm, full_usd: float) -> None:
         """Charge the national capex subsidies of a new plant to their states. ``full_usd`` is

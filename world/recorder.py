@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from agents.firms import stock_total
+
 if TYPE_CHECKING:
     from world.model import World
 
@@ -48,41 +50,53 @@ class Recorder:
         """The world's observable state now, one array per variable."""
         w = self.world
         n_c, n_r = len(w.commodity_ids), len(w.region_ids)
-        commercial = np.zeros((n_c, n_r))
-        strategic = np.zeros((n_c, n_r))
-        capacity = np.zeros((n_c, n_r))
-        idle = np.zeros((n_c, n_r))
-        pipeline = np.zeros((n_c, n_r))
+        index = w.commodity_index
+        # Summed in plain nested lists (the same additions in the same order as on arrays,
+        # without numpy's cost per element), then made arrays.
+        commercial, strategic, capacity, idle, pipeline = (
+            [[0.0] * n_r for _ in range(n_c)] for _ in range(5)
+        )
         for firm in w.firms:
+            r = firm.r
             for c, stock in firm.inventory.items():
-                commercial[w.commodity_index[c], firm.r] += float(np.sum(stock))
-            yields = firm.nominal_yields()
-            for c, y in yields.items():
-                ci = w.commodity_index[c]
-                capacity[ci, firm.r] += firm.capacity_tpy * y
-                idle[ci, firm.r] += firm.idle_tpy * y
-                pipeline[ci, firm.r] += firm.pipeline_tpy() * y
+                commercial[index[c]][r] += stock_total(stock)
+            building = firm.pipeline_tpy()
+            for c, y in firm.nominal_yields().items():
+                ci = index[c]
+                capacity[ci][r] += firm.capacity_tpy * y
+                idle[ci][r] += firm.idle_tpy * y
+                pipeline[ci][r] += building * y
+        tracked = [[0.0] * n_r for _ in range(n_c)]
+        fill_want = [[0.0] * len(w.sector_ids) for _ in range(n_r)]
+        fill_got = [[0.0] * len(w.sector_ids) for _ in range(n_r)]
+        magnet = index.get("magnet")
         for user in w.end_users:
-            commercial[user.c, user.r] += user.inventory
+            commercial[user.c][user.r] += user.inventory
             if user.scrap_t > 0:
-                commercial[w.commodity_index[w.spec.recycling.scrap], user.r] += user.scrap_t
+                commercial[index[w.spec.recycling.scrap]][user.r] += user.scrap_t
+            tracked[user.c][user.r] += user.consumed_tracked
+            if user.c == magnet:
+                fill_want[user.r][user.s] += user.wanted
+                fill_got[user.r][user.s] += user.consumed
         for state in w.states:
             for c, stock in state.stockpile.items():
-                strategic[w.commodity_index[c], state.r] += float(np.sum(stock))
+                strategic[index[c]][state.r] += stock_total(stock)
+        commercial, strategic, capacity, idle, pipeline, tracked, fill_want, fill_got = (
+            np.array(rows, dtype=float)
+            for rows in (
+                commercial,
+                strategic,
+                capacity,
+                idle,
+                pipeline,
+                tracked,
+                fill_want,
+                fill_got,
+            )
+        )
         wanted, got = w.final_wanted, w.final_consumed
-        tracked = np.zeros((n_c, n_r))
-        for user in w.end_users:
-            tracked[user.c, user.r] += user.consumed_tracked
-        fill = np.ones((n_r, len(w.sector_ids)))
-        fill_want = np.zeros_like(fill)
-        fill_got = np.zeros_like(fill)
-        magnet = w.commodity_index.get("magnet")
-        for user in w.end_users:
-            if user.c == magnet:
-                fill_want[user.r, user.s] += user.wanted
-                fill_got[user.r, user.s] += user.consumed
         fill = np.divide(
-            fill_got, fill_want, out=np.full_like(fill, np.nan), where=fill_want > 1e-12
+            fill_got, fill_want, out=np.full_like(fill_want, np.nan), where=fill_want > 1e-12
         )
         exports = w.flows.copy()
         for ci in range(n_c):
