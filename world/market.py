@@ -49,7 +49,8 @@ class Clearing:
     Attributes:
         flows: t shipped per tier, origin and destination, shape (T, R, R).
         capped: arcs whose flow was stopped by a cap (quota, licence, qualification), (R, R).
-        desired: what buyers would have taken on each arc without licence caps, (R, R).
+        desired: what buyers would have taken on each arc without licence caps, per tier
+            (T, R, R): the licence applications.
         contracted: t shipped under long-term contracts, before the spot, (R, R).
     """
 
@@ -77,6 +78,7 @@ def clear(
     licensed: np.ndarray,
     preference: np.ndarray | None = None,
     contracts: np.ndarray | None = None,
+    licence_cap: np.ndarray | None = None,
 ) -> Clearing:
     """Match offers (R,) to tiered bids (T, R) along arcs in order of netback.
 
@@ -88,16 +90,20 @@ def clear(
     whatever the netbacks; the rest clears on the spot in order of netback.
 
     ``quota_room`` (t left this month per quota id) is shared across commodities and is reduced
-    in place. Licensed arcs ship at most ``arc_cap``; ``desired`` records what buyers wanted from
-    them, which becomes next month's licence applications.
+    in place. Arcs ship at most ``arc_cap`` (buyers' qualification); licensed arcs also at most
+    ``licence_cap`` (T, R, R), the tonnes approved for each tier (end use), zero if None.
+    ``desired`` records what each tier wanted from licensed arcs: its licence applications.
     """
     n = len(offers)
     supply = offers.astype(float).copy()
     demand = bids.astype(float).copy()
     flows = np.zeros((bids.shape[0], n, n))
     capped = np.zeros((n, n), dtype=bool)
-    desired = np.zeros((n, n))
+    desired = np.zeros((bids.shape[0], n, n))
     cap_left = arc_cap.astype(float).copy()
+    tier_left = (
+        np.zeros((bids.shape[0], n, n)) if licence_cap is None else licence_cap.astype(float).copy()
+    )
     nb = netbacks(prices, wedge, transport)
     ranking = nb if preference is None else nb * preference
     open_arc = (nb > 0) & ~banned
@@ -110,11 +116,13 @@ def clear(
         for d in np.nonzero(q.destinations)[0]:
             arc_quotas.setdefault((q.origin, int(d)), []).append(q)
     state = _Matching(supply, cap_left, capped, desired, licensed, arc_quotas, quota_room)
+    state.tier_left = tier_left
     contracted = np.zeros((n, n))
     if contracts is not None:
         # In a fixed (id) order: an arc's contract does not depend on the others' netbacks.
         for o, d in zip(*np.nonzero((contracts > 1e-12) & ~banned), strict=True):
             for tier in range(min(2, demand.shape[0])):
+                state.tier = tier
                 left = contracts[o, d] - contracted[o, d]
                 before = flows[tier, o, d]
                 state.ship(o, d, demand[tier], flows[tier], limit=left)
@@ -122,6 +130,7 @@ def clear(
     for tier in range(demand.shape[0]):
         if demand[tier].sum() <= 0:
             continue
+        state.tier = tier
         for origins, destinations in groups:
             if len(origins) == 1:
                 state.ship(origins[0], destinations[0], demand[tier], flows[tier])
@@ -170,11 +179,22 @@ class _Matching:
         self.licensed = licensed
         self.arc_quotas = arc_quotas
         self.quota_room = quota_room
+        #: The tier being matched, and licensed arcs' approved tonnes left per tier (T, R, R).
+        self.tier = 0
+        self.tier_left = np.zeros((1, *cap_left.shape))
+
+    def arc_room(self, o: int, d: int) -> float:
+        """Tonnes the arc's cap (and, if licensed, this tier's approvals) still let through."""
+        room = self.cap_left[o, d]
+        if self.licensed[o, d]:
+            room = min(room, self.tier_left[self.tier, o, d])
+        return room
 
     def room(self, o: int, d: int, amount: float) -> float:
         """How much of ``amount`` the arc's cap and quotas let through (marks capped arcs)."""
-        if self.cap_left[o, d] < amount:
-            amount = self.cap_left[o, d]
+        cap = self.arc_room(o, d)
+        if cap < amount:
+            amount = cap
             self.capped[o, d] = True
         for q in self.arc_quotas.get((o, d), ()):
             room = self.quota_room[q.spec.id]
@@ -188,6 +208,8 @@ class _Matching:
         self.supply[o] -= amount
         demand[d] -= amount
         self.cap_left[o, d] -= amount
+        if self.licensed[o, d]:
+            self.tier_left[self.tier, o, d] -= amount
         for q in self.arc_quotas.get((o, d), ()):
             self.quota_room[q.spec.id] -= amount
             q.used_t += amount
@@ -200,7 +222,7 @@ class _Matching:
             return
         want = min(self.supply[o], demand[d], limit)
         if self.licensed[o, d]:
-            self.desired[o, d] += want
+            self.desired[self.tier, o, d] += want
         amount = self.room(o, d, want)
         if amount > 1e-12:
             self.move(o, d, amount, demand, flows)
@@ -229,9 +251,10 @@ class _Matching:
                     demand[d] * self.supply[o] / offered_to[d],
                 )
                 if first and self.licensed[o, d]:
-                    self.desired[o, d] += amount
-                if self.cap_left[o, d] < amount:
-                    amount = self.cap_left[o, d]
+                    self.desired[self.tier, o, d] += amount
+                cap = self.arc_room(o, d)
+                if cap < amount:
+                    amount = cap
                     self.capped[o, d] = True
                 plan[o, d] = amount
             tied_quotas = {id(q): q for arc in live for q in self.arc_quotas.get(arc, ())}

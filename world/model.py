@@ -985,9 +985,11 @@ class World(mesa.Model):
             cap = self.qualified[ci].copy()
             np.fill_diagonal(cap, np.inf)
             licensed = book.licensed[ci]
+            licence_cap, general, first = None, np.zeros((n_r, n_r)), {}
             if licensed.any():
-                allowed = approved[ci] if approved is not None else np.zeros((n_r, n_r))
-                cap = np.where(licensed, np.minimum(cap, allowed), cap)
+                licence_cap = np.zeros((n_t, n_r, n_r)) if approved is None else approved[ci]
+                general, first = self._general_licences(ci, firm_bids)
+                licence_cap[1] += general
             clearing = market.clear(
                 offers[ci],
                 bids[ci],
@@ -1001,13 +1003,39 @@ class World(mesa.Model):
                 licensed,
                 self.supplier_preference(ci),
                 self.contracts[ci],
+                licence_cap,
             )
-            book.apply_for_licences(self.month, ci, clearing.desired)
+            applied = clearing.desired.copy()
+            applied[1] = np.maximum(applied[1] - general, 0.0)
+            book.apply_for_licences(self.month, ci, applied, self.rng)
             self.clearings.append((ci, clearing))
-            self._settle(ci, clearing, sellers, buyers, bids[ci])
+            self._settle(ci, clearing, sellers, buyers, bids[ci], first)
             self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
         self._renew_contracts()
         self.clearings.sort(key=lambda item: item[0])
+
+    def _general_licences(self, ci: int, firm_bids: dict) -> tuple[np.ndarray, dict]:
+        """What firms holding a general licence may take at once over licensed arcs.
+
+        Returns the room (R, R) they add to the civilian tier's approvals on each arc, t, and
+        ``first`` {destination: {firm: t}}: their bids, served first from what those arcs
+        bring (see :meth:`_settle`).
+        """
+        n_r = len(self.region_ids)
+        room = np.zeros((n_r, n_r))
+        first: dict[int, dict] = defaultdict(dict)
+        c = self.commodity_ids[ci]
+        licensed = self.policies.licensed[ci]
+        for (gci, o), holders in self.policies.general_firms.items():
+            if gci != ci:
+                continue
+            for firm_id in sorted(holders):
+                firm = self.firms_by_id.get(firm_id)
+                q = firm_bids.get(firm, {}).get(c, 0.0) if firm is not None else 0.0
+                if q > 1e-12 and licensed[o, firm.r]:
+                    room[o, firm.r] += q
+                    first[firm.r][firm] = q
+        return room, first
 
     def _renew_contracts(self) -> None:
         """Contract volumes follow each arc's market flows slowly: a contract expiring on a
@@ -1113,8 +1141,13 @@ class World(mesa.Model):
                     firm_bids[buyer][c] -= amount
                     flows[ci, o, d] += amount
 
-    def _settle(self, ci: int, clearing, sellers, buyers, bids) -> None:
-        """Move goods and money for one commodity's clearing."""
+    def _settle(self, ci: int, clearing, sellers, buyers, bids, first=None) -> None:
+        """Move goods and money for one commodity's clearing.
+
+        Each tier's receipts in a region are shared among its buyers in proportion to their
+        bids, except that holders of a general licence (``first``: {destination: {firm: t}})
+        take theirs first from what came over licensed arcs.
+        """
         c = self.commodity_ids[ci]
         shipped = clearing.flows.sum(axis=0)  # (o, d)
         book = self.policies
@@ -1194,8 +1227,15 @@ class World(mesa.Model):
                 mix = (got @ origin_mix) / received if graded else None
                 tracked_share = float(got @ origin_tracked_share) / received
                 content_share = (got @ content_per_t) / received
+                heads = (first or {}).get(d, {}) if tier == 1 else {}
+                general = self.policies.general_origins(ci, d) if heads else []
+                over_licensed = float(got[general].sum())
+                head_total = min(sum(heads.values()), over_licensed)
+                scale = head_total / max(sum(heads.values()), 1e-12)
+                rest = max(wanted - head_total, 1e-12)
                 for agent, q in group:
-                    amount = received * q / wanted
+                    head = heads.get(agent, 0.0) * scale
+                    amount = head + (received - head_total) * (q - head) / rest
                     cost = amount * price[d] * 1000.0
                     tracked = amount * tracked_share
                     if graded:
