@@ -56,6 +56,15 @@ MAX_SEED = 2**32 - 1
 QuotaGroup = tuple[str, str, tuple[str, ...] | None]
 
 
+#: The last word of the seed entropy of the licence reviews' stream (any fixed number would do).
+_LICENCE_STREAM = 0x11CE
+
+
+def licence_stream(entropy: list[int]) -> np.random.Generator:
+    """The generator licence reviews draw their delays from, for a seed's ``entropy``."""
+    return np.random.default_rng(np.random.SeedSequence([*entropy, _LICENCE_STREAM]))
+
+
 class World(mesa.Model):
     """The rare-earth world.
 
@@ -82,6 +91,9 @@ class World(mesa.Model):
             scenario = load_scenario(scenario)
         self.spec = scenario
         self.seed = seed
+        #: Licence reviews draw from a stream of their own, seeded by the world's seed, so that
+        #: a licence's reviews do not reshuffle the other draws (outages, project delays).
+        self.licence_rng = licence_stream([int(seed)])
         self.params = scenario.dynamics
         self.uncertainty = scenario.uncertainty
         #: This year's drawn deviation of world demand growth from the end users' rates.
@@ -782,6 +794,7 @@ class World(mesa.Model):
             stream = np.random.SeedSequence(entropy)
             clone.rng = np.random.default_rng(stream)
             clone.random = random.Random(int(stream.generate_state(1)[0]))
+            clone.licence_rng = licence_stream(entropy)
         return clone
 
     def set_seat(self, region: str, human: bool, doctrine: str | None = None) -> None:
@@ -1007,7 +1020,7 @@ class World(mesa.Model):
             )
             applied = clearing.desired.copy()
             applied[1] = np.maximum(applied[1] - general, 0.0)
-            book.apply_for_licences(self.month, ci, applied, self.rng)
+            book.apply_for_licences(self.month, ci, applied, self.licence_rng)
             self.clearings.append((ci, clearing))
             self._settle(ci, clearing, sellers, buyers, bids[ci], first)
             self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
