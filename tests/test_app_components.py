@@ -136,6 +136,7 @@ ENTERED = {
 REJECTED = {
     "licence_decision": "no licence of US that its seat decides is in force",
     "licence_terms": "US has no export licence in force that matches",
+    "extraterritorial_control": "issuer: only CN",
     "stockpile_release": "the stockpile holds 0 t",
 }
 

@@ -42,6 +42,12 @@ SAMPLES: dict[str, dict] = {
         "general_licences": ["EU"],
         "duration_months": 12,
     },
+    "extraterritorial_control": {
+        "issuer": "CN",
+        "commodities": ["metal", "magnet"],
+        "partners": ["US"],
+        "content_threshold": 0.001,
+    },
     "licence_terms": {
         "issuer": "CN",
         "commodities": ["magnet"],

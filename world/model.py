@@ -56,6 +56,16 @@ MAX_SEED = 2**32 - 1
 QuotaGroup = tuple[str, str, tuple[str, ...] | None]
 
 
+def _tracked_share(agent, commodity: str) -> float:
+    """Share of an agent's stock of a commodity that came from the tracked origin (0 for
+    agents that keep no provenance ledger: end users' scrap, states' stockpiles)."""
+    tracked = getattr(agent, "tracked", None)
+    if not tracked:
+        return 0.0
+    stock = float(np.sum(agent.inventory.get(commodity, 0.0)))
+    return min(tracked.get(commodity, 0.0) / stock, 1.0) if stock > 1e-12 else 0.0
+
+
 #: The last word of the seed entropy of the licence reviews' stream (any fixed number would do).
 _LICENCE_STREAM = 0x11CE
 
@@ -1009,7 +1019,7 @@ class World(mesa.Model):
                 self.prices[ci],
                 book.wedge[ci],
                 self.transport[ci],
-                book.banned[ci],
+                book.banned[ci] | self._extraterritorial_bans(ci, sellers),
                 cap,
                 book.quotas_on(ci),
                 month_room,
@@ -1026,6 +1036,31 @@ class World(mesa.Model):
             self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
         self._renew_contracts()
         self.clearings.sort(key=lambda item: item[0])
+
+    def _extraterritorial_bans(self, ci: int, sellers: dict) -> np.ndarray:
+        """Arcs (R, R) closed this month by extraterritorial controls on commodity ``ci``.
+
+        An origin's arcs to a control's destinations close when what its sellers offer carries
+        at least the control's threshold of the issuer's origin (the tracked-origin ledger that
+        follows material through trade and processing). The region's offers are judged
+        together, weighted by tonnes offered: its exporters share one arc.
+        """
+        n_r = len(self.region_ids)
+        closed = np.zeros((n_r, n_r), dtype=bool)
+        c = self.commodity_ids[ci]
+        for cis, issuer, destinations, threshold in self.policies.extraterritorial:
+            if ci not in cis:
+                continue
+            for o in range(n_r):
+                group = sellers.get((ci, o), [])
+                offered = sum(q for _, q in group)
+                if o == issuer or offered <= 1e-12:
+                    continue
+                tracked = sum(q * _tracked_share(agent, c) for agent, q in group)
+                if tracked >= threshold * offered:
+                    closed[o] |= destinations
+                    closed[o, o] = False
+        return closed
 
     def _general_licences(self, ci: int, firm_bids: dict) -> tuple[np.ndarray, dict]:
         """What firms holding a general licence may take at once over licensed arcs.

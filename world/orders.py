@@ -89,6 +89,18 @@ class ExportLicence(_LicenceTerms, _TradeMeasure):
     )
 
 
+class ExtraterritorialControl(_TradeMeasure):
+    """Control products made abroad from the issuer's material: exporters in other regions may
+    not ship these commodities to the partners while what they sell carries at least
+    ``content_threshold`` of the issuer's origin (China's October 2025 rule on products with
+    0.1% Chinese rare-earth content; its licences treated as refused)."""
+
+    kind: Literal["extraterritorial_control"] = "extraterritorial_control"
+    content_threshold: Share = Field(
+        0.001, description="share of the issuer's origin in a product that puts it under control"
+    )
+
+
 class LicenceTerms(_Order):
     """Ease or tighten export licences in force: new approval shares (overall or by end use)
     and general licences granted or withdrawn, from this month on, for the issuer's licences
@@ -475,6 +487,7 @@ Order = Annotated[
     | ExportLicence
     | LicenceDecision
     | LicenceTerms
+    | ExtraterritorialControl
     | ExportDuty
     | ImportTariff
     | ImportBan
@@ -513,6 +526,7 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
         ExportLicence,
         LicenceDecision,
         LicenceTerms,
+        ExtraterritorialControl,
         ExportDuty,
         ImportTariff,
         ImportBan,

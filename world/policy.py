@@ -11,6 +11,8 @@ force into what the market needs, per commodity and arc (origin -> destination):
   ``approval_share`` of them, or the share its ``end_use`` sets for defence users, other users
   and strategic stockpiles (the market's tiers); approved tonnes may ship once the review ends.
   A region holding a general licence faces no licence; a firm holding one ships at once;
+- an **extraterritorial control** closes the arcs from other regions to its destinations for
+  products whose sellers' stocks carry at least ``content_threshold`` of the issuer's origin;
 - an **export duty** and an **import tariff** are ad valorem wedges: the buyer's price is the
   seller's price times (1 + duty) (1 + tariff), plus transport. Rates on one arc add up.
 
@@ -117,6 +119,9 @@ class PolicyBook:
         self.seat_decided = np.zeros((n_c, n_r, n_r), dtype=bool)
         self.pending = np.zeros((n_c, n_t, n_r, n_r))
         self.defense_priority = np.zeros(n_r, dtype=bool)
+        #: Extraterritorial controls in force: (commodity indices, issuer, destination mask,
+        #: content threshold).
+        self.extraterritorial: list[tuple[list[int], int, np.ndarray, float]] = []
         self.unions: tuple[TariffUnion, ...] = ()
         self.duty_rates = np.zeros((n_c, n_r, n_r))
         self.tariff_rates = np.zeros((n_c, n_r, n_r))
@@ -166,6 +171,7 @@ class PolicyBook:
         self.general_firms = {}
         self.restricted[:] = False
         self.defense_priority[:] = False
+        self.extraterritorial = []
         rates = np.zeros_like(self.wedge)
         duty_rates = np.zeros_like(self.wedge)
         live_quotas: dict[str, Quota] = {}
@@ -227,6 +233,10 @@ class PolicyBook:
                     self.restricted[ci] |= arcs
             elif spec.kind == "defense_priority":
                 self.defense_priority[self.r[spec.issuer]] = True
+            elif spec.kind == "extraterritorial_control":
+                me = self.r[spec.issuer]
+                destinations = self._arcs(spec, True)[me]
+                self.extraterritorial.append((cis, me, destinations, spec.content_threshold))
         self.quotas = live_quotas
         self._apply_unions(rates)
         self.wedge = (1.0 + duty_rates) * (1.0 + rates)

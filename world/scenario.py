@@ -41,6 +41,7 @@ POLICY_KINDS = (
     "stockpile_target",
     "stockpile_band",
     "defense_priority",
+    "extraterritorial_control",
 )
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -306,6 +307,11 @@ class PolicySpec(LicenceSpecTerms):
         "'seat' leaves each month's applications to the issuer's licence_decision orders",
     )
     rate: NonNeg | None = Field(None, description="ad valorem rate (0.25 = 25%)")
+    content_threshold: Share = Field(
+        0.001,
+        description="extraterritorial controls: the share of a product's tonnes of the "
+        "issuer's origin from which exporters abroad may not ship it to the partners",
+    )
     months_of_cover: NonNeg | None = None
     price_low_usd_per_kg: PriceUsdPerKg | None = Field(
         None, ge=0, description="stockpile_band: buy below this home price"

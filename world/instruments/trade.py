@@ -56,6 +56,13 @@ def apply_trade(desk: OrderDesk, order: BaseModel) -> str:
         )
     elif order.kind in ("export_duty", "import_tariff"):
         fields.update(rate=order.rate)
+    elif order.kind == "extraterritorial_control":
+        if order.issuer != w.tracked_origin:
+            raise OrderRejected(
+                f"issuer: only {w.tracked_origin}, the origin the provenance ledger tracks, can "
+                "control products made abroad from its material"
+            )
+        fields.update(content_threshold=order.content_threshold)
     w.policies.add(PolicySpec(**fields))
     return trade_words(w, order, partners)
 
@@ -85,7 +92,12 @@ def trade_words(world: World, order: BaseModel, partners: list[str] | None = Non
         f"to {to}",
         "import_tariff": f"{who} sets a {getattr(order, 'rate', 0):.0%} tariff on {what} from {to}",
     }.get(order.kind)
-    if order.kind == "export_quota":
+    if order.kind == "extraterritorial_control":
+        text = (
+            f"{who} controls {what} made abroad with {order.content_threshold:.1%} or more of "
+            f"its material: no exports of them to {to}"
+        )
+    elif order.kind == "export_quota":
         text = (
             f"{who} caps exports of {what} to {to} at {order.quota_t:,.0f} t per "
             f"{order.period_months} months"
@@ -316,6 +328,15 @@ INSTRUMENTS = (
         family="trade",
         apply=apply_licence_decision,
         binds="PolicyBook.decide_licences",
+    ),
+    Instrument(
+        kind="extraterritorial_control",
+        family="trade",
+        apply=apply_trade,
+        binds="World._extraterritorial_bans",
+        words=trade_words,
+        liftable=True,
+        restriction=True,
     ),
     Instrument(
         kind="licence_terms",
