@@ -135,6 +135,8 @@ ENTERED = {
 #: Orders the world turns down at the start, with its reason.
 REJECTED = {
     "licence_decision": "no licence of US that its seat decides is in force",
+    "licence_terms": "US has no export licence in force that matches",
+    "extraterritorial_control": "issuer: only CN",
     "stockpile_release": "the stockpile holds 0 t",
 }
 

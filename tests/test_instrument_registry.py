@@ -63,6 +63,9 @@ def test_an_instrument_reads_in_words_as_the_log_says_when_it_applies(kind):
     order = parse_order({"kind": kind, **SAMPLES[kind]})
     if kind == "stockpile_release":  # something to release
         world.states_by_region[order.issuer].receive(order.commodity, order.tonnes, 0.0, 0.0)
+    if kind == "licence_terms":  # a licence to change
+        licence = world.desk.apply_now({"kind": "export_licence", **SAMPLES["export_licence"]})
+        assert licence.status == "applied", licence.message
     expected = REGISTRY[kind].words(world, order)
     result = world.desk.apply_now(order)
     assert result.status == "applied", result.message

@@ -38,7 +38,21 @@ SAMPLES: dict[str, dict] = {
         "partners": ["US", "JP"],
         "review_months": 2,
         "approval_share": 0.25,
+        "end_use": {"defense": 0.0},
+        "general_licences": ["EU"],
         "duration_months": 12,
+    },
+    "extraterritorial_control": {
+        "issuer": "CN",
+        "commodities": ["metal", "magnet"],
+        "partners": ["US"],
+        "content_threshold": 0.001,
+    },
+    "licence_terms": {
+        "issuer": "CN",
+        "commodities": ["magnet"],
+        "approval_share": 0.6,
+        "grant": ["US"],
     },
     "export_duty": {"issuer": "CN", "commodities": ["concentrate"], "rate": 0.2},
     "import_tariff": {

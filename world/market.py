@@ -50,7 +50,8 @@ class Clearing:
     Attributes:
         flows: t shipped per tier, origin and destination, shape (T, R, R).
         capped: arcs whose flow was stopped by a cap (quota, licence, qualification), (R, R).
-        desired: what buyers would have taken on each arc without licence caps, (R, R).
+        desired: what buyers would have taken on each arc without licence caps, per tier
+            (T, R, R): the licence applications.
         contracted: t shipped under long-term contracts, before the spot, (R, R).
     """
 
@@ -78,6 +79,7 @@ def clear(
     licensed: np.ndarray,
     preference: np.ndarray | None = None,
     contracts: np.ndarray | None = None,
+    licence_cap: np.ndarray | None = None,
 ) -> Clearing:
     """Match offers (R,) to tiered bids (T, R) along arcs in order of netback.
 
@@ -89,8 +91,9 @@ def clear(
     whatever the netbacks; the rest clears on the spot in order of netback.
 
     ``quota_room`` (t left this month per quota id) is shared across commodities and is reduced
-    in place. Licensed arcs ship at most ``arc_cap``; ``desired`` records what buyers wanted from
-    them, which becomes next month's licence applications.
+    in place. Arcs ship at most ``arc_cap`` (buyers' qualification); licensed arcs also at most
+    ``licence_cap`` (T, R, R), the tonnes approved for each tier (end use), zero if None.
+    ``desired`` records what each tier wanted from licensed arcs: its licence applications.
     """
     n = len(offers)
     n_t = bids.shape[0]
@@ -113,10 +116,15 @@ def clear(
         offers.astype(float).tolist(),
         arc_cap.astype(float).tolist(),
         [[False] * n for _ in range(n)],
-        [[0.0] * n for _ in range(n)],
+        [[[0.0] * n for _ in range(n)] for _ in range(n_t)],
         licensed.tolist(),
         arc_quotas,
         quota_room,
+    )
+    state.tier_left = (
+        [[[0.0] * n for _ in range(n)] for _ in range(n_t)]
+        if licence_cap is None
+        else licence_cap.astype(float).tolist()
     )
     contracted = [[0.0] * n for _ in range(n)]
     supply = state.supply
@@ -128,6 +136,7 @@ def clear(
             for tier in range(min(2, n_t)):
                 if supply[o] <= 1e-12 or demand[tier][d] <= 1e-12:
                     continue  # nothing to ship (what ship itself would find)
+                state.tier = tier
                 left = volume[o][d] - contracted[o][d]
                 before = flows[tier][o][d]
                 state.ship(o, d, demand[tier], flows[tier], limit=left)
@@ -136,6 +145,7 @@ def clear(
         wanted, shipped = demand[tier], flows[tier]
         if np.sum(wanted) <= 0:
             continue
+        state.tier = tier
         for origins, destinations in groups:
             if len(origins) == 1:
                 o, d = origins[0], destinations[0]
@@ -190,11 +200,22 @@ class _Matching:
         self.licensed = licensed
         self.arc_quotas = arc_quotas
         self.quota_room = quota_room
+        #: The tier being matched, and licensed arcs' approved tonnes left per tier (T, R, R).
+        self.tier = 0
+        self.tier_left = [[[0.0] * len(cap_left) for _ in cap_left]]
+
+    def arc_room(self, o: int, d: int) -> float:
+        """Tonnes the arc's cap (and, if licensed, this tier's approvals) still let through."""
+        room = self.cap_left[o][d]
+        if self.licensed[o][d]:
+            room = min(room, self.tier_left[self.tier][o][d])
+        return room
 
     def room(self, o: int, d: int, amount: float) -> float:
         """How much of ``amount`` the arc's cap and quotas let through (marks capped arcs)."""
-        if self.cap_left[o][d] < amount:
-            amount = self.cap_left[o][d]
+        cap = self.arc_room(o, d)
+        if cap < amount:
+            amount = cap
             self.capped[o][d] = True
         for q in self.arc_quotas.get((o, d), ()):
             room = self.quota_room[q.spec.id]
@@ -208,6 +229,8 @@ class _Matching:
         self.supply[o] -= amount
         demand[d] -= amount
         self.cap_left[o][d] -= amount
+        if self.licensed[o][d]:
+            self.tier_left[self.tier][o][d] -= amount
         for q in self.arc_quotas.get((o, d), ()):
             self.quota_room[q.spec.id] -= amount
             q.used_t += amount
@@ -218,7 +241,7 @@ class _Matching:
             return
         want = min(self.supply[o], demand[d], limit)
         if self.licensed[o][d]:
-            self.desired[o][d] += want
+            self.desired[self.tier][o][d] += want
         amount = self.room(o, d, want)
         if amount > 1e-12:
             self.move(o, d, amount, demand, flows)
@@ -248,9 +271,10 @@ class _Matching:
                     demand[d] * supply[o] / offered_to[d],
                 )
                 if first and self.licensed[o][d]:
-                    self.desired[o][d] += amount
-                if self.cap_left[o][d] < amount:
-                    amount = self.cap_left[o][d]
+                    self.desired[self.tier][o][d] += amount
+                cap = self.arc_room(o, d)
+                if cap < amount:
+                    amount = cap
                     self.capped[o][d] = True
                 plan[o, d] = amount
             tied_quotas = {id(q): q for arc in live for q in self.arc_quotas.get(arc, ())}

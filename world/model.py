@@ -57,6 +57,25 @@ MAX_SEED = 2**32 - 1
 QuotaGroup = tuple[str, str, tuple[str, ...] | None]
 
 
+def _tracked_share(agent, commodity: str) -> float:
+    """Share of an agent's stock of a commodity that came from the tracked origin (0 for
+    agents that keep no provenance ledger: end users' scrap, states' stockpiles)."""
+    tracked = getattr(agent, "tracked", None)
+    if not tracked:
+        return 0.0
+    stock = float(np.sum(agent.inventory.get(commodity, 0.0)))
+    return min(tracked.get(commodity, 0.0) / stock, 1.0) if stock > 1e-12 else 0.0
+
+
+#: The last word of the seed entropy of the licence reviews' stream (any fixed number would do).
+_LICENCE_STREAM = 0x11CE
+
+
+def licence_stream(entropy: list[int]) -> np.random.Generator:
+    """The generator licence reviews draw their delays from, for a seed's ``entropy``."""
+    return np.random.default_rng(np.random.SeedSequence([*entropy, _LICENCE_STREAM]))
+
+
 class World(mesa.Model):
     """The rare-earth world.
 
@@ -83,6 +102,9 @@ class World(mesa.Model):
             scenario = load_scenario(scenario)
         self.spec = scenario
         self.seed = seed
+        #: Licence reviews draw from a stream of their own, seeded by the world's seed, so that
+        #: a licence's reviews do not reshuffle the other draws (outages, project delays).
+        self.licence_rng = licence_stream([int(seed)])
         self.params = scenario.dynamics
         self.uncertainty = scenario.uncertainty
         #: This year's drawn deviation of world demand growth from the end users' rates.
@@ -792,6 +814,7 @@ class World(mesa.Model):
             stream = np.random.SeedSequence(entropy)
             clone.rng = np.random.default_rng(stream)
             clone.random = random.Random(int(stream.generate_state(1)[0]))
+            clone.licence_rng = licence_stream(entropy)
         return clone
 
     def _step_on_clock(self) -> None:
@@ -1001,29 +1024,82 @@ class World(mesa.Model):
             cap = self.qualified[ci].copy()
             np.fill_diagonal(cap, np.inf)
             licensed = book.licensed[ci]
+            licence_cap, general, first = None, np.zeros((n_r, n_r)), {}
             if licensed.any():
-                allowed = approved[ci] if approved is not None else np.zeros((n_r, n_r))
-                cap = np.where(licensed, np.minimum(cap, allowed), cap)
+                licence_cap = np.zeros((n_t, n_r, n_r)) if approved is None else approved[ci]
+                general, first = self._general_licences(ci, firm_bids)
+                licence_cap[1] += general
             clearing = market.clear(
                 offers[ci],
                 bids[ci],
                 self.prices[ci],
                 book.wedge[ci],
                 self.transport[ci],
-                book.banned[ci],
+                book.banned[ci] | self._extraterritorial_bans(ci, sellers),
                 cap,
                 book.quotas_on(ci),
                 month_room,
                 licensed,
                 self.supplier_preference(ci),
                 self.contracts[ci],
+                licence_cap,
             )
-            book.apply_for_licences(self.month, ci, clearing.desired)
+            applied = clearing.desired.copy()
+            applied[1] = np.maximum(applied[1] - general, 0.0)
+            book.apply_for_licences(self.month, ci, applied, self.licence_rng)
             self.clearings.append((ci, clearing))
-            self._settle(ci, clearing, sellers, buyers, bids[ci])
+            self._settle(ci, clearing, sellers, buyers, bids[ci], first)
             self.flows[ci] = clearing.flows.sum(axis=0) + contracted[ci]
         self._renew_contracts()
         self.clearings.sort(key=lambda item: item[0])
+
+    def _extraterritorial_bans(self, ci: int, sellers: dict) -> np.ndarray:
+        """Arcs (R, R) closed this month by extraterritorial controls on commodity ``ci``.
+
+        An origin's arcs to a control's destinations close when what its sellers offer carries
+        at least the control's threshold of the issuer's origin (the tracked-origin ledger that
+        follows material through trade and processing). The region's offers are judged
+        together, weighted by tonnes offered: its exporters share one arc.
+        """
+        n_r = len(self.region_ids)
+        closed = np.zeros((n_r, n_r), dtype=bool)
+        c = self.commodity_ids[ci]
+        for cis, issuer, destinations, threshold in self.policies.extraterritorial:
+            if ci not in cis:
+                continue
+            for o in range(n_r):
+                group = sellers.get((ci, o), [])
+                offered = sum(q for _, q in group)
+                if o == issuer or offered <= 1e-12:
+                    continue
+                tracked = sum(q * _tracked_share(agent, c) for agent, q in group)
+                if tracked >= threshold * offered:
+                    closed[o] |= destinations
+                    closed[o, o] = False
+        return closed
+
+    def _general_licences(self, ci: int, firm_bids: dict) -> tuple[np.ndarray, dict]:
+        """What firms holding a general licence may take at once over licensed arcs.
+
+        Returns the room (R, R) they add to the civilian tier's approvals on each arc, t, and
+        ``first`` {destination: {firm: t}}: their bids, served first from what those arcs
+        bring (see :meth:`_settle`).
+        """
+        n_r = len(self.region_ids)
+        room = np.zeros((n_r, n_r))
+        first: dict[int, dict] = defaultdict(dict)
+        c = self.commodity_ids[ci]
+        licensed = self.policies.licensed[ci]
+        for (gci, o), holders in self.policies.general_firms.items():
+            if gci != ci:
+                continue
+            for firm_id in sorted(holders):
+                firm = self.firms_by_id.get(firm_id)
+                q = firm_bids.get(firm, {}).get(c, 0.0) if firm is not None else 0.0
+                if q > 1e-12 and licensed[o, firm.r]:
+                    room[o, firm.r] += q
+                    first[firm.r][firm] = q
+        return room, first
 
     def _renew_contracts(self) -> None:
         """Contract volumes follow each arc's market flows slowly: a contract expiring on a
@@ -1129,8 +1205,13 @@ class World(mesa.Model):
                     firm_bids[buyer][c] -= amount
                     flows[ci, o, d] += amount
 
-    def _settle(self, ci: int, clearing, sellers, buyers, bids) -> None:
-        """Move goods and money for one commodity's clearing."""
+    def _settle(self, ci: int, clearing, sellers, buyers, bids, first=None) -> None:
+        """Move goods and money for one commodity's clearing.
+
+        Each tier's receipts in a region are shared among its buyers in proportion to their
+        bids, except that holders of a general licence (``first``: {destination: {firm: t}})
+        take theirs first from what came over licensed arcs.
+        """
         c = self.commodity_ids[ci]
         shipped = clearing.flows.sum(axis=0)  # (o, d)
         book = self.policies
@@ -1227,8 +1308,15 @@ class World(mesa.Model):
                 tracked_share = float(got @ origin_tracked_share) / received
                 content_share = (got @ content_per_t) / received
                 uplift = float(got @ pooled.rates[:, d]) / received if pooled is not None else 0.0
+                heads = (first or {}).get(d, {}) if tier == 1 else {}
+                general = self.policies.general_origins(ci, d) if heads else []
+                over_licensed = float(got[general].sum())
+                head_total = min(sum(heads.values()), over_licensed)
+                scale = head_total / max(sum(heads.values()), 1e-12)
+                rest = max(wanted - head_total, 1e-12)
                 for agent, q in group:
-                    amount = received * q / wanted
+                    head = heads.get(agent, 0.0) * scale
+                    amount = head + (received - head_total) * (q - head) / rest
                     cost = amount * price[d] * 1000.0
                     if uplift > 0:
                         pooled.book.pay(self.month, ci, d, cost * uplift)

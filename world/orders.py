@@ -19,6 +19,7 @@ from world.instruments import FIRM_ORDER_KINDS as FIRM_ORDER_KINDS
 from world.instruments import LIFTABLE, NEGOTIATION_KINDS
 from world.instruments import PRIVATE_ORDER_KINDS as PRIVATE_ORDER_KINDS
 from world.instruments.base import OrderRejected as OrderRejected
+from world.scenario import LicenceSpecTerms, check_end_use
 from world.units import PriceUsdPerKg, Tonnes
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -67,17 +68,60 @@ class ExportQuota(_TradeMeasure):
     period_months: Months = 12
 
 
-class ExportLicence(_TradeMeasure):
-    """Hold exports for a review and approve a share of what buyers apply for."""
+class _LicenceTerms(LicenceSpecTerms, _Order):
+    """Terms of an export licence regime (see world/policy.py)."""
+
+    review_months: int = Field(
+        2, ge=1, le=24, description="most likely review delay, months (2: about 45 working days)"
+    )
+    approval_share: Share = 1.0
+
+
+class ExportLicence(_LicenceTerms, _TradeMeasure):
+    """Hold exports for a review and approve a share of what buyers apply for, by end use;
+    holders of general licences ship at once."""
 
     kind: Literal["export_licence"] = "export_licence"
-    review_months: int = Field(2, ge=1, le=24)
-    approval_share: Share = 1.0
     decided_by: Literal["rule", "seat"] = Field(
         "rule",
         description="'rule': approval_share of applications after the review; 'seat': the "
         "issuer decides the applications itself with licence_decision orders",
     )
+
+
+class ExtraterritorialControl(_TradeMeasure):
+    """Control products made abroad from the issuer's material: exporters in other regions may
+    not ship these commodities to the partners while what they sell carries at least
+    ``content_threshold`` of the issuer's origin (China's October 2025 rule on products with
+    0.1% Chinese rare-earth content; its licences treated as refused)."""
+
+    kind: Literal["extraterritorial_control"] = "extraterritorial_control"
+    content_threshold: Share = Field(
+        0.001, description="share of the issuer's origin in a product that puts it under control"
+    )
+
+
+class LicenceTerms(_Order):
+    """Ease or tighten export licences in force: new approval shares (overall or by end use)
+    and general licences granted or withdrawn, from this month on, for the issuer's licences
+    on these commodities (all if none) or the one ``policy_id`` names. Approvals already
+    granted stand."""
+
+    kind: Literal["licence_terms"] = "licence_terms"
+    policy_id: str | None = None
+    commodities: list[str] = Field(default_factory=list)
+    approval_share: Share | None = None
+    end_use: dict[str, Share] | None = Field(
+        None, description="approval share by end use (defense, civilian, stockpile); replaces"
+    )
+    grant: list[str] = Field(
+        default_factory=list, description="buyers (region or firm ids) given general licences"
+    )
+    withdraw: list[str] = Field(
+        default_factory=list, description="buyers whose general licences are withdrawn"
+    )
+
+    _check_end_use = field_validator("end_use")(lambda v: check_end_use(v))
 
 
 class LicenceDecision(_Order):
@@ -455,6 +499,8 @@ Order = Annotated[
     | ExportQuota
     | ExportLicence
     | LicenceDecision
+    | LicenceTerms
+    | ExtraterritorialControl
     | ExportDuty
     | ImportTariff
     | ImportBan
@@ -492,6 +538,8 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
         ExportQuota,
         ExportLicence,
         LicenceDecision,
+        LicenceTerms,
+        ExtraterritorialControl,
         ExportDuty,
         ImportTariff,
         ImportBan,

@@ -6,8 +6,13 @@ force into what the market needs, per commodity and arc (origin -> destination):
 - an **export ban** closes the arc: its flow is zero;
 - an **export quota** caps the tonnes an exporter ships, summed over its commodities and
   destinations, per period (the unused allowance carries over inside the period);
-- an **export licence** holds shipments for a review of ``review_months`` and approves only
-  ``approval_share`` of what buyers applied for; approved tonnes may ship once the review ends;
+- an **export licence** holds each month's applications on an arc for a review drawn from a
+  triangular distribution around ``review_months`` (about 45 working days at 2) and approves
+  ``approval_share`` of them, or the share its ``end_use`` sets for defence users, other users
+  and strategic stockpiles (the market's tiers); approved tonnes may ship once the review ends.
+  A region holding a general licence faces no licence; a firm holding one ships at once;
+- an **extraterritorial control** closes the arcs from other regions to its destinations for
+  products whose sellers' stocks carry at least ``content_threshold`` of the issuer's origin;
 - an **export duty** and an **import tariff** are ad valorem wedges: the buyer's price is the
   seller's price times (1 + duty) (1 + tariff), plus transport. Rates on one arc add up.
 
@@ -24,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from world.calendar import months_between
-from world.scenario import PolicySpec, Scenario
+from world.scenario import END_USES, PolicySpec, Scenario
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,24 @@ class PolicyBook:
         self.banned = np.zeros((n_c, n_r, n_r), dtype=bool)
         self.wedge = np.ones((n_c, n_r, n_r))
         self.licensed = np.zeros((n_c, n_r, n_r), dtype=bool)
-        self.review = np.zeros((n_c, n_r, n_r), dtype=int)
-        self.approval = np.ones((n_c, n_r, n_r))
+        n_t = len(END_USES)
+        #: Review delay per licensed arc, months: lowest, most likely and highest.
+        self.review_low = np.zeros((n_c, n_r, n_r))
+        self.review = np.zeros((n_c, n_r, n_r))
+        self.review_high = np.zeros((n_c, n_r, n_r))
+        #: Share approved per commodity, end use (tier), origin and destination (C, T, R, R).
+        self.approval = np.ones((n_c, n_t, n_r, n_r))
+        #: Firms holding a general licence, per (commodity, licensing origin).
+        self.general_firms: dict[tuple[int, int], frozenset[str]] = {}
         self.restricted = np.zeros((n_c, n_r, n_r), dtype=bool)
+        #: Approved t per month they may ship, (C, T, R, R).
         self.approved: dict[int, np.ndarray] = {}
         self.seat_decided = np.zeros((n_c, n_r, n_r), dtype=bool)
-        self.pending_applications = np.zeros((n_c, n_r, n_r))
+        self.pending = np.zeros((n_c, n_t, n_r, n_r))
         self.defense_priority = np.zeros(n_r, dtype=bool)
+        #: Extraterritorial controls in force: (commodity indices, issuer, destination mask,
+        #: content threshold).
+        self.extraterritorial: list[tuple[list[int], int, np.ndarray, float]] = []
         self.unions: tuple[TariffUnion, ...] = ()
         self.duty_rates = np.zeros((n_c, n_r, n_r))
         self.tariff_rates = np.zeros((n_c, n_r, n_r))
@@ -148,10 +164,14 @@ class PolicyBook:
         self.wedge[:] = 1.0
         self.licensed[:] = False
         self.seat_decided[:] = False
-        self.review[:] = 0
+        self.review_low[:] = 0.0
+        self.review[:] = 0.0
+        self.review_high[:] = 0.0
         self.approval[:] = 1.0
+        self.general_firms = {}
         self.restricted[:] = False
         self.defense_priority[:] = False
+        self.extraterritorial = []
         rates = np.zeros_like(self.wedge)
         duty_rates = np.zeros_like(self.wedge)
         live_quotas: dict[str, Quota] = {}
@@ -177,12 +197,25 @@ class PolicyBook:
                     rates[ci][arcs] += spec.rate or 0.0
             elif spec.kind == "export_licence":
                 arcs = self._arcs(spec, True)
+                me = self.r[spec.issuer]
+                holders = [g for g in spec.general_licences if g not in self.r]
+                for g in spec.general_licences:
+                    if g in self.r:
+                        arcs[me, self.r[g]] = False
+                review = spec.review()
+                shares = [spec.end_use.get(use, spec.approval_share) for use in END_USES]
                 for ci in cis:
                     self.licensed[ci] |= arcs
-                    self.review[ci][arcs] = spec.review_months
-                    self.approval[ci][arcs] = spec.approval_share
+                    self.review_low[ci][arcs] = review.low
+                    self.review[ci][arcs] = review.mode
+                    self.review_high[ci][arcs] = review.high
+                    for tier, share in enumerate(shares):
+                        self.approval[ci, tier][arcs] = share
                     self.seat_decided[ci][arcs] = spec.decided_by == "seat"
                     self.restricted[ci] |= arcs
+                    if holders:
+                        known = self.general_firms.get((ci, me), frozenset())
+                        self.general_firms[ci, me] = known | frozenset(holders)
             elif spec.kind == "export_quota":
                 arcs = self._arcs(spec, True)
                 start, _ = self._span(spec)
@@ -200,6 +233,10 @@ class PolicyBook:
                     self.restricted[ci] |= arcs
             elif spec.kind == "defense_priority":
                 self.defense_priority[self.r[spec.issuer]] = True
+            elif spec.kind == "extraterritorial_control":
+                me = self.r[spec.issuer]
+                destinations = self._arcs(spec, True)[me]
+                self.extraterritorial.append((cis, me, destinations, spec.content_threshold))
         self.quotas = live_quotas
         self._apply_unions(rates)
         self.wedge = (1.0 + duty_rates) * (1.0 + rates)
@@ -238,15 +275,44 @@ class PolicyBook:
             self.unions = unions
             self._active_key = None
 
+    @property
+    def pending_applications(self) -> np.ndarray:
+        """Applications (C, R, R) waiting for the issuer's licence_decision orders, t."""
+        return self.pending.sum(axis=1)
+
+    def _due(self, month: int) -> np.ndarray:
+        """The approvals (C, T, R, R) that may ship in ``month``."""
+        return self.approved.setdefault(month, np.zeros_like(self.approval))
+
     def decide_licences(self, month: int, ci: int, origin: int, dest: int, share: float) -> float:
-        """Approve ``share`` of the applications pending on a seat-decided licence (the rest is
-        refused); the approved tonnes may ship from ``month``. Returns them (t)."""
-        n_c, n_r = len(self.commodities), len(self.regions)
-        approved = self.pending_applications[ci, origin, dest] * share
-        self.pending_applications[ci, origin, dest] = 0.0
-        book = self.approved.setdefault(month, np.zeros((n_c, n_r, n_r)))
-        book[ci, origin, dest] += approved
-        return approved
+        """Approve ``share`` of the applications pending on a seat-decided licence, for every
+        end use (the rest is refused); the approved tonnes may ship from ``month``. Returns
+        them (t)."""
+        approved = self.pending[ci, :, origin, dest] * share
+        self.pending[ci, :, origin, dest] = 0.0
+        self._due(month)[ci, :, origin, dest] += approved
+        return float(approved.sum())
+
+    def in_force(self, month: int) -> list[PolicySpec]:
+        """Policies in force at ``month``, including those put on the book this month."""
+        return [s for s in self.specs if self._span(s)[0] <= month < self._span(s)[1]]
+
+    def amend(self, policy_id: str, month: int, changes: dict) -> PolicySpec:
+        """Change the terms of a policy in force at ``month`` from then on (a licence eased or
+        tightened); approvals already granted stand.
+
+        Raises:
+            KeyError: if no policy with that id is in force.
+            pydantic.ValidationError: if the changed terms are not valid.
+        """
+        live = self.in_force(month)
+        for i, spec in enumerate(self.specs):
+            if spec.id == policy_id and spec in live:
+                new = PolicySpec(**{**spec.model_dump(), **changes})
+                self.specs[i] = new
+                self._active_key = None
+                return new
+        raise KeyError(policy_id)
 
     def add(self, spec: PolicySpec) -> None:
         """Put a new policy on the book (an order applied during the run)."""
@@ -272,21 +338,35 @@ class PolicyBook:
         """Quotas in force that count shipments of commodity index ``ci``."""
         return [q for q in self.quotas.values() if ci in q.commodities]
 
-    def approved_now(self, month: int) -> np.ndarray:
-        """Licensed tonnes (C, R, R) whose review ends this month and may ship."""
-        return self.approved.pop(month, None) if month in self.approved else None
+    def general_origins(self, ci: int, dest: int) -> list[int]:
+        """Origins whose licence on commodity ``ci`` to ``dest`` has firms holding general
+        licences (firms' general licences are per commodity and licensing origin)."""
+        return [o for (c, o) in self.general_firms if c == ci and self.licensed[ci, o, dest]]
 
-    def apply_for_licences(self, month: int, ci: int, applied: np.ndarray) -> None:
-        """Record licence applications (R, R) for commodity ``ci``; approvals land later."""
-        n_c, n_r = len(self.commodities), len(self.regions)
-        mask = self.licensed[ci] & (applied > 0)
-        if not mask.any():
-            return
+    def approved_now(self, month: int) -> np.ndarray | None:
+        """Licensed tonnes (C, T, R, R) whose review ends this month and may ship."""
+        return self.approved.pop(month, None)
+
+    def review_delay(self, ci: int, origin: int, dest: int, rng: np.random.Generator) -> int:
+        """One application's review on an arc, whole months (at least one): a draw from the
+        licence's triangular distribution, rounded."""
+        low, mode, high = (
+            float(a[ci, origin, dest]) for a in (self.review_low, self.review, self.review_high)
+        )
+        months = float(rng.triangular(low, mode, high)) if low < high else mode
+        return max(1, round(months))
+
+    def apply_for_licences(
+        self, month: int, ci: int, applied: np.ndarray, rng: np.random.Generator
+    ) -> None:
+        """Record this month's licence applications (T, R, R) for commodity ``ci``, t: each
+        arc's applications are reviewed together, for a delay drawn from ``rng``; approvals
+        land when it ends."""
+        mask = self.licensed[ci] & (applied.sum(axis=0) > 0)
         for o, d in zip(*np.nonzero(mask), strict=True):
             if self.seat_decided[ci, o, d]:
                 # The issuer decides: applications wait for its licence_decision order.
-                self.pending_applications[ci, o, d] += applied[o, d]
+                self.pending[ci, :, o, d] += applied[:, o, d]
                 continue
-            due = month + int(self.review[ci, o, d])
-            book = self.approved.setdefault(due, np.zeros((n_c, n_r, n_r)))
-            book[ci, o, d] += applied[o, d] * self.approval[ci, o, d]
+            due = month + self.review_delay(ci, o, d, rng)
+            self._due(due)[ci, :, o, d] += applied[:, o, d] * self.approval[ci, :, o, d]

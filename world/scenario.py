@@ -41,6 +41,7 @@ POLICY_KINDS = (
     "stockpile_target",
     "stockpile_band",
     "defense_priority",
+    "extraterritorial_control",
 )
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -244,7 +245,43 @@ class Briefing(Strict):
     )
 
 
-class PolicySpec(Strict):
+class LicenceSpecTerms(Strict):
+    """An export licence's terms beyond its approval share (with ``review_months``, the most
+    likely review delay, which the classes using these terms define): a policy's and an
+    order's."""
+
+    review_low_months: NonNeg | None = Field(
+        None, le=24, description="licences: the shortest review, months; None: review_months - 1"
+    )
+    review_high_months: NonNeg | None = Field(
+        None, le=36, description="licences: the longest review, months; None: review_months + 1"
+    )
+    end_use: dict[str, Share] = Field(
+        default_factory=dict,
+        description="licences: approval share by end use (defense, civilian, stockpile), "
+        "overriding approval_share; defense 0 refuses defence end users",
+    )
+    general_licences: list[str] = Field(
+        default_factory=list,
+        description="licences: buyers (region or firm ids) holding a general licence: they "
+        "ship without review at full approval",
+    )
+
+    _check_end_use = field_validator("end_use")(lambda v: check_end_use(v))
+
+    @model_validator(mode="after")
+    def _review_ordered(self) -> LicenceSpecTerms:
+        self.review()
+        return self
+
+    def review(self) -> Triangular:
+        """The review delay, months, as a distribution (one draw per application)."""
+        return review_distribution(
+            self.review_months, self.review_low_months, self.review_high_months
+        )
+
+
+class PolicySpec(LicenceSpecTerms):
     """A scripted policy, active from ``start`` until ``end`` (exclusive)."""
 
     id: str
@@ -260,7 +297,9 @@ class PolicySpec(Strict):
     quota_t: Tonnes | None = Field(None, ge=0, description="export quota per period, t")
     period_months: int = Field(12, ge=1, le=120)
     scale: Share = Field(1.0, description="share of the quota that falls on modelled commodities")
-    review_months: int = Field(2, ge=0, le=24, description="licence review delay")
+    review_months: int = Field(
+        2, ge=0, le=24, description="licences: the most likely review delay, months"
+    )
     approval_share: Share = 1.0
     decided_by: Literal["rule", "seat"] = Field(
         "rule",
@@ -268,6 +307,11 @@ class PolicySpec(Strict):
         "'seat' leaves each month's applications to the issuer's licence_decision orders",
     )
     rate: NonNeg | None = Field(None, description="ad valorem rate (0.25 = 25%)")
+    content_threshold: Share = Field(
+        0.001,
+        description="extraterritorial controls: the share of a product's tonnes of the "
+        "issuer's origin from which exporters abroad may not ship it to the partners",
+    )
     months_of_cover: NonNeg | None = None
     price_low_usd_per_kg: PriceUsdPerKg | None = Field(
         None, ge=0, description="stockpile_band: buy below this home price"
@@ -299,7 +343,50 @@ class PolicySpec(Strict):
             what += f", quota {self.quota_t:,.0f} t"
         if self.kind == "export_licence":
             what += f", {self.approval_share:.0%} approved"
+            what += "".join(f", {use} {share:.0%}" for use, share in self.end_use.items())
+            if self.general_licences:
+                what += f", general licences for {', '.join(self.general_licences)}"
         return what
+
+
+#: End uses a licence can approve apart, each a tier of market clearing (world/market.py):
+#: defence users (where their state orders defence priority), other users, strategic stockpiles.
+END_USES = ("defense", "civilian", "stockpile")
+
+
+def check_end_use(shares: dict[str, float] | None) -> dict[str, float] | None:
+    """Refuse end uses the market cannot license apart, naming the allowed ones.
+
+    Raises:
+        ValueError: an unknown end use, or a sector that clears with the civilian users.
+    """
+    for use in shares or {}:
+        if use in END_USES:
+            continue
+        if use in SECTORS:
+            raise ValueError(
+                f"sector '{use}' is not licensed apart: its users clear with the other civilian "
+                f"users; allowed: {', '.join(END_USES)}"
+            )
+        raise ValueError(f"unknown end use '{use}'; allowed: {', '.join(END_USES)}")
+    return shares
+
+
+def review_distribution(mode: float, low: float | None, high: float | None) -> Triangular:
+    """A licence review's delay, months: triangular around ``mode``, by default one month
+    either side (never under a month): about 45 working days at a mode of 2.
+
+    Raises:
+        ValueError: unless low <= mode <= high.
+    """
+    low = max(min(1.0, mode), mode - 1.0) if low is None else low
+    high = mode + 1.0 if high is None else high
+    if not low <= mode <= high:
+        raise ValueError(
+            f"review_low_months <= review_months <= review_high_months is needed "
+            f"(got {low}, {mode}, {high})"
+        )
+    return Triangular(low=low, mode=mode, high=high)
 
 
 class EventSpec(Strict):
@@ -754,6 +841,12 @@ def _reference_problems(data: dict) -> list[str]:
             values = pol.get(key)
             for value in values if isinstance(values, list) else []:
                 check_choice(f"{path}.{key}", value, allowed, what)
+        for buyer in pol.get("general_licences") or []:
+            if buyer not in regions and buyer not in firm_ids:
+                problems.append(
+                    f"{path}.general_licences: '{buyer}' is neither a region "
+                    f"({', '.join(regions)}) nor a firm id"
+                )
         partners = pol.get("partners")
         if isinstance(partners, list) and pol.get("issuer") in partners:
             problems.append(

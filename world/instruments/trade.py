@@ -44,13 +44,25 @@ def apply_trade(desk: OrderDesk, order: BaseModel) -> str:
     if order.kind == "export_quota":
         fields.update(quota_t=order.quota_t, period_months=order.period_months)
     elif order.kind == "export_licence":
+        _check_buyers(w, "general_licences", order.general_licences)
         fields.update(
             review_months=order.review_months,
+            review_low_months=order.review_low_months,
+            review_high_months=order.review_high_months,
             approval_share=order.approval_share,
+            end_use=dict(order.end_use),
+            general_licences=list(order.general_licences),
             decided_by=order.decided_by,
         )
     elif order.kind in ("export_duty", "import_tariff"):
         fields.update(rate=order.rate)
+    elif order.kind == "extraterritorial_control":
+        if order.issuer != w.tracked_origin:
+            raise OrderRejected(
+                f"issuer: only {w.tracked_origin}, the origin the provenance ledger tracks, can "
+                "control products made abroad from its material"
+            )
+        fields.update(content_threshold=order.content_threshold)
     w.policies.add(PolicySpec(**fields))
     return trade_words(w, order, partners)
 
@@ -80,17 +92,89 @@ def trade_words(world: World, order: BaseModel, partners: list[str] | None = Non
         f"to {to}",
         "import_tariff": f"{who} sets a {getattr(order, 'rate', 0):.0%} tariff on {what} from {to}",
     }.get(order.kind)
-    if order.kind == "export_quota":
+    if order.kind == "extraterritorial_control":
+        text = (
+            f"{who} controls {what} made abroad with {order.content_threshold:.1%} or more of "
+            f"its material: no exports of them to {to}"
+        )
+    elif order.kind == "export_quota":
         text = (
             f"{who} caps exports of {what} to {to} at {order.quota_t:,.0f} t per "
             f"{order.period_months} months"
         )
     elif order.kind == "export_licence":
+        review = order.review()
         text = (
-            f"{who} requires export licences for {what} to {to}: {order.review_months}-month "
-            f"review, {order.approval_share:.0%} approved"
+            f"{who} requires export licences for {what} to {to}: {review.low:g}-{review.high:g} "
+            f"month review (mostly {review.mode:g}), {order.approval_share:.0%} approved"
+            + _terms_words(order.end_use, order.general_licences)
         )
     return text + duration
+
+
+def _terms_words(end_use: dict[str, float], general: list[str]) -> str:
+    """ ", defense users 0% approved; general licences for US" (empty if neither is set)."""
+    text = "".join(f"; {use} users {share:.0%} approved" for use, share in end_use.items())
+    if general:
+        text += f"; general licences for {', '.join(general)}"
+    return text
+
+
+def _check_buyers(world: World, field: str, buyers: list[str]) -> None:
+    """Refuse a general licence for a buyer that is neither a region nor a firm."""
+    for buyer in buyers:
+        if buyer not in world.region_index and buyer not in world.firms_by_id:
+            raise OrderRejected(
+                f"{field}: '{buyer}' is neither a region ({', '.join(world.region_ids)}) nor a "
+                "firm id"
+            )
+
+
+def apply_licence_terms(desk: OrderDesk, order: BaseModel) -> str:
+    """Change the terms of the issuer's export licences in force (easing or tightening)."""
+    w = desk.world
+    _check_buyers(w, "grant", order.grant)
+    book = w.policies
+    live = book.in_force(w.month)
+    targets = [
+        spec
+        for spec in live
+        if spec.kind == "export_licence"
+        and spec.issuer == order.issuer
+        and (order.policy_id is None or spec.id == order.policy_id)
+        and (not order.commodities or set(order.commodities) & set(spec.commodities))
+    ]
+    if not targets:
+        held = [s.id for s in live if s.kind == "export_licence"]
+        raise OrderRejected(
+            f"policy_id/commodities: {order.issuer} has no export licence in force that matches "
+            f"(in force: {', '.join(held) or 'none'})"
+        )
+    for spec in targets:
+        changes: dict[str, Any] = {}
+        if order.approval_share is not None:
+            changes["approval_share"] = order.approval_share
+        if order.end_use is not None:
+            changes["end_use"] = dict(order.end_use)
+        general = [g for g in spec.general_licences if g not in order.withdraw]
+        changes["general_licences"] = general + [g for g in order.grant if g not in general]
+        book.amend(spec.id, w.month, changes)
+    return licence_terms_words(w, order) + f" ({', '.join(s.id for s in targets)})"
+
+
+def licence_terms_words(world: World, order: BaseModel) -> str:
+    """A change of licence terms in words."""
+    who = world.spec.regions[order.issuer].name
+    what = ", ".join(order.commodities) or "all licensed goods"
+    parts = []
+    if order.approval_share is not None:
+        parts.append(f"approves {order.approval_share:.0%}")
+    parts += [f"{use} users {share:.0%}" for use, share in (order.end_use or {}).items()]
+    if order.grant:
+        parts.append(f"grants general licences to {', '.join(order.grant)}")
+    if order.withdraw:
+        parts.append(f"withdraws general licences from {', '.join(order.withdraw)}")
+    return f"{who} changes its export licences on {what}: {'; '.join(parts) or 'no change'}"
 
 
 def severity(kind: str, spec: dict, flow: float) -> float:
@@ -244,6 +328,22 @@ INSTRUMENTS = (
         family="trade",
         apply=apply_licence_decision,
         binds="PolicyBook.decide_licences",
+    ),
+    Instrument(
+        kind="extraterritorial_control",
+        family="trade",
+        apply=apply_trade,
+        binds="World._extraterritorial_bans",
+        words=trade_words,
+        liftable=True,
+        restriction=True,
+    ),
+    Instrument(
+        kind="licence_terms",
+        family="trade",
+        apply=apply_licence_terms,
+        binds="PolicyBook.amend",
+        words=licence_terms_words,
     ),
     _trade("export_duty", "export", volume=False),
     _trade("import_tariff", "import", volume=False),
