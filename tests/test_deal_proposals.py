@@ -144,3 +144,47 @@ def test_an_ai_refusal_gives_its_reason_in_words():
     answers = world.orders()
     logged = answers[answers["kind"] == "respond_deal"].iloc[-1]["parameters"]
     assert json.loads(logged)["note"] == reason
+
+
+def test_ai_china_proposes_and_the_human_accepts():
+    spec = load_scenario(SCENARIO)
+    cn = spec.seats["CN"]
+    seats = {**spec.seats, "CN": cn.model_copy(update={"params": {"diplomacy": {"propose": True}}})}
+    world = World(spec.model_copy(update={"seats": seats}), seed=0, human_seats=frozenset({"US"}))
+    assert world.submit(TARIFF, seat="US").status == "pending"
+    proposal = None
+    for _ in range(12):  # China answers the tariff with licences, then offers a way out
+        world.step()
+        offers = [d for d in deals_of(world).deals.values() if d.recipients == ["US"]]
+        if offers:
+            proposal = offers[0]
+            break
+    assert proposal is not None, "China proposes nothing to the US within a year"
+    text = proposal.summary()
+    for words in (
+        "China offers to",
+        "export licences",
+        "magnets",
+        "12 months",
+        "United States",
+        "cuts its tariff on magnets from China to 10%",
+    ):
+        assert words in text, (words, text)
+    suspended = licences_on_us(world)
+    assert suspended and all(s.approval_share == 0.5 for s in suspended)
+    accept = {"kind": "respond_deal", "issuer": "US", "deal_id": proposal.id, "action": "accept"}
+    assert world.submit(accept, seat="US").status == "pending"
+    while proposal.status == "proposed":
+        world.step()
+    assert proposal.status == "active"
+    us, cn_ = world.region_index["US"], world.region_index["CN"]
+    magnet = world.commodity_index["magnet"]
+    assert abs(world.policies.tariff_rates[magnet, cn_, us] - 0.10) < 1e-9
+    during = licences_on_us(world)
+    assert all(s.id not in [x.id for x in suspended] for s in during)
+    assert all(s.approval_share == 1.0 for s in during), "only the general licence is in force"
+    while world.month <= proposal.end:
+        world.step()
+    assert proposal.status == "expired"
+    back = licences_on_us(world)
+    assert back and all(s.approval_share == 0.5 for s in back), "the licences are restored"

@@ -103,7 +103,15 @@ def commitment_phrases(world: World, commitments: list[dict]) -> list[tuple[str,
                 ),
                 None,
             )
-            if later is not None and "rate" in commitments[later]:
+            if later is not None and "approval_share" in commitments[later]:
+                skip.add(later)
+                eased = commitments[later]
+                terms = (
+                    f"{float(eased['approval_share']):.0%} of applications approved within "
+                    f"{int(eased.get('review_months', 2))} month(s)"
+                )
+                out.append((c["issuer"], f"ease {phrase} ({terms})", f"eases {phrase} ({terms})"))
+            elif later is not None and "rate" in commitments[later]:
                 skip.add(later)
                 rate = f"{float(commitments[later]['rate']):.0%}"
                 out.append((c["issuer"], f"cut {phrase} to {rate}", f"cuts {phrase} to {rate}"))
