@@ -358,9 +358,16 @@ class Diplomacy:
         deal = self._new_deal(
             order.issuer, recipients, order.commitments, order.duration_months, order.note
         )
-        self._log("deal", order.issuer, f"{deal.id} to {', '.join(recipients)}: {deal.text}", deal)
-        return f"{deal.id} to {', '.join(recipients)}: {deal.text}; open until " + w.date_of(
-            deal.respond_by
+        self._log(
+            "deal",
+            order.issuer,
+            f"{self._name(order.issuer)} proposes {deal.id} to {', '.join(recipients)}: "
+            f"{deal.text}",
+            private_to=deal,
+        )
+        return (
+            f"{order.issuer} proposes {deal.id} to {', '.join(recipients)}: {deal.text}; "
+            f"open until {w.date_of(deal.respond_by)}"
         )
 
     def _new_deal(
