@@ -20,7 +20,16 @@ family (export ban, quota, licence or duty; import tariff or ban; technology ban
 overlapping commodity and partner; a commitment to a trade measure (e.g. a 10% tariff) by a new
 measure of the same family on an overlap (raising it); a commitment to a programme (a subsidy, a
 purchase, a floor) by a lift that would end it. Lifting a restriction is never a breach. When a
-deal ends, nothing is reverted: its measures stay as they are and the parties are free again.
+deal ends, its tariff cuts and other measures stay as they are and the parties are free again,
+except what it **suspended**: a ``lift`` commitment with ``suspend = true`` ends the trade
+measures it names for the deal's term, and they come back into force (same terms, same note,
+for what was left of their own term) when the deal runs out, or when another party breaks it
+(the breacher's own suspended measures stay off: it re-imposes what it likes itself).
+
+**Words.** Each deal reads as a sentence (world/deal_words.py: "China offers to suspend its
+export licences on magnets for buyers in the United States for 12 months if the United States
+cuts its tariff on magnets from China to 5%"), and an AI's answer says in words what it expects
+to gain and lose and how far it trusts the proposer.
 
 **Trust.** Each state holds a trust in each other state, 0-1, starting at :data:`TRUST_START`
 (or the seat's ``params.diplomacy.trust``). A breach multiplies every other state's trust in
@@ -61,6 +70,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel
 
+from world.deal_words import MEASURES, deal_words, decision_words, goods_words, region_name
 from world.instruments import NEGOTIATION_KINDS as NEGOTIATION_KINDS
 from world.instruments import REGISTRY, RESTRICTIONS
 from world.instruments.alliances import start_of_month as alliance_month
@@ -68,6 +78,7 @@ from world.instruments.alliances import sync_alliances
 from world.instruments.lift import lift_targets
 from world.instruments.valuation import Valuation
 from world.orders import OrderRejected, parse_order
+from world.scenario import PolicySpec
 
 if TYPE_CHECKING:
     from world.instruments.alliances import PremiumBook
@@ -124,6 +135,8 @@ class Deal:
     breached_by: str | None = None
     counter_of: str | None = None
     created: list[str] = field(default_factory=list)
+    text: str = ""
+    suspended: list[dict] = field(default_factory=list)
 
     @property
     def parties(self) -> list[str]:
@@ -143,7 +156,10 @@ class Deal:
         return self.status == "active" and self.start is not None and month < (self.end or 0)
 
     def summary(self) -> str:
-        """The commitments in a few words: 'CN lift export_licence magnet; US import_tariff'."""
+        """The deal in words (:attr:`text`), or its commitments in a few words ('CN lift
+        export_licence magnet; US import_tariff') for a deal made without a world."""
+        if self.text:
+            return self.text
         parts = []
         for c in self.commitments:
             what = c.get("measure") or ""
@@ -185,20 +201,26 @@ class AllianceState:
 
 @dataclass
 class Decision:
-    """How an AI weighed a proposal."""
+    """How an AI weighed a proposal.
+
+    Attributes:
+        gain: expected change of its score a month (-1 to 1); it accepts when gain x trust
+            exceeds ``threshold``.
+        parts: the gain by objective (welfare, security, leverage, fiscal), weighted as in
+            the score, so they sum to ``gain``.
+        reason: the answer in words (world/deal_words.py).
+    """
 
     accept: bool
     gain: float
     trust: float
     threshold: float
     method: str
+    parts: dict[str, float] = field(default_factory=dict)
+    reason: str = ""
 
     def note(self) -> str:
-        verdict = ">" if self.accept else "<="
-        return (
-            f"AI ({self.method}): gain {self.gain:+.4f} x trust {self.trust:.2f} = "
-            f"{self.gain * self.trust:+.4f} {verdict} {self.threshold:g}"
-        )
+        return self.reason
 
 
 class Diplomacy:
@@ -340,13 +362,12 @@ class Diplomacy:
             "deal",
             order.issuer,
             f"{self._name(order.issuer)} proposes {deal.id} to {', '.join(recipients)}: "
-            f"{deal.summary()} for {deal.duration_months} months",
+            f"{deal.text}",
             private_to=deal,
         )
         return (
-            f"{order.issuer} proposes {deal.id} to {', '.join(recipients)} for "
-            f"{deal.duration_months} months ({deal.summary()}); open until "
-            f"{w.date_of(deal.respond_by)}"
+            f"{order.issuer} proposes {deal.id} to {', '.join(recipients)}: {deal.text}; "
+            f"open until {w.date_of(deal.respond_by)}"
         )
 
     def _new_deal(
@@ -370,6 +391,7 @@ class Diplomacy:
             respond_by=w.month + w.spec.turn_months,
             note=note,
             counter_of=counter_of,
+            text=deal_words(w, proposer, commitments, int(duration)),
         )
         self.deals[deal.id] = deal
         return deal
@@ -450,6 +472,9 @@ class Diplomacy:
         deal.status = "active"
         deal.start = w.month
         deal.end = w.month + deal.duration_months
+        deal.suspended = [
+            item for c in deal.commitments if c.get("suspend") for item in _suspension(w, c)
+        ]
         for c in deal.commitments:
             w.desk.follow_up(c, source=f"deal:{deal.id}", status="committed")
         self._log(
@@ -540,6 +565,7 @@ class Diplomacy:
             deal.end = w.month
             deal.breached_by = breacher
             self._log("deal", breacher, f"{self._name(breacher)} breaks {deal.id}")
+            self.restore(deal, but=breacher)
         for state in w.states:
             if state.region != breacher:
                 self.set_trust(
@@ -550,8 +576,40 @@ class Diplomacy:
 
     # ------------------------------------------------------------------ the month
 
+    def restore(self, deal: Deal, but: str | None = None) -> None:
+        """Put the measures ``deal`` suspended back into force (except those of ``but``, a
+        breacher), for what was left of their term; each once."""
+        w = self.world
+        for k, item in enumerate(deal.suspended):
+            spec = item["spec"]
+            if item.get("restored") or spec["issuer"] == but:
+                continue
+            item["restored"] = True
+            end = item["end"]
+            if end is not None and end <= w.month:
+                continue  # it would have run out during the deal anyway
+            new = PolicySpec.model_validate(
+                {
+                    **spec,
+                    "id": f"{spec['issuer']}-{spec['kind']}-{deal.id}-back{k + 1}",
+                    "start": w.date_of(w.month),
+                    "end": None if end is None else w.date_of(end),
+                }
+            )
+            w.policies.add(new)
+            self._log(
+                "deal",
+                spec["issuer"],
+                f"{deal.id} is over: {self._name(spec['issuer'])}'s "
+                f"{MEASURES.get(new.kind, new.kind)} on {goods_words(new.commodities)}"
+                + (f" for {', '.join(new.partners)}" if new.partners else "")
+                + f" is back in force ({new.id})",
+                of_order=False,
+            )
+
     def start_of_month(self, month: int) -> None:
-        """Deals expire and proposals lapse; alliances share stocks (instruments/alliances.py)."""
+        """Deals expire (their suspended measures come back) and proposals lapse; alliances
+        share stocks (instruments/alliances.py)."""
         for deal in self.deals.values():
             if deal.status == "active" and deal.end is not None and deal.end <= month:
                 deal.status = "expired"
@@ -561,6 +619,7 @@ class Diplomacy:
                             t = self.trust_in(a, b)
                             self.set_trust(a, b, t + KEPT_GAIN * (1.0 - t))
                 self._log("deal", deal.proposer, f"{deal.id} has run its term and ends")
+                self.restore(deal)
             elif deal.status == "proposed" and month > deal.respond_by:
                 deal.status = "lapsed"
                 self._log("deal", deal.proposer, f"{deal.id} lapses unanswered", deal)
@@ -623,16 +682,22 @@ class Diplomacy:
         if doctrine is not None and hasattr(doctrine, "consider_deal"):
             verdict = doctrine.consider_deal(w, deal)
         if verdict is not None:
-            return Decision(bool(verdict), float("nan"), trust, threshold, "doctrine")
+            word = "accepts" if verdict else "refuses"
+            reason = f"{region_name(w, region)} {word}: its doctrine decides deals like this one"
+            return Decision(bool(verdict), float("nan"), trust, threshold, "doctrine", {}, reason)
         method = str(self._seat_params(region).get("evaluation", self.evaluation))
-        gain = None
+        parts = None
+        months = None
         if method == "lookahead" and not self.lookahead:
             months = int(self._seat_params(region).get("lookahead_months", LOOKAHEAD_MONTHS))
-            gain = lookahead_gain(w, deal, region, months)
-        if gain is None:
-            method = "heuristic"
-            gain = heuristic_gain(w, deal, region)
-        return Decision(gain * trust > threshold, gain, trust, threshold, method)
+            parts = lookahead_parts(w, deal, region, months)
+        if parts is None:
+            method, months = "heuristic", None
+            parts = heuristic_parts(w, deal.commitments, region)
+        gain = sum(parts.values())
+        accept = gain * trust > threshold
+        reason = decision_words(w, region, deal.proposer, accept, parts, trust, gain, months)
+        return Decision(accept, gain, trust, threshold, method, parts, reason)
 
     def accepts_invitation(self, alliance: AllianceState, region: str, inviter: str) -> bool:
         """An AI joins when invited by a state it trusts that is not its adversary (unless
@@ -867,6 +932,29 @@ def _overlap(a: list[str] | None, b: list[str] | None) -> bool:
     return not a or not b or bool(set(a) & set(b))
 
 
+def _suspension(world: World, commitment: dict) -> list[dict]:
+    """What a ``suspend`` lift will end, to put back when the deal ends: one entry per trade
+    measure, ``{"spec": the measure's terms for the lifted goods and partners, "end": the month
+    its own term ends or None}``."""
+    from world.instruments import TRADE_KINDS
+
+    order = parse_order(commitment)
+    policies, _ = lift_targets(world, order)
+    out = []
+    for spec in policies:
+        if spec.kind not in TRADE_KINDS:
+            continue
+        data = spec.model_dump(mode="json")
+        if spec.kind != "export_quota":  # a quota is lifted whole (see instruments/lift.py)
+            if order.commodities:
+                data["commodities"] = [c for c in spec.commodities if c in order.commodities]
+            if order.partners:
+                covered = spec.partners or [r for r in world.region_ids if r != spec.issuer]
+                data["partners"] = [r for r in covered if r in order.partners]
+        out.append({"spec": data, "end": world.month_of(spec.end) if spec.end else None})
+    return out
+
+
 def _describe(commitment: dict) -> str:
     keys = ("measure", "commodities", "commodity", "partners", "rate", "policy_id")
     shown = {k: commitment[k] for k in keys if commitment.get(k) not in (None, [], "")}
@@ -882,12 +970,6 @@ def _adversaries(world: World, region: str) -> tuple[str, ...]:
 
 
 # --------------------------------------------------------------------------- evaluation
-
-
-def _score(world: World, region: str) -> float:
-    from world.objectives import state_scores
-
-    return float(state_scores(world, region)["score"])
 
 
 def scratch_copy(world: World) -> World | None:
@@ -910,6 +992,26 @@ def lookahead_gain(world: World, deal: Deal, region: str, months: int = LOOKAHEA
     Both copies run the same months (doctrines play in both); in the copy with the deal, its
     commitments are applied at once, as on acceptance.
     """
+    parts = lookahead_parts(world, deal, region, months)
+    return None if parts is None else sum(parts.values())
+
+
+def _score_parts(world: World, region: str) -> dict[str, float]:
+    """The state's score now by objective: each normalised part times its weight over the sum
+    of the weights (they sum to the score, as world/objectives.py weighs them)."""
+    from world.objectives import economy_scale, normalised, state_scores, weights
+
+    weight = weights(world, region)
+    norm = normalised(state_scores(world, region), economy_scale(world, region))
+    total = sum(abs(weight.get(k, 0.0)) for k in norm) or 1.0
+    return {k: weight.get(k, 0.0) * v / total for k, v in norm.items()}
+
+
+def lookahead_parts(
+    world: World, deal: Deal, region: str, months: int = LOOKAHEAD_MONTHS
+) -> dict[str, float] | None:
+    """:func:`lookahead_gain` by objective (see :func:`_score_parts`); None if the world cannot
+    be copied."""
     base, alt = scratch_copy(world), scratch_copy(world)
     if base is None or alt is None:
         return None
@@ -920,12 +1022,13 @@ def lookahead_gain(world: World, deal: Deal, region: str, months: int = LOOKAHEA
     alt.desk.drain()
     totals = []
     for clone in (base, alt):
-        total = 0.0
+        total: dict[str, float] = {}
         for _ in range(months):
             clone.step()
-            total += _score(clone, region)
-        totals.append(total / months)
-    return totals[1] - totals[0]
+            for k, v in _score_parts(clone, region).items():
+                total[k] = total.get(k, 0.0) + v / months
+        totals.append(total)
+    return {k: totals[1][k] - totals[0].get(k, 0.0) for k in totals[1]}
 
 
 def heuristic_gain(world: World, deal: Deal, region: str) -> float:
@@ -939,6 +1042,12 @@ def heuristic_gain(world: World, deal: Deal, region: str) -> float:
     Welfare and fiscal cost are divided by the region's scale; the weighted parts are summed
     and divided by the sum of the weights, as the score is.
     """
+    return sum(heuristic_parts(world, deal.commitments, region).values())
+
+
+def heuristic_parts(world: World, commitments: list[dict], region: str) -> dict[str, float]:
+    """:func:`heuristic_gain` of a list of commitments, by objective (weighted as the score
+    weighs them; they sum to the gain). A part that is not finite counts 0."""
     from world.objectives import CHAIN, economy_scale, weights
 
     w = world
@@ -946,11 +1055,10 @@ def heuristic_gain(world: World, deal: Deal, region: str) -> float:
     total_weight = sum(abs(v) for v in weight.values()) or 1.0
     chain = [w.commodity_index[c] for c in CHAIN if c in w.commodity_index]
     valuation = Valuation(w, region, economy_scale(w, region), set(_adversaries(w, region)), chain)
-    for commitment in deal.commitments:
+    for commitment in commitments:
         valuation.value_order(commitment, 1.0)
-    parts = valuation.parts
-    gain = sum(weight.get(k, 0.0) * v for k, v in parts.items()) / total_weight
-    return gain if math.isfinite(gain) else 0.0
+    parts = {k: weight.get(k, 0.0) * v / total_weight for k, v in valuation.parts.items()}
+    return {k: v if math.isfinite(v) else 0.0 for k, v in parts.items()}
 
 
 __all__ = [
@@ -967,6 +1075,8 @@ __all__ = [
     "deals_of",
     "deals_table",
     "heuristic_gain",
+    "heuristic_parts",
     "lookahead_gain",
+    "lookahead_parts",
     "trust_table",
 ]

@@ -699,7 +699,7 @@ class World(mesa.Model):
         Seats play in a fixed order (their order in the scenario), so runs are reproducible.
         """
         for region, doctrine in self.doctrines.items():
-            for order in doctrine.decide(self):
+            for order in [*doctrine.decide(self), *doctrine.proposals(self)]:
                 self.desk.apply_now(order, source=f"doctrine:{doctrine.name}", seat=region)
 
     def _new_month(self) -> None:

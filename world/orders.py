@@ -170,6 +170,12 @@ class Lift(_Order):
     measure: Literal[LIFTABLE] | None = None  # type: ignore[valid-type]
     commodities: list[str] = Field(default_factory=list)
     partners: list[str] = Field(default_factory=list)
+    suspend: bool = Field(
+        False,
+        description="as a deal's commitment: the trade measures it lifts come back into force "
+        "(same terms, for what was left of their term) when the deal ends or another party "
+        "breaks it; outside a deal, a plain lift",
+    )
 
 
 class TechExportBan(_Order):

@@ -76,6 +76,24 @@ class Doctrine(ABC):
     def decide(self, world: World) -> list[BaseModel | dict]:
         """Orders for this turn (models or dicts); the world validates and applies them."""
 
+    #: Whether the doctrine proposes deals (agents/doctrines/bargaining.py) unless its seat's
+    #: ``params.diplomacy.propose`` says otherwise.
+    proposes = False
+
+    def proposals(self, world: World) -> list[dict]:
+        """Deals it proposes this turn (``propose_deal`` orders), if it proposes."""
+        from agents.doctrines.bargaining import proposals
+
+        wanted = (self.params.get("diplomacy") or {}).get("propose", self.proposes)
+        return proposals(self, world) if wanted else []
+
+    def asked_tariff(self, world: World, partner: str) -> float:
+        """The tariff rate it asks a partner to cut to in a deal (and cuts its own to):
+        the seat's ``params.diplomacy.deal_tariff``, else the bargaining default."""
+        from agents.doctrines.bargaining import ASKED_TARIFF
+
+        return float((self.params.get("diplomacy") or {}).get("deal_tariff", ASKED_TARIFF))
+
     def order(self, kind: str, **fields: Any) -> dict:
         """An order of ``kind`` issued by this state, noted with the doctrine's name."""
         fields.setdefault("note", self.name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from agents.doctrines.bargaining import deal_holds
 from agents.doctrines.base import (
     Doctrine,
     import_banned,
@@ -42,7 +43,11 @@ class CoerciveRetaliator(Doctrine):
       the tolerated level: **lifts** the licensing; the lower level becomes the tolerated one
       (a cut buys relief; a new increase is answered again).
 
-    Its retaliation measures carry the note ``coercive-retaliator``; it lifts only those.
+    While a deal with a state holds, it leaves that state alone; the pressure left when the
+    deal ends is the new peak (a licence the deal suspended comes back and stays while the
+    tariff stays). Its retaliation measures carry the note ``coercive-retaliator``; it lifts
+    only those. Seats may make it propose deals (``params.diplomacy.propose = true``,
+    agents/doctrines/bargaining.py).
     """
 
     name = "coercive-retaliator"
@@ -101,6 +106,11 @@ class CoerciveRetaliator(Doctrine):
         for target in self._targets(world):
             level = self.pressure(world, target)
             self._tolerate_at_first(world, target)
+            if deal_holds(world, self.region, target):
+                # the deal settles the pair for its term; what is left of the pressure when
+                # it ends is answered afresh (the restored licensing is not eased at once)
+                self.peak[target] = level
+                continue
             in_place = self.retaliation(world, target)
             if in_place and not all(liftable(world, spec) for spec in in_place):
                 continue  # imposed earlier this month: judge it next turn

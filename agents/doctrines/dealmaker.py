@@ -34,10 +34,13 @@ class Dealmaker(Doctrine):
     unfriendly states it is put back on for those only (same terms, remaining duration).
     Export duties stay (they are not aimed at anyone).
 
-    Extension point: :meth:`proposals` returns deal orders; empty for now.
+    It also **proposes deals** (agents/doctrines/bargaining.py): its restrictions on an
+    unfriendly state suspended for a term if that state cuts its tariffs on this state's goods
+    to ``tolerated_tariff``.
     """
 
     name = "dealmaker"
+    proposes = True
     defaults: ClassVar[dict[str, Any]] = {
         "tolerated_tariff": 0.05,
         "measures": list(RESTRICTIVE),
@@ -54,9 +57,8 @@ class Dealmaker(Doctrine):
                 return False
         return True
 
-    def proposals(self, world: World) -> list[dict]:
-        """EXTENSION POINT (negotiation): deals this doctrine proposes. None yet."""
-        return []
+    def asked_tariff(self, world: World, partner: str) -> float:
+        return float(self.params["tolerated_tariff"])
 
     def decide(self, world: World) -> list[dict]:
         orders: list[dict] = []
@@ -71,5 +73,4 @@ class Dealmaker(Doctrine):
             kept = [r for r in covered if not friendly[r]]
             if kept:
                 orders.append(reissue(world, spec, kept, note=spec.note))
-        orders.extend(self.proposals(world))
         return orders

@@ -32,11 +32,12 @@ class DealmakerResilience(Doctrine):
       [EST] and a stockpile target of ``stockpile_months`` per product (~60 days, facts §7),
       issued once and kept.
 
-    EXTENSION POINT (negotiation): :meth:`proposals` returns the deal it proposes to the
-    target (e.g. a tariff cut against general licences); nothing yet.
+    It also **proposes deals** (agents/doctrines/bargaining.py): its tariffs on the rival cut
+    to ``tariff_floor`` if the rival suspends its export restrictions on it for a term.
     """
 
     name = "dealmaker-resilience"
+    proposes = True
     defaults: ClassVar[dict[str, Any]] = {
         "target": "CN",
         "tariff_cut": 0.1,
@@ -46,9 +47,8 @@ class DealmakerResilience(Doctrine):
         "stockpile_months": {"magnet": 2.0, "oxide_heavy": 2.0},
     }
 
-    def proposals(self, world: World) -> list[dict]:
-        """EXTENSION POINT (negotiation): deals proposed to the target. None yet."""
-        return []
+    def asked_tariff(self, world: World, partner: str) -> float:
+        return float(self.params["tariff_floor"])
 
     def tariff_cuts(self, world: World) -> list[dict]:
         """Orders cutting the highest bilateral tariff on the target by one step."""
@@ -84,5 +84,4 @@ class DealmakerResilience(Doctrine):
         if p["capex_share"] > 0:
             orders += capex_orders(self, world, p["capex_share"], p["capex_stages"])
         orders += stockpile_orders(self, world, p["stockpile_months"])
-        orders += self.proposals(world)
         return orders
