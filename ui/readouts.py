@@ -56,10 +56,10 @@ def main_import(world: World, region: str) -> str:
     other regions x its buyer price) over the months played; before the first month, the
     commodity of its end users' largest demand at start prices."""
     r = world.region_index[region]
-    rows = world.recorder.rows
-    if rows["exports"]:
-        flows = np.stack(rows["exports"])[:, :, :, r].sum(axis=2)  # (month, commodity) t/month
-        bill = (flows * np.stack(rows["price"])[:, :, r]).sum(axis=0)
+    exports = world.recorder.array("exports")
+    if exports.size:
+        flows = exports[:, :, :, r].sum(axis=2)  # (month, commodity) t/month
+        bill = (flows * world.recorder.array("price")[:, :, r]).sum(axis=0)
         if bill.max() > 0:
             return world.commodity_ids[int(np.argmax(bill))]
     demand = np.zeros(len(world.commodity_ids))

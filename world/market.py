@@ -120,11 +120,9 @@ def clear(
         licensed.tolist(),
         arc_quotas,
         quota_room,
-    )
-    state.tier_left = (
         [[[0.0] * n for _ in range(n)] for _ in range(n_t)]
         if licence_cap is None
-        else licence_cap.astype(float).tolist()
+        else licence_cap.astype(float).tolist(),
     )
     contracted = [[0.0] * n for _ in range(n)]
     supply = state.supply
@@ -192,7 +190,9 @@ def _tied_groups(
 class _Matching:
     """Offers left, arc caps and quota room while one commodity's market is matched."""
 
-    def __init__(self, supply, cap_left, capped, desired, licensed, arc_quotas, quota_room):
+    def __init__(
+        self, supply, cap_left, capped, desired, licensed, arc_quotas, quota_room, tier_left
+    ):
         self.supply = supply
         self.cap_left = cap_left
         self.capped = capped
@@ -200,9 +200,9 @@ class _Matching:
         self.licensed = licensed
         self.arc_quotas = arc_quotas
         self.quota_room = quota_room
-        #: The tier being matched, and licensed arcs' approved tonnes left per tier (T, R, R).
+        #: Licensed arcs' approved tonnes left per tier (T, R, R), and the tier being matched.
+        self.tier_left = tier_left
         self.tier = 0
-        self.tier_left = [[[0.0] * len(cap_left) for _ in cap_left]]
 
     def arc_room(self, o: int, d: int) -> float:
         """Tonnes the arc's cap (and, if licensed, this tier's approvals) still let through."""

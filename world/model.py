@@ -63,7 +63,7 @@ def _tracked_share(agent, commodity: str) -> float:
     tracked = getattr(agent, "tracked", None)
     if not tracked:
         return 0.0
-    stock = float(np.sum(agent.inventory.get(commodity, 0.0)))
+    stock = stock_total(agent.inventory.get(commodity, 0.0))
     return min(tracked.get(commodity, 0.0) / stock, 1.0) if stock > 1e-12 else 0.0
 
 
@@ -488,9 +488,8 @@ class World(mesa.Model):
 
     def _capex_subsidy_share(self, firm: Firm) -> float:
         share = 0.0
-        for prog in self.desk.active("capex_subsidy"):
-            if prog.issuer == firm.region and firm.stage in prog.params["stages"]:
-                share += prog.params["share"]
+        for prog in self.desk.capex_subsidies(firm):
+            share += prog.params["share"]
         return min(share, 1.0)
 
     def capex_multiplier(self, firm: Firm) -> float:
@@ -1309,10 +1308,11 @@ class World(mesa.Model):
                 content_share = (got @ content_per_t) / received
                 uplift = float(got @ pooled.rates[:, d]) / received if pooled is not None else 0.0
                 heads = (first or {}).get(d, {}) if tier == 1 else {}
-                general = self.policies.general_origins(ci, d) if heads else []
-                over_licensed = float(got[general].sum())
-                head_total = min(sum(heads.values()), over_licensed)
-                scale = head_total / max(sum(heads.values()), 1e-12)
+                head_total, scale = 0.0, 0.0
+                if heads:
+                    over_licensed = float(got[self.policies.general_origins(ci, d)].sum())
+                    head_total = min(sum(heads.values()), over_licensed)
+                    scale = head_total / max(sum(heads.values()), 1e-12)
                 rest = max(wanted - head_total, 1e-12)
                 for agent, q in group:
                     head = heads.get(agent, 0.0) * scale

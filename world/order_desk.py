@@ -463,16 +463,21 @@ class OrderDesk:
             index = self._by_kind = (self.programmes, len(self.programmes), by_kind)
         return index[2].get(kind, [])
 
+    def capex_subsidies(self, firm: Firm) -> list:
+        """The national capex subsidies in force on a firm's new plants: its home state's, for
+        its stage."""
+        return [
+            p
+            for p in self.active("capex_subsidy")
+            if p.issuer == firm.region and firm.stage in p.params["stages"]
+        ]
+
     def charge_capex_subsidy(self, firm: Firm, full_usd: float) -> None:
         """Charge the national capex subsidies of a new plant to their states. ``full_usd`` is
         the plant's capex before subsidies (after any foreign technology ban). Alliance funds
         pay their share apart (world/instruments/alliances.py, :func:`pay_fund`).
         """
-        progs = [
-            p
-            for p in self.active("capex_subsidy")
-            if p.issuer == firm.region and firm.stage in p.params["stages"]
-        ]
+        progs = self.capex_subsidies(firm)
         total = sum(p.params["share"] for p in progs)
         scale = 1.0 / total if total > 1.0 else 1.0
         for p in progs:
