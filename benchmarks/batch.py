@@ -33,7 +33,10 @@ this process, which it would slow several times over) and the peak resident memo
 the worker processes (psutil, sampled every 0.2 s).
 
     uv run python benchmarks/batch.py [--quick] [--runs 200] [--months 120]
-        [--skip-mesa] [--skip-ema] [--skip-dask]
+        [--skip-mesa] [--skip-ema] [--skip-dask] [--repeat N]
+
+``--repeat N`` then runs the three 2-process runners N rounds more, interleaved, and prints
+their throughput ratios round by round: whether our pool is ahead beyond the machine's drift.
 """
 
 from __future__ import annotations
@@ -423,6 +426,96 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
     return rows
 
 
+def repeats(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict[str, list[float]]:
+    """The 2-process runners again, ``args.repeat`` times, interleaved (the order rotates each
+    round, so a slow spell of the machine falls on each runner alike): runs/min per round.
+
+    A single pass compares runners a few minutes apart, and this machine's speed drifts by a few
+    per cent between passes (the same engine code ran at 1,259 and 1,287 ms per run), as much as
+    the runners differ; ratios taken within a round, over rounds, show whether one is ahead.
+    """
+    import multiprocessing
+
+    from mesa.batchrunner import batch_run
+
+    def pool(_h: Any) -> pd.DataFrame:
+        runner = Timed(warm_pool(2))
+        try:
+            name = f"pool-r{time.time_ns()}"
+            run_batch(
+                spec,
+                tmp / name,
+                workers=1,
+                progress=False,
+                progress_every_s=float("inf"),
+                announce=lambda _m: None,
+                runner=runner,
+            )
+        finally:
+            runner.close()
+        frame = batch_frame(tmp / name)
+        shutil.rmtree(tmp / name, ignore_errors=True)
+        return frame
+
+    def ema(_h: Any) -> pd.DataFrame:
+        # mesa.batch_run forces spawn process-wide; EMA's users get Linux's default, fork
+        multiprocessing.set_start_method("fork", force=True)
+        return rows_frame(ema_experiments(seeds, args.months, 2), "us")
+
+    def mesa_runs(_h: Any) -> pd.DataFrame:
+        return rows_frame(
+            batch_run(
+                TimedWorld,
+                parameters={"US": US_DOCTRINES, "months": args.months},
+                number_processes=2,
+                max_steps=args.months + 1,
+                data_collection_period=-1,
+                display_progress=False,
+                rng=list(range(seeds)),
+            ),
+            "US",
+        )
+
+    runners = {"chokepoint, pool x2": pool}
+    if not args.skip_ema:
+        runners["EMA multiprocessing x2"] = ema
+    if not args.skip_mesa:
+        runners["mesa.batch_run x2"] = mesa_runs
+    speeds: dict[str, list[float]] = {label: [] for label in runners}
+    labels = list(runners)
+    for round_ in range(args.repeat):
+        shift = round_ % len(labels)
+        for label in labels[shift:] + labels[:shift]:
+            row = measure(
+                f"{label} #{round_ + 1}", runners[label], processes=2, trace=False, watch=False
+            )
+            speeds[label].append(row["runs_per_min"])
+    return speeds
+
+
+def paired(speeds: dict[str, list[float]]) -> list[str]:
+    """Lines comparing our pool with each other runner round by round: the ratio of runs/min
+    in each round, their median and range, and whether the pool was ahead in every round."""
+    ours = speeds["chokepoint, pool x2"]
+    lines = []
+    for label, theirs in speeds.items():
+        if label == "chokepoint, pool x2":
+            continue
+        ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+        verdict = (
+            "ahead in every round"
+            if min(ratios) > 1.0
+            else "behind in every round"
+            if max(ratios) < 1.0
+            else "on par (the sign changes between rounds)"
+        )
+        lines.append(
+            f"pool x2 / {label}: throughput ratio median {float(np.median(ratios)):.3f}, "
+            f"range {min(ratios):.3f}-{max(ratios):.3f} over {len(ratios)} rounds: {verdict}"
+        )
+    return lines
+
+
 def summary(rows: dict[str, dict]) -> pd.DataFrame:
     """The side-by-side table: wall time, runs/min and efficiencies, CPU per run.
 
@@ -493,6 +586,15 @@ def main(argv: list[str] | None = None) -> int:
         default=0.9,
         help="least CPU efficiency of the 2-worker pool (the runs' CPU over all its CPU)",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=0,
+        help=(
+            "after the table, run the 2-process runners (our pool, EMA, mesa) N more rounds, "
+            "interleaved, and compare their throughput round by round"
+        ),
+    )
     args = parser.parse_args(argv)
     args.runs = args.runs or (QUICK_RUNS if args.quick else 200)
     args.months = args.months or (QUICK_MONTHS if args.quick else 120)
@@ -508,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     spec.write_text(spec_text(runs, args.months), encoding="utf-8")
     try:
         rows = run_all(args, spec, tmp, seeds)
+        speeds = repeats(args, spec, tmp, seeds) if args.repeat > 0 else {}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -522,6 +625,9 @@ def main(argv: list[str] | None = None) -> int:
             speed = ours["runs_per_min"] / rows[key]["runs_per_min"]
             cpu = ours["cpu_s"] / rows[key]["cpu_s"]
             print(f"pool x2 against {label} x2: throughput {speed:.2f}x, CPU per run {cpu:.2f}x")
+
+    for line in paired(speeds) if speeds else []:
+        print(line)
 
     reference = rows["serial"]["results"]
     bad = disagreements(reference, {k: v for k, v in rows.items() if k != "serial"})
