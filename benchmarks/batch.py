@@ -340,40 +340,49 @@ def warm_up(spec: Path) -> None:
     execute(plan.text, plan.scenario_ref, plan.months, plan.runs[0])
 
 
+def ours(spec: Path, out: Path) -> Callable[[Timed], pd.DataFrame]:
+    """Our batch of the spec into ``out`` through a runner: a frame of its outcomes (and the
+    runs' own CPU seconds in ``attrs["cpu_s"]``)."""
+
+    def fn(runner: Timed) -> pd.DataFrame:
+        run_batch(
+            spec,
+            out,
+            workers=1,
+            progress=False,
+            progress_every_s=float("inf"),
+            announce=lambda _m: None,
+            runner=runner,
+        )
+        frame = batch_frame(out)
+        frame.attrs["cpu_s"] = runner.cpu_s
+        return frame
+
+    return fn
+
+
 def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict[str, dict]:
     """Every runner once on the same runs: a row of figures each (see :func:`measure`)."""
     trace = watch = not args.quick
     rows: dict[str, dict] = {}
 
-    def ours(name: str):
-        def fn(runner: Timed) -> pd.DataFrame:
-            run_batch(
-                spec,
-                tmp / name,
-                workers=1,
-                progress=False,
-                progress_every_s=float("inf"),
-                announce=lambda _m: None,
-                runner=runner,
-            )
-            frame = batch_frame(tmp / name)
-            frame.attrs["cpu_s"] = runner.cpu_s
-            return frame
-
-        return fn
-
     warm_up(spec)
     # neither tracemalloc nor the memory-sampling thread where the runs are in this process:
     # they would slow them (tracemalloc several times over)
     rows["serial"] = measure(
-        "chokepoint, serial", ours("serial"), processes=0, start=Timed, trace=False, watch=False
+        "chokepoint, serial",
+        ours(spec, tmp / "serial"),
+        processes=0,
+        start=Timed,
+        trace=False,
+        watch=False,
     )
     # the 1-worker pool isolates the pool's own cost from the serial loop's: worth its runs in
     # --quick, where that cost shows, not in the full benchmark (200 runs of 2 s each)
     for workers in (1, 2) if args.quick else (2,):
         rows[f"pool {workers}"] = measure(
             f"chokepoint, pool x{workers}",
-            ours(f"pool{workers}"),
+            ours(spec, tmp / f"pool{workers}"),
             processes=workers,
             start=lambda w=workers: Timed(warm_pool(w)),
             stop=lambda runner: runner.close(),
@@ -383,7 +392,7 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
     if not args.skip_dask:
         rows["dask 2"] = measure(
             "chokepoint, dask local x2",
-            ours("dask"),
+            ours(spec, tmp / "dask"),
             processes=2,
             start=lambda: Timed(DaskRunner("local", 2, announce=lambda _m: None)),
             stop=lambda runner: runner.close(),
@@ -438,25 +447,6 @@ def repeats(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
 
     from mesa.batchrunner import batch_run
 
-    def pool(_h: Any) -> pd.DataFrame:
-        runner = Timed(warm_pool(2))
-        try:
-            name = f"pool-r{time.time_ns()}"
-            run_batch(
-                spec,
-                tmp / name,
-                workers=1,
-                progress=False,
-                progress_every_s=float("inf"),
-                announce=lambda _m: None,
-                runner=runner,
-            )
-        finally:
-            runner.close()
-        frame = batch_frame(tmp / name)
-        shutil.rmtree(tmp / name, ignore_errors=True)
-        return frame
-
     def ema(_h: Any) -> pd.DataFrame:
         # mesa.batch_run forces spawn process-wide; EMA's users get Linux's default, fork
         multiprocessing.set_start_method("fork", force=True)
@@ -476,18 +466,28 @@ def repeats(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
             "US",
         )
 
-    runners = {"chokepoint, pool x2": pool}
+    runners: dict[str, Callable[[int], dict]] = {
+        "chokepoint, pool x2": lambda r: {
+            "fn": ours(spec, tmp / f"pool-round{r}"),
+            "start": lambda: Timed(warm_pool(2)),
+            "stop": lambda runner: runner.close(),
+        }
+    }
     if not args.skip_ema:
-        runners["EMA multiprocessing x2"] = ema
+        runners["EMA multiprocessing x2"] = lambda _r: {"fn": ema}
     if not args.skip_mesa:
-        runners["mesa.batch_run x2"] = mesa_runs
+        runners["mesa.batch_run x2"] = lambda _r: {"fn": mesa_runs}
     speeds: dict[str, list[float]] = {label: [] for label in runners}
     labels = list(runners)
     for round_ in range(args.repeat):
         shift = round_ % len(labels)
         for label in labels[shift:] + labels[:shift]:
             row = measure(
-                f"{label} #{round_ + 1}", runners[label], processes=2, trace=False, watch=False
+                f"{label} #{round_ + 1}",
+                processes=2,
+                trace=False,
+                watch=False,
+                **runners[label](round_),
             )
             speeds[label].append(row["runs_per_min"])
     return speeds
