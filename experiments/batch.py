@@ -51,6 +51,7 @@ from experiments.spec import (
     ExperimentSpec,
     SpecError,
     as_spec,
+    lever_identity,
     lever_label,
     lever_settings,
     resolve_scenario_ref,
@@ -155,9 +156,7 @@ def make_plan(
     samples = uncertainty_samples(spec, data)
     runs = []
     for lever in levers:
-        ident = dict(lever)
-        if "orders" in ident:
-            ident["orders"] = spec.levers.orders[ident["orders"]]
+        ident = lever_identity(spec, lever)
         for i, sample in enumerate(samples):
             for seed in spec.seed_list:
                 rid = run_id(shash, months, ident, sample, seed, point=i)
@@ -235,6 +234,8 @@ def build_scenario(spec: ExperimentSpec, base: dict, run: Run):
             seat = dict(seats.get(region, {}))
             if seat.get("doctrine") != value:
                 seat["params"] = {}
+            if value in spec.levers.doctrine_params:
+                seat["params"] = copy.deepcopy(spec.levers.doctrine_params[value])
             seat["doctrine"] = value
             seats[region] = seat
         elif factor == "orders":

@@ -18,6 +18,9 @@ An experiment spec is one TOML file::
     none = []
     stockpile = [{id = "buy", date = "2025-06", kind = "stockpile_buy", issuer = "US", ...}]
 
+    [levers.doctrine_params.alliance-builder] # a doctrine's parameters wherever it is picked
+    common_tariff = 0.5
+
     [uncertainties."stages.mine.lead_time_months"]
     distribution = "triangular"              # uniform | triangular | normal (truncated)
     low = 96
@@ -100,6 +103,11 @@ class Levers(Strict):
     )
     orders: dict[str, list[dict[str, Any]]] = Field(
         default_factory=dict, description="named sets of scripted orders, one of which is added"
+    )
+    doctrine_params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="per doctrine name: the seat parameters it plays with wherever a doctrine "
+        "lever picks it (so the doctrines compared can act at the same intensity)",
     )
 
 
@@ -483,6 +491,8 @@ def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]
                     f"levers.doctrines.{region}[{i}]: unknown doctrine {name!r}; "
                     f"allowed: {', '.join(sorted(DOCTRINES))}"
                 )
+    for name, params in spec.levers.doctrine_params.items():
+        problems.extend(doctrine_params_problems(name, params))
     levers = {f"levers.parameters.{p}": p for p in spec.levers.parameters}
     if spec.search is not None:
         levers.update({f"search.levers.{p}": p for p in spec.search.levers})
@@ -530,6 +540,38 @@ def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]
             if problem:
                 problems.append(f"{where}.function: {problem}")
     return problems
+
+
+def doctrine_params_problems(name: str, params: dict[str, Any]) -> list[str]:
+    """What is wrong with ``levers.doctrine_params.<name>``: an unknown doctrine or parameter."""
+    from agents.doctrines import DOCTRINES
+    from agents.doctrines.base import COMMON_PARAMS
+
+    where = f"levers.doctrine_params.{name}"
+    if name not in DOCTRINES:
+        return [f"{where}: unknown doctrine {name!r}; allowed: {', '.join(sorted(DOCTRINES))}"]
+    doctrine = DOCTRINES[name]
+    if not doctrine.strict:
+        return []
+    allowed = sorted({*doctrine.defaults, *COMMON_PARAMS})
+    return [
+        f"{where}.{key}: {name} has no parameter {key!r}; allowed: {', '.join(allowed)}"
+        for key in params
+        if key not in allowed
+    ]
+
+
+def lever_identity(spec: ExperimentSpec, setting: dict[str, Any]) -> dict[str, Any]:
+    """What a lever setting stands for in a run's id: named order sets by their orders, and a
+    doctrine given parameters by ``levers.doctrine_params`` with them (a doctrine without keeps
+    its bare name, so such runs keep their ids)."""
+    ident = dict(setting)
+    for factor, value in setting.items():
+        if factor == "orders":
+            ident[factor] = spec.levers.orders[value]
+        elif factor.startswith("doctrine.") and value in spec.levers.doctrine_params:
+            ident[factor] = {"doctrine": value, "params": spec.levers.doctrine_params[value]}
+    return ident
 
 
 def _overlap(data: dict, first: str, second: str) -> bool:

@@ -1,0 +1,149 @@
+"""The alliance-vs-tariffs study: its batch spec, the note written from the stored runs, and the
+doctrine parameters that set the doctrines compared to equal intensities."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from experiments.batch import load_outcomes, make_plan
+from experiments.outcomes import compute, years_to_resilience
+from experiments.spec import SpecError, load_spec, results_hash, spec_from_dict
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "docs" / "make_alliance_vs_tariffs.py"
+_spec = importlib.util.spec_from_file_location("make_alliance_vs_tariffs", SCRIPT)
+study = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(study)
+
+
+def study_spec() -> dict:
+    return tomllib.loads(study.SPEC.read_text(encoding="utf-8"))
+
+
+def test_years_to_resilience_counts_consecutive_months_at_the_threshold():
+    demand = np.full(48, 100.0)
+    clean = np.full(48, 50.0)
+    clean[10:21] = 90.0  # eleven months: not enough
+    clean[30:] = 85.0  # from month 30 on: the twelfth month is month 41
+    assert years_to_resilience(demand, clean) == 42 / 12
+    assert math.isnan(years_to_resilience(demand, np.full(48, 79.0)))
+    assert years_to_resilience(demand, clean, threshold=0.5) == 12 / 12
+
+
+def test_doctrine_params_reach_the_seat_and_the_run_id():
+    data = study_spec()
+    spec = spec_from_dict(data)
+    plan = make_plan(spec)
+    bare = copy.deepcopy(data)
+    bare["levers"].pop("doctrine_params")
+    bare_plan = make_plan(spec_from_dict(bare))
+    # same runs in the same order; the ids differ exactly where a doctrine has parameters
+    assert [r.lever for r in plan.runs] == [r.lever for r in bare_plan.runs]
+    assert all(a.run_id != b.run_id for a, b in zip(plan.runs, bare_plan.runs, strict=True))
+    from experiments.batch import _context, build_scenario
+
+    spec_, base = _context(plan.text, plan.scenario_ref)
+    run = next(r for r in plan.runs if r.lever["doctrine.US"] == "alliance-builder")
+    seats = build_scenario(spec_, base, run).seats
+    assert seats["US"].params == {"tariff_commodities": ["magnet", "metal"], "common_tariff": 0.5}
+    assert seats["CN"].params == {"diplomacy": {"propose": True}}
+
+
+def test_doctrine_params_name_a_known_doctrine_and_its_parameters():
+    data = study_spec()
+    data["levers"]["doctrine_params"] = {
+        "tarif-hawk": {"max_rate": 0.5},
+        "alliance-builder": {"common_tarif": 0.5, "diplomacy": {"propose": True}},
+    }
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(data)
+    text = "\n".join(err.value.problems)
+    assert "levers.doctrine_params.tarif-hawk: unknown doctrine 'tarif-hawk'; allowed:" in text
+    assert (
+        "levers.doctrine_params.alliance-builder.common_tarif: alliance-builder has no parameter "
+        "'common_tarif'; allowed:" in text
+    )
+    assert "diplomacy" not in text.split("common_tarif'")[0]
+
+
+def test_the_tariff_doctrines_compared_end_at_the_same_tariff():
+    params = study_spec()["levers"]["doctrine_params"]
+    hawk, alliance = params["tariff-hawk"], params["alliance-builder"]
+    assert hawk["commodities"] == alliance["tariff_commodities"]
+    assert hawk["max_rate"] == alliance["common_tariff"]
+
+
+def test_the_note_is_written_from_the_stored_runs():
+    batch = study.OUT / "batch"
+    manifest = json.loads((batch / "manifest.json").read_text(encoding="utf-8"))
+    spec, text = load_spec(study.SPEC)
+    plan = make_plan(spec, text, study.SPEC.parent)
+    assert manifest["spec_hash"] == results_hash(plan.text), "the spec changed: rerun the study"
+    outcomes = load_outcomes(batch)
+    assert set(outcomes["run_id"]) == {r.run_id for r in plan.runs}
+    summary = study.summarise(outcomes, spec.levers.doctrines)
+    note = study.DOC.read_text(encoding="utf-8")
+    assert study.markdown_table(summary) in note
+    for line in study.findings(summary):
+        assert line in note
+    assert len(summary) == 16 and set(summary["seeds"]) == {len(spec.seed_list)}
+
+
+def test_a_short_batch_gives_the_note_of_direct_runs(tmp_path):
+    from world import World, load_scenario
+    from world.scenario import scenario_from_dict
+
+    text = study.SPEC.read_text(encoding="utf-8")
+    short = {
+        "months = 120": "months = 12",
+        'US = ["tariff-hawk", "alliance-builder", "dealmaker-resilience", "stockpiler"]': (
+            'US = ["tariff-hawk", "alliance-builder"]'
+        ),
+        'CN = ["value-chain-upgrader", "coercive-retaliator", "market-share-defender", '
+        '"dealmaker"]': 'CN = ["coercive-retaliator"]',
+        # windows inside the short horizon
+        "window = [48, 60]": "window = [6, 12]",
+        "window = [0, 120]": "window = [0, 12]",
+    }
+    for old, new in short.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    spec_path = tmp_path / "short.toml"
+    spec_path.write_text(text, encoding="utf-8")
+    data = tomllib.loads(text)
+    out, doc = tmp_path / "study", tmp_path / "note.md"
+    args = ["--spec", str(spec_path), "--out", str(out), "--doc", str(doc), "--workers", "1"]
+    assert study.main(args) == 0
+
+    outcomes = load_outcomes(out / "batch")
+    summary = study.summarise(outcomes, data["levers"]["doctrines"])
+    assert study.markdown_table(summary) in doc.read_text(encoding="utf-8")
+    assert list(summary["doctrine.US"]) == ["tariff-hawk", "alliance-builder"]
+    assert (out / "alliance-vs-tariffs.png").stat().st_size > 10_000
+
+    # one stored run is the world's own figures for that pairing, its seat parameters and seed
+    spec = spec_from_dict(data)
+    scenario = load_scenario("alliance-vs-tariffs-2025").model_dump(mode="json")
+    params = data["levers"]["doctrine_params"]
+    scenario["seats"]["US"] = {"doctrine": "alliance-builder", "params": params["alliance-builder"]}
+    scenario["seats"]["CN"]["params"] = params["coercive-retaliator"]
+    world = World(scenario_from_dict(scenario, "direct"), seed=1)
+    world.run(12)
+    stored = outcomes[(outcomes["doctrine.US"] == "alliance-builder") & (outcomes["seed"] == 1)]
+    stored = stored.set_index("outcome")["value"]
+    for out_ in spec.outcomes:
+        expected = compute(world, out_)
+        if math.isnan(expected):
+            assert math.isnan(stored[out_.name]), out_.name
+        else:
+            assert stored[out_.name] == pytest.approx(expected, rel=1e-12), out_.name
+    row = summary.set_index("doctrine.US").loc["alliance-builder"]
+    assert row["fiscal_cost_usd_bn"] > 0, "the alliance's floor, subsidies and stocks cost money"
