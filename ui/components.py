@@ -399,16 +399,34 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
                 session.inbox(),
                 session_submit(session, on_change),
                 version,
+                answers(session.world, session.seat),
             )
-        DealsTables(session.world)
+        DealsTables(session.world, version=version)
+
+
+def answers(world, seat: str) -> dict[str, str]:
+    """The seat's answers to proposals that wait for the turn's end: deal id -> action."""
+    return {
+        order.deal_id: order.action
+        for order, by, _source, _id in world.desk.pending
+        if order.kind == "respond_deal" and (by or order.issuer) == seat
+    }
 
 
 @solara.component
 def NegotiationForm(
-    world, seat: str, inbox: list, submit: Callable[[dict], Outcome], version: int = 0
+    world,
+    seat: str,
+    inbox: list,
+    submit: Callable[[dict], Outcome],
+    version: int = 0,
+    answered: dict[str, str] | None = None,
 ):
     """The seat's inbox (accept, reject, counter) and a form to propose a deal; every answer
-    and proposal goes to ``submit`` as an order (``version``: as in :func:`OrderForm`)."""
+    and proposal goes to ``submit`` as an order (``version``: as in :func:`OrderForm`).
+    ``answered``: the seat's answers that wait for the turn's end (deal id -> action), shown
+    in place of the buttons (from :func:`answers`)."""
+    answered = answered or {}
     w = world
     states = [s.region for s in w.spec.states]
     partner = solara.use_reactive(next((r for r in states if r != seat), ""))
@@ -462,14 +480,21 @@ def NegotiationForm(
     with solara.Column():
         solara.Markdown(f"**Inbox** ({len(inbox)})")
         for deal in inbox:
-            with solara.Row(style={"align-items": "center"}):
+            with solara.Row(style={"align-items": "center"}, classes=["inbox-deal"]):
                 solara.Text(
                     f"{deal.id} from {deal.proposer}: {deal.summary()} for "
                     f"{deal.duration_months} months"
                 )
-                solara.Button("Accept", on_click=lambda d=deal.id: respond(d, "accept"))
-                solara.Button("Reject", on_click=lambda d=deal.id: respond(d, "reject"))
-                solara.Button("Counter", on_click=lambda d=deal: counter(d))
+                if deal.id in answered:
+                    solara.Text(
+                        f"Your answer to {deal.id}: {answered[deal.id]}, sent as the turn is "
+                        "played (End turn); cancel it under Orders to change it.",
+                        classes=["deal-answer"],
+                    )
+                else:
+                    solara.Button("Accept", on_click=lambda d=deal.id: respond(d, "accept"))
+                    solara.Button("Reject", on_click=lambda d=deal.id: respond(d, "reject"))
+                    solara.Button("Counter", on_click=lambda d=deal: counter(d))
         if counter_to is not None:
             solara.Markdown(
                 f"**Counter-proposal to {counter_to.id}** from {counter_to.proposer} "
@@ -502,9 +527,10 @@ def NegotiationForm(
 
 
 @solara.component
-def DealsTables(world, seat: str | None = None):
+def DealsTables(world, seat: str | None = None, version: int = 0):
     """The deals so far and the trust between states (public knowledge). With ``seat``, deals
-    still under negotiation show only to their parties."""
+    still under negotiation show only to their parties. ``version`` (as in :func:`Controls`):
+    the world object stays the same as it plays, so the tables follow the game by it."""
     diplomacy = deals_of(world)
     deals = diplomacy.deals_frame()
     if seat is not None and not deals.empty:
@@ -513,9 +539,11 @@ def DealsTables(world, seat: str | None = None):
     if deals.empty:
         solara.Text("No deals yet.")
     else:
-        solara.DataFrame(
-            deals[["id", "proposer", "recipients", "status", "start", "end"]], items_per_page=8
-        )
+        with solara.Div(classes=["deals-table"]):
+            solara.DataFrame(
+                deals[["id", "proposer", "recipients", "status", "start", "end"]],
+                items_per_page=8,
+            )
     solara.Markdown("**Trust** (row trusts column, 0-1)")
     solara.DataFrame(trust_table(world).round(2).reset_index(names="truster"))
 

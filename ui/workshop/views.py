@@ -408,7 +408,7 @@ def SeatView(game: Game, cred: Credential, seat: str):
                 elif side.value == "Negotiation":
                     with solara.Card("Negotiation", classes=["deals-panel"]):
                         NegotiationForm(world_now, seat, offers, submit, version)
-                        DealsTables(world_now, seat)
+                        DealsTables(world_now, seat, version=version)
                 elif side.value == "Intelligence":
                     Intelligence(game, seat, version)
                 else:
