@@ -16,8 +16,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from world.calendar import add_months
+from world.instruments import POLICY_KINDS
 from world.scenario import (
-    POLICY_KINDS,
     SECTORS,
     Scenario,
     ScenarioError,

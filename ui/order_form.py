@@ -22,7 +22,7 @@ from pydantic.fields import FieldInfo
 from ui.session import in_force
 from world import World
 from world.field_errors import unwrap_type
-from world.instruments import VOLUME_KINDS
+from world.instruments import SPENDING_KINDS, VOLUME_KINDS
 from world.order_preview import OrderPreview
 from world.orders import ORDER_CLASSES, STATE_ORDER_KINDS
 
@@ -95,9 +95,6 @@ SUGGESTED = {
     "usd_per_year": "100000000",
     "months_of_cover": "2",
 }
-#: Instruments that stop or hold back trade: their form preselects no commodity, so that an
-#: untouched form submitted by mistake restricts nothing.
-RESTRICTIVE = VOLUME_KINDS
 #: Rates above this (100%) are far outside any measure in force in the scenarios: the form
 #: asks the player to confirm one.
 EXTREME_RATE = 1.0
@@ -109,19 +106,6 @@ EXTREME_YEARS_OF_OUTPUT = 1.0
 #: Extra spending above this, USD a month (its preview's mean over six months), asks too: it
 #: is several times the largest programme in the bundled scenarios (the DoD-MP package).
 EXTREME_USD_PER_MONTH = 100e6
-#: Orders that may spend money: the form dry-runs them on Submit (if they were not previewed
-#: yet) so that a costly one asks for confirmation before it is sent.
-SPENDING_KINDS = (
-    "stockpile_buy",
-    "stockpile_target",
-    "price_floor",
-    "production_subsidy",
-    "capex_subsidy",
-    "equity_stake",
-    "rnd_programme",
-    "offtake_guarantee",
-    "alliance",
-)
 #: Fields laid out last, in every form.
 LAST = ("duration_months", "note", "breach")
 
@@ -245,11 +229,12 @@ def starting_value(
         if default:
             return [v for v in default if v in offered]
         if name == "commodities":
-            if kind in RESTRICTIVE:
+            # An untouched form submitted by mistake must stop or hold back nothing.
+            if kind in VOLUME_KINDS:
                 return []
             return ["magnet"] if "magnet" in offered else offered[:1]
         if name == "partners":
-            if kind in RESTRICTIVE:  # nothing banned or held back by default
+            if kind in VOLUME_KINDS:  # nothing banned or held back by default
                 return []
             return ["CN"] if "CN" in offered else []
         if name == "stages":
@@ -371,7 +356,7 @@ def extreme(
                 f"a floor of {floor:g} USD/kg is {floor / max(price, 1e-9):.1f} times the "
                 f"price of {commodity} now ({price:.3g} USD/kg)"
             )
-    if order.get("kind") in RESTRICTIVE and order.get("commodities") and not order.get("partners"):
+    if order.get("kind") in VOLUME_KINDS and order.get("commodities") and not order.get("partners"):
         reasons.append("no partner is chosen, so it applies to every other region")
     tonnes = order.get("tonnes")
     if order.get("kind") == "stockpile_buy" and _real(tonnes) and commodity in world.commodity_ids:
@@ -456,6 +441,7 @@ def OrderForm(
         try:
             if not sure:
                 raise ValueError(f"Confirm first: {warning}")
+            # A costly order not previewed yet is dry-run so that it asks for confirmation.
             if now_preview is None and k in SPENDING_KINDS:
                 made = run_preview()
                 costly = extreme(order, w, seat, made) if made is not None else ""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from world.instruments import MEASURE_NOUNS
+
 if TYPE_CHECKING:
     from world.model import World
 
@@ -24,15 +26,8 @@ GOODS = {
     "concentrate": "concentrate",
     "scrap": "magnet scrap",
 }
-#: Trade measures in words (plural noun phrases, as "its ... on magnets").
-MEASURES = {
-    "export_ban": "export ban",
-    "export_quota": "export quota",
-    "export_licence": "export licences",
-    "export_duty": "export duty",
-    "import_tariff": "tariff",
-    "import_ban": "import ban",
-}
+#: Trade measures in words (plural noun phrases, as "its ... on magnets"), from the instruments.
+MEASURES = MEASURE_NOUNS
 #: The objectives' parts in words (world/objectives.py).
 PARTS = {
     "welfare": "consumers' and producers' money",

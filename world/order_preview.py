@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from world.deals import scratch_copy
+from world.instruments import STOCK_KINDS
 
 if TYPE_CHECKING:
     from world.model import World
@@ -25,8 +26,6 @@ __all__ = ["PREVIEW_MONTHS", "OrderPreview", "PriceEffect", "preview_order"]
 
 #: Months the preview looks ahead from the turn boundary where the order would apply.
 PREVIEW_MONTHS = 6
-#: Orders whose tonnes go into or out of the issuer's strategic stockpile.
-STOCK_KINDS = ("stockpile_buy", "stockpile_release", "offtake_guarantee")
 
 
 @dataclass
@@ -215,9 +214,10 @@ def _run(world: World, boundary: int, horizon: int, issuer: str):
 
 def _asked(order: Any, world: World, months: int) -> float | None:
     """Tonnes the order asks for within the window, t (None if it sets no tonnage)."""
-    if order.kind in ("stockpile_buy", "stockpile_release"):
-        return order.tonnes * min(months, order.months) / order.months
-    return None
+    tonnes = getattr(order, "tonnes", None)
+    if tonnes is None:
+        return None
+    return tonnes * min(months, order.months) / order.months
 
 
 def _shortfall(world: World, issuer: str, since: int) -> str:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError, field_valid
 
 from world.field_errors import Strict, error_problems
 from world.instruments import FIRM_ORDER_KINDS as FIRM_ORDER_KINDS
-from world.instruments import LIFTABLE, NEGOTIATION_KINDS
+from world.instruments import LIFTABLE, NEGOTIATION_KINDS, NOT_COMMITTABLE, OBSERVED
 from world.instruments import PRIVATE_ORDER_KINDS as PRIVATE_ORDER_KINDS
 from world.instruments.base import OrderRejected as OrderRejected
 from world.scenario import LicenceSpecTerms, check_end_use
@@ -432,10 +432,6 @@ class Alliance(_Order):
         )
 
 
-#: Order kinds that may not be a deal's commitments.
-NOT_COMMITTABLE = ("alliance", "propose_deal", "respond_deal", "invest", "idle", "restart")
-
-
 def _commitment_list(value: list[Any]) -> list[dict]:
     """Validate each commitment as an order; keep its normalised JSON form."""
     out = []
@@ -574,12 +570,8 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
 }
 ORDER_KINDS = tuple(ORDER_CLASSES)
 # The kind lists (FIRM_ORDER_KINDS; PRIVATE_ORDER_KINDS, whose terms the other states learn
-# only as :func:`observed` says) come from the instruments' registry (world/instruments/).
-_OBSERVED = {
-    "stockpile_buy": "{name}'s stockpile agency is buying {what}",
-    "stockpile_release": "{name}'s stockpile agency is selling {what}",
-    "stockpile_target": "{name}'s stockpile agency is building up {what}",
-}
+# only as :func:`observed` says; NOT_COMMITTABLE) come from the instruments' registry
+# (world/instruments/).
 
 
 def observed(kind: str, state_name: str, parameters: dict[str, Any]) -> str | None:
@@ -587,7 +579,7 @@ def observed(kind: str, state_name: str, parameters: dict[str, Any]) -> str | No
     :data:`PRIVATE_ORDER_KINDS`, only that the issuer's stockpile agency is in the market for a
     product (no tonnes, months or cover), e.g. "Japan's stockpile agency is buying magnet";
     None for any other kind (its message is public)."""
-    template = _OBSERVED.get(kind)
+    template = OBSERVED.get(kind)
     if template is None:
         return None
     products = parameters.get("commodities") or [parameters.get("commodity") or "rare earths"]

@@ -31,18 +31,6 @@ COMMODITY_IDS = ("concentrate", "oxide_light", "oxide_heavy", "metal", "magnet",
 MAX_TURN_MONTHS = 24
 SECTORS = ("ev", "wind", "electronics", "industrial", "defense", "other")
 STAGES = ("mine", "separator", "metal", "magnet", "recycler")
-POLICY_KINDS = (
-    "export_ban",
-    "export_quota",
-    "export_licence",
-    "export_duty",
-    "import_tariff",
-    "import_ban",
-    "stockpile_target",
-    "stockpile_band",
-    "defense_priority",
-    "extraterritorial_control",
-)
 
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0, le=1)]
@@ -665,6 +653,9 @@ def _is_number(value: Any) -> bool:
 
 def _reference_problems(data: dict) -> list[str]:
     """Problems of reference and consistency between the parts of a scenario (plain data)."""
+    # The registry's instruments import this module (PolicySpec), so it is read here.
+    from world.instruments import POLICY_KINDS
+
     problems: list[str] = []
 
     def table(key: str) -> dict:

@@ -25,7 +25,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.doctrines.base import RESTRICTIVE, covers, in_force, liftable, tariff_rate
+from agents.doctrines.base import covers, in_force, liftable, tariff_rate
+from world.instruments import VOLUME_KINDS
 
 if TYPE_CHECKING:
     from agents.doctrines.base import Doctrine
@@ -42,7 +43,8 @@ ASKED_TARIFF = 0.10
 #: Score a month the proposer must expect to gain (it proposes what it expects to gain on; the
 #: recipient weighs the deal with its own threshold and trust).
 MIN_GAIN = 1e-6
-SUSPENDABLE = (*RESTRICTIVE, "import_ban")
+#: What a deal may suspend: the measures that limit tonnes, on exports and imports.
+SUSPENDABLE = VOLUME_KINDS
 
 
 def _suspensions(world: World, issuer: str, partner: str) -> list[dict]:

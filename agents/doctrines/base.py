@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel
 
 from world.instruments import RESTRICTIVE as RESTRICTIVE
+from world.instruments import WEDGE_KINDS
 
 if TYPE_CHECKING:
     from world.model import World
@@ -256,7 +257,7 @@ def reissue(world: World, spec: PolicySpec, partners: list[str], note: str = "")
         order.update(quota_t=spec.quota_t or 0.0, period_months=spec.period_months)
     elif spec.kind == "export_licence":
         order.update(review_months=max(spec.review_months, 1), approval_share=spec.approval_share)
-    elif spec.kind in ("export_duty", "import_tariff"):
+    elif spec.kind in WEDGE_KINDS:
         order.update(rate=spec.rate or 0.0)
     return order
 

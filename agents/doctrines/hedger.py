@@ -12,6 +12,7 @@ from agents.doctrines.base import (
     liftable,
     stockpile_orders,
 )
+from world.instruments import IMPORT_KINDS
 
 if TYPE_CHECKING:
     from world.model import World
@@ -42,7 +43,7 @@ class Hedger(Doctrine):
         p = self.params
         orders: list[dict] = []
         if p["open_to_target"]:
-            for spec in in_force(world, self.region, ("import_tariff", "import_ban")):
+            for spec in in_force(world, self.region, IMPORT_KINDS):
                 if p["target"] in spec.partners and liftable(world, spec):
                     orders.append(lift(spec, note=self.name))
         if p["capex_share"] > 0:

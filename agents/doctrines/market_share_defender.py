@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from agents.doctrines.base import (
-    RESTRICTIVE,
     Doctrine,
     in_force,
     lift,
     liftable,
     production_subsidy,
 )
+from world.instruments import EXPORT_KINDS
 
 if TYPE_CHECKING:
     from world.model import World
@@ -91,7 +91,7 @@ class MarketShareDefender(Doctrine):
                 )
         if p["lift_restrictions"]:
             watched = set(p["watched"])
-            for spec in in_force(world, self.region, (*RESTRICTIVE, "export_duty")):
+            for spec in in_force(world, self.region, EXPORT_KINDS):
                 if watched & set(spec.commodities) and liftable(world, spec):
                     orders.append(lift(spec, note=self.name))
         return orders

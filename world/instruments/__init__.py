@@ -64,18 +64,51 @@ NEGOTIATION_KINDS = kinds(family="negotiation")
 DIPLOMACY_KINDS = kinds(family="alliance") + NEGOTIATION_KINDS
 #: Commitments whose lifting is never a breach: restrictions (lifting one only helps others).
 RESTRICTIONS = kinds(restriction=True)
+#: Trade measures that drive a price wedge rather than limit tonnes: duties and tariffs.
+WEDGE_KINDS = tuple(k for k in TRADE_KINDS if not REGISTRY[k].volume)
+#: Trade measures on a state's exports, and on its imports.
+EXPORT_KINDS = kinds(direction="export")
+IMPORT_KINDS = kinds(direction="import")
+#: Orders whose measure goes into the policy book.
+BOOK_KINDS = kinds(in_book=True)
+#: Measures a scenario may only start with, never order: no order class or instrument has them
+#: (a stockpile agency's price band is a standing rule of the scenario's, agents/states.py).
+SCENARIO_ONLY_POLICY_KINDS = ("stockpile_band",)
+#: The kinds of a scenario's ``[[policies]]``.
+POLICY_KINDS = BOOK_KINDS + SCENARIO_ONLY_POLICY_KINDS
+#: Orders that may spend public money.
+SPENDING_KINDS = kinds(spends=True)
+#: Orders whose tonnes go into or out of the issuer's strategic stockpile.
+STOCK_KINDS = kinds(stock_tonnes=True)
+#: Orders that may not be a deal's commitments.
+NOT_COMMITTABLE = kinds(committable=False)
+#: Trade measures as plural noun phrases ("its export licences on magnets").
+MEASURE_NOUNS = {k: i.noun for k, i in REGISTRY.items() if i.noun}
+#: What the other states learn of a private order (templates with ``{name}`` and ``{what}``).
+OBSERVED = {k: REGISTRY[k].observed for k in PRIVATE_ORDER_KINDS}
 
 __all__ = [
+    "BOOK_KINDS",
     "DIPLOMACY_KINDS",
+    "EXPORT_KINDS",
     "FIRM_ORDER_KINDS",
+    "IMPORT_KINDS",
     "LIFTABLE",
+    "MEASURE_NOUNS",
     "NEGOTIATION_KINDS",
+    "NOT_COMMITTABLE",
+    "OBSERVED",
+    "POLICY_KINDS",
     "PRIVATE_ORDER_KINDS",
     "REGISTRY",
     "RESTRICTIONS",
     "RESTRICTIVE",
+    "SCENARIO_ONLY_POLICY_KINDS",
+    "SPENDING_KINDS",
+    "STOCK_KINDS",
     "TRADE_KINDS",
     "VOLUME_KINDS",
+    "WEDGE_KINDS",
     "Instrument",
     "OrderRejected",
     "instrument",

@@ -398,5 +398,7 @@ INSTRUMENTS = (
             "Diplomacy.start_of_month, World.supplier_preference, World.trade, "
             "World.capex_multiplier, World.pay_capex_subsidy"
         ),
+        spends=True,
+        committable=False,
     ),
 )

@@ -51,6 +51,16 @@ class Instrument:
         private: its terms are the issuer's secret (others see what world/orders.py
             ``observed`` says).
         restriction: lifting it is never a breach of a deal (it only helps the others).
+        in_book: it puts a measure (a ``PolicySpec``) in the policy book (world/policy.py), so a
+            scenario may also start with it in force.
+        spends: it may spend public money: the order form dry-runs it before sending it.
+        stock_tonnes: its tonnes go into or out of the issuer's strategic stockpile (the dry run
+            of world/order_preview.py reports the tonnes it delivered).
+        committable: it may be one of a deal's commitments.
+        noun: the measure as a plural noun phrase ("export licences", as in "its export
+            licences on magnets"); ``""``: the kind's words with spaces.
+        observed: for a private order, what the other states learn of it, a template with
+            ``{name}`` (the issuer's name) and ``{what}`` (its products).
     """
 
     kind: str
@@ -64,3 +74,9 @@ class Instrument:
     liftable: bool = False
     private: bool = False
     restriction: bool = False
+    in_book: bool = False
+    spends: bool = False
+    stock_tonnes: bool = False
+    committable: bool = True
+    noun: str = ""
+    observed: str = ""

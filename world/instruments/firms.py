@@ -75,9 +75,9 @@ def apply_set_premium(desk: OrderDesk, order: BaseModel) -> str:
 
 
 INSTRUMENTS = (
-    Instrument(kind="invest", family="firm", apply=apply_invest),
-    Instrument(kind="idle", family="firm", apply=apply_idle),
-    Instrument(kind="restart", family="firm", apply=apply_restart),
+    Instrument(kind="invest", family="firm", apply=apply_invest, committable=False),
+    Instrument(kind="idle", family="firm", apply=apply_idle, committable=False),
+    Instrument(kind="restart", family="firm", apply=apply_restart, committable=False),
     Instrument(
         kind="offtake_contract",
         family="firm",

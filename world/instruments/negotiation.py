@@ -29,11 +29,13 @@ INSTRUMENTS = (
         family="negotiation",
         apply=apply_propose_deal,
         binds="Diplomacy.ai_step",
+        committable=False,
     ),
     Instrument(
         kind="respond_deal",
         family="negotiation",
         apply=apply_respond_deal,
         binds="Diplomacy.start_of_month",
+        committable=False,
     ),
 )

@@ -281,6 +281,7 @@ INSTRUMENTS = (
         apply=apply_capex_subsidy,
         binds="World.capex_multiplier, World.pay_capex_subsidy",
         words=capex_subsidy_words,
+        spends=True,
         liftable=True,
     ),
     Instrument(
@@ -290,6 +291,7 @@ INSTRUMENTS = (
         binds="World.pay_production_subsidy",
         value=value_production_subsidy,
         words=production_subsidy_words,
+        spends=True,
         liftable=True,
     ),
     Instrument(
@@ -307,6 +309,7 @@ INSTRUMENTS = (
         binds="World.pay_price_floor, World.floor_offtake",
         value=value_price_floor,
         words=price_floor_words,
+        spends=True,
         liftable=True,
     ),
     Instrument(
@@ -314,6 +317,7 @@ INSTRUMENTS = (
         family="programme",
         apply=apply_equity_stake,
         words=equity_stake_words,
+        spends=True,
     ),
     Instrument(
         kind="rnd_programme",
@@ -321,6 +325,7 @@ INSTRUMENTS = (
         apply=apply_rnd_programme,
         binds="World.research_speedup, World._new_month",
         words=rnd_programme_words,
+        spends=True,
     ),
     Instrument(
         kind="offtake_guarantee",
@@ -328,5 +333,7 @@ INSTRUMENTS = (
         apply=apply_offtake_guarantee,
         binds="World.guaranteed_offtake",
         words=offtake_guarantee_words,
+        spends=True,
+        stock_tonnes=True,
     ),
 )

@@ -125,6 +125,9 @@ INSTRUMENTS = (
         words=stockpile_buy_words,
         liftable=True,
         private=True,
+        spends=True,
+        stock_tonnes=True,
+        observed="{name}'s stockpile agency is buying {what}",
     ),
     Instrument(
         kind="stockpile_release",
@@ -135,6 +138,8 @@ INSTRUMENTS = (
         words=stockpile_release_words,
         liftable=True,
         private=True,
+        stock_tonnes=True,
+        observed="{name}'s stockpile agency is selling {what}",
     ),
     Instrument(
         kind="stockpile_target",
@@ -144,5 +149,8 @@ INSTRUMENTS = (
         words=stockpile_target_words,
         liftable=True,
         private=True,
+        spends=True,
+        in_book=True,
+        observed="{name}'s stockpile agency is building up {what}",
     ),
 )

@@ -304,7 +304,7 @@ def defense_priority_words(world: World, order: BaseModel) -> str:
     return f"{world.spec.regions[order.issuer].name} puts defence demand first"
 
 
-def _trade(kind: str, direction: str, volume: bool) -> Instrument:
+def _trade(kind: str, direction: str, volume: bool, noun: str) -> Instrument:
     return Instrument(
         kind=kind,
         family="trade",
@@ -316,13 +316,15 @@ def _trade(kind: str, direction: str, volume: bool) -> Instrument:
         volume=volume,
         liftable=True,
         restriction=True,
+        in_book=True,
+        noun=noun,
     )
 
 
 INSTRUMENTS = (
-    _trade("export_ban", "export", volume=True),
-    _trade("export_quota", "export", volume=True),
-    _trade("export_licence", "export", volume=True),
+    _trade("export_ban", "export", volume=True, noun="export ban"),
+    _trade("export_quota", "export", volume=True, noun="export quota"),
+    _trade("export_licence", "export", volume=True, noun="export licences"),
     Instrument(
         kind="licence_decision",
         family="trade",
@@ -337,6 +339,7 @@ INSTRUMENTS = (
         words=trade_words,
         liftable=True,
         restriction=True,
+        in_book=True,
     ),
     Instrument(
         kind="licence_terms",
@@ -345,9 +348,9 @@ INSTRUMENTS = (
         binds="PolicyBook.amend",
         words=licence_terms_words,
     ),
-    _trade("export_duty", "export", volume=False),
-    _trade("import_tariff", "import", volume=False),
-    _trade("import_ban", "import", volume=True),
+    _trade("export_duty", "export", volume=False, noun="export duty"),
+    _trade("import_tariff", "import", volume=False, noun="tariff"),
+    _trade("import_ban", "import", volume=True, noun="import ban"),
     Instrument(
         kind="tech_export_ban",
         family="trade",
@@ -364,5 +367,6 @@ INSTRUMENTS = (
         binds="World.trade",
         words=defense_priority_words,
         liftable=True,
+        in_book=True,
     ),
 )
