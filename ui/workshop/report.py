@@ -27,11 +27,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.report import html_page, html_table, png_bytes
 from ui import charts
 from ui.session import debrief_questions
 from world import Scenario, World
 from world.deals import deals_of
+from world.pages import html_page, html_table, png_bytes
 
 #: Largest results CSV (bytes, before base64) embedded in the page; above it, Parquet only.
 CSV_EMBED_LIMIT = 300_000
