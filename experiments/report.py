@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import json
 import tomllib
 from pathlib import Path
@@ -38,6 +37,7 @@ from experiments.spec import (
     spec_warnings,
     unit_samples,
 )
+from world.pages import html_page, html_table, png_bytes
 
 REPORT_DIR = "report"
 
@@ -55,40 +55,11 @@ def _plt():
     return plt
 
 
-def png_bytes(fig, dpi: int = 110) -> bytes:
-    """A figure (pyplot's or a bare ``matplotlib.figure.Figure``) as PNG bytes, trimmed."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    return buffer.getvalue()
-
-
 def _save(fig, path: Path) -> str:
     data = png_bytes(fig)
     _plt().close(fig)
     path.write_bytes(data)
     return base64.b64encode(data).decode()
-
-
-def html_table(frame: pd.DataFrame) -> str:
-    """A frame as a plain HTML table (values HTML-escaped, floats to 3 significant digits)."""
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.3g}", na_rep="n/a", border=0)
-
-
-#: The inline style of a self-contained report page.
-PAGE_STYLE = (
-    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;}"
-    "table{border-collapse:collapse;font-size:12px;}td,th{padding:2px 8px;"
-    "border-bottom:1px solid #ddd;}img{max-width:100%;}"
-)
-
-
-def html_page(title: str, body: str, style: str = "") -> str:
-    """One self-contained HTML page: ``title`` (escaped here), :data:`PAGE_STYLE` plus ``style``
-    inline, and ``body`` (HTML, escaped by the caller)."""
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
-        f"</title><style>{PAGE_STYLE}{style}</style></head><body>{body}</body></html>"
-    )
 
 
 def wide_runs(outcomes: pd.DataFrame) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def _game(spec) -> tuple[GameSession, dict[str, str]]:
     ids["undone"] = game.submit(STOCKPILE).order_id
     game.end_turn()
     game.end_turn()
-    game.undo_to_turn(1)
+    game.undo_to_turn(2)
     game.end_turn()
     game.end_turn()
     ids["pending"] = game.submit({**TARIFF, "rate": 0.1}).order_id
@@ -71,7 +71,7 @@ def test_the_file_holds_every_order_with_undone_ones_marked_and_the_score_per_tu
 
 def test_an_undone_pending_order_is_marked_and_a_redo_takes_the_mark_back(spec):
     game, ids = _game(spec)
-    game.undo_to_turn(2)
+    game.undo_to_turn(3)
     marked = {o.order_id: o for o in grading_file(game).orders}
     assert (marked[ids["pending"]].status, marked[ids["pending"]].undone_status) == (
         "undone",

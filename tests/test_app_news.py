@@ -88,7 +88,7 @@ def test_the_seats_rejected_order_stays_its_own_and_is_kept_after_an_undo(spec):
     china = GameSession(spec, seed=0, seat="CN")
     china.world = game.world
     assert not china.news("all")["text"].str.contains("[rejected]", regex=False).any()
-    game.undo_to_turn(1)
+    game.undo_to_turn(2)
     assert game.news("mine")["text"].str.contains("[rejected]", regex=False).sum() == 1
 
 

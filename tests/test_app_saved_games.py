@@ -60,7 +60,7 @@ def test_undo_reset_and_redo_are_kept_and_rebuilt(spec, tmp_path):
     game = _played(spec, games)
     at_four = game.world.results()
     waiting = game.submit({**TARIFF, "rate": 0.3}).order_id
-    game.undo_to_turn(1)
+    game.undo_to_turn(2)
     assert game.month == 2 and game.can_redo and not game.pending_orders()
     # What the undo threw away is kept as undone: the order waiting for the turn too.
     assert [(r["order_id"], r["status"]) for r in game.undone] == [(waiting, "pending")]
@@ -73,7 +73,7 @@ def test_undo_reset_and_redo_are_kept_and_rebuilt(spec, tmp_path):
     assert {r["status"] for r in game.undone} == {"applied", "rejected", "pending"}
     game.redo()
     assert game.month == 4
-    game.undo_to_turn(1)
+    game.undo_to_turn(2)
     game.step()  # playing on after an undo: what it threw away stays undone
     assert not game.can_redo and game.undone
     back = SavedGames(path).resume(games.games()[0].id)
@@ -87,7 +87,7 @@ def test_new_order_ids_never_reuse_an_undone_orders_id(spec):
     game.end_turn()
     game.submit(TARIFF)
     game.end_turn()
-    game.undo_to_turn(1)
+    game.undo_to_turn(2)
     result = game.submit(TARIFF)
     assert result.order_id not in {row["order_id"] for row in game.undone}
 
@@ -95,3 +95,27 @@ def test_new_order_ids_never_reuse_an_undone_orders_id(spec):
 def test_resuming_an_unknown_game_names_it(tmp_path):
     with pytest.raises(KeyError, match="no saved game 'nope'"):
         SavedGames(tmp_path / "g.sqlite").resume("nope")
+
+
+def test_a_game_saved_when_turns_counted_from_0_resumes_where_it_was_left(spec, tmp_path):
+    games = SavedGames(tmp_path / "games.sqlite")
+    game = GameSession(spec, seed=3, seat="US", turn_months=2)
+    game_id = games.keep(game)
+    game.submit(TARIFF)
+    game.end_turn()
+    game.end_turn()
+    game.undo_to_turn(2)  # the start of the second turn, month 2
+    [undo] = [i for i in games.store.inputs(game_id) if i.kind == "undo"]
+    assert undo.payload == {"turn": 2, "first_turn": 1, "month": 2}
+    # The same game as an older version stored it: the undo's turn counted from 0.
+    old = GameSession(spec, seed=3, seat="US", turn_months=2)
+    old_id = games.keep(old)
+    old.submit(TARIFF)
+    old.end_turn()
+    old.end_turn()
+    old.record = None
+    games.store.add_input(old_id, "undo", "US", {"turn": 1, "month": 2})
+    back = games.resume(old_id)
+    assert back.month == game.month == 2 and back.turn == 2
+    assert back.world.results().equals(game.world.results())
+    assert back.undone == game.undone

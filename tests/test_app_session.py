@@ -52,7 +52,7 @@ def test_anything_but_an_order_is_rejected_with_a_reason(spec):
     for junk in (None, [1], "x", {"kind": "nuke"}):
         result = game.submit(junk)
         assert result.status == "rejected" and result.message
-    with pytest.raises(ValueError, match="turn: a whole number from 0 to"):
+    with pytest.raises(ValueError, match="turn: a whole number from 1 to"):
         game.undo_to_turn("x")
     assert game.pending() == []
 
@@ -79,7 +79,7 @@ def test_the_player_picks_the_ai_seats_doctrines(spec):
     assert game.spec.seats["JP"].doctrine == spec.seats["JP"].doctrine  # untouched
     assert default_doctrine(spec, "AU") == spec.seats["AU"].doctrine
     game.end_turn()
-    game.undo_to_turn(0)
+    game.undo_to_turn(1)
     assert game.world.doctrines["CN"].name == "tariff-hawk"  # the choice survives an undo
     with pytest.raises(ValueError, match=r"doctrines\.US: not an AI seat here; allowed: CN, JP"):
         GameSession(spec, seat="US", doctrines={"US": "passive"})
@@ -147,7 +147,7 @@ def test_undo_to_an_earlier_turn_reproduces_it(spec):
     game.end_turn()
     game.end_turn()
     before = game.world.results()
-    game.undo_to_turn(1)
+    game.undo_to_turn(2)
     assert game.month == spec.turn_months
     after = game.world.results()
     cut = spec.turn_months

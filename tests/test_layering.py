@@ -7,7 +7,9 @@
 - Nothing reads Mesa's private state (its clock's, its model's, its agents'): a copy of the world
   (``World.fork``) steps on Mesa's public scheduling API.
 - Dependencies run one way: ``world/`` and ``agents/`` import nothing from ``ui/``,
-  ``experiments/``, ``app.py`` or ``benchmarks/``.
+  ``experiments/``, ``app.py`` or ``benchmarks/``; ``ui/`` and ``app.py`` import nothing from
+  ``experiments/``, and ``experiments/`` imports ``ui/`` only inside the ``chokepoint``
+  subcommands that start it (:data:`UI_STARTERS`), so the web stack loads for them alone.
 
 The checks read the code with :mod:`ast`, so a name in a comment does not count (nor in a
 string, except Mesa's names, which ``getattr`` could reach); ``self._x`` and ``cls._x`` are an
@@ -27,6 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTSIDE = ("agents", "ui", "experiments", "benchmarks", "app.py")
 #: What the model (world/) and its agents (agents/) must not import.
 UPPER = ("ui", "experiments", "benchmarks", "app")
+#: The only functions of experiments/ that may import ui/: the subcommands that start it.
+UI_STARTERS = {("experiments/cli.py", "_cmd_play"), ("experiments/cli.py", "_cmd_serve")}
 
 
 def _sources(*names: str) -> list[Path]:
@@ -85,13 +89,7 @@ def private_reads(tree: ast.AST, private: set[str]) -> list[tuple[int, str]]:
 def imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
     """``(line, module)`` of every absolute import in a module, at any depth (a relative import
     stays inside its own top-level package, so it cannot cross a layer)."""
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names]
-        elif isinstance(node, ast.ImportFrom) and not node.level:
-            found.append((node.lineno, node.module or ""))
-    return found
+    return [found for node in ast.walk(tree) for found in imported_modules_here(node)]
 
 
 def names_used(tree: ast.AST, names: set[str]) -> list[tuple[int, str]]:
@@ -164,6 +162,61 @@ def test_the_model_imports_nothing_from_the_layers_above_it(package):
     assert not offences, f"{package}/ depends on the UI or experiments:\n" + "\n".join(offences)
 
 
+def imports_by_function(tree: ast.AST) -> list[tuple[int, str, str]]:
+    """``(line, module, function)`` of every absolute import, ``function`` the name of the
+    innermost function around it (``""`` at module level or in a class body)."""
+    found = []
+
+    def visit(node: ast.AST, function: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                visit(child, child.name)
+                continue
+            found.extend((line, module, function) for line, module in imported_modules_here(child))
+            visit(child, function)
+
+    visit(tree, "")
+    return found
+
+
+def imported_modules_here(node: ast.AST) -> list[tuple[int, str]]:
+    """``(line, module)`` if ``node`` itself is an absolute import, else nothing."""
+    if isinstance(node, ast.Import):
+        return [(node.lineno, a.name) for a in node.names]
+    if isinstance(node, ast.ImportFrom) and not node.level:
+        return [(node.lineno, node.module or "")]
+    return []
+
+
+def ui_imports_outside_starters(rel: str, tree: ast.AST) -> list[str]:
+    """The imports of ui/ in a module of experiments/ outside :data:`UI_STARTERS`."""
+    return [
+        f"{rel}:{line}: imports {target}" + (f" in {function}" if function else "")
+        for line, target, function in imports_by_function(tree)
+        if target.split(".")[0] == "ui" and (rel, function) not in UI_STARTERS
+    ]
+
+
+def test_the_ui_imports_nothing_from_the_experiments():
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}: imports {target}"
+        for path in _sources("ui", "app.py")
+        for line, target in imported_modules(ast.parse(path.read_text()))
+        if target.split(".")[0] == "experiments"
+    ]
+    assert not offences, "ui/ depends on experiments/:\n" + "\n".join(offences)
+
+
+def test_the_experiments_start_the_ui_only_from_its_subcommands():
+    offences = []
+    for path in _sources("experiments"):
+        rel = path.relative_to(ROOT).as_posix()
+        offences += ui_imports_outside_starters(rel, ast.parse(path.read_text()))
+    assert not offences, "experiments/ depends on ui/:\n" + "\n".join(offences)
+    starters = imports_by_function(ast.parse((ROOT / "experiments/cli.py").read_text()))
+    assert {f for _, t, f in starters if t.startswith("ui")} == {f for _, f in UI_STARTERS}
+
+
 def test_the_checks_catch_what_they_guard_against():
     world_code = ast.parse(
         "class Desk:\n"
@@ -199,3 +252,17 @@ def test_the_checks_catch_what_they_guard_against():
         "import ui.page, numpy\nfrom . import base\ndef f():\n    from experiments import spec\n"
     )
     assert sorted(imported_modules(lower)) == [(1, "numpy"), (1, "ui.page"), (4, "experiments")]
+    cli = ast.parse(
+        "from ui.serve import play\n"
+        "def _cmd_play():\n    from ui.serve import play\n"
+        "def _cmd_report():\n    import ui.page\n"
+        "class C:\n    def _cmd_serve(self):\n        def inner():\n            import ui.x\n"
+    )
+    assert ui_imports_outside_starters("experiments/cli.py", cli) == [
+        "experiments/cli.py:1: imports ui.serve",
+        "experiments/cli.py:5: imports ui.page in _cmd_report",
+        "experiments/cli.py:9: imports ui.x in inner",
+    ]
+    assert ui_imports_outside_starters(
+        "experiments/report.py", ast.parse("def _cmd_play():\n    import ui.page\n")
+    ) == ["experiments/report.py:2: imports ui.page in _cmd_play"]

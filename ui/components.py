@@ -38,6 +38,7 @@ from ui.session import (
 from ui.why import WhyPanel
 from ui.workshop.store import StoreError
 from world import bundled_scenarios, load_scenario
+from world.calendar import next_boundary, turn_of, turn_start
 from world.deals import deals_of
 from world.order_preview import preview_order
 
@@ -177,13 +178,13 @@ def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], Non
     throw away a game, and Redo takes either back until something else is played. The undo
     selector starts at the latest turn that can be returned to
     (``version``: as in :func:`Controls`, so that it follows the world)."""
-    chosen = solara.use_reactive(None)  # a turn (0-based) the player picked; None: the latest
+    chosen = solara.use_reactive(None)  # a turn the player picked; None: the latest
     confirming = solara.use_reactive("")  # "reset", "undo" or "" (nothing to confirm)
     w = session.world
     t = session.spec.turn_months
     # Every turn that began before now, the current one too if some of it has been played.
-    turns = [turn for turn in range(session.turn + 1) if turn * t < w.month]
-    latest = turns[-1] if turns else 0
+    turns = [turn for turn in range(1, session.turn + 1) if turn_start(turn, t) < w.month]
+    latest = turns[-1] if turns else 1
     target = latest if chosen.value is None else min(chosen.value, latest)
 
     def confirm():
@@ -201,17 +202,17 @@ def UndoAndReset(session: GameSession, version: int, on_change: Callable[[], Non
         if turns:
             solara.Select(
                 "Undo to start of turn",
-                values=[turn + 1 for turn in turns],
-                value=target + 1,
-                on_value=lambda value: chosen.set(value - 1),
+                values=turns,
+                value=target,
+                on_value=chosen.set,
                 style={"max-width": "180px"},
             )
             solara.Button("Undo", on_click=lambda: confirming.set("undo"))
         if session.can_redo:
             solara.Button("Redo", on_click=lambda: (session.redo(), on_change()), classes=["redo"])
         if confirming.value:
-            back = 0 if confirming.value == "reset" else target * t
-            what = "Start again" if confirming.value == "reset" else f"Go back to turn {target + 1}"
+            back = 0 if confirming.value == "reset" else turn_start(target, t)
+            what = "Start again" if confirming.value == "reset" else f"Go back to turn {target}"
             with solara.Row(classes=["confirm-rewind"], style={"align-items": "center"}):
                 solara.Warning(
                     f"{what}: from month {w.month} to month {back} ({w.date_of(back)})? "
@@ -328,8 +329,8 @@ def session_submit(session: GameSession, on_change: Callable[[], None]):
         on_change()
         if result.status == "rejected":
             return False, f"Rejected: {result.message}"
-        w, t = session.world, session.spec.turn_months
-        boundary = w.month if w.month % t == 0 else (w.month // t + 1) * t
+        w = session.world
+        boundary = next_boundary(w.month, session.spec.turn_months)
         return True, (
             f"Order {result.order_id} is {result.status}: "
             + (
@@ -556,7 +557,7 @@ def Debrief(session: GameSession, version: int):
     w = session.world
     table = w.orders()
     decisions = table[table["status"].isin(["applied", "committed"])].copy()
-    decisions["turn"] = decisions["month"] // session.spec.turn_months + 1
+    decisions["turn"] = turn_of(decisions["month"], session.spec.turn_months)
     figure = solara.use_memo(lambda: charts.prices(w), dependencies=[version, id(w)])
     with solara.Columns([1, 1]):
         with solara.Column():

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ui.session import OBSERVER, GameSession, pending_rows
 from ui.verdict import score_by_month, score_per_turn
+from world.calendar import turn_of
 
 #: The format's name and version, first in every file.
 FORMAT = "chokepoint-grading/1"
@@ -95,7 +96,7 @@ def grading_file(session: GameSession) -> GradingFile:
     orders = [
         GradedOrder(
             order_id=str(row["order_id"]),
-            turn=int(row["month"]) // t + 1,
+            turn=turn_of(int(row["month"]), t),
             month=int(row["month"]),
             date=str(row["date"]),
             issuer=str(row["issuer"]),

@@ -14,6 +14,7 @@ import pandas as pd
 
 from agents.doctrines import DOCTRINES
 from world import Scenario, World, load_scenario
+from world.calendar import FIRST_TURN, next_boundary, turn_of, turn_start
 from world.deals import NEGOTIATION_KINDS, deals_of
 from world.model import MAX_SEED
 from world.objectives import seat_weights
@@ -184,8 +185,8 @@ class GameSession:
 
     @property
     def turn(self) -> int:
-        """The turn the next month belongs to (0-based)."""
-        return self.world.month // self.spec.turn_months
+        """The turn the next month belongs to (turn 1 is the first)."""
+        return turn_of(self.world.month, self.spec.turn_months)
 
     @property
     def finished(self) -> bool:
@@ -204,7 +205,7 @@ class GameSession:
         where = (
             f"game over ({self.turns} turns played)"
             if self.finished
-            else f"turn {self.turn + 1}/{self.turns}"
+            else f"turn {self.turn}/{self.turns}"
         )
         return f"{self.date()} · month {w.month}/{self.spec.months} · {where} · seat {self.seat}"
 
@@ -233,8 +234,7 @@ class GameSession:
 
     def end_turn(self) -> None:
         """Run to the next turn boundary (pending orders apply there)."""
-        t = self.spec.turn_months
-        target = min(self.spec.months, (self.world.month // t + 1) * t)
+        target = min(self.spec.months, next_boundary(self.world.month + 1, self.spec.turn_months))
         if self.world.month < target:
             self._moved_on()
         while self.world.month < target:
@@ -248,14 +248,14 @@ class GameSession:
         self._played("reset")
 
     def undo_to_turn(self, turn: int) -> None:
-        """Go back to the start of an earlier turn: replay every order applied before it
-        (:meth:`redo` undoes it).
+        """Go back to the start of an earlier turn (turn 1 is the first): replay every order
+        applied before it (:meth:`redo` undoes it).
 
         The AI seats' decisions come from the log (as in :meth:`World.replay`), so the world
         is the one the player saw; after the rewind the AIs decide again.
         """
-        whole_number("turn", turn, 0, self.spec.months)
-        month = turn * self.spec.turn_months
+        whole_number("turn", turn, 1, self.turns)
+        month = turn_start(turn, self.spec.turn_months)
         if month >= self.world.month:
             return
         table = self.world.orders()
@@ -269,7 +269,7 @@ class GameSession:
         world.human_seats = self.human_seats
         world.doctrines = self._new_world().doctrines
         self._rewind(world, month)
-        self._played("undo", turn=turn)
+        self._played("undo", turn=turn, first_turn=FIRST_TURN)
 
     def _rewind(self, world: World, month: int) -> None:
         """Put ``world`` (at ``month``) in place of the current one, keeping the current one
@@ -314,7 +314,8 @@ class GameSession:
             elif kind == "cancel":
                 self.cancel(payload["order_id"])
             elif kind == "undo":
-                self.undo_to_turn(payload["turn"])
+                # Games saved before turns counted from 1 stored the turn from 0 (no first_turn).
+                self.undo_to_turn(payload["turn"] + FIRST_TURN - payload.get("first_turn", 0))
             elif kind == "guide":
                 self.guide_at(payload["step"])
             elif kind in INPUT_ACTIONS:

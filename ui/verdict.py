@@ -18,6 +18,7 @@ import pandas as pd
 
 from ui.session import OBJECTIVE_WORDS, GameSession
 from world import Scenario, World
+from world.calendar import turn_start
 from world.objectives import OBJECTIVES, economy_scale, normalised, state_scores, weights
 
 #: The weighted objectives -> the objective whose value they are made from.
@@ -58,11 +59,11 @@ def score_per_turn(session: GameSession, other: World | None = None) -> pd.DataF
     t = session.spec.turn_months
     played = score_by_month(session.world, session.seat)
     rows = []
-    for turn in range(session.turns):
-        last = min((turn + 1) * t, session.spec.months) - 1
+    for turn in range(1, session.turns + 1):
+        last = min(turn_start(turn + 1, t), session.spec.months) - 1
         if last not in played.index:
             break
-        row = {"turn": turn + 1, "date": session.world.date_of(last), "played": played[last]}
+        row = {"turn": turn, "date": session.world.date_of(last), "played": played[last]}
         if other is not None:
             row["do_nothing"] = score_by_month(other, session.seat).get(last, float("nan"))
             row["difference"] = row["played"] - row["do_nothing"]

@@ -1,6 +1,10 @@
-"""Month arithmetic: the model counts whole months from the scenario start.
+"""Month and turn arithmetic: the model counts whole months from the scenario start.
 
 Dates in scenario files and results are ``YYYY-MM`` strings; month 0 is the scenario's start.
+A turn is ``turn_months`` months; turns count from 1, as a player reads them: turn 1 is months
+0 to ``turn_months - 1``, and a turn boundary is a month that starts a turn (orders queued for
+the turn apply there). A single-player game, a workshop room, their reports and the order
+preview all count turns and find boundaries with these functions.
 """
 
 from __future__ import annotations
@@ -34,3 +38,24 @@ def add_months(start: str, months: int) -> str:
     y, m = parse_month(start)
     total = y * 12 + (m - 1) + months
     return f"{total // 12:04d}-{total % 12 + 1:02d}"
+
+
+#: The number of the first turn (month 0 is in it).
+FIRST_TURN = 1
+
+
+def turn_of(month, turn_months: int):
+    """The turn (from 1) that ``month`` belongs to; a month number or an array/Series of them."""
+    return month // turn_months + FIRST_TURN
+
+
+def turn_start(turn: int, turn_months: int) -> int:
+    """The month turn ``turn`` (from 1) starts at: its boundary."""
+    return (turn - FIRST_TURN) * turn_months
+
+
+def next_boundary(month: int, turn_months: int) -> int:
+    """The first turn boundary at or after ``month``: where an order queued now applies
+    (``month`` itself if a turn starts there). The end of the turn being played is
+    ``next_boundary(month + 1, ...)``."""
+    return -(-month // turn_months) * turn_months

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from world.calendar import next_boundary
 from world.deals import scratch_copy
 from world.instruments import STOCK_KINDS
 
@@ -140,8 +141,7 @@ def preview_order(
         world cannot be copied.
     """
     started = time.perf_counter()
-    t = world.spec.turn_months
-    boundary = world.month if world.month % t == 0 else (world.month // t + 1) * t
+    boundary = next_boundary(world.month, world.spec.turn_months)
     if boundary >= world.spec.months:
         return OrderPreview(rejected="the game ends before the order would apply", months=months)
     base, alt = scratch_copy(world), scratch_copy(world)

@@ -27,11 +27,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.report import html_page, html_table, png_bytes
 from ui import charts
 from ui.session import debrief_questions
 from world import Scenario, World
+from world.calendar import turn_of
 from world.deals import deals_of
+from world.pages import html_page, html_table, png_bytes
 
 #: Largest results CSV (bytes, before base64) embedded in the page; above it, Parquet only.
 CSV_EMBED_LIMIT = 300_000
@@ -107,8 +108,9 @@ def _note(parameters: str) -> str:
 
 def timeline(world: World, facilitator_log: list[dict] | None = None) -> pd.DataFrame:
     """Decisions in order: every applied, committed and rejected order and every facilitator
-    action, with its turn (``month // turn_months + 1``): turn, month, date, seat, kind, status,
-    source, message, note (an order's ``note``; a facilitator entry's ``reason``)."""
+    action, with its turn (from 1, :func:`world.calendar.turn_of`): turn, month, date, seat,
+    kind, status, source, message, note (an order's ``note``; a facilitator entry's
+    ``reason``)."""
     orders = world.orders()
     orders = orders[orders["status"].isin(TIMELINE_STATUSES)]
     rows = pd.DataFrame(
@@ -144,7 +146,7 @@ def timeline(world: World, facilitator_log: list[dict] | None = None) -> pd.Data
     out = pd.concat([rows, actions], ignore_index=True) if len(actions) else rows
     # Facilitator actions after the seats' orders of the same month: they react to the turn.
     out = out.sort_values("month", kind="stable", ignore_index=True)
-    out.insert(0, "turn", out["month"] // world.spec.turn_months + 1)
+    out.insert(0, "turn", turn_of(out["month"], world.spec.turn_months))
     return out
 
 

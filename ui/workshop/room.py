@@ -32,6 +32,7 @@ from agents.doctrines import make_doctrine
 from ui.session import whole_number
 from ui.workshop.store import GameRecord, InputRecord, Store
 from world import World
+from world.calendar import next_boundary, turn_of
 from world.model import MAX_SEED
 from world.scenario import (
     MAX_TURN_MONTHS,
@@ -192,7 +193,7 @@ class Game:
     @property
     def turn(self) -> int:
         """The turn being played (1-based)."""
-        return self.world.month // self.spec.turn_months + 1
+        return turn_of(self.world.month, self.spec.turn_months)
 
     @property
     def finished(self) -> bool:
@@ -510,8 +511,7 @@ class Game:
             for d in self.drafts[seat]:
                 if not d.vetoed:
                     w.submit(d.order, seat=seat, source=f"team:{seat}")
-        t = self.spec.turn_months
-        target = min(self.spec.months, (w.month // t + 1) * t)
+        target = min(self.spec.months, next_boundary(w.month + 1, self.spec.turn_months))
         while w.month < target:
             w.step()
         self.drafts = {s: [] for s in self.seats}
