@@ -92,7 +92,7 @@ def test_the_note_is_written_from_the_stored_runs():
     summary = study.summarise(outcomes, spec.levers.doctrines)
     note = study.DOC.read_text(encoding="utf-8")
     assert study.markdown_table(summary) in note
-    for line in study.findings(summary):
+    for line in study.findings(summary, outcomes):
         assert line in note
     assert len(summary) == 16 and set(summary["seeds"]) == {len(spec.seed_list)}
 
