@@ -46,7 +46,10 @@ def add_discovery(page: Page, spec: ExperimentSpec, runs: pd.DataFrame) -> None:
         ranked = list(scores.mean(axis=1).sort_values(ascending=False).index) if len(scores) else []
         # the sampled uncertainties (not levers, not the seed), highest-scoring first
         numeric = [f for f in ranked if f in spec.uncertainties and f in x]
-        _pairs(page, x, numeric[:PAIRS_FACTORS] or list(x.columns[:PAIRS_FACTORS]), flag, label)
+        # with no sampled uncertainty, the numeric factors (a lever's doctrine names cannot be
+        # plotted on an axis)
+        plotted = numeric or [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c])]
+        _pairs(page, x, plotted[:PAIRS_FACTORS], flag, label)
         _scatter(page, spec, runs, x, numeric[:3], flag)
     if runs["lever"].nunique() > 1:
         _levers(page, spec, runs)

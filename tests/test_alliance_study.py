@@ -92,7 +92,7 @@ def test_the_note_is_written_from_the_stored_runs():
     summary = study.summarise(outcomes, spec.levers.doctrines)
     note = study.DOC.read_text(encoding="utf-8")
     assert study.markdown_table(summary) in note
-    for line in study.findings(summary):
+    for line in study.findings(summary, outcomes):
         assert line in note
     assert len(summary) == 16 and set(summary["seeds"]) == {len(spec.seed_list)}
 
@@ -128,6 +128,11 @@ def test_a_short_batch_gives_the_note_of_direct_runs(tmp_path):
     assert study.markdown_table(summary) in doc.read_text(encoding="utf-8")
     assert list(summary["doctrine.US"]) == ["tariff-hawk", "alliance-builder"]
     assert (out / "alliance-vs-tariffs.png").stat().st_size > 10_000
+    # the report of a batch of doctrine levers only (no sampled uncertainty)
+    from experiments.cli import main as cli
+
+    assert cli(["report", str(out / "batch")]) == 0
+    assert "tariff-hawk" in (out / "batch" / "report" / "index.html").read_text(encoding="utf-8")
 
     # one stored run is the world's own figures for that pairing, its seat parameters and seed
     spec = spec_from_dict(data)
