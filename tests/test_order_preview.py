@@ -93,3 +93,25 @@ def test_a_bad_order_previews_as_the_worlds_refusal(spec):
         "US",
     )
     assert "seat 'US' cannot act for 'CN'" in other.rejected
+
+
+def test_a_preview_says_why_an_order_would_do_nothing(spec):
+    order = {
+        "kind": "import_tariff",
+        "issuer": "US",
+        "commodities": ["concentrate"],
+        "partners": ["JP"],
+        "rate": 0.2,
+    }
+    world = _world(spec)
+    other = {"kind": "capex_subsidy", "issuer": "US", "stages": ["recycler"], "share": 0.3}
+    assert world.submit(other, seat="US").status == "pending"
+    preview = preview_order(world, order, "US")
+    assert preview.shortfall == "concentrate: none is made or offered in JP"
+    assert "It would do less than ordered: concentrate: none is made or offered in JP." in (
+        preview.in_words()
+    )
+    # The seat's other order falling short is not this order's reason; an order that acts
+    # has none.
+    acting = {**order, "commodities": ["magnet"], "partners": ["CN"]}
+    assert preview_order(world, acting, "US").shortfall == ""

@@ -64,3 +64,114 @@ def test_a_purchase_nobody_can_fill_says_the_market_sold_out():
     assert text.startswith("stockpile purchase US-stockpile_buy-")
     assert ": 0.0 of 4.2 t of oxide_heavy bought in 2025-01: the market sold out" in text
     assert float(np.sum(game.world.states_by_region["US"].stockpile["oxide_heavy"])) == 0
+
+
+#: Orders that apply and yet act on nothing in this scenario's first months, with what the
+#: seat is told: (order, the words its line and its status give the reason in).
+DO_NOTHING = {
+    "tariff on an import that does not occur": (
+        {"kind": "import_tariff", "commodities": ["concentrate"], "partners": ["JP"], "rate": 0.2},
+        "has no effect on concentrate: none is made or offered in JP",
+    ),
+    "export ban on a flow that does not exist": (
+        {"kind": "export_ban", "commodities": ["metal"], "partners": ["CN"]},
+        "has no effect on metal: none is made or offered in US",
+    ),
+    "capex subsidy with no eligible plant": (
+        {"kind": "capex_subsidy", "stages": ["recycler"], "share": 0.3},
+        "has no effect: no recycler firm in US to pay",
+    ),
+    "production subsidy with nobody producing": (
+        {"kind": "production_subsidy", "stages": ["metal"], "usd_per_kg": 2},
+        "has no effect: the 1 metal firm(s) in US produced nothing this month",
+    ),
+    "price floor for a plant not producing": (
+        {
+            "kind": "price_floor",
+            "firm": "mp-independence",
+            "commodity": "magnet",
+            "floor_usd_per_kg": 60,
+        },
+        "has no effect: MP Materials (Independence, Fort Worth) made no magnet this month "
+        "(status: construction)",
+    ),
+    "offtake guarantee with no supply": (
+        {
+            "kind": "offtake_guarantee",
+            "firm": "mp-independence",
+            "commodity": "magnet",
+            "share": 0.5,
+            "price_usd_per_kg": 60,
+        },
+        "has no effect: MP Materials (Independence, Fort Worth) made no magnet this month "
+        "(status: construction)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DO_NOTHING)
+def test_an_order_that_acts_on_nothing_says_why_once_and_in_its_status(case):
+    order, words = DO_NOTHING[case]
+    game = GameSession(SCENARIO, seed=0, seat="US")
+    order_id = game.submit(order).order_id
+    game.step()
+    game.step()
+    mine = game.news().query("kind == @SHORTFALL")
+    assert len(mine) == 1, mine["text"].tolist()  # once while it holds, not every month
+    (text,) = mine["text"]
+    measure = f"US-{order['kind']}-{order_id}"
+    assert text == f"{order['kind'].replace('_', ' ')} {measure} {words}"
+    # Its status where the seat sees its orders in force: the reason, for the month played.
+    reason = game.world.shortfalls[measure].reason
+    assert reason and reason in words
+    (line,) = [x for x in game.in_force("US") if x.startswith(f"{measure}: ")]
+    assert line.endswith(f"(falls short in 2025-02: {reason})"), line
+
+
+def test_orders_that_act_say_nothing():
+    game = GameSession(SCENARIO, seed=0, seat="US")
+    for order in (
+        # China makes magnets and the US buys them; Mountain Pass mines; MP separates.
+        {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.2},
+        {"kind": "production_subsidy", "stages": ["mine"], "usd_per_kg": 1},
+        {"kind": "capex_subsidy", "stages": ["magnet"], "share": 0.3},
+        {
+            "kind": "offtake_guarantee",
+            "firm": "mp-separation",
+            "commodity": "oxide_light",
+            "share": 0.1,
+            "price_usd_per_kg": 60,
+        },
+    ):
+        assert game.submit(order).status == "pending"
+    game.step()
+    game.step()
+    assert not (game.news()["kind"] == SHORTFALL).any()
+    assert not [s for s in game.world.shortfalls.values() if s.issuer == "US"]
+    assert not any("falls short" in line for line in game.in_force("US"))
+
+
+def test_the_why_panel_and_the_order_panel_name_the_reason():
+    import ipyvuetify as v
+    import solara
+
+    from ui.components import OrderPanel
+    from ui.why import WhyPanel
+
+    game = GameSession(SCENARIO, seed=0, seat="US")
+    order, words = DO_NOTHING["tariff on an import that does not occur"]
+    game.submit(order)
+    game.step()
+    reason = "none is made or offered in JP"
+    assert reason in words
+
+    def shown(rc) -> str:
+        return " ".join(str(w.template) for w in rc.find(v.VuetifyTemplate).widgets)
+
+    _, rc = solara.render(OrderPanel(game, game.version, lambda: None), handle_error=False)
+    assert f"(falls short in 2025-01: concentrate: {reason})" in shown(rc)
+    _, rc = solara.render(WhyPanel(game, game.version), handle_error=False)
+    assert "did less than ordered" not in shown(rc)  # magnets: the tariff is not on them
+    rc.find(v.Select, label="Commodity").widget.v_model = "concentrate"
+    assert "Your orders on it that did less than ordered" in shown(rc)
+    assert reason in shown(rc)

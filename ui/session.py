@@ -619,12 +619,22 @@ def in_force(world: World, region: str | None = None, kind: str | None = None) -
         if (region and p.issuer != region) or (kind and p.kind != kind):
             continue
         if p.in_force(date):
-            lines.append(f"{p.id}: {p.in_words()}")
+            lines.append(f"{p.id}: {p.in_words()}{falls_short(w, p.id)}")
     for prog in w.desk.programmes:
         if (region and prog.issuer != region) or (kind and prog.kind != kind):
             continue
         if prog.active(w.month):
             lines.append(
                 f"{prog.id}: {prog.issuer} {prog.kind.replace('_', ' ')} {_short(prog.params)}"
+                + falls_short(w, prog.id)
             )
     return lines
+
+
+def falls_short(world: World, measure: str) -> str:
+    """The status of a measure in force that did less than ordered in the last month played
+    (world/shortfalls.py), as a tail for its line ("" if it did what it was meant to)."""
+    short = world.shortfalls.get(measure)
+    if short is None or short.month != world.month - 1:
+        return ""
+    return f" (falls short in {world.date_of(short.month)}: {short.reason})"

@@ -99,6 +99,17 @@ def WhyPanel(session: GameSession, version: int):
             solara.Markdown(
                 "**Policies in force on it:**\n\n" + "\n".join(f"- {p}" for p in e.policies)
             )
+        short = [
+            f"- {escape(s.text)}"
+            for s in w.shortfalls.values()
+            if s.issuer == session.seat and s.month == month and e.commodity in s.commodities
+        ]
+        if short:
+            with solara.Div(classes=["why-shortfalls"]):
+                solara.Markdown(
+                    "**Your orders on it that did less than ordered this month, and why:**\n\n"
+                    + "\n".join(short)
+                )
         news = session.news()
         involved = {e.region, e.other} - {""}
         near = news[(news.month <= month) & (news.month >= month - 2)]

@@ -46,7 +46,7 @@ from world.scenario import (
     entry_label,
     load_scenario,
 )
-from world.shortfalls import record_shortfalls
+from world.shortfalls import Shortfall, record_shortfalls
 
 #: The largest seed a game takes: numpy seeds it, and the workshop stores it as an integer.
 MAX_SEED = 2**32 - 1
@@ -176,6 +176,8 @@ class World(mesa.Model):
         self.policies = PolicyBook(scenario, self.region_ids, self.commodity_ids)
         self._sell_cache: dict = {}
         self.log: list[dict] = []
+        #: This month's measures in force that fall short, by id (world/shortfalls.py).
+        self.shortfalls: dict[str, Shortfall] = {}
         self.recorder = Recorder(self)
         self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
         self._announced_delays: dict[str, int] = {}

@@ -66,7 +66,8 @@ class OrderPreview:
             window; None for orders that move no tonnes of their own.
         delivered_t: tonnes it did move in the dry run (the stockpile's change against no
             order); None as for ``asked_t``.
-        shortfall: why less was delivered than asked, from the dry run's news ("" if not).
+        shortfall: why less was delivered than asked, or why the order would do less than
+            ordered (world/shortfalls.py), from the dry run's news ("" if not).
         prices: the effect on every price the issuer's buyers pay.
         seconds: how long the dry run took (wall clock, s).
     """
@@ -108,6 +109,8 @@ class OrderPreview:
                 f"Tonnes: {self.delivered_t:,.1f} t of the {self.asked_t:,.1f} t due in those "
                 "months would be delivered" + (f" ({self.shortfall})." if self.shortfall else ".")
             )
+        elif self.shortfall:
+            lines.append(f"It would do less than ordered: {self.shortfall}.")
         moved = [p for p in self.prices if abs(p.change) >= 0.005]
         if moved:
             lines.append(
@@ -170,13 +173,16 @@ def preview_order(
             for ci, c in enumerate(world.commodity_ids)
         ],
     )
+    measure = f"{issuer}-{parsed.kind}-{result.order_id}"
     if parsed.kind in STOCK_KINDS:
         commodity = parsed.commodity
         sign = -1.0 if parsed.kind == "stockpile_release" else 1.0
         preview.delivered_t = sign * (stock1[commodity] - stock0[commodity])
         preview.asked_t = _asked(parsed, alt, preview.months)
         if preview.asked_t is not None and preview.delivered_t < preview.asked_t * 0.99:
-            preview.shortfall = _shortfall(alt, issuer, world.month)
+            preview.shortfall = _shortfall(alt, measure, world.month)
+    else:
+        preview.shortfall = _shortfall(alt, measure, world.month)
     preview.seconds = _since(started)
     return preview
 
@@ -220,13 +226,15 @@ def _asked(order: Any, world: World, months: int) -> float | None:
     return tonnes * min(months, order.months) / order.months
 
 
-def _shortfall(world: World, issuer: str, since: int) -> str:
-    """The last reason the dry run's news gave the issuer for a purchase short of its aim."""
+def _shortfall(world: World, measure: str, since: int) -> str:
+    """The last reason the dry run's news gave for a measure the order made (``measure``: its
+    id, or the stem of the ids of the several it made) falling short (world/shortfalls.py)."""
     for entry in reversed(world.log):
+        made = str(entry.get("programme", ""))
         if (
             entry.get("kind") == "shortfall"
             and entry.get("month", -1) >= since
-            and issuer in entry.get("private_to", ())
+            and (made == measure or made.startswith(f"{measure}."))
         ):
             return str(entry.get("reason") or entry["text"])
     return ""

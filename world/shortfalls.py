@@ -1,69 +1,228 @@
-"""Why an applied order delivered less than it asked: news for the issuing seat alone.
+"""Why an applied order does less than it asked: news for the issuing seat alone, and the
+order's status while it falls short.
 
 An order can apply and still do little: a stockpile purchase bids in the market like any other
-buyer, at the lowest priority, so it gets what the others leave. After each month's trade the
-world compares what each stockpile purchase programme asked for with what it got and, when it
-got less, logs why in the issuer's private news, e.g. ``stockpile purchase US-stockpile_buy-o4:
-0.0 of 41.7 t of oxide_heavy bought in 2025-06: no seller at your bid ...``.
+buyer, at the lowest priority, so it gets what the others leave; a subsidy finds no plant to
+pay; a tariff taxes an import that does not occur. After each month's trade the world runs one
+check per order kind (:data:`CHECKS`) on every state's measure and programme in force; a check
+returns a :class:`Shortfall` (what it did against what it was meant to, and why) or None.
+:attr:`World.shortfalls <world.model.World>` holds this month's, by measure id (the status the
+player sees beside the order, ui/session.py ``in_force``, and in the Why panel), and a line goes
+into the issuer's private news when a measure starts to fall short or its line changes, e.g.
+``stockpile purchase US-stockpile_buy-o4: 0.0 of 41.7 t of oxide_heavy bought in 2025-06: no
+seller at your bid ...`` (dated, so news each month) or ``import tariff US-import_tariff-o3 has
+no effect on concentrate: none is made or offered in JP`` (once, while it holds).
 
-The reason is read off the month's clearing (world/market.py), in this order: nobody offered
-the product; everything offered was sold to buyers who come first; what was left sat behind a
-ban; behind a cap (quota, licence, buyers' qualification); else sellers earned more elsewhere
-than the issuer's price pays.
+A stockpile purchase's reason is read off the month's clearing (world/market.py), in this
+order: nobody offered the product; everything offered was sold to buyers who come first; what
+was left sat behind a ban; behind a cap (quota, licence, buyers' qualification); else sellers
+earned more elsewhere than the issuer's price pays. The other checks are structural: nothing
+the measure could act on exists this month (no plant, no output, no supply, no buyer).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from world.instruments import TRADE_KINDS
 from world.market import TIERS
 
 if TYPE_CHECKING:
     from world.model import World
 
-__all__ = ["SHORTFALL", "record_shortfalls"]
+__all__ = ["CHECKS", "SHORTFALL", "Shortfall", "record_shortfalls"]
 
 #: The kind of a shortfall's entry in the world's log (the news).
 SHORTFALL = "shortfall"
 #: Shortfalls smaller than this (t, and share of what was asked) are rounding, not news.
 MIN_SHORT_T = 0.05
 MIN_SHORT_SHARE = 0.01
+#: Tonnes a month below which a region counts as making, offering or buying none.
+NONE_T = 1e-6
 _STOCKPILE = TIERS.index("stockpile")
 
 
+@dataclass(frozen=True)
+class Shortfall:
+    """One measure in force that did less this month than it was meant to.
+
+    Attributes:
+        measure: the id of the policy or programme.
+        issuer: the state that ordered it.
+        text: the line in the issuer's news (and beside the order).
+        reason: why, in words.
+        commodities: the commodities it concerns.
+        month: the month it fell short in (0 = the scenario's start).
+    """
+
+    measure: str
+    issuer: str
+    text: str
+    reason: str
+    commodities: tuple[str, ...] = field(default_factory=tuple)
+    month: int = 0
+
+
 def record_shortfalls(world: World) -> None:
-    """Log, for each stockpile purchase programme in force, why it got less than its monthly
-    tonnes in this month's trade (call right after the trade)."""
-    clearings = dict(world.clearings)
-    for prog in world.desk.active("stockpile_buy"):
-        asked = float(prog.params["t_per_month"])
-        commodity = prog.params["commodity"]
-        ci, d = world.commodity_index[commodity], world.region_index[prog.issuer]
-        clearing = clearings.get(ci)
-        bid = float(world.bids[ci, _STOCKPILE, d])
-        if clearing is None or bid <= 1e-12:
+    """Check every state's measure in force (call right after the month's trade): keep this
+    month's shortfalls in ``world.shortfalls`` and log the new or changed ones."""
+    before = world.shortfalls
+    now: dict[str, Shortfall] = {}
+    made = _made(world)
+    for kind, item in _in_force(world):
+        found = CHECKS[kind](world, item, made)
+        if found is not None:
+            now[found.measure] = replace(found, month=world.month)
+    world.shortfalls = now
+    date = world.date_of(world.month)
+    for found in now.values():
+        if found.measure in before and before[found.measure].text == found.text:
             continue
-        got = float(clearing.flows[_STOCKPILE, :, d].sum()) * asked / bid
-        if asked - got < max(MIN_SHORT_T, MIN_SHORT_SHARE * asked):
-            continue
-        reason = _reason(world, ci, d, clearing)
-        date = world.date_of(world.month)
         world.log.append(
             {
                 "month": world.month,
                 "date": date,
-                "actor": prog.issuer,
-                "region": prog.issuer,
+                "actor": found.issuer,
+                "region": found.issuer,
                 "kind": SHORTFALL,
-                "text": f"stockpile purchase {prog.id}: {got:,.1f} of {asked:,.1f} t of "
-                f"{commodity} bought in {date}: {reason}",
-                "reason": reason,
-                "programme": prog.id,
-                "private_to": [prog.issuer],
+                "text": found.text,
+                "reason": found.reason,
+                "programme": found.measure,
+                "private_to": [found.issuer],
             }
         )
+
+
+def _in_force(world: World):
+    """(kind, policy or programme) of the states' measures in force this month that a check
+    covers."""
+    states = world.states_by_region
+    for spec in world.policies.active:
+        if spec.kind in CHECKS and spec.issuer in states:
+            yield spec.kind, spec
+    for prog in world.desk.programmes:
+        if prog.kind in CHECKS and prog.issuer in states and prog.active(world.month):
+            yield prog.kind, prog
+
+
+def _made(world: World) -> np.ndarray:
+    """Tonnes made this month, (commodity, region)."""
+    made = np.zeros((len(world.commodity_ids), len(world.region_ids)))
+    for firm in world.firms:
+        if firm.throughput > 0:
+            for c, y in firm.nominal_yields().items():
+                made[world.commodity_index[c], firm.r] += firm.throughput * y
+    return made
+
+
+def _label(kind: str) -> str:
+    return kind.replace("_", " ")
+
+
+def _stockpile_buy(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
+    """A stockpile purchase that bought less than its monthly tonnes."""
+    asked = float(prog.params["t_per_month"])
+    commodity = prog.params["commodity"]
+    ci, d = world.commodity_index[commodity], world.region_index[prog.issuer]
+    clearing = dict(world.clearings).get(ci)
+    bid = float(world.bids[ci, _STOCKPILE, d])
+    if clearing is None or bid <= 1e-12:
+        return None
+    got = float(clearing.flows[_STOCKPILE, :, d].sum()) * asked / bid
+    if asked - got < max(MIN_SHORT_T, MIN_SHORT_SHARE * asked):
+        return None
+    reason = _reason(world, ci, d, clearing)
+    return Shortfall(
+        prog.id,
+        prog.issuer,
+        f"stockpile purchase {prog.id}: {got:,.1f} of {asked:,.1f} t of {commodity} bought in "
+        f"{world.date_of(world.month)}: {reason}",
+        reason,
+        (commodity,),
+    )
+
+
+def _trade(world: World, spec: Any, made: np.ndarray) -> Shortfall | None:
+    """A trade measure on a flow that cannot occur: the sellers it covers have none of the
+    commodity (made or offered this month), or its buyers bid for none."""
+    names = world.region_ids
+    me = world.region_index[spec.issuer]
+    partners = [world.region_index[p] for p in spec.partners] or [
+        r for r in range(len(names)) if r != me
+    ]
+    export = spec.kind.startswith("export")
+    sellers, buyers = ([me], partners) if export else (partners, [me])
+    where = ", ".join(names[r] for r in partners) if len(partners) < len(names) - 1 else ""
+    idle = []
+    for c in spec.commodities:
+        ci = world.commodity_index[c]
+        supply = world.offers[ci, sellers].sum() + made[ci, sellers].sum()
+        if supply <= NONE_T:
+            origin = spec.issuer if export else where or "any other region"
+            idle.append((c, f"none is made or offered in {origin}"))
+        elif world.bids[ci][:, buyers].sum() <= NONE_T:
+            dest = where or "any other region" if export else spec.issuer
+            idle.append((c, f"nobody in {dest} buys any"))
+    if not idle:
+        return None
+    reason = "; ".join(f"{c}: {why}" for c, why in idle)
+    return Shortfall(
+        spec.id,
+        spec.issuer,
+        f"{_label(spec.kind)} {spec.id} has no effect on {reason}",
+        reason,
+        tuple(c for c, _ in idle),
+    )
+
+
+def _stages(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
+    """A subsidy of the stages at home that finds no plant to pay: no firm of the stages at
+    home, or (a production subsidy) none of them produced this month."""
+    stages = prog.params["stages"]
+    firms = [f for f in world.firms if f.region == prog.issuer and f.stage in stages]
+    what = " or ".join(stages)
+    if not firms:
+        reason = f"no {what} firm in {prog.issuer} to pay"
+    elif prog.kind == "production_subsidy" and sum(f.throughput for f in firms) <= NONE_T:
+        reason = f"the {len(firms)} {what} firm(s) in {prog.issuer} produced nothing this month"
+    else:
+        return None
+    outputs = {c for f in firms for c in f.output_commodities()}
+    return Shortfall(
+        prog.id,
+        prog.issuer,
+        f"{_label(prog.kind)} {prog.id} has no effect: {reason}",
+        reason,
+        tuple(sorted(outputs)),
+    )
+
+
+def _firm_output(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
+    """A price floor or an offtake guarantee for a firm that made none of its product this
+    month: no output to support or to buy."""
+    firm = world.firms_by_id[prog.params["firm"]]
+    c = prog.params["commodity"]
+    if firm.throughput * firm.nominal_yields().get(c, 0.0) > NONE_T:
+        return None
+    reason = f"{firm.name} made no {c} this month (status: {firm.status})"
+    return Shortfall(
+        prog.id, prog.issuer, f"{_label(prog.kind)} {prog.id} has no effect: {reason}", reason, (c,)
+    )
+
+
+#: One check per order kind whose effect can fall short of what was ordered.
+CHECKS: dict[str, Callable[[World, Any, np.ndarray], Shortfall | None]] = {
+    "stockpile_buy": _stockpile_buy,
+    **dict.fromkeys(TRADE_KINDS, _trade),
+    "capex_subsidy": _stages,
+    "production_subsidy": _stages,
+    "price_floor": _firm_output,
+    "offtake_guarantee": _firm_output,
+}
 
 
 def _reason(world: World, ci: int, d: int, clearing) -> str:
