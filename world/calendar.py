@@ -5,6 +5,7 @@ Dates in scenario files and results are ``YYYY-MM`` strings; month 0 is the scen
 
 from __future__ import annotations
 
+import functools
 import re
 
 _DATE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -16,7 +17,13 @@ def parse_month(text: str) -> tuple[int, int]:
     Raises:
         ValueError: if the text is not a ``YYYY-MM`` date.
     """
-    match = _DATE.match(str(text))
+    return _parse_month(str(text))
+
+
+# A game parses the same few dates thousands of times a month (programme and project dates).
+@functools.cache
+def _parse_month(text: str) -> tuple[int, int]:
+    match = _DATE.match(text)
     if not match:
         raise ValueError(f"'{text}' is not a date of the form YYYY-MM (e.g. 2024-01)")
     return int(match.group(1)), int(match.group(2))
