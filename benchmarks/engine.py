@@ -8,6 +8,10 @@ runs.
 
     uv run python benchmarks/engine.py [--months 120] [--sizes 1,10,100] [--scenario NAME]
 
+Each size also prints how many deals AI recipients weighed by look-ahead (each look-ahead forks
+the world twice and runs both copies on; alliance-vs-tariffs-2025 has dozens in 120 months) and
+the mean cost of one :meth:`World.fork` of the finished world.
+
 Floors checked: the baseline runs 120 months in under 1 s on one core, and the cost grows no
 worse than linearly in the number of firms.
 """
@@ -37,6 +41,8 @@ BASELINE_FLOOR_S = 1.0
 FLOOR_MONTHS = 120
 #: Slack on "no worse than linear": time ratio / firm multiplier may reach this (timing noise).
 LINEAR_TOLERANCE = 1.10
+#: Forks of the finished world timed for the mean cost of one.
+FORK_REPEATS = 5
 #: Extensive quantities of a firm that are divided among its k parts.
 SPLIT_FIELDS = ("capacity_tpy", "cash_usd")
 
@@ -128,6 +134,17 @@ def worker(name: str, k: int, months: int, repeats: int) -> dict:
     assert world is not None
     # Same economy whatever k: world magnet output in the last month, t/month.
     magnet_t = float(world.production_buffer[world.commodity_index["magnet"]].sum())
+    # AI recipients that weighed a deal by look-ahead (two forks and their months each), and
+    # what one fork of the finished world costs.
+    lookaheads = sum(
+        d.get("method") == "lookahead"
+        for deal in world.desk.diplomacy.deals.values()
+        for d in deal.decisions.values()
+    )
+    started = time.perf_counter()
+    for _ in range(FORK_REPEATS):
+        world.fork()
+    fork_ms = 1000 * (time.perf_counter() - started) / FORK_REPEATS
     del world
     gc.collect()
     tracemalloc.start()
@@ -142,6 +159,8 @@ def worker(name: str, k: int, months: int, repeats: int) -> dict:
         "total_s": best_total,
         "peak_mib": peak / 2**20,
         "magnet_t": magnet_t,
+        "lookaheads": lookaheads,
+        "fork_ms": fork_ms,
         "pinned": pinned,
     }
 
@@ -217,7 +236,11 @@ def main(argv: list[str] | None = None) -> int:
     for k in sizes:
         row = measure(args.scenario, k, args.months, args.repeats or (1 if k > 50 else 3))
         rows.append(row)
-        print(f"  x{k}: {row['firms']} firms, {row['total_s']:.3f} s ({row['pinned']})", flush=True)
+        print(
+            f"  x{k}: {row['firms']} firms, {row['total_s']:.3f} s, {row['lookaheads']} deal "
+            f"look-aheads, {row['fork_ms']:.1f} ms per fork of the last month ({row['pinned']})",
+            flush=True,
+        )
 
     base = rows[0]
     header = (

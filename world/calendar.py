@@ -9,6 +9,7 @@ preview all count turns and find boundaries with these functions.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _DATE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -20,7 +21,13 @@ def parse_month(text: str) -> tuple[int, int]:
     Raises:
         ValueError: if the text is not a ``YYYY-MM`` date.
     """
-    match = _DATE.match(str(text))
+    return _parse_month(str(text))
+
+
+# A game parses the same few dates thousands of times a month (programme and project dates).
+@functools.cache
+def _parse_month(text: str) -> tuple[int, int]:
+    match = _DATE.match(text)
     if not match:
         raise ValueError(f"'{text}' is not a date of the form YYYY-MM (e.g. 2024-01)")
     return int(match.group(1)), int(match.group(2))

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from world.recorder import copy_sharing_history
+
 if TYPE_CHECKING:
     from world.model import World
     from world.scenario import Scenario
@@ -119,6 +121,9 @@ class ContentBook:
             for v in state.content.values():
                 out[:, state.r] += v
         return out
+
+    def __deepcopy__(self, memo: dict) -> ContentBook:
+        return copy_sharing_history(self, memo, ("rows",))
 
     def record(self) -> None:
         """Store this month's flows and the stocks at its end."""

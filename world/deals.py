@@ -996,13 +996,18 @@ def lookahead_gain(world: World, deal: Deal, region: str, months: int = LOOKAHEA
     return None if parts is None else sum(parts.values())
 
 
-def _score_parts(world: World, region: str) -> dict[str, float]:
+def _score_parts(world: World, region: str, values: dict | None = None) -> dict[str, float]:
     """The state's score now by objective: each normalised part times its weight over the sum
-    of the weights (they sum to the score, as world/objectives.py weighs them)."""
+    of the weights (they sum to the score, as world/objectives.py weighs them).
+
+    ``values``: the state's objectives now (:func:`~world.objectives.state_scores`), if known.
+    """
     from world.objectives import economy_scale, normalised, state_scores, weights
 
     weight = weights(world, region)
-    norm = normalised(state_scores(world, region), economy_scale(world, region))
+    if values is None:
+        values = state_scores(world, region)
+    norm = normalised(values, economy_scale(world, region))
     total = sum(abs(weight.get(k, 0.0)) for k in norm) or 1.0
     return {k: weight.get(k, 0.0) * v / total for k, v in norm.items()}
 
@@ -1025,7 +1030,11 @@ def lookahead_parts(
         total: dict[str, float] = {}
         for _ in range(months):
             clone.step()
-            for k, v in _score_parts(clone, region).items():
+            # The month's objectives as the step recorded them last thing, from the state the
+            # score reads (nothing after the recording changes it): scored again, the same.
+            book = clone.objective_recorder
+            values = book.values[-1].get(region) if book.months[-1] == clone.month - 1 else None
+            for k, v in _score_parts(clone, region, values).items():
                 total[k] = total.get(k, 0.0) + v / months
         totals.append(total)
     return {k: totals[1][k] - totals[0].get(k, 0.0) for k in totals[1]}

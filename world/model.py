@@ -19,7 +19,7 @@ import mesa
 import numpy as np
 import pandas as pd
 from mesa.time import Priority, Schedule
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 # Imported as a module: the doctrines read the instruments' kind lists (world/instruments/),
 # so importing agents.doctrines first imports the world, which must not need its names yet.
@@ -65,6 +65,23 @@ def _tracked_share(agent, commodity: str) -> float:
         return 0.0
     stock = stock_total(agent.inventory.get(commodity, 0.0))
     return min(tracked.get(commodity, 0.0) / stock, 1.0) if stock > 1e-12 else 0.0
+
+
+def _models_in(value) -> list[BaseModel]:
+    """Every pydantic model in ``value`` (a model, or lists, tuples and dicts of them), itself
+    included."""
+    found: list[BaseModel] = []
+    todo = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, BaseModel):
+            found.append(item)
+            todo.extend(item.__dict__.values())
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, dict):
+            todo.extend(item.values())
+    return found
 
 
 #: The last word of the seed entropy of the licence reviews' stream (any fixed number would do).
@@ -801,7 +818,10 @@ class World(mesa.Model):
         Raises:
             Whatever ``copy.deepcopy`` raises; callers that can do without a copy catch it.
         """
-        clone = copy.deepcopy(self)
+        # The scenario is read, never written, during a game: the copy shares its models (the
+        # firms', end users' and states' specs are among them) instead of copying them.
+        memo = {id(model): model for model in _models_in(self.spec)}
+        clone = copy.deepcopy(self, memo)
         if clone.stepping:
             clone.schedule_recurring(
                 clone._step_on_clock, Schedule(interval=1.0, start=clone.time + 1), Priority.HIGH

@@ -63,6 +63,7 @@ import numpy as np
 import pandas as pd
 
 from world.instruments import RESTRICTIVE
+from world.recorder import copy_sharing_history
 
 if TYPE_CHECKING:
     from world.model import World
@@ -375,6 +376,9 @@ class ObjectiveRecorder:
         self.values: list[dict[str, dict[str, float]]] = []
         if world is not None:
             self.attach(world)
+
+    def __deepcopy__(self, memo: dict) -> ObjectiveRecorder:
+        return copy_sharing_history(self, memo, ("months", "values"))
 
     def attach(self, world: World) -> ObjectiveRecorder:
         """Hang this recorder on the world (``world.objective_recorder``)."""

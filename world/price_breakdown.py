@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from world.recorder import copy_sharing_history
+
 if TYPE_CHECKING:
     from world.model import World
 
@@ -63,6 +65,9 @@ class PriceBreakdown:
         self.history: list[np.ndarray] = []
         self.how: list[dict[tuple[int, int], tuple[str, int]]] = []
         self._how: dict[tuple[int, int], tuple[str, int]] = {}
+
+    def __deepcopy__(self, memo: dict) -> PriceBreakdown:
+        return copy_sharing_history(self, memo, ("history", "how"))
 
     def home(
         self,

@@ -7,7 +7,8 @@ long, tidy table only when asked.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import copy
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -39,12 +40,36 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 
+def copy_sharing_history(obj: Any, memo: dict, history: tuple[str, ...]) -> Any:
+    """A deep copy of ``obj`` (for its ``__deepcopy__``) whose ``history`` attributes are new
+    lists (or dicts of new lists) of the same entries.
+
+    A history's entries are written once, when a month is recorded, and only read after; a copy
+    of the world (:meth:`World.fork`) appends its own months to its own lists, so it can share
+    the months before. Copying every month's arrays and dicts was most of a fork's cost.
+    """
+    clone = copy.copy(obj)
+    memo[id(obj)] = clone
+    for name, value in vars(obj).items():
+        if name in history:
+            shared = (
+                {k: list(v) for k, v in value.items()} if isinstance(value, dict) else list(value)
+            )
+            setattr(clone, name, shared)
+        else:
+            setattr(clone, name, copy.deepcopy(value, memo))
+    return clone
+
+
 class Recorder:
     """Keeps one array per variable per month."""
 
     def __init__(self, world: World):
         self.world = world
         self.rows: dict[str, list[np.ndarray]] = {v: [] for v in VARIABLES}
+
+    def __deepcopy__(self, memo: dict) -> Recorder:
+        return copy_sharing_history(self, memo, ("rows",))
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """The world's observable state now, one array per variable."""
