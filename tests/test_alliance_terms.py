@@ -98,8 +98,16 @@ def test_the_premium_is_a_cost_for_members_buyers_and_revenue_for_members_produc
 
 
 def test_members_downstream_prices_carry_the_premium():
+    # Where members' own supply is the margin: China ships Japan no magnets. Where free Chinese
+    # magnets are a material share of Japan's purchases (a fifth in the baseline), import parity
+    # holds Japan's price at their landed cost and the premium stays in the makers' costs and
+    # margins (the test above). This test used to pass without the ban only because 2-3 t of
+    # EU and US magnets, priced with the premium, set Japan's price through import parity.
     def magnet_price(premium: float) -> float:
-        world = world_with(months=12, pooled_offtake_premium=premium)
+        world = world_with(pooled_offtake_premium=premium)
+        ban = {"kind": "export_ban", "issuer": "CN", "commodities": ["magnet"], "partners": ["JP"]}
+        assert world.desk.apply_now(ban).status == "applied"
+        world.run(12)
         price = world.recorder.array("price")[:, world.commodity_index["magnet"]]
         return float(price[-6:, world.region_index["JP"]].mean())
 

@@ -31,6 +31,7 @@ DYNAMICS = {
     "spot_elasticity": (0.1, 1.0),
     "withholding": (0.5, 1.5),
     "arbitrage_pull": (0.3, 0.8),
+    "import_parity_share": (0.0, 0.1),
     "hoarding": (0.0, 3.0),
     "restock_months": (3.0, 9.0),
     "restock_elasticity": (0.5, 2.5),

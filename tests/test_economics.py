@@ -441,3 +441,41 @@ def test_a_commodity_with_its_own_choke_ratio_keeps_more_use_at_a_spike():
     assert world.backstop(spiked, light, cn) == default.backstop(spiked, light, cn)
     assert world.choke_ratios[heavy] == 25.0
     assert world.choke_ratios[light] == world.params.choke_ratio
+
+
+def _importer_price_after_a_cargo(cargo_t: float) -> float:
+    """Region 1's price (USD/kg) after import parity, when it buys 3,000 t of its own output at
+    20 USD/kg and ``cargo_t`` from region 0, whose goods land there at 40 USD/kg."""
+    from world import market
+    from world.scenario import DynamicsSpec
+
+    prices = np.array([39.0, 20.0])
+    flows = np.zeros((len(market.TIERS), 2, 2))
+    flows[1, 1, 1] = 3000.0
+    flows[1, 0, 1] = cargo_t
+    bids = flows.sum(axis=1)  # (tier, destination): every buyer was served
+    none = np.zeros((2, 2), dtype=bool)
+    clearing = market.Clearing(flows=flows, capped=none.copy(), desired=flows.copy())
+    dynamics = DynamicsSpec()
+    return float(
+        market.import_parity(
+            prices,
+            offers=flows.sum(axis=(0, 2)),
+            bids=bids,
+            clearing=clearing,
+            wedge=np.ones((2, 2)),
+            transport=np.full((2, 2), 1.0),
+            banned=none,
+            restricted=none,
+            pull=dynamics.arbitrage_pull,
+            min_share=dynamics.import_parity_share,
+        )[1]
+    )
+
+
+def test_a_stray_cargo_does_not_set_the_importers_price_but_a_real_import_flow_does():
+    # 25 t into a 3,000 t month (quota-2010's stranded ROW oxide into China, 2012) is not the
+    # margin of China's market; 600 t is, and pulls the price toward its landed cost.
+    assert _importer_price_after_a_cargo(0.0) == 20.0
+    assert _importer_price_after_a_cargo(25.0) == 20.0
+    assert _importer_price_after_a_cargo(600.0) > 25.0

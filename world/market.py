@@ -377,9 +377,17 @@ def import_parity(
     banned: np.ndarray,
     restricted: np.ndarray,
     pull: float,
+    min_share: float,
     trace: dict | None = None,
 ) -> np.ndarray:
     """Pull importers' prices (R,) toward the landed cost of their marginal uncapped supplier.
+
+    Import parity binds a region's price only where uncapped imports supply a material share of
+    what it buys: the marginal supplier is the dearest source that, with the sources dearer
+    than it, supplies at least ``min_share`` of the region's purchases this month (home
+    supply included). Slivers dearer than that margin (a stray cargo of stranded stock into a
+    market a hundred times its size) do not set the price; with ``min_share`` 0 the dearest
+    uncapped source does.
 
     Regions with no buyers this month quote import parity from the cheapest open source, so
     every region always has a price a buyer there would pay.
@@ -400,12 +408,21 @@ def import_parity(
     # Each destination on its own (one column each), all at once.
     free = (shipped > 1e-9) & ~clearing.capped
     np.fill_diagonal(free, False)
-    pulled = free.any(axis=0)
+    # Each destination's uncapped sources from the dearest landed cost down, and the tonnes
+    # supplied by each source and all dearer ones: the margin is where they reach the share.
+    dearest_first = np.argsort(np.where(free, -landed, np.inf), axis=0, kind="stable")
+    cumulative = np.take_along_axis(np.where(free, shipped, 0.0), dearest_first, axis=0).cumsum(
+        axis=0
+    )
+    needed = np.maximum(min_share * shipped.sum(axis=0), 1e-9)
+    pulled = cumulative[-1] >= needed
     if pulled.any():
-        marginal = np.where(free, landed, -np.inf)
-        new[pulled] += pull * (marginal.max(axis=0)[pulled] - new[pulled])
+        origin = np.take_along_axis(
+            dearest_first, np.argmax(cumulative >= needed, axis=0)[None, :], axis=0
+        )[0]
+        columns = np.arange(len(new))
+        new[pulled] += pull * (landed[origin, columns][pulled] - new[pulled])
         if trace is not None:
-            origin = marginal.argmax(axis=0)
             for d in np.flatnonzero(pulled).tolist():
                 trace["import"][d] = int(origin[d])
     # No buyers here this month. A region whose sellers shipped abroad quotes export parity

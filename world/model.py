@@ -1478,6 +1478,7 @@ class World(mesa.Model):
                 book.banned[ci],
                 book.restricted[ci] | clearing.capped,
                 p.arbitrage_pull,
+                p.import_parity_share,
                 trace,
             )
             self.price_breakdown.arbitrage(

@@ -504,6 +504,12 @@ class DynamicsSpec(Strict):
         0.05, description="monthly share of a markup's gap to its normal level that closes"
     )
     arbitrage_pull: Share = Field(0.5, description="share of the gap to import parity closed")
+    import_parity_share: Share = Field(
+        0.03,
+        description="share of a region's purchases its uncapped imports must supply before "
+        "import parity binds its price: the marginal source is the dearest one that, with the "
+        "sources dearer than it, supplies this share; a stray cargo below it is not the margin",
+    )
     input_cover_months: NonNeg = Field(2.0, description="firms' normal input inventory")
     output_cover_months: NonNeg = Field(0.5, description="firms' normal finished-goods stock")
     floor_backstop_months: NonNeg = Field(
