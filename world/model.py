@@ -33,6 +33,7 @@ from world.content import ContentBook
 from world.field_errors import field_problems
 from world.instruments import programmes
 from world.instruments.alliances import offtake_preference, settle_premium
+from world.measures import MeasureBook
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
@@ -402,6 +403,11 @@ class World(mesa.Model):
         return use
 
     # ------------------------------------------------------------------ helpers for agents
+
+    @property
+    def measures(self) -> MeasureBook:
+        """The measures in force and the orders waiting to apply (world/measures.py)."""
+        return MeasureBook(self)
 
     def month_of(self, date: str) -> int:
         """Month index of a ``YYYY-MM`` date."""
