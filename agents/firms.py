@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from world.instruments import programmes, trade
 from world.instruments.alliances import input_premium, output_premium
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class Firm(mesa.Agent):
         for c, y in self.feed_yields().items():
             if c not in internal:
                 revenue += y * self._sale_value(c, sell[w.commodity_index[c], self.r])
-        cost = self.unit_cost - w.production_subsidy(self)
+        cost = self.unit_cost - programmes.subsidy_usd_per_kg(w, self)
         for c, q in self.inputs.items():
             if c not in internal:
                 cost += q * self.use_intensity(c, prices) * self._input_price(c, prices)
@@ -249,7 +250,7 @@ class Firm(mesa.Agent):
         """
         w = self.model
         p = w.params
-        cap_month = min(self.operable_tpy() / 12.0, w.quota_month(self))
+        cap_month = min(self.operable_tpy() / 12.0, programmes.quota_month(w, self))
         if self.status != OPERATING or cap_month <= 0:
             return 0.0
         # Joint products: throughputs weighted by value, leaving out a co-product in glut
@@ -368,7 +369,7 @@ class Firm(mesa.Agent):
             # What the plant put in but did not recover (tailings, unseparated co-products).
             book.lost[:, self.r] += content_in - content_out
         self.cash_usd -= self.unit_cost * target * 1000.0
-        w.pay_production_subsidy(self, target)
+        programmes.pay_production_subsidy(w, self, target)
 
     def _content_yields(self, content_in: np.ndarray) -> dict[str, float]:
         """A fixed-recipe stage's yields; an element it recovers (a recycler's oxides) comes in
@@ -437,7 +438,7 @@ class Firm(mesa.Agent):
         co-product, whose own prices are set by their markets alone.
         """
         w = self.model
-        cost = self.unit_cost - w.production_subsidy(self)
+        cost = self.unit_cost - programmes.subsidy_usd_per_kg(w, self)
         for c, q in self.inputs.items():
             cost += q * self.use_intensity(c, prices) * self._input_price(c, prices)
         if self.joint_outputs:
@@ -462,7 +463,7 @@ class Firm(mesa.Agent):
         scaled by its basket against the region's), or a state's floor."""
         if self.deposit_index is not None and commodity == self.model.graded:
             price *= self.model.basket_factor(self)
-        floor = self.model.guaranteed_price(self, commodity)
+        floor = programmes.guaranteed_price(self.model, self, commodity)
         return price if floor is None else max(price, floor)
 
     def _sale_value(self, commodity: str, price: float) -> float:
@@ -509,7 +510,7 @@ class Firm(mesa.Agent):
             ci = w.commodity_index[c]
             price = w.prices[ci, self.r]
             ratio = price / max(w.expected_prices[ci, self.r], 1e-9)
-            floor = w.guaranteed_price(self, c)
+            floor = programmes.guaranteed_price(w, self, c)
             if floor is not None and floor >= price:
                 ratio = 1.0
             out[c] = stock_total(self.inventory[c]) * min(1.0, max(0.5, ratio**k))
@@ -702,11 +703,11 @@ class Firm(mesa.Agent):
         if projected_tpy <= p.invest_utilisation * installed:
             return
         # Under a production quota new capacity beyond the firm's share could never run.
-        room_tpy = w.capacity_ceiling(self) - installed
+        room_tpy = programmes.capacity_ceiling(w, self) - installed
         if room_tpy <= 0:
             return
         expected = self.unit_margin(w.investor_prices)
-        capex = self.capex_per_tpy * w.capex_multiplier(self)
+        capex = self.capex_per_tpy * programmes.capex_multiplier(w, self)
         if self._payback_ok(expected, capex):
             added = min(
                 max(
@@ -725,7 +726,7 @@ class Firm(mesa.Agent):
         if self.spec.project:
             self._consider_project()
             return
-        capex = self.capex_per_tpy * w.capex_multiplier(self)
+        capex = self.capex_per_tpy * programmes.capex_multiplier(w, self)
         expected = self.unit_margin(w.investor_prices)
         if not self._trigger_met():
             return
@@ -751,7 +752,7 @@ class Firm(mesa.Agent):
         if per_kg <= 0:
             return trigger
         charge = self.capex_per_tpy * (w.params.invest_hurdle + 1.0 / self.life_years) / 1000.0
-        return max(trigger + (w.capex_multiplier(self) - 1.0) * charge / per_kg, 0.0)
+        return max(trigger + (programmes.capex_multiplier(w, self) - 1.0) * charge / per_kg, 0.0)
 
     def _trigger_met(self) -> bool:
         """Whether the candidate's expected price reaches its trigger price; a state's price
@@ -762,7 +763,7 @@ class Firm(mesa.Agent):
         w = self.model
         product = self._output_commodities()[0]
         price = w.expected_prices[w.commodity_index[product], self.r]
-        floor = w.guaranteed_price(self, product)
+        floor = programmes.guaranteed_price(w, self, product)
         return max(price, floor or 0.0) >= trigger
 
     def _consider_project(self) -> None:
@@ -783,16 +784,16 @@ class Firm(mesa.Agent):
         used = {c for f in members for c in f.inputs}
         internal = frozenset(made & used)
         margin = sum(f.unit_margin(w.investor_prices, internal) for f in members)
-        capex = sum(f.capex_per_tpy * w.capex_multiplier(f) for f in members)
+        capex = sum(f.capex_per_tpy * programmes.capex_multiplier(w, f) for f in members)
         if self._payback_ok(margin, capex):
             # Members start together, when the slowest is ready: a mine without its
             # separation plant has nobody to sell to.
-            online = w.month + max(f.lead_time for f in members) + w.lead_time_extra(self)
+            online = w.month + max(f.lead_time for f in members) + trade.lead_time_extra(w, self)
             for f in members:
                 f.status = CONSTRUCTION
                 f._invest(
                     f.planned_tpy,
-                    f.capex_per_tpy * w.capex_multiplier(f),
+                    f.capex_per_tpy * programmes.capex_multiplier(w, f),
                     f"commits to build ({self.spec.project})",
                     online=online,
                 )
@@ -800,7 +801,7 @@ class Firm(mesa.Agent):
     def order_capacity(self, capacity_tpy: float) -> None:
         """Order new capacity now (the firm's own ``invest`` order), t/yr, at its capex after
         technology bans and subsidies (a candidate project starts construction)."""
-        capex = self.capex_per_tpy * self.model.capex_multiplier(self)
+        capex = self.capex_per_tpy * programmes.capex_multiplier(self.model, self)
         if self.status == CANDIDATE:
             self.status = CONSTRUCTION
         self._invest(capacity_tpy, capex, "orders new capacity")
@@ -810,10 +811,10 @@ class Firm(mesa.Agent):
     ) -> None:
         w = self.model
         self.cash_usd -= added_tpy * capex_per_tpy * w.capex_overrun()
-        w.pay_capex_subsidy(self, added_tpy)
+        programmes.pay_capex_subsidy(w, self, added_tpy)
         self.last_invest_month = w.month
         if online is None:
-            online = w.month + self.lead_time + w.lead_time_extra(self)
+            online = w.month + self.lead_time + trade.lead_time_extra(w, self)
         self._schedule(online, added_tpy)
         w.log_firm_event(self, f"{verb}: +{added_tpy:,.0f} t/yr from {w.date_of(online)}")
 

@@ -24,6 +24,7 @@ if str(REPO) not in sys.path:
 
 from world import World, load_scenario  # noqa: E402, I001
 from agents.firms import CANDIDATE, CONSTRUCTION, OPERATING  # noqa: E402
+from world.instruments import programmes  # noqa: E402
 
 MODEL_MD = REPO / "docs" / "model.md"
 START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
@@ -45,7 +46,7 @@ def _payback(world: World, firm) -> tuple[float, float]:
     used = {c for f in members for c in f.inputs}
     internal = frozenset(made & used) if len(members) > 1 else frozenset()
     margin = sum(f.unit_margin(world.investor_prices, internal) for f in members)
-    capex = sum(f.capex_per_tpy * world.capex_multiplier(f) for f in members)
+    capex = sum(f.capex_per_tpy * programmes.capex_multiplier(world, f) for f in members)
     required = capex * (p.invest_hurdle + 1.0 / firm.life_years) / 1000.0
     return margin, required
 

@@ -14,6 +14,7 @@ from worlds import assert_sane, base_data, run
 from agents.doctrines.base import capex_share
 from world import World
 from world.deals import deals_of
+from world.instruments import programmes
 from world.instruments.alliances import premium_book, premium_rates
 from world.scenario import scenario_from_dict
 
@@ -120,11 +121,12 @@ def test_members_downstream_prices_carry_the_premium():
 def test_the_fund_pays_its_share_of_a_members_new_plant_charged_to_the_members():
     world = world_with(fund_usd=1e9, fund_capex_share=0.3, fund_stages=["magnet"])
     firm = world.firms_by_id["mp-independence"]
-    assert world.capex_multiplier(firm) == pytest.approx(0.7)
-    assert world.capex_multiplier(world.firms_by_id["jp-magnet"]) == pytest.approx(0.7)
-    assert world.capex_multiplier(world.firms_by_id["cn-magnet-leaders"]) == 1.0
-    assert world.capex_multiplier(world.firms_by_id["lynas-malaysia"]) == 1.0  # MY: not a member
-    assert world.capex_multiplier(world.firms_by_id["mp-separation"]) == 1.0  # not a fund stage
+    assert programmes.capex_multiplier(world, firm) == pytest.approx(0.7)
+    assert programmes.capex_multiplier(world, world.firms_by_id["jp-magnet"]) == pytest.approx(0.7)
+    assert programmes.capex_multiplier(world, world.firms_by_id["cn-magnet-leaders"]) == 1.0
+    # Malaysia is not a member; separation is not a fund stage.
+    assert programmes.capex_multiplier(world, world.firms_by_id["lynas-malaysia"]) == 1.0
+    assert programmes.capex_multiplier(world, world.firms_by_id["mp-separation"]) == 1.0
     assert capex_share(world, "US", "magnet") == 0.0, "the fund is no national subsidy"
     members = ("US", "JP", "EU", "AU")
     fiscal = {r: world.states_by_region[r].fiscal_cost_usd for r in members}
@@ -175,7 +177,7 @@ def test_the_fund_is_exhausted_at_fund_usd():
     alliance = deals_of(world).alliances["club"]
     assert alliance.fund_paid_usd == pytest.approx(1e6)
     assert sum(p["paid_usd"] for p in alliance.fund_payments) <= 1e6 * (1 + 1e-12)
-    assert world.capex_multiplier(firm) == 1.0, "nothing left this year"
+    assert programmes.capex_multiplier(world, firm) == 1.0, "nothing left this year"
     full = 1000 * firm.capex_per_tpy
     # The firm counted on 30% and pays the shortfall (the same capex overrun drawn in both).
     shortfall = (cash - firm.cash_usd) - (rich_cash - rich.firms_by_id["mp-independence"].cash_usd)
@@ -187,9 +189,9 @@ def test_the_fund_is_exhausted_at_fund_usd():
 def test_a_fund_naming_projects_pays_for_them_only():
     world = world_with(fund_usd=1e10, fund_capex_share=0.5, fund_projects=["arafura-nolans"])
     for firm_id in ("arafura-nolans-mine", "arafura-nolans-separation"):
-        assert world.capex_multiplier(world.firms_by_id[firm_id]) == pytest.approx(0.5)
+        assert programmes.capex_multiplier(world, world.firms_by_id[firm_id]) == pytest.approx(0.5)
     for firm_id in ("lynas-mt-weld-expansion", "mp-independence", "jp-magnet"):
-        assert world.capex_multiplier(world.firms_by_id[firm_id]) == 1.0
+        assert programmes.capex_multiplier(world, world.firms_by_id[firm_id]) == 1.0
     order = {"kind": "alliance", "issuer": "JP", "action": "form", "name": "other"}
     result = world.desk.apply_now({**order, "fund_usd": 1e9, "fund_projects": ["atlantis"]})
     assert result.status == "rejected"

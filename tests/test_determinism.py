@@ -17,6 +17,7 @@ from pandas.testing import assert_frame_equal
 from worlds import variant
 
 from world import World
+from world.instruments import trade
 
 REPO = Path(__file__).resolve().parents[1]
 MONTHS = 36
@@ -121,12 +122,12 @@ def test_same_seed_gives_identical_results_across_processes(tmp_path):
 
 
 def test_the_seed_drives_investment_timing():
-    """World.lead_time_extra draws from the seeded generator: reproducible, seed-dependent."""
+    """trade.lead_time_extra draws from the seeded generator: reproducible, seed-dependent."""
     draws = {}
     for seed in (1, 1, 2):
         world = World(variant(), seed=seed)
         firm = world.firms[0]
-        draws.setdefault(seed, []).append([world.lead_time_extra(firm) for _ in range(32)])
+        draws.setdefault(seed, []).append([trade.lead_time_extra(world, firm) for _ in range(32)])
     assert draws[1][0] == draws[1][1]
     assert draws[1][0] != draws[2][0]
 

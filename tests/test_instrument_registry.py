@@ -33,7 +33,14 @@ from world.policy import PolicyBook
 
 ROOT = Path(__file__).resolve().parent.parent
 
-OWNERS = {"World": World, "State": State, "PolicyBook": PolicyBook, "Diplomacy": Diplomacy}
+OWNERS = {
+    "World": World,
+    "State": State,
+    "PolicyBook": PolicyBook,
+    "Diplomacy": Diplomacy,
+    "programmes": instruments.programmes,
+    "trade": instruments.trade,
+}
 
 
 def test_every_order_kind_has_one_instrument():

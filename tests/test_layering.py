@@ -1,5 +1,7 @@
 """The layering of docs/architecture.md, checked on the source.
 
+- Nothing outside ``world/`` reads the measures in force or the pending orders but through
+  the measure book (``world.measures``, world/measures.py).
 - Nothing outside ``world/`` reads a private attribute (one leading underscore) of a world
   object or imports a private name from ``world``: the UI, the experiments, the agents and the
   benchmarks drive the world through its public API only (DESIGN.md).
@@ -120,6 +122,34 @@ def test_nothing_outside_world_reads_a_private_attribute_of_a_world_object():
         for line, text in private_reads(ast.parse(path.read_text(), str(path)), private)
     ]
     assert not offences, "private world attributes read outside world/:\n" + "\n".join(offences)
+
+
+#: What the measure book (world/measures.py) answers for: (owner attribute, attribute).
+BOOK_KEPT = {("desk", "pending"), ("desk", "programmes"), ("policies", "specs")}
+
+
+def book_reads(tree: ast.AST) -> list[tuple[int, str]]:
+    """``(line, text)`` of every ``<...>.desk.pending``, ``desk.programmes`` or
+    ``policies.specs`` (the owner a name or an attribute), read or written."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute):
+            continue
+        owner = node.value
+        name = owner.id if isinstance(owner, ast.Name) else getattr(owner, "attr", None)
+        if (name, node.attr) in BOOK_KEPT:
+            found.append((node.lineno, ast.unparse(node)))
+    return found
+
+
+def test_nothing_outside_world_reads_the_measures_but_through_the_measure_book():
+    assert book_reads(ast.parse("w.desk.pending.clear(); desk.programmes; x.policies.specs"))
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}: {text}"
+        for path in _sources(*OUTSIDE)
+        for line, text in book_reads(ast.parse(path.read_text(), str(path)))
+    ]
+    assert not offences, "measures read around world.measures:\n" + "\n".join(offences)
 
 
 def test_the_world_reads_no_private_attribute_of_an_agent():

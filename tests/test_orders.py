@@ -14,6 +14,7 @@ import pytest
 from worlds import base_data
 
 from world import World, load_scenario
+from world.instruments import programmes, trade
 from world.orders import ORDER_KINDS, parse_order
 from world.scenario import scenario_from_dict
 
@@ -421,7 +422,7 @@ def test_tech_export_ban_raises_capex_and_lead_time_abroad():
     home = [firms["cn-magnet-leaders"], firms["cn-northern-separation"]]
     mine = firms["mp-mountain-pass"]
     for firm in [*abroad, *home, mine]:
-        assert world.capex_multiplier(firm) == pytest.approx(1.0)
+        assert programmes.capex_multiplier(world, firm) == pytest.approx(1.0)
     order = {
         "kind": "tech_export_ban",
         "issuer": "CN",
@@ -431,13 +432,13 @@ def test_tech_export_ban_raises_capex_and_lead_time_abroad():
     }
     assert world.desk.apply_now(order).status == "applied"
     for firm in abroad:
-        assert world.capex_multiplier(firm) == pytest.approx(1.5)
-        assert world.lead_time_extra(firm) >= 12
+        assert programmes.capex_multiplier(world, firm) == pytest.approx(1.5)
+        assert trade.lead_time_extra(world, firm) >= 12
     delay = world.uncertainty.project_delay_share
     for firm in [*home, mine]:
-        assert world.capex_multiplier(firm) == pytest.approx(1.0)
+        assert programmes.capex_multiplier(world, firm) == pytest.approx(1.0)
         # the seed's drawn delay only
-        assert world.lead_time_extra(firm) <= round(firm.lead_time * delay.high)
+        assert trade.lead_time_extra(world, firm) <= round(firm.lead_time * delay.high)
 
 
 def test_price_floor_pays_the_gap_every_month():
@@ -475,7 +476,7 @@ def test_subsidies_cost_money():
     assert spent_before == 0.0
     firm = world.firms_by_id["mp-independence"]
     world.step()  # month 3: all three apply
-    assert world.capex_multiplier(firm) == pytest.approx(0.5)
+    assert programmes.capex_multiplier(world, firm) == pytest.approx(0.5)
     capex_share = 0.5 * 1000 * firm.capex_per_tpy
     assert us.fiscal_cost_usd > capex_share  # the capex share plus a month of production
     production_part = us.fiscal_cost_usd - capex_share
@@ -738,9 +739,9 @@ def test_equity_stake_pays_the_firm_and_costs_the_state():
 def test_research_speeds_thrift_and_costs_money_each_month():
     world = World(load_scenario("baseline-2024"), seed=0)
     mi, us = world.commodity_index["magnet"], world.region_index["US"]
-    assert world.research_speedup(mi, us) == 1.0
+    assert programmes.research_speedup(world, mi, us) == 1.0
     world.desk.apply_now({"kind": "rnd_programme", **SAMPLES["rnd_programme"]})
-    assert world.research_speedup(mi, us) == pytest.approx(1.4)
+    assert programmes.research_speedup(world, mi, us) == pytest.approx(1.4)
     world.run(months=3)
     spent = world.recorder.array("fiscal_cost")[:, us]
     assert spent == pytest.approx([2e8 / 12] * 3)

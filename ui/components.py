@@ -408,9 +408,9 @@ def DealsPanel(session: GameSession, version: int, on_change: Callable[[], None]
 def answers(world, seat: str) -> dict[str, str]:
     """The seat's answers to proposals that wait for the turn's end: deal id -> action."""
     return {
-        order.deal_id: order.action
-        for order, by, _source, _id in world.desk.pending
-        if order.kind == "respond_deal" and (by or order.issuer) == seat
+        p.order.deal_id: p.order.action
+        for p in world.measures.pending(seat)
+        if p.order.kind == "respond_deal"
     }
 
 

@@ -360,7 +360,7 @@ class GameSession:
         The words are the world's own (what its log would say were the order applied now:
         :meth:`world.order_desk.OrderDesk.describe`), else the instrument and its settings."""
         out = []
-        for order, _seat, source, order_id in self.world.desk.pending:
+        for order, _seat, source, order_id in self.world.measures.pending():
             key = (id(self.world), order_id)
             if key not in self._words:
                 params = {k: v for k, v in order.parameters().items() if k not in ("note",)}
@@ -372,17 +372,14 @@ class GameSession:
 
     def cancel(self, order_id: str) -> None:
         """Withdraw one pending order (nothing happens if it is not pending)."""
-        desk = self.world.desk
-        if any(p[3] == order_id for p in desk.pending):
+        if self.world.measures.cancel(order_id):
             self._moved_on()
-        desk.pending = [p for p in desk.pending if p[3] != order_id]
         self._touch()
         self._played("cancel", order_id=order_id)
 
     def cancel_pending(self) -> None:
-        if self.world.desk.pending:
+        if self.world.measures.cancel_all():
             self._moved_on()
-        self.world.desk.pending.clear()
         self._touch()
         self._played("cancel_all")
 
@@ -459,7 +456,7 @@ def pending_rows(world: World) -> list[dict]:
             "message": "",
             "source": source,
         }
-        for order, _seat, source, order_id in world.desk.pending
+        for order, _seat, source, order_id in world.measures.pending()
     ]
 
 
@@ -613,21 +610,14 @@ def in_force(world: World, region: str | None = None, kind: str | None = None) -
     """Policies and programmes in force now (of ``region``, or everyone's; of ``kind``, or of
     every kind), in words, each after its id."""
     w = world
-    date = w.date_of(w.month)
     lines = []
-    for p in w.policies.specs:
-        if (region and p.issuer != region) or (kind and p.kind != kind):
-            continue
-        if p.in_force(date):
-            lines.append(f"{p.id}: {p.in_words()}{falls_short(w, p.id)}")
-    for prog in w.desk.programmes:
-        if (region and prog.issuer != region) or (kind and prog.kind != kind):
-            continue
-        if prog.active(w.month):
-            lines.append(
-                f"{prog.id}: {prog.issuer} {prog.kind.replace('_', ' ')} {_short(prog.params)}"
-                + falls_short(w, prog.id)
-            )
+    for p in w.measures.in_force(region or None, kind or None):
+        lines.append(f"{p.id}: {p.in_words()}{falls_short(w, p.id)}")
+    for prog in w.measures.programmes(region or None, kind or None):
+        lines.append(
+            f"{prog.id}: {prog.issuer} {prog.kind.replace('_', ' ')} {_short(prog.params)}"
+            + falls_short(w, prog.id)
+        )
     return lines
 
 

@@ -32,7 +32,8 @@ from world.calendar import add_months, months_between
 from world.content import ContentBook
 from world.field_errors import field_problems
 from world.instruments import programmes
-from world.instruments.alliances import fund_share, offtake_preference, pay_fund, settle_premium
+from world.instruments.alliances import offtake_preference, settle_premium
+from world.measures import MeasureBook
 from world.objectives import ObjectiveRecorder, objectives_table
 from world.order_desk import OrderDesk
 from world.policy import PolicyBook
@@ -420,6 +421,11 @@ class World(mesa.Model):
 
     # ------------------------------------------------------------------ helpers for agents
 
+    @property
+    def measures(self) -> MeasureBook:
+        """The measures in force and the orders waiting to apply (world/measures.py)."""
+        return MeasureBook(self)
+
     def month_of(self, date: str) -> int:
         """Month index of a ``YYYY-MM`` date."""
         return months_between(self.spec.start, date)
@@ -443,7 +449,7 @@ class World(mesa.Model):
         p = self.params
         gap = math.log(self.expected_prices[ci, r] / self.reference_prices[ci, r])
         if gap > 0.1:
-            rate = p.thrift_rate * self.research_speedup(ci, r)
+            rate = p.thrift_rate * programmes.research_speedup(self, ci, r)
             lowest = p.thrift_floor if floor is None else floor
             return max(lowest, intensity * math.exp(-rate * (gap - 0.1)))
         # Cheap material wins back the uses thrift took from it, faster the cheaper it is.
@@ -482,46 +488,9 @@ class World(mesa.Model):
         self._sell_cache[key] = (prices, best)
         return best
 
-    def research_speedup(self, ci: int, r: int) -> float:
-        """How much faster a region thrifts a commodity thanks to state research programmes:
-        1 + (USD a year) / 500 M USD [EST]."""
-        region, commodity = self.region_ids[r], self.commodity_ids[ci]
-        return 1.0 + sum(
-            prog.params["usd_per_year"] / 5e8
-            for prog in self.desk.active("rnd_programme")
-            if prog.issuer == region and commodity in prog.params["commodities"]
-        )
-
     def monthly_use_estimate(self, ci: int, r: int) -> float:
         """Recent use (inputs and final consumption) of a commodity in a region, t/month."""
         return float(self.use_ema[ci, r])
-
-    def _tech_ban(self, firm: Firm) -> tuple[float, int]:
-        """(capex multiplier, extra months) that technology export bans impose on a firm."""
-        mult, extra = 1.0, 0
-        for prog in self.desk.active("tech_export_ban"):
-            if prog.issuer != firm.region and firm.stage in prog.params["stages"]:
-                mult *= prog.params["capex_multiplier"]
-                extra += prog.params["extra_lead_months"]
-        return mult, extra
-
-    def _capex_subsidy_share(self, firm: Firm) -> float:
-        share = 0.0
-        for prog in self.desk.capex_subsidies(firm):
-            share += prog.params["share"]
-        return min(share, 1.0)
-
-    def capex_multiplier(self, firm: Firm) -> float:
-        """What a firm pays per t/yr of new capacity, relative to its capex: dearer under a
-        foreign technology export ban, cheaper with a capex subsidy at home and an alliance
-        fund's share (which tops national subsidies up to the whole capex at most)."""
-        national = self._capex_subsidy_share(firm)
-        fund = min(fund_share(self, firm), 1.0 - national)
-        return self._tech_ban(firm)[0] * (1.0 - national - fund)
-
-    def lead_time_extra(self, firm: Firm) -> int:
-        """Extra months of lead time for a firm: a drawn project delay, plus technology bans."""
-        return self.project_delay(firm.lead_time) + self._tech_ban(firm)[1]
 
     def project_delay(self, lead_time_months: int) -> int:
         """Months a project of this lead time slips, drawn from ``project_delay_share``."""
@@ -537,126 +506,6 @@ class World(mesa.Model):
     def capex_overrun(self) -> float:
         """Capex paid per capex planned for one commitment, drawn from ``capex_overrun``."""
         return self.uncertainty.capex_overrun.draw(self.rng)
-
-    def pay_capex_subsidy(self, firm: Firm, added_tpy: float) -> None:
-        """The home state pays its share of a new plant's capex, and alliance funds theirs."""
-        share = self._capex_subsidy_share(firm)
-        full = added_tpy * firm.capex_per_tpy * self._tech_ban(firm)[0]
-        if share > 0:
-            self.desk.charge_capex_subsidy(firm, full)
-        pay_fund(self, firm, full, room=1.0 - share)
-
-    def production_subsidy(self, firm: Firm) -> float:
-        """USD per kg of throughput a firm receives from its state."""
-        return sum(
-            prog.params["usd_per_kg"]
-            for prog in self.desk.active("production_subsidy")
-            if prog.issuer == firm.region and firm.stage in prog.params["stages"]
-        )
-
-    def pay_production_subsidy(self, firm: Firm, throughput_t: float) -> None:
-        """The state pays this month's production subsidy to a firm."""
-        rate = self.production_subsidy(firm)
-        if rate > 0 and throughput_t > 0:
-            usd = rate * throughput_t * 1000.0
-            firm.cash_usd += usd
-            self.states_by_region[firm.region].spend(usd)
-
-    def _quota_on(self, firm: Firm):
-        """The production quota in force on a firm's stage in its region, if any: one set on
-        the firm's own deposit comes before one on the whole stage."""
-        general = None
-        for prog in self.desk.active("production_quota"):
-            if prog.issuer != firm.region or firm.stage not in prog.params["stages"]:
-                continue
-            deposits = prog.params.get("deposits")
-            if not deposits:
-                general = general or prog
-            elif firm.deposit_index is not None and self.deposit_ids[firm.deposit_index] in (
-                deposits
-            ):
-                return prog
-        return general
-
-    def _quota_deposits(self, firm: Firm) -> tuple[str, ...] | None:
-        """The deposits named by the quota covering a firm (empty: the whole stage; None: no
-        quota)."""
-        prog = self._quota_on(firm)
-        return None if prog is None else tuple(prog.params.get("deposits") or ())
-
-    def _quota_share(self, firm: Firm, prog) -> float:
-        """A firm's share of the quota that covers it: its share of the installed capacity
-        under that quota (as it stood at the start of the month)."""
-        if self._stage_capacity[0] != self.month:
-            totals: dict[QuotaGroup, float] = defaultdict(float)
-            for f in self.firms:
-                if f.status != EXITED:
-                    # Keyed by the deposits a quota covers, not by the quota: a quota the
-                    # state replaces mid-month covers the same plants.
-                    totals[f.region, f.stage, self._quota_deposits(f)] += (
-                        f.capacity_tpy + f.idle_tpy
-                    )
-            self._stage_capacity = (self.month, totals)
-        key = tuple(prog.params.get("deposits") or ())
-        total = self._stage_capacity[1][firm.region, firm.stage, key]
-        mine = firm.capacity_tpy + firm.idle_tpy
-        return mine / total if total > 0 else 0.0
-
-    def quota_month(self, firm: Firm) -> float:
-        """Most a firm may put through this month under its state's production quota, t
-        (infinite without one): its share of the yearly quota, held lower by the state groups'
-        restraint while the price of the firm's main product is below its reference."""
-        prog = self._quota_on(firm)
-        if prog is None:
-            return math.inf
-        allowed = self.quota_tpy(prog) / 12.0 * self._quota_share(firm, prog)
-        restraint = prog.params["restraint"]
-        if restraint > 0:
-            # The state flexes the quota with the price: below the reference the groups hold
-            # output back; above it the ministry lets them run into the quota's headroom.
-            c = self.primary_joint if firm.joint_outputs else next(iter(firm.outputs))
-            ci = self.commodity_index[c]
-            ratio = self.expected_prices[ci, firm.r] / self.reference_prices[ci, firm.r]
-            allowed *= min(ratio**restraint, 1.0 + prog.params["headroom"])
-        return allowed
-
-    def capacity_ceiling(self, firm: Firm) -> float:
-        """Most capacity a firm may hold under its state's production quota, t/yr (infinite
-        without one): its share of the quota plus the quota's headroom."""
-        prog = self._quota_on(firm)
-        if prog is None:
-            return math.inf
-        share = self._quota_share(firm, prog)
-        return self.quota_tpy(prog) * share * (1.0 + prog.params["headroom"])
-
-    def quota_tpy(self, prog) -> float:
-        """A production quota's level this month, t/yr, on its announced yearly path."""
-        years = (self.month - prog.start) / 12.0
-        return prog.params["tonnes_per_year"] * (1.0 + prog.params["growth_per_year"]) ** years
-
-    def guaranteed_price(self, firm: Firm, commodity: str) -> float | None:
-        """The floor price (USD/kg) a state guarantees a firm for a product, if any."""
-        prog = programmes.floor_programme(self, firm, commodity)
-        return None if prog is None else prog.params["floor"]
-
-    def guaranteed_offtake(self) -> None:
-        """The state takes its guaranteed share of a producer's output as it is made, before the
-        rest goes to market, at the guaranteed price, into its stockpile."""
-        for prog in self.desk.active("offtake_guarantee"):
-            firm = self.firms_by_id[prog.params["firm"]]
-            c = prog.params["commodity"]
-            made = firm.throughput * firm.nominal_yields().get(c, 0.0)
-            amount = min(prog.params["share"] * made, stock_total(firm.inventory[c]))
-            if amount <= 1e-9:
-                continue
-            value = amount * prog.params["price"] * 1000.0
-            shipped, tracked, content = firm.deliver(c, amount, value)
-            self.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
-
-    def floor_offtake(self) -> None:
-        """Price floors take what their producers could not sell at all into the issuers'
-        stockpiles (:func:`world.instruments.programmes.floor_stockpile_intake`)."""
-        programmes.floor_stockpile_intake(self)
 
     def pay_price_floor(
         self, firm: Firm, commodity: str, tonnes: float, revenue_usd: float
@@ -695,10 +544,10 @@ class World(mesa.Model):
         self.policies.update(self.month)
         self.apply_events()
         self.produce()
-        self.guaranteed_offtake()
+        programmes.guaranteed_offtake(self)
         self.trade()
         record_shortfalls(self)
-        self.floor_offtake()
+        programmes.floor_stockpile_intake(self)
         self.consume()
         self.update_prices()
         self.adapt()

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ValidationError
 from world.calendar import add_months, months_between
 from world.deals import Diplomacy, scratch_copy
 from world.instruments import FIRM_ORDER_KINDS, instrument
+from world.measures import PendingOrder
 from world.orders import OrderRejected, order_field_problems, parse_order
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ class OrderDesk:
 
     def __init__(self, world: World):
         self.world = world
-        self.pending: list[tuple[BaseModel, str, str, str]] = []  # order, seat, source, id
+        #: Orders waiting for the turn boundary; read and cancel them through the measure book
+        #: (world/measures.py).
+        self.pending: list[PendingOrder] = []
         self.log: list[dict] = []
         self.programmes: list[Programme] = []
         #: (the programme list it indexes, its length then, {kind: programmes in list order}).
@@ -122,7 +125,7 @@ class OrderDesk:
         except OrderRejected as exc:
             self._record(order, order_id, "rejected", str(exc), source)
             return OrderResult("rejected", str(exc), order_id)
-        self.pending.append((parsed, seat or "", source, order_id))
+        self.pending.append(PendingOrder(parsed, seat or "", source, order_id))
         return OrderResult("pending", "", order_id)
 
     def check(self, order: BaseModel | dict | str, seat: str | None = None) -> str:

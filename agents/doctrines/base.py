@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from world.instruments import RESTRICTIVE as RESTRICTIVE
 from world.instruments import WEDGE_KINDS
+from world.measures import covers as covers
 
 if TYPE_CHECKING:
     from world.model import World
@@ -124,33 +125,8 @@ def in_force(
     kind: str | tuple[str, ...] | None = None,
     commodity: str | None = None,
 ) -> list[PolicySpec]:
-    """Policies in force this month, in the order they were put on the book.
-
-    Read from the policy book by date, so a measure applied earlier this month (a scripted order,
-    or another seat's order this turn) counts, and one lifted this month does not.
-    """
-    kinds = (kind,) if isinstance(kind, str) else kind
-    month = world.month
-    found = []
-    for spec in world.policies.specs:
-        if issuer is not None and spec.issuer != issuer:
-            continue
-        if kinds is not None and spec.kind not in kinds:
-            continue
-        if commodity is not None and commodity not in spec.commodities:
-            continue
-        start = world.month_of(spec.start)
-        end = world.month_of(spec.end) if spec.end else None
-        if start <= month and (end is None or month < end):
-            found.append(spec)
-    return found
-
-
-def covers(spec: PolicySpec, partner: str) -> bool:
-    """Whether a trade measure applies to ``partner`` (empty partners: every other region)."""
-    if partner == spec.issuer:
-        return False
-    return not spec.partners or partner in spec.partners
+    """Policies in force this month (:meth:`world.measures.MeasureBook.in_force`)."""
+    return world.measures.in_force(issuer, kind, commodity)
 
 
 def tariff_rate(
@@ -163,34 +139,28 @@ def tariff_rate(
     """
     return sum(
         spec.rate or 0.0
-        for spec in in_force(world, importer, "import_tariff", commodity)
-        if covers(spec, origin) and (not discriminatory or origin in spec.partners)
+        for spec in world.measures.in_force(importer, "import_tariff", commodity, origin)
+        if not discriminatory or origin in spec.partners
     )
 
 
 def import_banned(world: World, importer: str, origin: str, commodity: str) -> bool:
     """Whether the importer bans imports of ``commodity`` from ``origin``."""
-    return any(covers(spec, origin) for spec in in_force(world, importer, "import_ban", commodity))
+    return bool(world.measures.in_force(importer, "import_ban", commodity, origin))
 
 
 def export_duty(world: World, exporter: str, partner: str, commodity: str) -> float:
     """The exporter's total export duty on ``commodity`` to ``partner`` in force."""
     return sum(
         spec.rate or 0.0
-        for spec in in_force(world, exporter, "export_duty", commodity)
-        if covers(spec, partner)
+        for spec in world.measures.in_force(exporter, "export_duty", commodity, partner)
     )
 
 
 def programmes(world: World, issuer: str, kind: str) -> list[Programme]:
-    """Programmes (subsidies, floors, stockpile purchases, technology bans) of the issuer
-    running this month."""
-    month = world.month
-    return [
-        p
-        for p in world.desk.programmes
-        if p.issuer == issuer and p.kind == kind and p.active(month)
-    ]
+    """Programmes of the issuer running this month
+    (:meth:`world.measures.MeasureBook.programmes`)."""
+    return world.measures.programmes(issuer, kind)
 
 
 def capex_share(world: World, issuer: str, stage: str) -> float:

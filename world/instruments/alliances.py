@@ -396,7 +396,7 @@ INSTRUMENTS = (
         apply=apply_alliance,
         binds=(
             "Diplomacy.start_of_month, World.supplier_preference, World.trade, "
-            "World.capex_multiplier, World.pay_capex_subsidy"
+            "programmes.capex_multiplier, programmes.pay_capex_subsidy"
         ),
         spends=True,
         committable=False,

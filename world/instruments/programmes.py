@@ -8,12 +8,16 @@ each month (see each instrument's ``binds``).
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from world.instruments.alliances import fund_share, pay_fund
 from world.instruments.base import Instrument
 from world.instruments.budget import check_budget, check_first_year, firm_output
+from world.instruments.trade import tech_ban
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -189,6 +193,162 @@ def floor_stockpile_intake(world: World) -> None:
         world.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
 
+def capex_subsidy_share(world: World, firm: Firm) -> float:
+    """The share of a firm's new plants' capex its home state's subsidies pay (1 at most)."""
+    share = 0.0
+    for prog in world.desk.capex_subsidies(firm):
+        share += prog.params["share"]
+    return min(share, 1.0)
+
+
+def capex_multiplier(world: World, firm: Firm) -> float:
+    """What a firm pays per t/yr of new capacity, relative to its capex: dearer under a
+    foreign technology export ban, cheaper with a capex subsidy at home and an alliance
+    fund's share (which tops national subsidies up to the whole capex at most)."""
+    national = capex_subsidy_share(world, firm)
+    fund = min(fund_share(world, firm), 1.0 - national)
+    return tech_ban(world, firm)[0] * (1.0 - national - fund)
+
+
+def pay_capex_subsidy(world: World, firm: Firm, added_tpy: float) -> None:
+    """The home state pays its share of a new plant's capex (``added_tpy`` t/yr), and
+    alliance funds theirs."""
+    share = capex_subsidy_share(world, firm)
+    full = added_tpy * firm.capex_per_tpy * tech_ban(world, firm)[0]
+    if share > 0:
+        world.desk.charge_capex_subsidy(firm, full)
+    pay_fund(world, firm, full, room=1.0 - share)
+
+
+def subsidy_usd_per_kg(world: World, firm: Firm) -> float:
+    """USD per kg of throughput a firm receives from its state's production subsidies."""
+    return sum(
+        prog.params["usd_per_kg"]
+        for prog in world.desk.active("production_subsidy")
+        if prog.issuer == firm.region and firm.stage in prog.params["stages"]
+    )
+
+
+def pay_production_subsidy(world: World, firm: Firm, throughput_t: float) -> None:
+    """The state pays this month's production subsidy on ``throughput_t`` t to a firm."""
+    rate = subsidy_usd_per_kg(world, firm)
+    if rate > 0 and throughput_t > 0:
+        usd = rate * throughput_t * 1000.0
+        firm.cash_usd += usd
+        world.states_by_region[firm.region].spend(usd)
+
+
+def quota_on(world: World, firm: Firm) -> Programme | None:
+    """The production quota in force on a firm's stage in its region, if any: one set on
+    the firm's own deposit comes before one on the whole stage."""
+    general = None
+    for prog in world.desk.active("production_quota"):
+        if prog.issuer != firm.region or firm.stage not in prog.params["stages"]:
+            continue
+        deposits = prog.params.get("deposits")
+        if not deposits:
+            general = general or prog
+        elif firm.deposit_index is not None and world.deposit_ids[firm.deposit_index] in (deposits):
+            return prog
+    return general
+
+
+def _quota_deposits(world: World, firm: Firm) -> tuple[str, ...] | None:
+    """The deposits named by the quota covering a firm (empty: the whole stage; None: no
+    quota)."""
+    prog = quota_on(world, firm)
+    return None if prog is None else tuple(prog.params.get("deposits") or ())
+
+
+def _quota_share(world: World, firm: Firm, prog: Programme) -> float:
+    """A firm's share of the quota that covers it: its share of the installed capacity
+    under that quota (as it stood at the start of the month)."""
+    # agents.firms imports this package: its names are read once both are loaded.
+    from agents.firms import EXITED
+
+    if world._stage_capacity[0] != world.month:
+        totals: dict[tuple, float] = defaultdict(float)
+        for f in world.firms:
+            if f.status != EXITED:
+                # Keyed by the deposits a quota covers, not by the quota: a quota the
+                # state replaces mid-month covers the same plants.
+                totals[f.region, f.stage, _quota_deposits(world, f)] += f.capacity_tpy + f.idle_tpy
+        world._stage_capacity = (world.month, totals)
+    key = tuple(prog.params.get("deposits") or ())
+    total = world._stage_capacity[1][firm.region, firm.stage, key]
+    mine = firm.capacity_tpy + firm.idle_tpy
+    return mine / total if total > 0 else 0.0
+
+
+def quota_month(world: World, firm: Firm) -> float:
+    """Most a firm may put through this month under its state's production quota, t
+    (infinite without one): its share of the yearly quota, held lower by the state groups'
+    restraint while the price of the firm's main product is below its reference."""
+    prog = quota_on(world, firm)
+    if prog is None:
+        return math.inf
+    allowed = quota_tpy(world, prog) / 12.0 * _quota_share(world, firm, prog)
+    restraint = prog.params["restraint"]
+    if restraint > 0:
+        # The state flexes the quota with the price: below the reference the groups hold
+        # output back; above it the ministry lets them run into the quota's headroom.
+        c = world.primary_joint if firm.joint_outputs else next(iter(firm.outputs))
+        ci = world.commodity_index[c]
+        ratio = world.expected_prices[ci, firm.r] / world.reference_prices[ci, firm.r]
+        allowed *= min(ratio**restraint, 1.0 + prog.params["headroom"])
+    return allowed
+
+
+def capacity_ceiling(world: World, firm: Firm) -> float:
+    """Most capacity a firm may hold under its state's production quota, t/yr (infinite
+    without one): its share of the quota plus the quota's headroom."""
+    prog = quota_on(world, firm)
+    if prog is None:
+        return math.inf
+    share = _quota_share(world, firm, prog)
+    return quota_tpy(world, prog) * share * (1.0 + prog.params["headroom"])
+
+
+def quota_tpy(world: World, prog: Programme) -> float:
+    """A production quota's level this month, t/yr, on its announced yearly path."""
+    years = (world.month - prog.start) / 12.0
+    return prog.params["tonnes_per_year"] * (1.0 + prog.params["growth_per_year"]) ** years
+
+
+def guaranteed_price(world: World, firm: Firm, commodity: str) -> float | None:
+    """The floor price (USD/kg) a state guarantees a firm for a product, if any."""
+    prog = floor_programme(world, firm, commodity)
+    return None if prog is None else prog.params["floor"]
+
+
+def guaranteed_offtake(world: World) -> None:
+    """The state takes its guaranteed share of a producer's output as it is made, before the
+    rest goes to market, at the guaranteed price, into its stockpile."""
+    from agents.firms import stock_total  # see _quota_share
+
+    for prog in world.desk.active("offtake_guarantee"):
+        firm = world.firms_by_id[prog.params["firm"]]
+        c = prog.params["commodity"]
+        made = firm.throughput * firm.nominal_yields().get(c, 0.0)
+        amount = min(prog.params["share"] * made, stock_total(firm.inventory[c]))
+        if amount <= 1e-9:
+            continue
+        value = amount * prog.params["price"] * 1000.0
+        shipped, tracked, content = firm.deliver(c, amount, value)
+        world.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
+
+
+def research_speedup(world: World, ci: int, r: int) -> float:
+    """How much faster a region thrifts a commodity thanks to state research programmes:
+    1 + (USD a year) / 500 M USD [EST]."""
+    region, commodity = world.region_ids[r], world.commodity_ids[ci]
+    return 1.0 + sum(
+        prog.params["usd_per_year"] / 5e8
+        for prog in world.desk.active("rnd_programme")
+        if prog.issuer == region and commodity in prog.params["commodities"]
+    )
+
+
 def apply_equity_stake(desk: OrderDesk, order: BaseModel) -> str:
     """The state puts cash into a firm at once."""
     w = desk.world
@@ -279,7 +439,7 @@ INSTRUMENTS = (
         kind="capex_subsidy",
         family="programme",
         apply=apply_capex_subsidy,
-        binds="World.capex_multiplier, World.pay_capex_subsidy",
+        binds="programmes.capex_multiplier, programmes.pay_capex_subsidy",
         words=capex_subsidy_words,
         spends=True,
         liftable=True,
@@ -288,7 +448,7 @@ INSTRUMENTS = (
         kind="production_subsidy",
         family="programme",
         apply=apply_production_subsidy,
-        binds="World.pay_production_subsidy",
+        binds="programmes.pay_production_subsidy",
         value=value_production_subsidy,
         words=production_subsidy_words,
         spends=True,
@@ -298,7 +458,7 @@ INSTRUMENTS = (
         kind="production_quota",
         family="programme",
         apply=apply_production_quota,
-        binds="World.quota_month, World.capacity_ceiling",
+        binds="programmes.quota_month, programmes.capacity_ceiling",
         words=production_quota_words,
         liftable=True,
     ),
@@ -306,7 +466,7 @@ INSTRUMENTS = (
         kind="price_floor",
         family="programme",
         apply=apply_price_floor,
-        binds="World.pay_price_floor, World.floor_offtake",
+        binds="programmes.pay_floor_gap, programmes.floor_stockpile_intake",
         value=value_price_floor,
         words=price_floor_words,
         spends=True,
@@ -323,7 +483,7 @@ INSTRUMENTS = (
         kind="rnd_programme",
         family="programme",
         apply=apply_rnd_programme,
-        binds="World.research_speedup, World._new_month",
+        binds="programmes.research_speedup, World._new_month",
         words=rnd_programme_words,
         spends=True,
     ),
@@ -331,7 +491,7 @@ INSTRUMENTS = (
         kind="offtake_guarantee",
         family="programme",
         apply=apply_offtake_guarantee,
-        binds="World.guaranteed_offtake",
+        binds="programmes.guaranteed_offtake",
         words=offtake_guarantee_words,
         spends=True,
         stock_tonnes=True,

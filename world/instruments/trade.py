@@ -16,6 +16,7 @@ from world.scenario import PolicySpec
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from agents.firms import Firm
     from world.instruments.valuation import Valuation
     from world.model import World
     from world.order_desk import OrderDesk
@@ -284,6 +285,23 @@ def tech_export_ban_words(world: World, order: BaseModel) -> str:
     )
 
 
+def tech_ban(world: World, firm: Firm) -> tuple[float, int]:
+    """(capex multiplier, extra months of lead time) that foreign technology export bans
+    impose on a firm's new plants."""
+    mult, extra = 1.0, 0
+    for prog in world.desk.active("tech_export_ban"):
+        if prog.issuer != firm.region and firm.stage in prog.params["stages"]:
+            mult *= prog.params["capex_multiplier"]
+            extra += prog.params["extra_lead_months"]
+    return mult, extra
+
+
+def lead_time_extra(world: World, firm: Firm) -> int:
+    """Extra months of lead time for a firm's new plant: a drawn project delay
+    (:meth:`World.project_delay`), plus technology export bans."""
+    return world.project_delay(firm.lead_time) + tech_ban(world, firm)[1]
+
+
 def apply_defense_priority(desk: OrderDesk, order: BaseModel) -> str:
     """The issuer's defence end users are served first in its home market."""
     w = desk.world
@@ -355,7 +373,7 @@ INSTRUMENTS = (
         kind="tech_export_ban",
         family="trade",
         apply=apply_tech_export_ban,
-        binds="World.capex_multiplier, World.lead_time_extra",
+        binds="programmes.capex_multiplier, trade.lead_time_extra",
         words=tech_export_ban_words,
         liftable=True,
         restriction=True,
