@@ -196,6 +196,8 @@ class World(mesa.Model):
         self.log: list[dict] = []
         #: This month's measures in force that fall short, by id (world/shortfalls.py).
         self.shortfalls: dict[str, Shortfall] = {}
+        #: Every month each measure fell short so far, by id: (months, the last shortfall).
+        self.shortfall_record: dict[str, tuple[int, Shortfall]] = {}
         self.recorder = Recorder(self)
         self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
         self._announced_delays: dict[str, int] = {}
