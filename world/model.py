@@ -28,7 +28,7 @@ from agents.end_users import EndUser
 from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm, stock_total
 from agents.states import State
 from world import market, numerics
-from world.calendar import add_months, months_between
+from world.calendar import add_months, is_boundary, months_between
 from world.content import ContentBook
 from world.field_errors import field_problems
 from world.instruments import programmes
@@ -541,7 +541,7 @@ class World(mesa.Model):
             self.content.initial_stock = self.content.stocks()
         self._new_month()
         self.desk.start_of_month(self.month)
-        if self.month % self.spec.turn_months == 0:
+        if is_boundary(self.month, self.spec.turn_months):
             # Doctrines see this month's policies, scripted orders included.
             self.policies.update(self.month)
             self.play_doctrines()
