@@ -520,3 +520,71 @@ def test_replaying_the_order_log_reproduces_a_game_with_doctrines():
     replay = World.replay(original.spec, 3, original.orders())
     replay.run(months=24)
     assert_frame_equal(original.results(), replay.results(), check_exact=True)
+
+
+def _tariff(date: str, rate: float, oid: str) -> dict:
+    return {**US_TARIFF, "id": oid, "date": date, "rate": rate}
+
+
+def _terms(world: World) -> list[dict]:
+    return log(world, "CN", "licence_terms")["params"].tolist()
+
+
+def test_coercive_retaliator_refuses_defence_users_and_reviews_case_by_case():
+    from world.market import TIERS
+
+    world = play({"CN": {"doctrine": "coercive-retaliator"}}, [US_TARIFF], months=9)
+    (spec,) = [s for s in in_force(world, "CN", "export_licence") if "US" in s.partners]
+    assert spec.end_use == {"defense": 0.0, "civilian": 0.5}
+    assert (spec.review_low_months, spec.review_months, spec.review_high_months) == (1, 2, 3)
+    # What the book approves on the arc China -> US: nothing for defence, half for civilians.
+    book, cn, us = world.policies, world.region_index["CN"], world.region_index["US"]
+    magnet = world.commodity_index["magnet"]
+    assert book.approval[magnet, TIERS.index("defense"), cn, us] == 0.0
+    assert book.approval[magnet, TIERS.index("normal"), cn, us] == 0.5
+
+
+def test_coercive_retaliator_tightens_when_pressed_harder_then_eases_and_lifts_as_cut():
+    orders = [
+        _tariff("2024-04", 0.25, "t1"),
+        _tariff("2024-10", 0.50, "t2"),  # stacked: 75% in all
+        {**US_LIFT, "id": "cut1", "date": "2025-04", "policy_id": "US-import_tariff-t2"},
+        {**US_LIFT, "id": "cut2", "date": "2025-10", "policy_id": "US-import_tariff-t1"},
+    ]
+    for order in orders[2:]:
+        order.pop("measure"), order.pop("commodities"), order.pop("partners")
+    world = play({"CN": {"doctrine": "coercive-retaliator"}}, orders, months=27)
+    licences, lifts = log(world, "CN", "export_licence"), log(world, "CN", "lift")
+    assert len(licences) == 1 and (licences["status"] == "applied").all()
+    terms = log(world, "CN", "licence_terms")
+    assert (terms["status"] == "applied").all()
+    # Tighten at the second tranche (civilians 50% -> 25%), ease at the first cut (-> 90%, the
+    # licence stays on the book), lift at the second.
+    shares = [p["end_use"]["civilian"] for p in terms["params"]]
+    assert shares == [0.25, 0.9]
+    assert all(p["end_use"]["defense"] == 0.0 for p in terms["params"])
+    months = [world.month_of(o["date"]) for o in orders]
+    tightened, eased = terms["month"].tolist()
+    assert months[1] <= tightened <= months[1] + world.spec.turn_months
+    assert months[2] <= eased <= months[2] + world.spec.turn_months
+    assert len(lifts) == 1 and months[3] <= lifts.iloc[0]["month"] <= months[3] + 3
+    assert not [s for s in in_force(world, "CN", "export_licence") if "US" in s.partners]
+
+
+def test_coercive_retaliator_answers_a_technology_ban_with_an_extraterritorial_control():
+    control = {"id": "us-tech", "date": "2024-07", "kind": "tech_export_ban", "issuer": "US",
+               "stages": ["separator", "magnet"]}  # fmt: skip
+    ended = {"id": "us-tech-off", "date": "2025-04", "kind": "lift", "issuer": "US",
+             "measure": "tech_export_ban"}  # fmt: skip
+    world = play({"CN": {"doctrine": "coercive-retaliator"}}, [control, ended], months=24)
+    (rule,) = log(world, "CN", "extraterritorial_control").itertuples()
+    assert rule.status == "applied" and rule.params["commodities"] == ["magnet"]
+    assert rule.params["partners"] == ["US"] and 6 <= rule.month <= 9
+    # The ban is lifted in 2025-04: the pressure is back to what China tolerates, and it lifts
+    # both its licence and its control.
+    lifted = log(world, "CN", "lift")
+    assert len(lifted) == 2 and world.month_of("2025-04") <= lifted["month"].min()
+    assert not in_force(world, "CN", "extraterritorial_control")
+    # Without the rule in its menu it licenses only.
+    seats = {"CN": {"doctrine": "coercive-retaliator", "params": {"extraterritorial": []}}}
+    assert log(play(seats, [control], months=12), "CN", "extraterritorial_control").empty

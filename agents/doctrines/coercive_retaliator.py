@@ -32,16 +32,28 @@ class CoerciveRetaliator(Doctrine):
     in the first turn is answered like any other. Handed a seat during play, it tolerates the
     pressure it finds at its first turn.
 
-    Behaviour, each turn, for each other state in the scenario's order:
+    Behaviour, each turn, for each other state in the scenario's order, as China used its
+    licences in 2023-25 (facts §4c): case by case, by end use, eased and tightened with the
+    pressure rather than switched on and off:
 
     - pressure above the tolerated level by more than ``threshold`` and no retaliation in force:
-      **export licensing** on ``licensed`` (Dy/Tb oxide and magnets) to that state, review
-      ``review_months`` (45 working days ~ 2 months), ``approval_share`` approved (reported ~25%
-      at first, ~60% by mid-2025, facts §4c; default 0.5 [EST]). It answers in the same turn it
-      sees the pressure: within one turn of the tariff.
-    - retaliation in force and pressure cut by at least ``ease_cut`` from its peak, or back to
-      the tolerated level: **lifts** the licensing; the lower level becomes the tolerated one
-      (a cut buys relief; a new increase is answered again).
+      **export licensing** on ``licensed`` (Dy/Tb oxide and magnets) to that state: defence end
+      users approved at ``defense_approval`` (0: refused, as China refused US defence users),
+      civilian users at ``approval_share`` (reported ~25% at first, ~60% by mid-2025; default
+      0.5 [EST]), each month's applications reviewed for a delay drawn between
+      ``review_low_months`` and ``review_high_months``, most likely ``review_months`` (45
+      working days ~ 2 months). If the state also has a technology export ban of its own in
+      force (and ``answer_tech_controls``), an **extraterritorial control** on
+      ``extraterritorial`` goods (magnets): products made elsewhere with Chinese material may
+      not ship to it (the October 2025 rule); an empty list leaves it out.
+    - retaliation in force and pressure up by ``escalate_step`` or more since it last answered:
+      **tightens** (``licence_terms``): civilian approval times ``tighten_factor``, and the
+      extraterritorial control if a technology ban has come since.
+    - retaliation in force and pressure cut by at least ``ease_cut`` from its peak: **eases**
+      first (``licence_terms``: civilian approval ``ease_approval``, general licences for the
+      ``general_licensees``, buyers named by region or firm id), and **lifts** at the next cut;
+      pressure back to the tolerated level lifts at once. The lower level becomes the tolerated
+      one once lifted (a cut buys relief; a new increase is answered again).
 
     While a deal with a state holds, it leaves that state alone; the pressure left when the
     deal ends is the new peak (a licence the deal suspended comes back and stays while the
@@ -55,7 +67,15 @@ class CoerciveRetaliator(Doctrine):
         "watched": ["magnet", "metal"],
         "licensed": ["oxide_heavy", "magnet"],
         "review_months": 2,
+        "review_low_months": 1,
+        "review_high_months": 3,
         "approval_share": 0.5,
+        "defense_approval": 0.0,
+        "escalate_step": 0.25,
+        "tighten_factor": 0.5,
+        "ease_approval": 0.9,
+        "general_licensees": [],
+        "extraterritorial": ["magnet"],
         "threshold": 0.0,
         "ease_cut": 0.05,
         "tolerated_tariff": None,
@@ -67,6 +87,12 @@ class CoerciveRetaliator(Doctrine):
         super().__init__(region, params)
         self.tolerated: dict[str, float] = {}
         self.peak: dict[str, float] = {}
+        #: The pressure it last answered (licensed or tightened at), by state.
+        self.answered: dict[str, float] = {}
+        #: Civilian approval share of its licences on each state now.
+        self.civilian: dict[str, float] = {}
+        #: States whose licences it has eased and not yet lifted.
+        self.eased: set[str] = set()
 
     def pressure(self, world: World, target: str) -> float:
         """How hard ``target`` leans on this state now (tariff share, +1 per ban or control)."""
@@ -85,6 +111,41 @@ class CoerciveRetaliator(Doctrine):
             for spec in in_force(world, self.region, "export_licence")
             if spec.note == self.name and target in spec.partners
         ]
+
+    def controls(self, world: World, target: str) -> list:
+        """Its own extraterritorial controls on ``target`` in force."""
+        return [
+            spec
+            for spec in in_force(world, self.region, "extraterritorial_control")
+            if spec.note == self.name and target in spec.partners
+        ]
+
+    def _extraterritorial(self, world: World, target: str) -> list[dict]:
+        """The extraterritorial control on ``target``, if it holds a technology ban and none
+        of its controls is in force yet."""
+        goods = [c for c in self.params["extraterritorial"] if c in world.commodity_index]
+        tech = self.params["answer_tech_controls"] and programmes(world, target, "tech_export_ban")
+        if not goods or not tech or self.controls(world, target):
+            return []
+        return [self.order("extraterritorial_control", commodities=goods, partners=[target])]
+
+    def _terms(self, spec, civilian: float, grant: list[str] | None = None) -> dict:
+        end_use = {"defense": self.params["defense_approval"], "civilian": civilian}
+        return self.order(
+            "licence_terms",
+            policy_id=spec.id,
+            approval_share=civilian,
+            end_use=end_use,
+            grant=list(grant or []),
+        )
+
+    def _lift_all(self, world: World, target: str, level: float) -> list[dict]:
+        in_place = self.retaliation(world, target) + self.controls(world, target)
+        self.tolerated[target] = level
+        for book in (self.peak, self.answered, self.civilian):
+            book.pop(target, None)
+        self.eased.discard(target)
+        return [lift(spec, note=self.name) for spec in in_place if liftable(world, spec)]
 
     def begin(self, world: World) -> None:
         for target in self._targets(world):
@@ -114,24 +175,44 @@ class CoerciveRetaliator(Doctrine):
             in_place = self.retaliation(world, target)
             if in_place and not all(liftable(world, spec) for spec in in_place):
                 continue  # imposed earlier this month: judge it next turn
+            tolerated = level <= self.tolerated[target] + p["threshold"] + 1e-9
             if in_place:
                 self.peak[target] = max(self.peak.get(target, level), level)
-                eased = level <= self.peak[target] - p["ease_cut"] + 1e-9
-                if eased or level <= self.tolerated[target] + p["threshold"] + 1e-9:
-                    orders.extend(lift(spec, note=self.name) for spec in in_place)
-                    self.tolerated[target] = level
-                    self.peak.pop(target, None)
-            elif level > self.tolerated[target] + p["threshold"] + 1e-9 and licensed:
+                civilian = self.civilian.get(target, p["approval_share"])
+                if tolerated or (
+                    target in self.eased and level <= self.peak[target] - p["ease_cut"] + 1e-9
+                ):
+                    orders.extend(self._lift_all(world, target, level))
+                elif level <= self.peak[target] - p["ease_cut"] + 1e-9:
+                    eased = max(civilian, p["ease_approval"])
+                    grant = [g for g in p["general_licensees"] if g]
+                    orders.extend(self._terms(spec, eased, grant) for spec in in_place)
+                    self.civilian[target] = eased
+                    self.eased.add(target)
+                    self.peak[target] = level  # the next cut is measured from here
+                elif level >= self.answered.get(target, level) + p["escalate_step"] - 1e-9:
+                    tighter = civilian * p["tighten_factor"]
+                    orders.extend(self._terms(spec, tighter) for spec in in_place)
+                    orders.extend(self._extraterritorial(world, target))
+                    self.civilian[target] = tighter
+                    self.answered[target] = level
+                    self.eased.discard(target)
+            elif not tolerated and licensed:
                 orders.append(
                     self.order(
                         "export_licence",
                         commodities=licensed,
                         partners=[target],
                         review_months=p["review_months"],
+                        review_low_months=min(p["review_low_months"], p["review_months"]),
+                        review_high_months=max(p["review_high_months"], p["review_months"]),
                         approval_share=p["approval_share"],
+                        end_use={"defense": p["defense_approval"], "civilian": p["approval_share"]},
                     )
                 )
-                self.peak[target] = level
+                orders.extend(self._extraterritorial(world, target))
+                self.peak[target] = self.answered[target] = level
+                self.civilian[target] = p["approval_share"]
             else:
                 self.peak.pop(target, None)
                 self.tolerated[target] = min(self.tolerated[target], level)
