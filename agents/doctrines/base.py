@@ -184,7 +184,7 @@ def production_subsidy(world: World, issuer: str, stage: str) -> float:
 def floor_for(world: World, issuer: str, firm: str, commodity: str) -> float | None:
     """The price floor (USD/kg) the issuer guarantees a firm for a product, if any."""
     floors = [
-        p.params["floor"]
+        p.params["floor_usd_per_kg"]
         for p in programmes(world, issuer, "price_floor")
         if p.params.get("firm") == firm and p.params.get("commodity") == commodity
     ]

@@ -113,7 +113,7 @@ def apply_price_floor(desk: OrderDesk, order: BaseModel) -> str:
         order,
         firm=order.firm,
         commodity=order.commodity,
-        floor=order.floor_usd_per_kg,
+        floor_usd_per_kg=order.floor_usd_per_kg,
         stockpile_tonnes_per_year=order.stockpile_tonnes_per_year,
     )
     return price_floor_words(w, order)
@@ -144,7 +144,7 @@ def floor_programme(world: World, firm: Firm, commodity: str) -> Programme | Non
         for prog in world.desk.active("price_floor")
         if prog.params["firm"] == firm.firm_id and prog.params["commodity"] == commodity
     ]
-    return max(floors, key=lambda prog: prog.params["floor"]) if floors else None
+    return max(floors, key=lambda prog: prog.params["floor_usd_per_kg"]) if floors else None
 
 
 def pay_floor_gap(
@@ -156,7 +156,7 @@ def pay_floor_gap(
     prog = floor_programme(world, firm, commodity)
     if prog is None or tonnes <= 0:
         return 0.0
-    gap = prog.params["floor"] * tonnes * 1000.0 - revenue_usd
+    gap = prog.params["floor_usd_per_kg"] * tonnes * 1000.0 - revenue_usd
     if gap <= 0:
         return 0.0
     firm.cash_usd += gap
@@ -179,7 +179,7 @@ def floor_stockpile_intake(world: World) -> None:
         firm = world.firms_by_id[prog.params["firm"]]
         c = prog.params["commodity"]
         ci = world.commodity_index[c]
-        floor = prog.params["floor"]
+        floor = prog.params["floor_usd_per_kg"]
         if floor <= world.sell_prices(world.prices)[ci, firm.r]:
             continue
         surplus = float(np.sum(firm.inventory[c])) - cover * firm.sales_ema.get(c, 0.0)
@@ -318,7 +318,7 @@ def quota_tpy(world: World, prog: Programme) -> float:
 def guaranteed_price(world: World, firm: Firm, commodity: str) -> float | None:
     """The floor price (USD/kg) a state guarantees a firm for a product, if any."""
     prog = floor_programme(world, firm, commodity)
-    return None if prog is None else prog.params["floor"]
+    return None if prog is None else prog.params["floor_usd_per_kg"]
 
 
 def guaranteed_offtake(world: World) -> None:
@@ -333,7 +333,7 @@ def guaranteed_offtake(world: World) -> None:
         amount = min(prog.params["share"] * made, stock_total(firm.inventory[c]))
         if amount <= 1e-9:
             continue
-        value = amount * prog.params["price"] * 1000.0
+        value = amount * prog.params["price_usd_per_kg"] * 1000.0
         shipped, tracked, content = firm.deliver(c, amount, value)
         world.states_by_region[prog.issuer].receive(c, shipped, value, tracked, content)
 
@@ -398,7 +398,7 @@ def apply_offtake_guarantee(desk: OrderDesk, order: BaseModel) -> str:
         firm=order.firm,
         commodity=order.commodity,
         share=order.share,
-        price=order.price_usd_per_kg,
+        price_usd_per_kg=order.price_usd_per_kg,
     )
     return offtake_guarantee_words(w, order)
 
@@ -430,7 +430,7 @@ def value_price_floor(v: Valuation, spec: dict, sign: float) -> None:
     w = v.world
     firm = w.firms_by_id[spec["firm"]]
     ci = w.commodity_index[spec["commodity"]]
-    gap = max(spec.get("floor_usd_per_kg", spec.get("floor", 0.0)) - w.prices[ci, v.r], 0)
+    gap = max(spec.get("floor_usd_per_kg", 0.0) - w.prices[ci, v.r], 0)
     v.fiscal(gap * firm.throughput * firm.nominal_yields().get(spec["commodity"], 0) * 1000, sign)
 
 
