@@ -66,3 +66,32 @@ def test_in_force_filters_by_seat_kind_commodity_and_partner():
     assert tariff not in [s.id for s in book.in_force("CN")]
     assert all(s.kind == "export_duty" for s in book.in_force(kind="export_duty"))
     assert book.in_force(kind="export_duty", issuer="CN")
+
+
+def test_trade_measures_and_programmes_come_in_one_shape_with_the_orders_field_names():
+    world = World(scenario(), seed=3)
+    world.run(1)
+    floor = {"kind": "price_floor", "issuer": "US", "firm": "mp-separation",
+             "commodity": "oxide_light", "floor_usd_per_kg": 80}  # fmt: skip
+    for order in (TARIFF, floor):
+        assert world.submit(order, seat="US").status == "pending"
+    world.run(3)
+    us = world.measures.measures("US")
+    tariff = next(m for m in us if m.kind == "import_tariff" and "magnet" in m.commodities)
+    prog = next(m for m in us if m.kind == "price_floor")
+    assert not tariff.programme and prog.programme
+    assert (tariff.issuer, tariff.commodities, tariff.partners) == ("US", ("magnet",), ("CN",))
+    assert tariff.terms["rate"] == 0.5 and tariff.end is None
+    assert 1 <= tariff.start <= 3 and tariff.record.id == tariff.id
+    assert prog.commodities == ("oxide_light",) and prog.terms["floor_usd_per_kg"] == 80
+    assert prog.terms["firm"] == "mp-separation" and prog.record.kind == "price_floor"
+    # Every measure the book and the desk hold in force, and only those, once each.
+    ids = [m.id for m in world.measures.measures()]
+    assert sorted(ids) == sorted(
+        [s.id for s in world.measures.in_force()] + [p.id for p in world.measures.programmes()]
+    )
+    assert [m.kind for m in world.measures.measures(kind="price_floor")] == ["price_floor"]
+    # In words: the policy book's own line for a trade measure, the terms for a programme.
+    assert tariff.in_words() == tariff.record.in_words()
+    assert prog.in_words().startswith("US price floor firm mp-separation, commodity oxide_light")
+    assert "floor usd per kg 80" in prog.in_words()

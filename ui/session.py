@@ -16,6 +16,7 @@ from agents.doctrines import DOCTRINES
 from world import Scenario, World, load_scenario
 from world.calendar import FIRST_TURN, next_boundary, turn_of, turn_start
 from world.deals import NEGOTIATION_KINDS, deals_of
+from world.measures import terms_in_words as _short
 from world.model import MAX_SEED
 from world.objectives import seat_weights
 from world.objectives import weights as objective_weights
@@ -473,27 +474,6 @@ def _storable(order: object) -> object:
     return order
 
 
-def _short(params: dict) -> str:
-    """Settings in words: ``commodity magnet, t per month 41.7`` (blanks left out)."""
-    return ", ".join(
-        f"{k.replace('_', ' ')} {_plain(v)}"
-        for k, v in params.items()
-        if v not in ("", [], {}, None, False)
-    )
-
-
-def _plain(value: object) -> str:
-    """A setting as a person writes it: lists joined, big numbers with thousands separators,
-    small ones to four significant figures."""
-    if isinstance(value, list | tuple):
-        return ", ".join(_plain(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_plain(v)}" for k, v in value.items())
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
-    return str(value)
-
-
 #: The news filters a player chooses from, each -> what it keeps (see :func:`news`).
 NEWS_FILTERS = {
     "mine": "what the seat did or was told alone: its orders, its deals' talks, its shortfalls",
@@ -612,13 +592,8 @@ def in_force(world: World, region: str | None = None, kind: str | None = None) -
     every kind), in words, each after its id."""
     w = world
     lines = []
-    for p in w.measures.in_force(region or None, kind or None):
-        lines.append(f"{p.id}: {p.in_words()}{falls_short(w, p.id)}")
-    for prog in w.measures.programmes(region or None, kind or None):
-        lines.append(
-            f"{prog.id}: {prog.issuer} {prog.kind.replace('_', ' ')} {_short(prog.params)}"
-            + falls_short(w, prog.id)
-        )
+    for m in w.measures.measures(region or None, kind or None):
+        lines.append(f"{m.id}: {m.in_words()}{falls_short(w, m.id)}")
     return lines
 
 

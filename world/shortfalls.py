@@ -115,17 +115,12 @@ def shortfall_summary(world: World, measure: str) -> str:
 
 
 def _in_force(world: World):
-    """(kind, policy or programme) of the states' measures in force this month that a check
-    covers."""
-    states = world.states_by_region
-    for spec in world.policies.active:
-        if spec.kind in CHECKS and spec.issuer in states:
-            yield spec.kind, spec
-    firms = world.firms_by_id
-    for prog in world.desk.programmes:
-        issuer_known = prog.issuer in states or prog.issuer in firms
-        if prog.kind in CHECKS and issuer_known and prog.active(world.month):
-            yield prog.kind, prog
+    """(kind, policy or programme) of the measures in force this month that a check covers,
+    of states and of firms (their own contracts)."""
+    states, firms = world.states_by_region, world.firms_by_id
+    for m in world.measures.measures():
+        if m.kind in CHECKS and (m.issuer in states or m.issuer in firms):
+            yield m.kind, m.record
 
 
 def _made(world: World) -> np.ndarray:
