@@ -53,8 +53,64 @@ def test_doctrine_params_reach_the_seat_and_the_run_id():
     spec_, base = _context(plan.text, plan.scenario_ref)
     run = next(r for r in plan.runs if r.lever["doctrine.US"] == "alliance-builder")
     seats = build_scenario(spec_, base, run).seats
-    assert seats["US"].params == {"tariff_commodities": ["magnet", "metal"], "common_tariff": 0.5}
+    assert seats["US"].params == data["levers"]["doctrine_params"]["alliance-builder"]
     assert seats["CN"].params == {"diplomacy": {"propose": True}}
+
+
+def test_a_doctrine_variant_plays_its_doctrine_with_more_parameters():
+    from experiments.batch import _context, build_scenario
+
+    data = study_spec()
+    plan = make_plan(spec_from_dict(data))
+    spec_, base = _context(plan.text, plan.scenario_ref)
+    cn = "coercive-retaliator"
+
+    def run_of(us: str):
+        return next(r for r in plan.runs if r.lever == {"doctrine.US": us, "doctrine.CN": cn})
+
+    bare, variant = run_of("alliance-builder"), run_of("alliance-builder+deal")
+    bare_seat = build_scenario(spec_, base, bare).seats["US"]
+    seat = build_scenario(spec_, base, variant).seats["US"]
+    # the variant is its doctrine, with the doctrine's study parameters and its own on top
+    assert seat.doctrine == bare_seat.doctrine == "alliance-builder"
+    assert seat.params == {**bare_seat.params, "diplomacy": {"propose": True}}
+    assert "diplomacy" not in bare_seat.params
+    # the same future and seed, told apart by their ids and labels
+    assert (variant.sample, variant.seed) == (bare.sample, bare.seed)
+    assert variant.run_id != bare.run_id
+    assert variant.row()["doctrine.US"] == "alliance-builder+deal"
+    hawk = build_scenario(spec_, base, run_of("tariff-hawk+deal")).seats["US"]
+    assert hawk.doctrine == "tariff-hawk"
+    assert hawk.params == {
+        **data["levers"]["doctrine_params"]["tariff-hawk"],
+        "diplomacy": {"propose": True},
+    }
+
+
+def test_doctrine_variants_are_checked_like_doctrines():
+    data = study_spec()
+    data["levers"]["doctrine_variants"] = {
+        "tariff-hawk": {"doctrine": "tariff-hawk", "params": {"step": 0.1}},
+        "hawk+deal": {"doctrine": "tarif-hawk"},
+        "alliance+deal": {"doctrine": "alliance-builder", "params": {"common_tarif": 0.5}},
+    }
+    data["levers"]["doctrines"]["US"] = ["tariff-hawk", "alliance+deal", "hawk-deal"]
+    with pytest.raises(SpecError) as err:
+        spec_from_dict(data)
+    text = "\n".join(err.value.problems)
+    assert (
+        "levers.doctrine_variants.tariff-hawk: 'tariff-hawk' is a doctrine's own name; give the "
+        "variant a name of its own" in text
+    )
+    assert "levers.doctrine_variants.hawk+deal.doctrine: unknown doctrine 'tarif-hawk'" in text
+    assert (
+        "levers.doctrine_variants.alliance+deal.params.common_tarif: alliance-builder has no "
+        "parameter 'common_tarif'" in text
+    )
+    # a lever lists doctrines and variants; an unknown name lists both as allowed
+    line = next(p for p in text.splitlines() if p.startswith("levers.doctrines.US[2]"))
+    assert "unknown doctrine 'hawk-deal'" in line and "alliance+deal" in line
+    assert "levers.doctrines.US[1]" not in text
 
 
 def test_doctrine_params_name_a_known_doctrine_and_its_parameters():
