@@ -86,6 +86,13 @@ LABELS = {
     "doctrine.CN": "China's doctrine",
     "seed": "seed",
 }
+#: Cases boxed with PRIM besides the spec's ``[discovery] case``: (expression, label).
+EXTRA_CASES = (
+    (
+        "clean_share_last_year < 0.5 or bloc_magnet_shortage_t > 1000",
+        "dependent or short: under half the bloc's magnets clean in year 10, or over 1 kt missing",
+    ),
+)
 #: Civilian US sectors with a fill-rate outcome of their own.
 SECTORS = ("ev", "wind", "electronics", "industrial", "other")
 
@@ -252,7 +259,12 @@ def figure(
             ]
             positions = [i + (j - (len(strategies) - 1) / 2) * width for i in range(len(china))]
             box = ax.boxplot(
-                data, positions=positions, widths=width * 0.9, patch_artist=True, whis=(0, 100)
+                data,
+                positions=positions,
+                widths=width * 0.9,
+                patch_artist=True,
+                whis=(0, 100),
+                medianprops={"color": "black"},
             )
             for patch in box["boxes"]:
                 patch.set_facecolor(colours[j % len(colours)])
@@ -261,7 +273,7 @@ def figure(
         ax.set_xticks(range(len(china)), china, rotation=15)
         ax.set_title(label)
         ax.grid(axis="y", alpha=0.3)
-    axes.flat[0].legend(loc="lower right", fontsize=9)
+    axes.flat[0].legend(loc="best", fontsize=9)
     fig.suptitle(title)
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -360,19 +372,30 @@ def findings(runs: pd.DataFrame, order: dict[str, list[str]] | None = None) -> l
         f"- **Consumer prices.** Magnets in the US cost a median of {price} USD/kg over the "
         f"decade; in Japan and the EU: {allies} USD/kg."
     )
-    deal = [us for us in strategies if us.endswith(DEAL)]
-    if deal:
-        held = ", ".join(
-            f"`{us}` {of(us)['us_china_deal_months'].median():.0f} "
-            f"({of(us)['us_china_deal_months'].min():.0f}-"
-            f"{of(us)['us_china_deal_months'].max():.0f})"
-            for us in strategies
-        )
+    if "us_china_deal_months" in runs:
+        months = runs.groupby(PAIR)["us_china_deal_months"]
+        dealt = [
+            cn
+            for cn in china
+            if (runs[runs["doctrine.CN"] == cn]["us_china_deal_months"] > 0).any()
+        ]
+        parts = []
+        for cn in dealt:
+            held = ", ".join(
+                f"`{us}` {months.median()[(us, cn)]:.0f} ({months.min()[(us, cn)]:.0f}-"
+                f"{months.max()[(us, cn)]:.0f})"
+                for us in strategies
+            )
+            parts.append(f"against `{cn}`: {held}")
+        none = [f"`{cn}`" for cn in china if cn not in dealt]
         lines.append(
-            f"- **The parallel deal.** Months in which a US-China deal held, median (range) over "
-            f"China's doctrines and the futures: {held} (China's doctrines propose deals too, "
-            "so strategies that do not propose can still accept one). What proposing adds is "
-            "in the table of paired differences above."
+            "- **The parallel deal.** Months in which a US-China deal held, median (range) over "
+            "the futures, "
+            + ("; ".join(parts) if parts else "none in any run")
+            + (f"; no US-China deal held in any run against {', '.join(none)}" if none else "")
+            + ". China's doctrines propose deals too, so a US strategy that does not propose "
+            "can still accept one; what the US's own proposals add is in the table of paired "
+            "differences above."
         )
     return lines
 
@@ -400,29 +423,37 @@ def discovery_section(spec, runs: pd.DataFrame) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     table = "\n".join(lines) + "\n"
 
-    flag, label = discovery.case_of_interest(spec, runs)
-    box, _ = discovery.prim_box(spec, x, flag)
-    if box is None:
-        prim = f"PRIM finds no box for the case ({label}: {int(flag.sum())} of {len(flag)} runs)."
-    else:
-        stats = box.stats
-        limits = "; ".join(
-            f"{_label(r['factor'])} in {r['limits']}" for r in box.limits.to_dict("records")
-        )
-        prim = (
-            f"The case: {label} ({_share(int(flag.sum()), len(flag))} runs). PRIM's box "
-            f"(the densest on the peeling trajectory that still holds at least half the cases): "
-            f"**{limits or 'the whole space'}**. It holds {stats['coverage']:.0%} of the cases "
-            f"(coverage); {stats['density']:.0%} of the runs inside it are cases (density), "
-            f"against {flag.mean():.0%} overall; it holds {stats['mass']:.0%} of all runs."
-        )
+    cases = [spec]
+    for case, case_label in EXTRA_CASES:
+        if case != spec.discovery.case:
+            terms = spec.discovery.model_copy(update={"case": case, "case_label": case_label})
+            cases.append(spec.model_copy(update={"discovery": terms}))
+    boxes = [f"- {prim_text(discovery, case_spec, x, runs)}" for case_spec in cases]
     return (
         "Extra-trees feature scores (each column sums to 1: the share of the outcome's spread "
         "over the runs each factor explains; experiments/discovery.py):\n\n"
         + table
-        + "\n"
-        + prim
-        + "\n"
+        + "\nPRIM boxes (the densest box on the peeling trajectory that still holds at least "
+        "half the cases; the first case is the spec's `[discovery]` case, which "
+        "`chokepoint report` also boxes with CART):\n\n" + "\n".join(boxes) + "\n"
+    )
+
+
+def prim_text(discovery, spec, x: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """The PRIM box of ``spec``'s case of interest in words, with its statistics."""
+    flag, label = discovery.case_of_interest(spec, runs)
+    box, _ = discovery.prim_box(spec, x, flag)
+    cases = f"{label} ({_share(int(flag.sum()), len(flag))} runs)"
+    if box is None:
+        return f"{cases}: PRIM finds no box (no run, or every run, is a case)."
+    stats = box.stats
+    limits = "; ".join(
+        f"{_label(r['factor'])} in {r['limits']}" for r in box.limits.to_dict("records")
+    )
+    return (
+        f"{cases}: **{limits or 'the whole space'}**. The box holds {stats['coverage']:.0%} of "
+        f"the cases (coverage); {stats['density']:.0%} of the runs in it are cases (density), "
+        f"against {flag.mean():.0%} of all runs; it holds {stats['mass']:.0%} of the runs."
     )
 
 
@@ -519,23 +550,30 @@ with one seed each: the percentiles are those of a small sample.
     return body
 
 
-def write_study(batch: Path, out: Path, doc: Path) -> pd.DataFrame:
+def write_study(batch: Path, out: Path, doc: Path, spec_path: Path = SPEC) -> pd.DataFrame:
     """The summary, figure and note from the runs stored in ``batch``; returns the summary.
 
+    The spec is read from ``spec_path``, which must be the one the runs were made with up to its
+    report-only keys (the ``[discovery]`` case, the ranking): those may change without a rerun.
+
     Raises:
-        SystemExit: if ``batch`` holds no runs.
+        SystemExit: if ``batch`` holds no runs, or they were made with another spec.
     """
     import json
 
-    from experiments.batch import load_outcomes
-    from experiments.spec import spec_from_dict
+    from experiments.batch import load_outcomes, make_plan
+    from experiments.spec import load_spec, results_hash
 
     outcomes = load_outcomes(batch)
     if outcomes.empty:
         raise SystemExit(f"{batch}: no stored runs; run this script without --stored first")
     manifest = json.loads((batch / "manifest.json").read_text(encoding="utf-8"))
-    spec_json = json.loads((batch / "spec.json").read_text(encoding="utf-8"))
-    spec = spec_from_dict(spec_json, str(batch / "spec.json"))
+    spec, text = load_spec(spec_path)
+    if results_hash(make_plan(spec, text, spec_path.parent).text) != manifest["spec_hash"]:
+        raise SystemExit(
+            f"{batch}: its runs were made with another version of {spec_path}; run this script "
+            "without --stored (add --fresh to start afresh)"
+        )
     summary = summarise(outcomes, spec.levers.doctrines)
     runs = per_run(outcomes)
     out.mkdir(parents=True, exist_ok=True)
@@ -575,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
         if result.failed:
             print(f"error: {result.failed} runs failed; see {batch / 'failures'}", file=sys.stderr)
             return 1
-    summary = write_study(batch, args.out, args.doc)
+    summary = write_study(batch, args.out, args.doc, args.spec)
     print(markdown_table(summary))
     print(f"{args.doc} written from {len(summary)} strategy pairs stored in {batch}")
     return 0

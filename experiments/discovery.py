@@ -75,13 +75,16 @@ def feature_scores(x: pd.DataFrame, runs: pd.DataFrame, outcomes: list[str]) -> 
     """Extra-trees feature scores: one row per factor, one column per outcome (each column sums
     to 1); outcomes that do not vary, or are NaN in every run, are left out.
 
-    The scores are the same for the same runs in any process and in any row order: the trees'
-    seed is fixed (:data:`TREES_SEED`) and the rows are put in :func:`canonical_order` first
-    (extra trees draw their splits row by row, so a reordering alone moves the scores).
+    The scores are the same for the same runs in any process and in any row or column order:
+    the trees' seed is fixed (:data:`TREES_SEED`), the rows are put in :func:`canonical_order`
+    and the columns in name order first (extra trees draw their splits row by row and their
+    candidate features by position, so a reordering alone moves the scores).
     """
     fs = _quiet_ema().feature_scoring
     from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
 
+    # columns by name (each tree draws its candidate features by position), then rows
+    x = x[sorted(x.columns)]
     order = canonical_order(x)
     x = x.iloc[order].reset_index(drop=True)
     scores = {}
