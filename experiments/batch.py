@@ -58,6 +58,7 @@ from experiments.spec import (
     results_hash,
     run_id,
     scale_path,
+    seat_setting,
     set_path,
     spec_from_dict,
     spec_hash,
@@ -231,12 +232,13 @@ def build_scenario(spec: ExperimentSpec, base: dict, run: Run):
     for factor, value in run.lever.items():
         if factor.startswith("doctrine."):
             region = factor.removeprefix("doctrine.")
+            doctrine, params = seat_setting(spec, value)
             seat = dict(seats.get(region, {}))
-            if seat.get("doctrine") != value:
+            if seat.get("doctrine") != doctrine:
                 seat["params"] = {}
-            if value in spec.levers.doctrine_params:
-                seat["params"] = copy.deepcopy(spec.levers.doctrine_params[value])
-            seat["doctrine"] = value
+            if params is not None:
+                seat["params"] = copy.deepcopy(params)
+            seat["doctrine"] = doctrine
             seats[region] = seat
         elif factor == "orders":
             data["orders"] = [*data.get("orders", []), *spec.levers.orders[value]]

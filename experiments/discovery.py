@@ -62,15 +62,34 @@ def factors(spec: ExperimentSpec, runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=runs.index)
 
 
+def canonical_order(x: pd.DataFrame) -> np.ndarray:
+    """Row positions of ``x`` sorted by its factor values (categories by their labels): the
+    order in which runs reach the analysis then does not depend on the order their results
+    were stored in (which follows the workers' finishing order)."""
+    keys = [x[c].astype(str) if not pd.api.types.is_numeric_dtype(x[c]) else x[c] for c in x]
+    frame = pd.DataFrame({str(i): k.to_numpy() for i, k in enumerate(keys)})
+    return frame.sort_values(list(frame.columns), kind="mergesort").index.to_numpy()
+
+
 def feature_scores(x: pd.DataFrame, runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     """Extra-trees feature scores: one row per factor, one column per outcome (each column sums
-    to 1); outcomes that do not vary, or are NaN in every run, are left out."""
+    to 1); outcomes that do not vary, or are NaN in every run, are left out.
+
+    The scores are the same for the same runs in any process and in any row or column order:
+    the trees' seed is fixed (:data:`TREES_SEED`), the rows are put in :func:`canonical_order`
+    and the columns in name order first (extra trees draw their splits row by row and their
+    candidate features by position, so a reordering alone moves the scores).
+    """
     fs = _quiet_ema().feature_scoring
     from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
 
+    # columns by name (each tree draws its candidate features by position), then rows
+    x = x[sorted(x.columns)]
+    order = canonical_order(x)
+    x = x.iloc[order].reset_index(drop=True)
     scores = {}
     for name in outcomes:
-        y = runs[name].to_numpy(dtype=float)
+        y = runs[name].to_numpy(dtype=float)[order]
         keep = np.isfinite(y)
         if keep.sum() < 4 or np.nanstd(y[keep]) == 0:
             continue

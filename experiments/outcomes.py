@@ -4,7 +4,8 @@
   all), combines the selected keys each month (sum or mean), and reduces the months of a window
   (mean, min, max, last, sum);
 - a **derived** outcome is one of ``years_to_resilience``, ``clean_share``, ``peak_price``,
-  ``cumulative_shortage``, ``fiscal_cost``;
+  ``cumulative_shortage``, ``fiscal_cost``, ``deal_months`` (months of the window in which a
+  deal binding every one of the outcome's regions held);
 - a **function** outcome is ``module:function`` called with ``(world, outcome)``.
 """
 
@@ -124,7 +125,24 @@ def derived(world: World, out: Outcome) -> float:
         regions = [world.region_index[r] for r in _listed(out.region) or ["US"]]
         fiscal = rec.array("fiscal_cost")[:, regions].sum(axis=1)
         return float(_window(fiscal, out.window).sum() * out.scale)
+    if out.derived == "deal_months":
+        return float(_window(deal_held(world, _listed(out.region)), out.window).sum())
     raise ValueError(f"unknown derived outcome {out.derived!r}")
+
+
+def deal_held(world: World, regions: list[str]) -> np.ndarray:
+    """Per month run, 1.0 where a deal whose parties include every one of ``regions`` held
+    (agreed, to its end: its term or the month it was breached), else 0.0."""
+    from world.deals import deals_of
+
+    months = len(world.recorder.array("fiscal_cost"))
+    held = np.zeros(months)
+    for deal in deals_of(world).deals.values():
+        if deal.start is None or not set(regions) <= set(deal.parties):
+            continue
+        end = months if deal.end is None else min(deal.end, months)
+        held[max(deal.start, 0) : end] = 1.0
+    return held
 
 
 def compute(world: World, out: Outcome) -> float:

@@ -21,6 +21,10 @@ An experiment spec is one TOML file::
     [levers.doctrine_params.alliance-builder] # a doctrine's parameters wherever it is picked
     common_tariff = 0.5
 
+    [levers.doctrine_variants."alliance-builder+deal"]  # a doctrine under a name of its own,
+    doctrine = "alliance-builder"                        # with more parameters: a doctrine
+    params = { diplomacy = { propose = true } }          # lever can list it beside the bare one
+
     [uncertainties."stages.mine.lead_time_months"]
     distribution = "triangular"              # uniform | triangular | normal (truncated)
     low = 96
@@ -83,6 +87,7 @@ DERIVED = (
     "peak_price",
     "cumulative_shortage",
     "fiscal_cost",
+    "deal_months",
 )
 
 
@@ -90,6 +95,19 @@ class SpecError(ProblemsError):
     """An experiment spec that cannot be used, with every problem (each starting with its path)."""
 
     what = "experiment spec"
+
+
+class DoctrineVariant(Strict):
+    """A doctrine played under a name of its own with more parameters.
+
+    Its seat parameters are the doctrine's ``levers.doctrine_params`` (if any) updated with
+    ``params`` key by key (a key given here replaces the whole value there).
+    """
+
+    doctrine: str = Field(description="the registered doctrine it plays")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="parameters over the doctrine's doctrine_params"
+    )
 
 
 class Levers(Strict):
@@ -108,6 +126,12 @@ class Levers(Strict):
         default_factory=dict,
         description="per doctrine name: the seat parameters it plays with wherever a doctrine "
         "lever picks it (so the doctrines compared can act at the same intensity)",
+    )
+    doctrine_variants: dict[str, DoctrineVariant] = Field(
+        default_factory=dict,
+        description="named variants of a doctrine (its name, with parameters over its "
+        "doctrine_params) that a doctrine lever lists like doctrines: one doctrine played with "
+        "two parameter sets in the same batch",
     )
 
 
@@ -212,6 +236,7 @@ DERIVED_UNITS = {
     "peak_price": "USD/kg",
     "cumulative_shortage": "t",
     "fiscal_cost": "USD",
+    "deal_months": "months",
 }
 
 
@@ -485,14 +510,31 @@ def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]
                 f"levers.doctrines.{region}: no state of region {region!r} in the scenario; "
                 f"states: {', '.join(sorted(states))}"
             )
+        variants = spec.levers.doctrine_variants
         for i, name in enumerate(doctrines):
-            if name not in DOCTRINES:
+            if name not in DOCTRINES and name not in variants:
                 problems.append(
                     f"levers.doctrines.{region}[{i}]: unknown doctrine {name!r}; "
-                    f"allowed: {', '.join(sorted(DOCTRINES))}"
+                    f"allowed: {', '.join(sorted([*DOCTRINES, *variants]))}"
                 )
     for name, params in spec.levers.doctrine_params.items():
         problems.extend(doctrine_params_problems(name, params))
+    for name, variant in spec.levers.doctrine_variants.items():
+        where = f"levers.doctrine_variants.{name}"
+        if name in DOCTRINES:
+            problems.append(
+                f"{where}: {name!r} is a doctrine's own name; give the variant a name of its own "
+                f"(e.g. {name + '+deal'!r})"
+            )
+        elif variant.doctrine not in DOCTRINES:
+            problems.append(
+                f"{where}.doctrine: unknown doctrine {variant.doctrine!r}; "
+                f"allowed: {', '.join(sorted(DOCTRINES))}"
+            )
+        else:
+            problems.extend(
+                doctrine_params_problems(variant.doctrine, variant.params, f"{where}.params")
+            )
     levers = {f"levers.parameters.{p}": p for p in spec.levers.parameters}
     if spec.search is not None:
         levers.update({f"search.levers.{p}": p for p in spec.search.levers})
@@ -542,12 +584,15 @@ def _semantic_problems(spec: ExperimentSpec, base_dir: Path | None) -> list[str]
     return problems
 
 
-def doctrine_params_problems(name: str, params: dict[str, Any]) -> list[str]:
-    """What is wrong with ``levers.doctrine_params.<name>``: an unknown doctrine or parameter."""
+def doctrine_params_problems(
+    name: str, params: dict[str, Any], where: str | None = None
+) -> list[str]:
+    """What is wrong with ``levers.doctrine_params.<name>`` (or the parameters at ``where``):
+    an unknown doctrine or parameter."""
     from agents.doctrines import DOCTRINES
     from agents.doctrines.base import COMMON_PARAMS
 
-    where = f"levers.doctrine_params.{name}"
+    where = where or f"levers.doctrine_params.{name}"
     if name not in DOCTRINES:
         return [f"{where}: unknown doctrine {name!r}; allowed: {', '.join(sorted(DOCTRINES))}"]
     doctrine = DOCTRINES[name]
@@ -561,14 +606,32 @@ def doctrine_params_problems(name: str, params: dict[str, Any]) -> list[str]:
     ]
 
 
+def seat_setting(spec: ExperimentSpec, name: str) -> tuple[str, dict[str, Any] | None]:
+    """The registered doctrine a doctrine lever's value ``name`` plays and the seat parameters
+    the spec gives it: a variant's doctrine with its parameters over the doctrine's
+    ``doctrine_params``; a doctrine with its ``doctrine_params``, or None where the spec gives
+    none (the seat keeps the scenario's)."""
+    variant = spec.levers.doctrine_variants.get(name)
+    if variant is None:
+        return name, spec.levers.doctrine_params.get(name)
+    return variant.doctrine, {
+        **spec.levers.doctrine_params.get(variant.doctrine, {}),
+        **variant.params,
+    }
+
+
 def lever_identity(spec: ExperimentSpec, setting: dict[str, Any]) -> dict[str, Any]:
-    """What a lever setting stands for in a run's id: named order sets by their orders, and a
+    """What a lever setting stands for in a run's id: named order sets by their orders, a
     doctrine given parameters by ``levers.doctrine_params`` with them (a doctrine without keeps
-    its bare name, so such runs keep their ids)."""
+    its bare name, so such runs keep their ids) and a variant by its name, doctrine and
+    parameters."""
     ident = dict(setting)
     for factor, value in setting.items():
         if factor == "orders":
             ident[factor] = spec.levers.orders[value]
+        elif factor.startswith("doctrine.") and value in spec.levers.doctrine_variants:
+            doctrine, params = seat_setting(spec, value)
+            ident[factor] = {"variant": value, "doctrine": doctrine, "params": params}
         elif factor.startswith("doctrine.") and value in spec.levers.doctrine_params:
             ident[factor] = {"doctrine": value, "params": spec.levers.doctrine_params[value]}
     return ident

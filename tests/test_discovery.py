@@ -82,6 +82,32 @@ def test_feature_scores_find_the_driving_uncertainty():
     assert scores["shortage_kt"].sum() == pytest.approx(1.0)
 
 
+def test_feature_scores_do_not_depend_on_the_order_of_runs_or_factors():
+    # stored runs come back in the order the workers finished them, and a spec's JSON lists
+    # its uncertainties in name order; extra trees draw their splits row by row and their
+    # candidate features by position, so without a canonical order a reshuffle moves the scores
+    spec, runs = synthetic_runs()
+    shuffled = runs.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    assert not shuffled["run_id"].equals(runs["run_id"])
+    scores = discovery.feature_scores(discovery.factors(spec, runs), runs, ["shortage_kt"])
+    x = discovery.factors(spec, shuffled)
+    x = x[list(reversed(x.columns))]  # the factors in another order, as a spec's JSON sorts them
+    again = discovery.feature_scores(x, shuffled, ["shortage_kt"])
+    pd.testing.assert_frame_equal(scores, again.loc[scores.index], check_exact=True)
+    # and the rows' order does change what extra trees give when not canonical
+    from ema_workbench.analysis import feature_scoring
+    from ema_workbench.analysis.scenario_discovery_util import RuleInductionType
+
+    def raw(frame):
+        x = discovery.factors(spec, frame)
+        table, _ = feature_scoring.get_ex_feature_scores(
+            x, frame["shortage_kt"].to_numpy(), mode=RuleInductionType.REGRESSION, random_state=0
+        )
+        return table.iloc[:, 0]
+
+    assert not raw(runs).loc[scores.index].equals(raw(shuffled).loc[scores.index])
+
+
 def test_prim_and_cart_box_the_case_of_interest():
     spec, runs = synthetic_runs()
     x = discovery.factors(spec, runs)

@@ -79,7 +79,7 @@ def test_bundled_specs_are_valid():
         spec, text = load_spec(path)
         counts[path.stem] = len(make_plan(spec, text, path.parent).runs)
     assert counts == {
-        "alliance-vs-tariffs": 16 * 5,
+        "alliance-vs-tariffs": 16 * 12,  # strategy pairs x LHS futures (one seed)
         "discovery-resilience": 4 * 16 * 3,
         # a search's plan is its adversaries x futures x seeds (per candidate policy)
         "search-policy-mix": 2 * 4 * 1,

@@ -9,6 +9,7 @@ from agents.doctrines.base import (
     capex_orders,
     floor_orders,
     own_firms,
+    programmes,
     stockpile_orders,
     tariff_rate,
 )
@@ -34,6 +35,8 @@ class AllianceBuilder(Doctrine):
       ``target`` (25% on magnets: Section 301, facts §4e), bilateral so allies are exempt;
       allies playing ``follower`` copy it.
 
+    - **equity stakes** of ``equity_usd`` (firm id -> USD) in home firms, bought once (the
+      DoD's 400 M USD of MP Materials preferred stock, July 2025, facts §4f);
     - an **alliance** named ``alliance_name`` with ``allies`` (:meth:`alliance_orders`): zero
       internal tariffs, the common external tariff, pooled offtake at ``offtake_premium`` and a
       pooled investment fund of ``fund_usd`` a year.
@@ -55,7 +58,18 @@ class AllianceBuilder(Doctrine):
         "alliance_name": "Minerals Security Partnership",
         "offtake_premium": 0.2,
         "fund_usd": 1.0e9,
+        "equity_usd": {},
     }
+
+    def equity_orders(self, world: World) -> list[dict]:
+        """An ``equity_stake`` order for each firm of ``equity_usd`` the state holds no stake in
+        yet (a stake is bought once: its programme stays on the book)."""
+        held = {prog.params.get("firm") for prog in programmes(world, self.region, "equity_stake")}
+        return [
+            self.order("equity_stake", firm=firm, usd=float(usd))
+            for firm, usd in self.params["equity_usd"].items()
+            if usd > 0 and firm in world.firms_by_id and firm not in held
+        ]
 
     def alliance_orders(self, world: World) -> list[dict]:
         """Found the alliance with ``allies`` once: zero internal tariffs, the common external
@@ -118,4 +132,5 @@ class AllianceBuilder(Doctrine):
                         )
                     )
         orders += self.alliance_orders(world)
+        orders += self.equity_orders(world)
         return orders
