@@ -19,7 +19,9 @@ scenario's order, the offer is built from the measures in force:
   from the other side's producers each month for the term, where that is more than they buy
   from it now (Phase One, January 2020, and the November 2025 truce held purchase
   commitments). The proposer may offer one (its buyers buy the partner's goods) or ask one
-  (the partner's buyers buy its goods).
+  (the partner's buyers buy its goods). Its tonnes move only over an arc no ban, quota or
+  licence stands on (as an offtake contract's), so it goes with suspensions, never with
+  licences eased.
 
 It is proposed (a plain ``propose_deal`` order) when both sides give something and the
 proposer's own estimate of the deal (world/deals.py ``heuristic_parts``) is a gain; it also
