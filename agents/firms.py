@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from world import numerics
 from world.instruments import programmes, trade
 from world.instruments.alliances import input_premium, output_premium
 
@@ -174,7 +175,7 @@ class Firm(mesa.Agent):
         else:
             share = feed / total
             yields = self._separated(self.model.joint_yields(share))
-        terms = (yields, float(share @ self.model.byproduct_usd_per_kg))
+        terms = (yields, float(numerics.matmul(share, self.model.byproduct_usd_per_kg)))
         self._feed_cache = (feed, month, terms)
         return terms
 

@@ -49,6 +49,8 @@ class State(mesa.Agent):
             for c in model.commodity_ids
             if c != model.graded
         }
+        #: Tonnes released from the stockpile into the market, by commodity: (month, t).
+        self.released_t: dict[str, tuple[int, float]] = {}
         self.fiscal_cost_usd = 0.0
         self.spent_this_year_usd = 0.0
         self.fiscal_month_usd = 0.0
@@ -134,6 +136,11 @@ class State(mesa.Agent):
                 offers[c] = min(held, offers.get(c, 0.0) + prog.params["t_per_month"])
         return offers
 
+    def released_this_month(self, commodity: str) -> float:
+        """Tonnes of ``commodity`` the stockpile sold into the market this month."""
+        month, tonnes = self.released_t.get(commodity, (-1, 0.0))
+        return tonnes if month == self.model.month else 0.0
+
     def receive(
         self,
         commodity: str,
@@ -160,6 +167,9 @@ class State(mesa.Agent):
             element content (E,; zero for concentrate, whose vector carries it).
         """
         self.spend(-revenue_usd)
+        month, before = self.released_t.get(commodity, (-1, 0.0))
+        before = before if month == self.model.month else 0.0
+        self.released_t[commodity] = (self.model.month, before + amount)
         held = stock_total(self.stockpile[commodity])
         share = min(amount / held, 1.0) if held > 1e-12 else 0.0
         tracked = self.tracked[commodity] * share

@@ -175,3 +175,121 @@ def test_the_why_panel_and_the_order_panel_name_the_reason():
     rc.find(v.Select, label="Commodity").widget.v_model = "concentrate"
     assert "Your orders on it that did less than ordered" in shown(rc)
     assert reason in shown(rc)
+
+
+RELEASE = re.compile(
+    r"stockpile release (\S+): ([\d,.]+) of ([\d,.]+) t of (\w+) sold in (\d{4}-\d\d): (.+)"
+)
+
+
+def _china_releasing(tonnes: float, months: int) -> GameSession:
+    """China (700 t of Dy/Tb oxide in store in baseline-2024) releases ``tonnes`` over
+    ``months``."""
+    game = GameSession("baseline-2024", seed=0, seat="CN")
+    order = {"kind": "stockpile_release", "commodity": "oxide_heavy"}
+    result = game.submit({**order, "tonnes": tonnes, "months": months})
+    assert result.status in ("pending", "applied"), result
+    return game
+
+
+def test_a_release_buyers_do_not_take_says_what_sold_and_why():
+    # 700 t in one month is about four months of the world's Dy/Tb use: buyers take part of it.
+    game = _china_releasing(700, 1)
+    china = game.world.states_by_region["CN"]
+    game.step()
+    (text,) = game.news().query("kind == @SHORTFALL")["text"]
+    match = RELEASE.fullmatch(text)
+    assert match, text
+    programme, sold, asked, commodity, _date, reason = match.groups()
+    assert programme.startswith("CN-stockpile_release-") and commodity == "oxide_heavy"
+    assert float(asked.replace(",", "")) == pytest.approx(700)
+    # What the news says sold is what left the stockpile.
+    left = float(np.sum(china.stockpile["oxide_heavy"]))
+    assert float(sold.replace(",", "")) == pytest.approx(700 - left, abs=0.06)
+    assert 0 < 700 - left < 700
+    assert reason.startswith("buyers took no more at ") and f"({left:,.1f} t still held)" in reason
+
+
+def test_a_release_from_an_emptied_stockpile_says_it_holds_none():
+    game = _china_releasing(70, 7)
+    game.step()
+    assert not (game.news()["kind"] == SHORTFALL).any()  # 10 t a month sells
+    china = game.world.states_by_region["CN"]
+    # Something else took the stock (a sale by hand, say): the release has nothing to sell.
+    china.stockpile["oxide_heavy"] = game.world.new_stock("oxide_heavy")
+    game.step()
+    (text,) = game.news().query("kind == @SHORTFALL")["text"]
+    assert RELEASE.fullmatch(text), text
+    assert ": 0.0 of 10.0 t of oxide_heavy sold in " in text
+    assert text.endswith(": the stockpile holds no oxide_heavy")
+
+
+def _contract_news(game: GameSession, buyer: str) -> list[dict]:
+    return [e for e in game.world.log if e["kind"] == SHORTFALL and e["actor"] == buyer]
+
+
+def test_a_firms_contract_with_an_unbuilt_plant_says_why_to_its_region_only():
+    # Hyundai/Kia's offtake from Arafura's Nolans (baseline-2024) delivers nothing until Nolans
+    # is built: its buyer (row-metal) is told why, once while it holds, in its region's news.
+    game = GameSession("baseline-2024", seed=0, seat="observer")
+    nolans = game.world.firms_by_id["arafura-nolans-separation"]
+    buyer = game.world.firms_by_id["row-metal"]
+    head = (
+        f"offtake contract {buyer.firm_id}-offtake_contract-hyundai-kia-arafura-offtake "
+        f"({buyer.name} from {nolans.name}) delivers nothing: {nolans.name} made no "
+        "oxide_light or oxide_heavy this month (status: "
+    )
+    statuses = []
+    for _ in range(4):
+        statuses.append(nolans.status)
+        game.step()
+        assert nolans.throughput == 0
+    news = _contract_news(game, "row-metal")
+    # A line when it starts to fall short and when its reason changes (the plant's status, as
+    # it was when the month's trade was checked): not one a month.
+    assert [e["text"] for e in news] == [f"{head}{s})" for s in dict.fromkeys(statuses)]
+    assert all(e["private_to"] == ["ROW"] and e["region"] == "ROW" for e in news)
+
+
+def test_a_contract_across_a_ban_says_the_arc_is_closed():
+    # Shenghe's Chinese metal makers take MP's NdPr oxide (baseline-2024); a US export ban on
+    # oxide to China closes the arc, and China's seat is told why.
+    game = GameSession("baseline-2024", seed=0, seat="US")
+    game.step()
+    assert not _contract_news(game, "cn-metal"), "the contract delivers while the arc is open"
+    assert game.submit(
+        {"kind": "export_ban", "commodities": ["oxide_light"], "partners": ["CN"]}
+    ).status in ("pending", "applied")
+    for _ in range(game.spec.turn_months):
+        game.step()
+    (entry,) = _contract_news(game, "cn-metal")
+    assert entry["private_to"] == ["CN"]
+    assert entry["text"].endswith(
+        "delivers nothing: a ban, quota or licence stands on oxide_light from US to CN"
+    )
+    cn = GameSession("baseline-2024", seed=0, seat="CN")
+    cn.world = game.world
+    assert entry["text"] in cn.news()["text"].tolist()
+    assert entry["text"] not in game.news()["text"].tolist()
+
+
+def test_the_debrief_says_which_of_the_seats_orders_fell_short_and_why():
+    from ui.session import decisions
+
+    game = GameSession(SCENARIO, seed=0, seat="US")
+    short = game.submit({"kind": "stockpile_buy", "commodity": "oxide_heavy", "tonnes": 50})
+    fine = game.submit(
+        {"kind": "import_tariff", "commodities": ["magnet"], "partners": ["CN"], "rate": 0.2}
+    )
+    for _ in range(3):
+        game.step()
+    table = decisions(game.world, "US", game.spec.turn_months)
+    mine = table[table["issuer"] == "US"]
+    mine = mine.set_index(mine["message"].str.extract(r"\[(.+)\]$")[0])
+    buy, tariff = f"US-stockpile_buy-{short.order_id}", f"US-import_tariff-{fine.order_id}"
+    assert mine.loc[buy, "effect"] == (
+        "fell short in 3 months, last in 2025-03: " + game.world.shortfalls[buy].reason
+    )
+    assert mine.loc[tariff, "effect"] == ""
+    # Another seat's debrief does not see the US's shortfalls (they are the US's own news).
+    assert (decisions(game.world, "JP", game.spec.turn_months)["effect"] == "").all()

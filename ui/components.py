@@ -31,6 +31,7 @@ from ui.session import (
     GameSession,
     briefing,
     debrief_questions,
+    decisions,
     default_doctrine,
     seats_of,
     trust_table,
@@ -38,7 +39,7 @@ from ui.session import (
 from ui.why import WhyPanel
 from ui.workshop.store import StoreError
 from world import bundled_scenarios, load_scenario
-from world.calendar import next_boundary, turn_of, turn_start
+from world.calendar import next_boundary, turn_start
 from world.deals import deals_of
 from world.order_preview import preview_order
 
@@ -555,19 +556,16 @@ def DealsTables(world, seat: str | None = None, version: int = 0):
 @solara.component
 def Debrief(session: GameSession, version: int):
     w = session.world
-    table = w.orders()
-    decisions = table[table["status"].isin(["applied", "committed"])].copy()
-    decisions["turn"] = turn_of(decisions["month"], session.spec.turn_months)
+    seat = None if session.seat == OBSERVER else session.seat
+    table = decisions(w, seat, session.spec.turn_months)
     figure = solara.use_memo(lambda: charts.prices(w), dependencies=[version, id(w)])
     with solara.Columns([1, 1]):
         with solara.Column():
             solara.Markdown("### Decisions by seat, turn by turn")
-            if decisions.empty:
+            if table.empty:
                 solara.Text("No orders applied yet.")
             else:
-                solara.DataFrame(
-                    decisions[["turn", "date", "issuer", "message"]], items_per_page=15
-                )
+                solara.DataFrame(table, items_per_page=15)
         with solara.Column():
             solara.FigureMatplotlib(figure, dependencies=[version, id(w)], format="png")
     objectives = w.objectives()

@@ -21,6 +21,7 @@ from world.objectives import seat_weights
 from world.objectives import weights as objective_weights
 from world.orders import PRIVATE_ORDER_KINDS, observed
 from world.scenario import MAX_TURN_MONTHS, SeatSpec
+from world.shortfalls import shortfall_summary
 
 OBSERVER = "observer"
 
@@ -619,6 +620,24 @@ def in_force(world: World, region: str | None = None, kind: str | None = None) -
             + falls_short(w, prog.id)
         )
     return lines
+
+
+def decisions(world: World, seat: str | None, turn_months: int) -> pd.DataFrame:
+    """The debrief's table of orders that went into force: turn, date, issuer, what it did and,
+    for the seat's own orders (shortfalls are private), how often it fell short and why
+    (world/shortfalls.py ``shortfall_summary``; "" for an order that did what it asked)."""
+    table = world.orders()
+    done = table[table["status"].isin(["applied", "committed"])].copy()
+    done["turn"] = turn_of(done["month"], turn_months)
+    done["effect"] = [
+        shortfall_summary(world, f"{issuer}-{kind}-{order_id}")
+        if seat is not None and issuer == seat
+        else ""
+        for issuer, kind, order_id in zip(
+            done["issuer"], done["kind"], done["order_id"], strict=True
+        )
+    ]
+    return done[["turn", "date", "issuer", "message", "effect"]].reset_index(drop=True)
 
 
 def falls_short(world: World, measure: str) -> str:

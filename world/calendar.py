@@ -61,6 +61,12 @@ def turn_start(turn: int, turn_months: int) -> int:
     return (turn - FIRST_TURN) * turn_months
 
 
+def is_boundary(month: int, turn_months: int) -> bool:
+    """Whether ``month`` starts a turn (where the turn's queued orders apply and AI seats
+    decide)."""
+    return month % turn_months == 0
+
+
 def next_boundary(month: int, turn_months: int) -> int:
     """The first turn boundary at or after ``month``: where an order queued now applies
     (``month`` itself if a turn starts there). The end of the turn being played is

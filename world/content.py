@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from world import numerics
 from world.recorder import copy_sharing_history
 
 if TYPE_CHECKING:
@@ -95,7 +96,7 @@ class ContentBook:
 
     def of_concentrate(self, vec: np.ndarray) -> np.ndarray:
         """Content (E,) of a concentrate deposit vector (t REO of each deposit)."""
-        return vec @ self.world.yield_matrix
+        return numerics.matmul(vec, self.world.yield_matrix)
 
     def reset(self) -> None:
         """Start a month's flows at zero."""

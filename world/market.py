@@ -38,6 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from world import numerics
 from world.policy import Quota
 
 TIERS = ("defense", "normal", "stockpile")
@@ -310,7 +311,7 @@ def unfilled_by_origin(bids: np.ndarray, clearing: Clearing) -> np.ndarray:
     free = np.where(clearing.capped, 0.0, shipped)
     free_total = free.sum(axis=0)
     weights = np.where(free_total[None, :] > 1e-12, free / np.maximum(free_total, 1e-12), np.eye(n))
-    return weights @ unmet
+    return numerics.matmul(weights, unmet)
 
 
 def excess_steps(
@@ -363,8 +364,8 @@ def spot_prices(
     unmet = np.maximum(bids[:2].sum(axis=0) - received, 0.0)
     spot = np.maximum(received - contract, 0.0) + unmet
     share = np.divide(unmet, spot, out=np.zeros_like(spot), where=spot > 1e-9)
-    premium = -np.log1p(-np.minimum(share, 0.999)) / elasticity
-    return np.minimum(posted * np.exp(premium), np.maximum(ceiling, posted))
+    premium = -numerics.log1p(-np.minimum(share, 0.999)) / elasticity
+    return np.minimum(posted * numerics.exp(premium), np.maximum(ceiling, posted))
 
 
 def import_parity(

@@ -69,24 +69,15 @@ class MeasureBook:
             commodity: only measures on this commodity (None: any).
             partner: only measures that apply to this region (:func:`covers`; None: any).
         """
-        world = self.world
         kinds = (kind,) if isinstance(kind, str) else kind
-        month = world.month
-        found = []
-        for spec in world.policies.specs:
-            if issuer is not None and spec.issuer != issuer:
-                continue
-            if kinds is not None and spec.kind not in kinds:
-                continue
-            if commodity is not None and commodity not in spec.commodities:
-                continue
-            if partner is not None and not covers(spec, partner):
-                continue
-            start = world.month_of(spec.start)
-            end = world.month_of(spec.end) if spec.end else None
-            if start <= month and (end is None or month < end):
-                found.append(spec)
-        return found
+        return [
+            spec
+            for spec in self.world.policies.in_force(self.world.month)
+            if (issuer is None or spec.issuer == issuer)
+            and (kinds is None or spec.kind in kinds)
+            and (commodity is None or commodity in spec.commodities)
+            and (partner is None or covers(spec, partner))
+        ]
 
     def programmes(self, issuer: str | None = None, kind: str | None = None) -> list[Programme]:
         """Programmes (subsidies, floors, stockpile purchases, technology bans...) running this

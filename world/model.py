@@ -27,8 +27,8 @@ import agents.doctrines
 from agents.end_users import EndUser
 from agents.firms import CANDIDATE, CONSTRUCTION, EXITED, IDLE, OPERATING, Firm, stock_total
 from agents.states import State
-from world import market
-from world.calendar import add_months, months_between
+from world import market, numerics
+from world.calendar import add_months, is_boundary, months_between
 from world.content import ContentBook
 from world.field_errors import field_problems
 from world.instruments import programmes
@@ -196,6 +196,8 @@ class World(mesa.Model):
         self.log: list[dict] = []
         #: This month's measures in force that fall short, by id (world/shortfalls.py).
         self.shortfalls: dict[str, Shortfall] = {}
+        #: Every month each measure fell short so far, by id: (months, the last shortfall).
+        self.shortfall_record: dict[str, tuple[int, Shortfall]] = {}
         self.recorder = Recorder(self)
         self.firm_specs = sorted(scenario.firms, key=lambda f: f.id)
         self._announced_delays: dict[str, int] = {}
@@ -246,7 +248,9 @@ class World(mesa.Model):
         for ci in range(len(self.commodity_ids)):
             basis = self.cost_basis(self.prices, ci)
             self.markup[ci] = np.where(
-                np.isnan(basis), 0.0, np.log(self.prices[ci] / np.where(np.isnan(basis), 1, basis))
+                np.isnan(basis),
+                0.0,
+                numerics.log(self.prices[ci] / np.where(np.isnan(basis), 1, basis)),
             )
         self.normal_markup = self.markup.copy()
         self.price_breakdown = PriceBreakdown(
@@ -311,7 +315,7 @@ class World(mesa.Model):
 
     def joint_yields(self, share: np.ndarray) -> dict[str, float]:
         """Separation yields for a feed with deposit mix ``share``."""
-        values = share @ self.yield_matrix
+        values = numerics.matmul(share, self.yield_matrix)
         return dict(zip(self.joint_products, values.tolist(), strict=True))
 
     def new_stock(self, commodity: str, tonnes: float = 0.0, region: str | None = None):
@@ -537,7 +541,7 @@ class World(mesa.Model):
             self.content.initial_stock = self.content.stocks()
         self._new_month()
         self.desk.start_of_month(self.month)
-        if self.month % self.spec.turn_months == 0:
+        if is_boundary(self.month, self.spec.turn_months):
             # Doctrines see this month's policies, scripted orders included.
             self.policies.update(self.month)
             self.play_doctrines()
@@ -1198,7 +1202,7 @@ class World(mesa.Model):
         )
         # Element content per t each origin shipped (concentrate: its deposit mix's yields).
         content_per_t = (
-            origin_mix @ self.yield_matrix
+            numerics.matmul(origin_mix, self.yield_matrix)
             if graded
             else np.divide(
                 shipped_content,
@@ -1222,10 +1226,12 @@ class World(mesa.Model):
                 if received <= 1e-12:
                     continue
                 wanted = bids[tier, d]
-                mix = (got @ origin_mix) / received if graded else None
-                tracked_share = float(got @ origin_tracked_share) / received
-                content_share = (got @ content_per_t) / received
-                uplift = float(got @ pooled.rates[:, d]) / received if pooled is not None else 0.0
+                mix = numerics.matmul(got, origin_mix) / received if graded else None
+                tracked_share = float(numerics.matmul(got, origin_tracked_share)) / received
+                content_share = numerics.matmul(got, content_per_t) / received
+                uplift = 0.0
+                if pooled is not None:
+                    uplift = float(numerics.matmul(got, pooled.rates[:, d])) / received
                 heads = (first or {}).get(d, {}) if tier == 1 else {}
                 head_total, scale = 0.0, 0.0
                 if heads:
@@ -1286,7 +1292,7 @@ class World(mesa.Model):
         at the mine's home oxide prices, USD/kg."""
         oxides = prices[[self.commodity_index[c] for c in self.joint_products], firm.r]
         d = firm.deposit_index
-        return float(self.yield_matrix[d] @ oxides + self.byproduct_usd_per_kg[d])
+        return float(numerics.matmul(self.yield_matrix[d], oxides) + self.byproduct_usd_per_kg[d])
 
     def basket_factor(self, firm: Firm) -> float:
         """A mine's concentrate value relative to its region's average mined basket at this
@@ -1360,7 +1366,9 @@ class World(mesa.Model):
             if np.isinf(filled).any():
                 filled = np.nan_to_num(basis)
             used_basis = np.maximum(filled, 1e-6)
-            new[ci] = np.where(has, used_basis * np.exp(self.markup[ci]), new[ci] * np.exp(step))
+            new[ci] = np.where(
+                has, used_basis * numerics.exp(self.markup[ci]), new[ci] * numerics.exp(step)
+            )
             home = new[ci].copy()
             capped_in = (clearing.capped & off_diagonal).any(axis=0)
             self.price_breakdown.home(ci, has, used_basis, old, home, capped_in)
@@ -1396,7 +1404,9 @@ class World(mesa.Model):
             # producers become price setters again starts from the price it had.
             safe = np.where(known, used_basis, 1.0)
             self.markup[ci] = np.where(
-                known, np.minimum(np.maximum(np.log(new[ci] / safe), -0.7), 2.5), self.markup[ci]
+                known,
+                np.minimum(np.maximum(numerics.log(new[ci] / safe), -0.7), 2.5),
+                self.markup[ci],
             )
             self._qualify(ci, clearing)
         self.prices = new
@@ -1480,7 +1490,7 @@ class World(mesa.Model):
         self.restricted_seen = np.maximum(
             restricted_share, self.restricted_seen * (1 - 1.0 / p.alarm_months)
         )
-        rise = np.maximum(np.log(self.prices / self.expected_prices) - 0.1, 0.0)
+        rise = np.maximum(numerics.log(self.prices / self.expected_prices) - 0.1, 0.0)
         self.risk = np.clip(
             0.5 * rise + 2.0 * self.shortage_ema + self.policy_alarm + 0.25 * restricted_share,
             0.0,

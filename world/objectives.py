@@ -218,9 +218,7 @@ def _export_restricted(world: World, issuer: str) -> np.ndarray:
     n_c, n_r = len(world.commodity_ids), len(world.region_ids)
     mask = np.zeros((n_c, n_r, n_r), dtype=bool)
     me = world.region_index[issuer]
-    for spec in world.policies.active:
-        if spec.issuer != issuer or spec.kind not in RESTRICTIVE:
-            continue
+    for spec in world.measures.in_force(issuer, RESTRICTIVE):
         partners = spec.partners or [r for r in world.region_ids if r != issuer]
         for c in spec.commodities:
             for p in partners:

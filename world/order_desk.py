@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from world.calendar import add_months, months_between
+from world.calendar import add_months, is_boundary, months_between
 from world.deals import Diplomacy, scratch_copy
 from world.instruments import FIRM_ORDER_KINDS, instrument
 from world.measures import PendingOrder
@@ -260,7 +260,7 @@ class OrderDesk:
             self._execute(body, order_id, "script")
         for order, source, order_id in self.replayed.pop(month, []):
             self._execute(order, order_id or self._next_id(), source)
-        if month % self.world.spec.turn_months == 0 and self.pending:
+        if is_boundary(month, self.world.spec.turn_months) and self.pending:
             queued, self.pending = self.pending, []
             for order, _seat, source, order_id in queued:
                 self._execute(order, order_id, source)

@@ -34,7 +34,7 @@ from world.market import TIERS
 if TYPE_CHECKING:
     from world.model import World
 
-__all__ = ["CHECKS", "SHORTFALL", "Shortfall", "record_shortfalls"]
+__all__ = ["CHECKS", "SHORTFALL", "Shortfall", "record_shortfalls", "shortfall_summary"]
 
 #: The kind of a shortfall's entry in the world's log (the news).
 SHORTFALL = "shortfall"
@@ -78,23 +78,40 @@ def record_shortfalls(world: World) -> None:
         if found is not None:
             now[found.measure] = replace(found, month=world.month)
     world.shortfalls = now
+    for measure, found in now.items():
+        months, _ = world.shortfall_record.get(measure, (0, found))
+        world.shortfall_record[measure] = (months + 1, found)
     date = world.date_of(world.month)
     for found in now.values():
         if found.measure in before and before[found.measure].text == found.text:
             continue
+        # A firm's own order (an offtake contract) is news to its region's seat.
+        firm = world.firms_by_id.get(found.issuer)
+        region = firm.region if firm is not None else found.issuer
         world.log.append(
             {
                 "month": world.month,
                 "date": date,
                 "actor": found.issuer,
-                "region": found.issuer,
+                "region": region,
                 "kind": SHORTFALL,
                 "text": found.text,
                 "reason": found.reason,
                 "programme": found.measure,
-                "private_to": [found.issuer],
+                "private_to": [region],
             }
         )
+
+
+def shortfall_summary(world: World, measure: str) -> str:
+    """How often a measure fell short over the game, and why the last time, in words ("" if it
+    never did): "fell short in 3 months, last in 2025-04: no seller at your bid ..."."""
+    record = world.shortfall_record.get(measure)
+    if record is None:
+        return ""
+    months, last = record
+    plural = "month" if months == 1 else "months"
+    return f"fell short in {months} {plural}, last in {world.date_of(last.month)}: {last.reason}"
 
 
 def _in_force(world: World):
@@ -104,8 +121,10 @@ def _in_force(world: World):
     for spec in world.policies.active:
         if spec.kind in CHECKS and spec.issuer in states:
             yield spec.kind, spec
+    firms = world.firms_by_id
     for prog in world.desk.programmes:
-        if prog.kind in CHECKS and prog.issuer in states and prog.active(world.month):
+        issuer_known = prog.issuer in states or prog.issuer in firms
+        if prog.kind in CHECKS and issuer_known and prog.active(world.month):
             yield prog.kind, prog
 
 
@@ -214,9 +233,72 @@ def _firm_output(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
     )
 
 
+def _stockpile_release(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
+    """A stockpile release that sold less than its monthly tonnes: the stockpile ran out (or
+    held none), or buyers took less than was offered at the price."""
+    asked = float(prog.params["t_per_month"])
+    commodity = prog.params["commodity"]
+    state = world.states_by_region[prog.issuer]
+    got = state.released_this_month(commodity)
+    if asked - got < max(MIN_SHORT_T, MIN_SHORT_SHARE * asked):
+        return None
+    left = float(np.sum(state.stockpile[commodity]))
+    if left <= NONE_T:
+        reason = (
+            f"the stockpile holds no {commodity}"
+            if got <= NONE_T
+            else f"the stockpile ran out: {got:,.1f} t was all it held"
+        )
+    else:
+        price = float(world.prices[world.commodity_index[commodity], state.r])
+        reason = (
+            f"buyers took no more at {price:,.3g} USD/kg ({left:,.1f} t still held): "
+            "nobody was short of it"
+        )
+    return Shortfall(
+        prog.id,
+        prog.issuer,
+        f"stockpile release {prog.id}: {got:,.1f} of {asked:,.1f} t of {commodity} sold in "
+        f"{world.date_of(world.month)}: {reason}",
+        reason,
+        (commodity,),
+    )
+
+
+def _offtake_contract(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
+    """A firm's offtake contract that cannot deliver this month: the supplier made none of
+    what the buyer uses, or a ban, quota or licence stands on the arc between them."""
+    buyer = world.firms_by_id[prog.params["buyer"]]
+    supplier = world.firms_by_id[prog.params["supplier"]]
+    goods = [c for c in supplier.output_commodities() if c in buyer.inputs]
+    yields = supplier.nominal_yields()
+    if all(supplier.throughput * yields.get(c, 0.0) <= NONE_T for c in goods):
+        what = " or ".join(goods)
+        reason = f"{supplier.name} made no {what} this month (status: {supplier.status})"
+    else:
+        restricted = world.policies.restricted
+        blocked = [c for c in goods if restricted[world.commodity_index[c], supplier.r, buyer.r]]
+        if not blocked:
+            return None
+        reason = (
+            f"a ban, quota or licence stands on {', '.join(blocked)} from "
+            f"{supplier.region} to {buyer.region}"
+        )
+    return Shortfall(
+        prog.id,
+        prog.issuer,
+        f"offtake contract {prog.id} ({buyer.name} from {supplier.name}) delivers nothing: "
+        f"{reason}",
+        reason,
+        tuple(goods),
+    )
+
+
 #: One check per order kind whose effect can fall short of what was ordered.
 CHECKS: dict[str, Callable[[World, Any, np.ndarray], Shortfall | None]] = {
     "stockpile_buy": _stockpile_buy,
+    "stockpile_release": _stockpile_release,
+    "offtake_contract": _offtake_contract,
     **dict.fromkeys(TRADE_KINDS, _trade),
     "capex_subsidy": _stages,
     "production_subsidy": _stages,

@@ -1,0 +1,74 @@
+"""Array arithmetic that gives the same bits on every CPU.
+
+numpy picks its kernels at run time by what the CPU offers: with AVX-512, ``np.exp``,
+``np.log``, ``np.log1p`` and ``np.power`` use vectorised approximations whose last bits differ
+from the same functions on a CPU without it, and ``@`` goes to OpenBLAS, whose kernels (chosen
+by CPU model) sum in different orders. A last-bit difference is enough to flip a firm's
+investment years later, so the same scenario, orders and seed gave different games on two
+machines (and on a Dask cluster of mixed machines). The engine uses these functions instead:
+elementwise through the C library's ``exp``/``log``/``log1p`` (the same code on every x86-64
+CPU of a given libc), and products through ``np.einsum``'s own loops, which numpy compiles for
+its baseline only. The arrays are small (a value per region or deposit), so the Python loop
+costs microseconds a call.
+
+``tests/test_cpu_independence.py`` runs a game with numpy's optional CPU features switched off
+and OpenBLAS set to its oldest kernels and checks the results are bit-identical, and fails if
+``np.exp``, ``np.log``, ``np.log1p``, ``np.power`` or ``@`` come back into the engine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["exp", "log", "log1p", "matmul"]
+
+
+def _exp(v: float) -> float:
+    try:
+        return math.exp(v)
+    except OverflowError:
+        return math.inf
+
+
+def _log(v: float) -> float:
+    if v > 0:
+        return math.log(v)
+    return -math.inf if v == 0 else math.nan
+
+
+def _log1p(v: float) -> float:
+    if v > -1:
+        return math.log1p(v)
+    return -math.inf if v == -1 else math.nan
+
+
+def _elementwise(fn, x) -> np.ndarray:
+    a = np.asarray(x, dtype=float)
+    out = np.fromiter(map(fn, a.ravel().tolist()), dtype=float, count=a.size)
+    return out.reshape(a.shape)
+
+
+def exp(x) -> np.ndarray:
+    """``e ** x`` elementwise (``inf`` where it overflows), as ``np.exp``."""
+    return _elementwise(_exp, x)
+
+
+def log(x) -> np.ndarray:
+    """Natural log elementwise (``-inf`` at 0, NaN below), as ``np.log``."""
+    return _elementwise(_log, x)
+
+
+def log1p(x) -> np.ndarray:
+    """``log(1 + x)`` elementwise (``-inf`` at -1, NaN below), as ``np.log1p``."""
+    return _elementwise(_log1p, x)
+
+
+_SUBSCRIPTS = {(1, 1): "i,i->", (1, 2): "i,ij->j", (2, 1): "ij,j->i", (2, 2): "ij,jk->ik"}
+
+
+def matmul(a, b) -> np.ndarray:
+    """``a @ b`` for vectors and matrices, summed in numpy's own loops (never BLAS)."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return np.einsum(_SUBSCRIPTS[(a.ndim, b.ndim)], a, b)
