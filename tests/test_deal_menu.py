@@ -212,6 +212,26 @@ def test_a_purchase_commitment_moves_tonnes_and_money_each_month_until_the_deal_
     assert not world.desk.active("purchase_commitment")
 
 
+def test_a_commitment_across_a_licence_delivers_nothing_and_says_why():
+    world = game()
+    licence = {
+        "kind": "export_licence",
+        "issuer": "CN",
+        "commodities": ["oxide_light"],
+        "partners": ["JP"],
+        "approval_share": 1.0,
+        "review_months": 1,
+    }
+    assert world.desk.apply_now(licence, seat="CN").status == "applied"
+    assert world.desk.apply_now(JP_BUYS, seat="JP").status == "applied"
+    world.step()
+    assert committed_t(world, "oxide_light", "CN", "JP") == 0.0
+    (found,) = [f for f in world.shortfalls.values() if f.issuer == "JP"]
+    assert found.text.endswith(
+        "delivers nothing: a ban, quota or licence stands on oxide_light from CN to JP"
+    )
+
+
 def test_material_balance_holds_with_purchase_commitments():
     def commit(data: dict) -> None:
         data["orders"] = [
