@@ -29,6 +29,13 @@ SAMPLES: dict[str, dict] = {
         "share": 0.2,
         "price_usd_per_kg": 80.0,
     },
+    "purchase_commitment": {
+        "issuer": "JP",
+        "commodity": "magnet",
+        "partner": "CN",
+        "t_per_month": 200.0,
+        "duration_months": 12,
+    },
     "offtake_contract": {"issuer": "jp-metal", "supplier": "lynas-malaysia"},
     "set_premium": {"issuer": "jp-magnet", "premium": 0.2},
     "export_ban": {"issuer": "CN", "commodities": ["magnet"], "partners": ["US"]},

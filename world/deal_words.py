@@ -26,8 +26,32 @@ GOODS = {
     "concentrate": "concentrate",
     "scrap": "magnet scrap",
 }
+#: How goods from a region read ("Chinese NdPr oxide"); regions not listed read "NdPr oxide
+#: from <name>".
+ORIGIN_ADJECTIVES = {
+    "CN": "Chinese",
+    "US": "American",
+    "JP": "Japanese",
+    "EU": "European",
+    "AU": "Australian",
+    "MY": "Malaysian",
+    "KR": "Korean",
+    "CA": "Canadian",
+    "IN": "Indian",
+    "VN": "Vietnamese",
+    "BR": "Brazilian",
+    "GB": "British",
+    "UK": "British",
+}
 #: Trade measures in words (plural noun phrases, as "its ... on magnets"), from the instruments.
 MEASURES = MEASURE_NOUNS
+#: A stage's technology in words ("magnet technology").
+STAGE_TECHNOLOGY = {
+    "mine": "mining",
+    "separator": "separation",
+    "metal": "metal-making",
+    "magnet": "magnet",
+}
 #: The objectives' parts in words (world/objectives.py).
 PARTS = {
     "welfare": "consumers' and producers' money",
@@ -72,8 +96,37 @@ def _measure_phrase(world: World, c: dict, measure: str) -> str:
     return f"its {what} on {goods}{where}"
 
 
-def commitment_phrases(world: World, commitments: list[dict]) -> list[tuple[str, str, str]]:
-    """Each party's commitments as (issuer, base verb phrase, third-person verb phrase).
+def purchase_phrase(world: World, c: dict, months: int | None = None) -> tuple[str, str]:
+    """A purchase commitment as (base, third-person) verb phrases: "commit its buyers to buy
+    500 t/month of Chinese NdPr oxide for 12 months" (without its term where it is the deal's,
+    ``months``, which the sentence gives once)."""
+    goods = GOODS.get(c["commodity"], c["commodity"].replace("_", " "))
+    adjective = ORIGIN_ADJECTIVES.get(c["partner"])
+    origin = region_name(world, c["partner"])
+    what = f"{adjective} {goods}" if adjective else f"{goods} from {origin}"
+    own = c.get("duration_months")
+    term = f" for {int(own)} months" if own and own != months else ""
+    rest = f"its buyers to buy {float(c['t_per_month']):,.0f} t/month of {what}{term}"
+    return f"commit {rest}", f"commits {rest}"
+
+
+def _tech_ban_phrase(world: World, c: dict) -> str:
+    """ "its ban on exports of separation and magnet technology" (the stages of the issuer's
+    technology export bans in force)."""
+    stages: list[str] = []
+    for prog in world.desk.active("tech_export_ban"):
+        if prog.issuer == c["issuer"]:
+            stages += [s for s in prog.params.get("stages", []) if s not in stages]
+    ordered = [s for s in world.spec.stages if s in stages] or stages
+    named = [STAGE_TECHNOLOGY.get(s, s) for s in ordered]
+    return f"its ban on exports of {_list(named) or 'processing'} technology"
+
+
+def commitment_phrases(
+    world: World, commitments: list[dict], months: int | None = None
+) -> list[tuple[str, str, str]]:
+    """Each party's commitments as (issuer, base verb phrase, third-person verb phrase);
+    ``months``: the deal's term (a purchase commitment for that term does not repeat it).
 
     A lift followed by a new measure of the same kind on the same goods and partners reads as
     one cut ("cut its tariff on magnets from China to 10%").
@@ -84,6 +137,14 @@ def commitment_phrases(world: World, commitments: list[dict]) -> list[tuple[str,
         if i in skip:
             continue
         kind = c["kind"]
+        if kind == "lift" and c.get("measure") == "tech_export_ban":
+            phrase = _tech_ban_phrase(world, c)
+            verb = ("suspend", "suspends") if c.get("suspend") else ("lift", "lifts")
+            out.append((c["issuer"], f"{verb[0]} {phrase}", f"{verb[1]} {phrase}"))
+            continue
+        if kind == "purchase_commitment":
+            out.append((c["issuer"], *purchase_phrase(world, c, months)))
+            continue
         if kind == "lift" and c.get("measure"):
             measure = c["measure"]
             phrase = _measure_phrase(world, c, measure)
@@ -141,7 +202,7 @@ def commitment_phrases(world: World, commitments: list[dict]) -> list[tuple[str,
 
 def deal_words(world: World, proposer: str, commitments: list[dict], months: int) -> str:
     """The proposal in one sentence: what the proposer offers, for how long, and on what terms."""
-    phrases = commitment_phrases(world, commitments)
+    phrases = commitment_phrases(world, commitments, months)
     own = [base for who, base, _ in phrases if who == proposer]
     asked: dict[str, list[str]] = {}
     for who, _, third in phrases:

@@ -22,9 +22,10 @@ measure of the same family on an overlap (raising it); a commitment to a program
 purchase, a floor) by a lift that would end it. Lifting a restriction is never a breach. When a
 deal ends, its tariff cuts and other measures stay as they are and the parties are free again,
 except what it **suspended**: a ``lift`` commitment with ``suspend = true`` ends the trade
-measures it names for the deal's term, and they come back into force (same terms, same note,
-for what was left of their own term) when the deal runs out, or when another party breaks it
-(the breacher's own suspended measures stay off: it re-imposes what it likes itself).
+measures it names (or a technology export ban) for the deal's term, and they come back into
+force (same terms, same note, for what was left of their own term) when the deal runs out, or
+when another party breaks it (the breacher's own suspended measures stay off: it re-imposes what
+it likes itself).
 
 **Words.** Each deal reads as a sentence (world/deal_words.py: "China offers to suspend its
 export licences on magnets for buyers in the United States for 12 months if the United States
@@ -588,6 +589,9 @@ class Diplomacy:
             end = item["end"]
             if end is not None and end <= w.month:
                 continue  # it would have run out during the deal anyway
+            if item.get("programme"):
+                self._restore_programme(deal, k, spec, end)
+                continue
             new = PolicySpec.model_validate(
                 {
                     **spec,
@@ -606,6 +610,26 @@ class Diplomacy:
                 + f" is back in force ({new.id})",
                 of_order=False,
             )
+
+    def _restore_programme(self, deal: Deal, k: int, spec: dict, end: int | None) -> None:
+        """Put a suspended programme (a technology export ban) back into force, with its own
+        terms, until its own end."""
+        w = self.world
+        prog = w.desk.add_programme(
+            f"{spec['issuer']}-{spec['kind']}-{deal.id}-back{k + 1}",
+            spec["kind"],
+            spec["issuer"],
+            dict(spec["params"]),
+            end,
+        )
+        what = MEASURES.get(spec["kind"]) or spec["kind"].replace("_", " ")
+        self._log(
+            "deal",
+            spec["issuer"],
+            f"{deal.id} is over: {self._name(spec['issuer'])}'s {what} is back in force "
+            f"({prog.id})",
+            of_order=False,
+        )
 
     def start_of_month(self, month: int) -> None:
         """Deals expire (their suspended measures come back) and proposals lapse; alliances
@@ -935,12 +959,26 @@ def _overlap(a: list[str] | None, b: list[str] | None) -> bool:
 def _suspension(world: World, commitment: dict) -> list[dict]:
     """What a ``suspend`` lift will end, to put back when the deal ends: one entry per trade
     measure, ``{"spec": the measure's terms for the lifted goods and partners, "end": the month
-    its own term ends or None}``."""
+    its own term ends or None}``, and one per restriction that runs as a programme (a
+    technology export ban), ``{"spec": {"kind", "issuer", "params"}, "programme": True, "end":
+    ...}``."""
     from world.instruments import TRADE_KINDS
 
     order = parse_order(commitment)
-    policies, _ = lift_targets(world, order)
-    out = []
+    policies, progs = lift_targets(world, order)
+    out = [
+        {
+            "spec": {
+                "kind": p.kind,
+                "issuer": p.issuer,
+                "params": json.loads(json.dumps(p.params)),
+            },
+            "programme": True,
+            "end": p.end,
+        }
+        for p in progs
+        if p.kind in RESTRICTIONS
+    ]
     for spec in policies:
         if spec.kind not in TRADE_KINDS:
             continue

@@ -845,7 +845,9 @@ class World(mesa.Model):
         bids = np.zeros((n_c, n_t, n_r))
         firm_offers = {firm: firm.offers() for firm in self.firms}
         firm_bids = {firm: firm.bids() for firm in self.firms}
-        contracted = self._deliver_contracts(firm_offers, firm_bids)
+        # End users' bids are known before the market (a purchase commitment serves them first).
+        user_bids = {user: {self.commodity_ids[user.c]: user.bid()} for user in self.end_users}
+        contracted = self._deliver_contracts(firm_offers, firm_bids, user_bids)
         #: t moved this month outside the spot market (integrated chains, offtake contracts).
         self.contract_flows = contracted
         for firm in self.firms:
@@ -867,7 +869,7 @@ class World(mesa.Model):
                 offers[ci, user.r] += user.scrap_t
         priority = self.policies.defense_priority
         for user in self.end_users:
-            q = user.bid()
+            q = user_bids[user][self.commodity_ids[user.c]]
             if q > 1e-12:
                 tier = 0 if user.sector == "defense" and priority[user.r] else 1
                 buyers[user.c, tier, user.r].append((user, q))
@@ -1004,13 +1006,19 @@ class World(mesa.Model):
         # Alliance members' buyers take members' supply first (pooled offtake).
         return risk * offtake_preference(self, ci)
 
-    def _deliver_contracts(self, firm_offers: dict, firm_bids: dict) -> np.ndarray:
+    def _deliver_contracts(
+        self, firm_offers: dict, firm_bids: dict, user_bids: dict | None = None
+    ) -> np.ndarray:
         """Captive supply: a firm takes its contracted suppliers' output first (``feed_from``).
 
         An integrated producer (Lynas's Mt Weld feeding its Malaysian plant) or an offtake
         contract moves material outside the spot market, at the supplier's home price plus
         freight, duty and tariff, as long as no ban, quota or licence stands on the arc. What
-        the contract does not take goes to the market. Returns the flows it made (C, R, R), t.
+        the contract does not take goes to the market. A state's purchase commitment comes
+        last, the same way: its region's buyers of the commodity (firms, and end users, whose
+        bids ``user_bids`` {user: {commodity: t}} holds) take the partner's producers' output,
+        up to its tonnes a month (:meth:`_commitment_claims`). Bids and offers are reduced by
+        what is delivered. Returns the flows it made (C, R, R), t.
         """
         n_c, n_r = len(self.commodity_ids), len(self.region_ids)
         flows = np.zeros((n_c, n_r, n_r))
@@ -1032,10 +1040,44 @@ class World(mesa.Model):
         ]
         for links in (integrated, contracts):
             self._deliver_claims(links, firm_offers, firm_bids, flows)
+        commitments = self.desk.active("purchase_commitment")
+        if commitments:
+            bids = {**firm_bids, **(user_bids or {})}
+            for prog in commitments:
+                links = self._commitment_claims(prog, firm_offers, bids)
+                self._deliver_claims(links, firm_offers, bids, flows, prog.params["commodity"])
         return flows
 
-    def _deliver_claims(self, links, firm_offers: dict, firm_bids: dict, flows: np.ndarray) -> None:
-        """Deliver (buyer, supplier id, t/month cap) claims, pro rata per supplier."""
+    def _commitment_claims(self, prog, firm_offers: dict, bids: dict) -> list:
+        """A purchase commitment as (buyer, supplier id, t/month cap) claims: its tonnes a month
+        shared among the issuer's buyers in proportion to what they still want and among the
+        partner's producers in proportion to what they still offer."""
+        c = prog.params["commodity"]
+        d, o = self.region_index[prog.issuer], self.region_index[prog.params["partner"]]
+        buyers = [(b, q[c]) for b, q in bids.items() if b.r == d and q.get(c, 0.0) > 1e-12]
+        sellers = [(f, q[c]) for f, q in firm_offers.items() if f.r == o and q.get(c, 0.0) > 1e-12]
+        wanted = sum(q for _, q in buyers)
+        offered = sum(q for _, q in sellers)
+        if wanted <= 1e-12 or offered <= 1e-12:
+            return []
+        cap = prog.params["t_per_month"]
+        return [
+            (buyer, seller.firm_id, cap * (qb / wanted) * (qs / offered))
+            for buyer, qb in buyers
+            for seller, qs in sellers
+        ]
+
+    def _deliver_claims(
+        self,
+        links,
+        firm_offers: dict,
+        firm_bids: dict,
+        flows: np.ndarray,
+        commodity: str | None = None,
+    ) -> None:
+        """Deliver (buyer, supplier id, t/month cap) claims, pro rata per supplier: of every
+        product the supplier sells, or only of ``commodity``. A buyer is a firm or an end
+        user (its bids in ``firm_bids`` too)."""
         book = self.policies
         holders: dict[str, list[tuple[Firm, float]]] = defaultdict(list)
         for buyer, supplier_id, cap in links:
@@ -1046,6 +1088,8 @@ class World(mesa.Model):
                 continue
             o = supplier.r
             for c in supplier.output_commodities():
+                if commodity is not None and c != commodity:
+                    continue
                 ci = self.commodity_index[c]
                 wants = [
                     0.0
@@ -1070,7 +1114,11 @@ class World(mesa.Model):
                     revenue = amount * price * 1000.0
                     shipped, tracked, content = supplier.deliver(c, amount, revenue)
                     self.pay_price_floor(supplier, c, amount, revenue)
-                    buyer.receive(c, shipped, amount * landed * 1000.0, tracked, content)
+                    cost = amount * landed * 1000.0
+                    if isinstance(buyer, EndUser):
+                        buyer.receive(shipped, cost, tracked, content)
+                    else:
+                        buyer.receive(c, shipped, cost, tracked, content)
                     if o != d:
                         self.content.exports[:, o, d] += (
                             self.content.of_concentrate(shipped) if np.ndim(shipped) else content

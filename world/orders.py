@@ -341,6 +341,24 @@ class OfftakeGuarantee(_Order):
     duration_months: Months | None = None
 
 
+class PurchaseCommitment(_Order):
+    """Commit the issuer's buyers to buy up to ``t_per_month`` of a commodity from the
+    partner's producers for ``duration_months``, at market prices (the producers' home price
+    plus freight, duty and tariff), before the spot market: the purchase commitments of the
+    January 2020 Phase One deal and of the November 2025 truce. The tonnes go as offtake
+    contracts go (the region's firms and end users that buy the commodity take them first, in
+    proportion to what they want, from the partner's producers in proportion to what they
+    offer) and only while no ban, quota or licence stands on the arc."""
+
+    kind: Literal["purchase_commitment"] = "purchase_commitment"
+    commodity: str
+    partner: str = Field(description="the region whose producers the buyers buy from")
+    t_per_month: Tonnes = Field(
+        gt=0, le=MAX_TONNES, description="the most the buyers buy a month, t/month"
+    )
+    duration_months: Months = Field(12, description="how long the commitment holds, months")
+
+
 class OfftakeContract(_Order):
     """A firm's order: take a supplier firm's output first, outside the spot market."""
 
@@ -522,6 +540,7 @@ Order = Annotated[
     | EquityStake
     | RndProgramme
     | OfftakeGuarantee
+    | PurchaseCommitment
     | OfftakeContract
     | SetPremium
     | Alliance
@@ -561,6 +580,7 @@ ORDER_CLASSES: dict[str, type[BaseModel]] = {
         EquityStake,
         RndProgramme,
         OfftakeGuarantee,
+        PurchaseCommitment,
         OfftakeContract,
         SetPremium,
         Alliance,

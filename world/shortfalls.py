@@ -289,11 +289,34 @@ def _offtake_contract(world: World, prog: Any, made: np.ndarray) -> Shortfall | 
     )
 
 
+def _purchase_commitment(world: World, prog: Any, made: np.ndarray) -> Shortfall | None:
+    """A state's purchase commitment that cannot deliver this month: a ban, quota or licence
+    stands on the arc from the partner (its tonnes go as an offtake contract's do), or the
+    partner's producers made none of the commodity."""
+    c, partner = prog.params["commodity"], prog.params["partner"]
+    ci = world.commodity_index[c]
+    o, d = world.region_index[partner], world.region_index[prog.issuer]
+    if world.policies.restricted[ci, o, d]:
+        reason = f"a ban, quota or licence stands on {c} from {partner} to {prog.issuer}"
+    elif made[ci, o] <= NONE_T:
+        reason = f"producers in {partner} made no {c} this month"
+    else:
+        return None
+    return Shortfall(
+        prog.id,
+        prog.issuer,
+        f"purchase commitment {prog.id} ({c} from {partner}) delivers nothing: {reason}",
+        reason,
+        (c,),
+    )
+
+
 #: One check per order kind whose effect can fall short of what was ordered.
 CHECKS: dict[str, Callable[[World, Any, np.ndarray], Shortfall | None]] = {
     "stockpile_buy": _stockpile_buy,
     "stockpile_release": _stockpile_release,
     "offtake_contract": _offtake_contract,
+    "purchase_commitment": _purchase_commitment,
     **dict.fromkeys(TRADE_KINDS, _trade),
     "capex_subsidy": _stages,
     "production_subsidy": _stages,

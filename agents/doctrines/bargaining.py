@@ -1,5 +1,5 @@
-"""Deals an AI seat proposes: its own restrictions on a partner suspended for a term against the
-partner's restrictions on it suspended and its tariffs on it cut.
+"""Deals an AI seat proposes, from the menu of what real deals held: restrictions suspended or
+eased for a term, tariffs cut, purchase commitments, and technology export bans suspended.
 
 One mechanism for every doctrine that proposes (the dealmakers by default; any seat with
 ``params.diplomacy.propose = true``). At a turn boundary, for each other state in the
@@ -10,22 +10,42 @@ scenario's order, the offer is built from the measures in force:
   the deal ends); the proposer may instead **ease** its own licences (a general licence for
   the term in place of the suspended one);
 - each side's tariff on the other's goods above the doctrine's asked rate: **cut** to that rate
-  (a lift and a new tariff; a cut stays when the deal ends).
+  (a lift and a new tariff; a cut stays when the deal ends);
+- a technology export ban either side has in force: **suspended** for the term (China's
+  December 2023 and October 2025 controls on separation and magnet technology; the Busan truce
+  suspended the latter for a year);
+- a **purchase commitment** (``purchase_commitment``): one side commits its buyers to buy up
+  to :data:`COMMIT_SHARE` of their use of a chain product (NdPr oxide, Dy/Tb oxide, magnets)
+  from the other side's producers each month for the term, where that is more than they buy
+  from it now (Phase One, January 2020, and the November 2025 truce held purchase
+  commitments). The proposer may offer one (its buyers buy the partner's goods) or ask one
+  (the partner's buyers buy its goods). Its tonnes move only over an arc no ban, quota or
+  licence stands on (as an offtake contract's), so it goes with suspensions, never with
+  licences eased.
 
 It is proposed (a plain ``propose_deal`` order) when both sides give something and the
 proposer's own estimate of the deal (world/deals.py ``heuristic_parts``) is a gain; it also
 tries the offer with one of its own concessions at a time, and with its licences eased rather
-than suspended, and takes the best. At most one proposal is open or one deal holds per pair,
-and after a proposal is refused, lapses or fails the proposer waits ``deal_cooldown_months``
-before proposing to that partner again. Inside a look-ahead copy nobody proposes (the copies
-only weigh a deal).
+than suspended, and takes the best. The newer terms (technology suspensions and purchase
+commitments) come with a bargain over trade measures, never on their own: one offered alone
+against the partner's suspensions and cuts, or one asked on top of them or of the proposer's
+own. They are candidates by the same gain, but only where the proposer's estimate of the
+partner's gain (the same heuristic, from the partner's side) is positive: a proposer does not
+put on the table a term it expects to sink the deal. At most one proposal is open or one deal
+holds per pair, and after a proposal is refused, lapses or fails the proposer waits
+``deal_cooldown_months`` before proposing to that partner again. Inside a look-ahead copy
+nobody proposes (the copies only weigh a deal).
+
+Investment terms in the partner's favour (an equity stake, a capex subsidy) are not on the
+menu: those orders act only on the issuer's own producers (world/orders.py), and a state
+paying for plants abroad is the alliance fund's term (``alliance``), not a two-party deal's.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from agents.doctrines.base import covers, in_force, liftable, tariff_rate
+from agents.doctrines.base import covers, in_force, liftable, programmes, tariff_rate
 from world.instruments import VOLUME_KINDS
 
 if TYPE_CHECKING:
@@ -45,6 +65,14 @@ ASKED_TARIFF = 0.10
 MIN_GAIN = 1e-6
 #: What a deal may suspend: the measures that limit tonnes, on exports and imports.
 SUSPENDABLE = VOLUME_KINDS
+#: Share of a buyer region's use of a chain product (t/month, smoothed) that a purchase
+#: commitment on the menu covers: about half, what the Phase One commitments asked over the
+#: 2017 level rather than all trade [EST].
+COMMIT_SHARE = 0.5
+#: Chain products a purchase commitment may be for (world/objectives.py ``CHAIN``).
+COMMITTED_GOODS = ("oxide_light", "oxide_heavy", "magnet")
+#: Smallest purchase commitment worth proposing, t/month (tonnes are rounded to this).
+COMMIT_STEP_T = 10.0
 
 
 def _suspensions(world: World, issuer: str, partner: str) -> list[dict]:
@@ -127,6 +155,58 @@ def _tariff_cut(world: World, importer: str, origin: str, rate: float) -> list[d
     return cut
 
 
+def _tech_suspension(world: World, issuer: str) -> list[dict]:
+    """The issuer's technology export bans suspended for the deal (one ``lift``; none if it
+    has no ban running)."""
+    if not programmes(world, issuer, "tech_export_ban"):
+        return []
+    return [{"kind": "lift", "issuer": issuer, "measure": "tech_export_ban", "suspend": True}]
+
+
+def _purchases(world: World, buyer: str, seller: str, months: int) -> list[dict]:
+    """Purchase commitments ``buyer`` could make for ``seller``'s chain products, one per
+    product: :data:`COMMIT_SHARE` of the buyer region's use of it (smoothed, t/month; at most
+    what the seller's producers made last month), where that adds to what it imports from the
+    seller (world/instruments/trade.py ``commitment_added_t``)."""
+    from world.instruments.trade import commitment_added_t
+
+    b, s = world.region_index[buyer], world.region_index[seller]
+    out = []
+    for c in COMMITTED_GOODS:
+        ci = world.commodity_index.get(c)
+        if ci is None:
+            continue
+        wanted = min(
+            COMMIT_SHARE * float(world.use_ema[ci, b]), float(world.production_buffer[ci, s])
+        )
+        tonnes = round(wanted / COMMIT_STEP_T) * COMMIT_STEP_T
+        commitment = {
+            "kind": "purchase_commitment",
+            "issuer": buyer,
+            "commodity": c,
+            "partner": seller,
+            "t_per_month": tonnes,
+            "duration_months": months,
+        }
+        if tonnes >= COMMIT_STEP_T and commitment_added_t(world, commitment) > 1e-9:
+            out.append(commitment)
+    return out
+
+
+def newer_terms(
+    world: World, me: str, partner: str, months: int
+) -> tuple[list[list[dict]], list[list[dict]]]:
+    """The newer terms of the menu: (what the proposer may give, each item alone: its
+    technology bans suspended, a purchase commitment for the partner's goods; what it may ask
+    on top of the rest, each item alone: the partner's technology bans suspended, a purchase
+    commitment for the proposer's goods)."""
+    give = [[t] for t in _tech_suspension(world, me)]
+    give += [[p] for p in _purchases(world, me, partner, months)]
+    ask = [[t] for t in _tech_suspension(world, partner)]
+    ask += [[p] for p in _purchases(world, partner, me, months)]
+    return give, ask
+
+
 def offer(doctrine: Doctrine, world: World, partner: str) -> tuple[list[dict], list[dict]]:
     """What the proposer would give and what it asks of ``partner``: (its own commitments
     grouped one concession per list item, the partner's commitments)."""
@@ -183,24 +263,40 @@ def proposals(doctrine: Doctrine, world: World) -> list[dict]:
         if _busy(world, me, partner, cooldown):
             continue
         give, ask = offer(doctrine, world, partner)
-        if not give or not ask:
-            continue
-        candidates = [[c for item in give for c in item]]
-        if len(give) > 1:
-            candidates += give
-        candidates.append([c for item in give for c in _eased(item, months)])
+        new_give, new_ask = newer_terms(world, me, partner, months)
+        # (own commitments, partner's, whether a newer term is in it)
+        candidates: list[tuple[list[dict], list[dict], bool]] = []
+        if give and ask:
+            own = [[c for item in give for c in item]]
+            if len(give) > 1:
+                own += give
+            own.append([c for item in give for c in _eased(item, months)])
+            candidates += [(o, ask, False) for o in own]
+        # The newer terms come with a bargain over trade measures, never on their own: a
+        # purchase or a technology term offered against the partner's suspensions or cuts, or
+        # asked on top of them or against the proposer's own.
+        if ask:
+            candidates += [(g, ask, True) for g in new_give]
+        for extra in new_ask:
+            if give:
+                candidates.append(([c for item in give for c in item], ask + extra, True))
+            if ask:
+                candidates += [(g, ask + extra, True) for g in new_give]
         best, best_gain = None, MIN_GAIN
-        for own in candidates:
-            gain = sum(heuristic_parts(world, own + ask, me).values())
-            if gain > best_gain + 1e-12:
-                best, best_gain = own, gain
+        for own, asked, newer in candidates:
+            gain = sum(heuristic_parts(world, own + asked, me).values())
+            if gain <= best_gain + 1e-12:
+                continue
+            if newer and sum(heuristic_parts(world, own + asked, partner).values()) <= 0:
+                continue  # a newer term the proposer expects the partner to refuse
+            best, best_gain = own + asked, gain
         if best is None:
             continue
         orders.append(
             doctrine.order(
                 "propose_deal",
                 recipients=[partner],
-                commitments=best + ask,
+                commitments=best,
                 duration_months=months,
             )
         )

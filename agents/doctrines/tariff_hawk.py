@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from agents.doctrines.bargaining import deal_holds
 from agents.doctrines.base import Doctrine, tariff_rate
 
 if TYPE_CHECKING:
@@ -19,7 +20,8 @@ class TariffHawk(Doctrine):
     lowest bilateral rate, in list order on ties, until each reaches ``max_rate``. Tranches
     stack as separate measures (tariffs on an arc add up), like successive tariff lists.
     Only tariffs that name the target count (not most-favoured-nation duties), and nothing is
-    issued once every product is at ``max_rate``.
+    issued once every product is at ``max_rate``, nor while a deal with ``target`` holds (the
+    deal settles the pair's tariffs for its term; the tranches resume when it ends).
     """
 
     name = "tariff-hawk"
@@ -40,6 +42,8 @@ class TariffHawk(Doctrine):
         p = self.params
         target = p["target"]
         if world.month < p["start_month"] or target not in world.region_index:
+            return []
+        if deal_holds(world, self.region, target):
             return []
         if self.last_tranche is not None and world.month - self.last_tranche < p["every_months"]:
             return []

@@ -1,9 +1,12 @@
 """Trade measures: export bans, quotas, licences and duties, import tariffs and bans, the
-licensing seat's decisions, technology export bans and defence priority.
+licensing seat's decisions, technology export bans, defence priority and purchase commitments.
 
 A trade measure goes into force as a :class:`~world.scenario.PolicySpec` in the world's policy
 book (world/policy.py), which binds it on every arc each month: a ban zeroes a flow, a quota
-caps a total, a licence delays and rations, a duty or tariff drives a price wedge.
+caps a total, a licence delays and rations, a duty or tariff drives a price wedge. A technology
+export ban and a purchase commitment are programmes of the order desk instead: the ban makes
+plants abroad dearer and slower (:func:`tech_ban`), the commitment's tonnes go as offtake
+contracts go (``World._deliver_contracts``).
 """
 
 from __future__ import annotations
@@ -302,6 +305,165 @@ def lead_time_extra(world: World, firm: Firm) -> int:
     return world.project_delay(firm.lead_time) + tech_ban(world, firm)[1]
 
 
+#: Months of lead time against which a technology ban's delay is weighed: about a separation
+#: plant's (DESIGN.md: separation plants take about 5 years).
+TECH_LEAD_REF_MONTHS = 60
+#: Score a month a technology ban is worth at full severity to a region wholly dependent on
+#: the issuer's chain exports (less security for the region, more leverage for the issuer):
+#: small next to a cut-off of supply, since it only slows plants not yet built [EST].
+TECH_BAN_WEIGHT = 0.05
+#: Share of the value of the tonnes a purchase commitment adds that its buyers lose, against
+#: buying where they would have (the committed supply is not their cheapest) [EST].
+COMMITMENT_PREMIUM = 0.1
+
+
+def tech_ban_severity(spec: dict) -> float:
+    """The share of a new plant abroad's value a technology ban takes, 0-1: the plant costs
+    ``capex_multiplier`` times as much and comes ``extra_lead_months`` later (weighed against
+    :data:`TECH_LEAD_REF_MONTHS`)."""
+    mult = max(float(spec.get("capex_multiplier", 1.5)), 1.0)
+    late = max(int(spec.get("extra_lead_months", 12)), 0)
+    return 1.0 - (1.0 / mult) * TECH_LEAD_REF_MONTHS / (TECH_LEAD_REF_MONTHS + late)
+
+
+def value_tech_export_ban(v: Valuation, spec: dict, sign: float) -> None:
+    """A technology export ban slows the plants others would build to need the issuer less.
+
+    - the issuer: leverage rises by :data:`TECH_BAN_WEIGHT` x severity x its dependence (the
+      share of others' chain imports that come from it);
+    - another region with producers at the banned stages: security falls by
+      :data:`TECH_BAN_WEIGHT` x severity x the share of its chain imports that come from the
+      issuer (0 if it buys none from it).
+
+    Lifting the ban (a ``lift``, or a deal suspending it) counts the same with the sign turned.
+    """
+    w = v.world
+    severity = tech_ban_severity(spec)
+    if severity <= 0:
+        return
+    issuer = spec["issuer"]
+    if v.region == issuer:
+        v.parts["leverage"] += sign * TECH_BAN_WEIGHT * severity * v.dependence()
+        return
+    stages = spec.get("stages") or []
+    if not any(f.region == v.region and f.stage in stages for f in w.firms):
+        return
+    imports = w.import_ema[v.chain][:, :, v.r]
+    total = float(imports.sum())
+    if total <= 1e-9:
+        return
+    from_issuer = float(imports[:, w.region_index[issuer]].sum()) / total
+    v.parts["security"] -= sign * TECH_BAN_WEIGHT * severity * from_issuer
+
+
+def apply_purchase_commitment(desk: OrderDesk, order: BaseModel) -> str:
+    """The issuer's buyers take the partner's producers' output first, up to the tonnes a
+    month, for the commitment's term.
+
+    Raises:
+        OrderRejected: if the partner is not another region, no producer there makes the
+            commodity, or nobody in the issuer's region buys it.
+    """
+    w = desk.world
+    regions = w.region_ids
+    if order.partner not in w.region_index:
+        raise OrderRejected(
+            f"partner: unknown region '{order.partner}'; allowed: "
+            f"{', '.join(r for r in regions if r != order.issuer)}"
+        )
+    if order.partner == order.issuer:
+        raise OrderRejected(
+            f"partner: '{order.partner}' is the issuer itself; a purchase commitment buys from "
+            f"another region's producers; allowed: "
+            f"{', '.join(r for r in regions if r != order.issuer)}"
+        )
+    c = order.commodity
+    makers = [f for f in w.firms if f.region == order.partner and c in f.output_commodities()]
+    if not makers:
+        made = sorted(
+            {x for f in w.firms if f.region == order.partner for x in f.output_commodities()}
+        )
+        raise OrderRejected(
+            f"commodity: no producer in {order.partner} makes {c}; allowed: "
+            f"{', '.join(made) or 'none (it has no producers)'}"
+        )
+    ci = w.commodity_index[c]
+    buys = any(f.region == order.issuer and c in f.inputs for f in w.firms) or any(
+        u.c == ci and u.region == order.issuer for u in w.end_users
+    )
+    if not buys:
+        raise OrderRejected(
+            f"commodity: nobody in {order.issuer} buys {c}; its firms and end users buy: "
+            f"{', '.join(_bought(w, order.issuer)) or 'nothing'}"
+        )
+    desk.start_programme(
+        order, commodity=c, partner=order.partner, t_per_month=float(order.t_per_month)
+    )
+    return purchase_commitment_words(w, order)
+
+
+def _bought(world: World, region: str) -> list[str]:
+    """The commodities a region's firms and end users buy."""
+    found = {c for f in world.firms if f.region == region for c in f.inputs}
+    found |= {world.commodity_ids[u.c] for u in world.end_users if u.region == region}
+    return [c for c in world.commodity_ids if c in found]
+
+
+def purchase_commitment_words(world: World, order: BaseModel) -> str:
+    """A purchase commitment in words: "The United States commits its buyers to buy 500
+    t/month of Chinese NdPr oxide for 12 months"."""
+    from world.deal_words import purchase_phrase, region_name
+
+    who = region_name(world, order.issuer)
+    text = f"{who} {purchase_phrase(world, order.model_dump(mode='json'))[1]}"
+    return text[0].upper() + text[1:]
+
+
+def commitment_added_t(world: World, spec: dict) -> float:
+    """The tonnes a month a purchase commitment adds to what the issuer's buyers take from the
+    partner: ``min(t_per_month, the issuer region's use of the commodity, what the partner's
+    producers made last month) - what the issuer imports from the partner`` (use and imports
+    smoothed, ``world.use_ema`` and ``world.import_ema``), t/month; 0 if nothing is added."""
+    ci = world.commodity_index[spec["commodity"]]
+    i, p = world.region_index[spec["issuer"]], world.region_index[spec["partner"]]
+    use = float(world.use_ema[ci, i])
+    made = float(world.production_buffer[ci, p])
+    committed = min(float(spec["t_per_month"]), use, made)
+    return max(committed - float(world.import_ema[ci, p, i]), 0.0)
+
+
+def value_purchase_commitment(v: Valuation, spec: dict, sign: float) -> None:
+    """A purchase commitment's effect on the seller's and the buyer's region, on the tonnes it
+    adds (:func:`commitment_added_t`), worth their value at the partner's price:
+
+    - the partner (seller): welfare rises by its producers' margin on them, 0.3 x their value
+      (the margin :func:`value_trade` counts on a lost export);
+    - the issuer (buyer): welfare falls by :data:`COMMITMENT_PREMIUM` x their value, and
+      security moves by the change of the adversary share of its use (the added tonnes
+      displace its current supply pro rata): down if the partner is an adversary, up
+      if it is not and the supply displaced was partly an adversary's; a third of it, as the
+      adversary share is one of security's three parts.
+    """
+    w = v.world
+    ci = w.commodity_index[spec["commodity"]]
+    i, p = w.region_index[spec["issuer"]], w.region_index[spec["partner"]]
+    if v.r not in (i, p):
+        return
+    added = commitment_added_t(w, spec)
+    if added <= 1e-9:
+        return
+    value = added * float(w.prices[ci, p]) * 1000.0
+    if v.r == p:
+        v.parts["welfare"] += sign * 0.3 * value / v.scale
+        return
+    v.parts["welfare"] -= sign * COMMITMENT_PREMIUM * value / v.scale
+    use = float(w.use_ema[ci, i])
+    hostile = [w.region_index[x] for x in sorted(v.hostile) if x in w.region_index]
+    hostile_share = min(float(w.import_ema[ci, hostile, i].sum()) / use, 1.0) if hostile else 0.0
+    adverse = 1.0 if spec["partner"] in v.hostile else 0.0
+    v.parts["security"] -= sign * added / use * (adverse - hostile_share) / 3.0
+
+
 def apply_defense_priority(desk: OrderDesk, order: BaseModel) -> str:
     """The issuer's defence end users are served first in its home market."""
     w = desk.world
@@ -374,6 +536,7 @@ INSTRUMENTS = (
         family="trade",
         apply=apply_tech_export_ban,
         binds="programmes.capex_multiplier, trade.lead_time_extra",
+        value=value_tech_export_ban,
         words=tech_export_ban_words,
         liftable=True,
         restriction=True,
@@ -386,5 +549,14 @@ INSTRUMENTS = (
         words=defense_priority_words,
         liftable=True,
         in_book=True,
+    ),
+    Instrument(
+        kind="purchase_commitment",
+        family="trade",
+        apply=apply_purchase_commitment,
+        binds="World._deliver_contracts",
+        value=value_purchase_commitment,
+        words=purchase_commitment_words,
+        liftable=True,
     ),
 )
