@@ -32,7 +32,7 @@ from test_app_browser import ARGS, CHROMIUM  # noqa: E402
 from test_workshop_browser import open_console, running, sign_in  # noqa: E402
 from test_workshop_server import KEY, SCENARIO, Server  # noqa: E402
 
-from ui.workshop.room import Credential, Workshops  # noqa: E402
+from play.room import Credential, Workshops  # noqa: E402
 from world import load_scenario  # noqa: E402
 
 #: A turn must reach every browser within this.

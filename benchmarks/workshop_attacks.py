@@ -41,7 +41,7 @@ from test_workshop_lifeline import _descendants, _running  # noqa: E402
 from test_workshop_security import CRAFT, EVIL  # noqa: E402
 from test_workshop_server import KEY, SCENARIO, Server  # noqa: E402
 
-from ui.workshop.room import Credential, Workshops  # noqa: E402
+from play.room import Credential, Workshops  # noqa: E402
 
 TEAMS = ["US", "CN", "JP"]
 #: How long an open page is given to go dark before it counts as still reading.

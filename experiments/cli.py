@@ -565,8 +565,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_serve(args: argparse.Namespace) -> int:
     # the web stack and the workshop load only for this subcommand
-    from ui.workshop.room import WorkshopError, default_data_dir
-    from ui.workshop.store import StoreError
+    from play.room import WorkshopError, default_data_dir
+    from play.store import StoreError
 
     data = args.data if args.data is not None else default_data_dir()
     if data.exists() and not data.is_dir():

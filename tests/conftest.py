@@ -5,7 +5,7 @@ import os
 import pytest
 from workshop_setup import facilitator, game, workshops  # noqa: F401
 
-from ui.saved_games import GAMES_ENV
+from play.saved_games import GAMES_ENV
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,10 +14,10 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import sync_playwright
 
+from play.saved_games import SavedGames
+from play.session import GameSession
 from ui.assets import ensure_assets
-from ui.saved_games import SavedGames
 from ui.serve import command, environment
-from ui.session import GameSession
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import solara
 
+from play.session import GameSession
 from ui import charts
 from ui.components import Dashboard, Game
-from ui.session import GameSession
 from world import World
 
 SCENARIO = "alliance-vs-tariffs-2025"

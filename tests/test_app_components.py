@@ -8,6 +8,7 @@ import ipyvuetify as v
 import pytest
 import solara
 
+from play.session import GameSession
 from ui import charts
 from ui.components import (
     Controls,
@@ -21,7 +22,6 @@ from ui.components import (
     StartScreen,
 )
 from ui.order_form import build_order, instrument_help, json_object
-from ui.session import GameSession
 from world import load_scenario
 from world.orders import STATE_ORDER_KINDS
 

@@ -1,4 +1,4 @@
-"""The grading file of a single-player game (ui/grading.py) and its download."""
+"""The grading file of a single-player game (play/grading.py) and its download."""
 
 import json
 
@@ -6,10 +6,10 @@ import ipyvuetify as v
 import pytest
 import solara
 
+from play.grading import GradingFile, grading_file, grading_json
+from play.session import OBSERVER, GameSession
+from play.verdict import score_per_turn
 from ui.components import Debrief
-from ui.grading import GradingFile, grading_file, grading_json
-from ui.session import OBSERVER, GameSession
-from ui.verdict import score_per_turn
 from world import load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"

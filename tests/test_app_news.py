@@ -1,12 +1,12 @@
-"""The single-player news: filters by topic, and every item once (ui/session.py's ``news``,
+"""The single-player news: filters by topic, and every item once (play/session.py's ``news``,
 ui/components.py's ``NewsFeed``)."""
 
 import ipyvuetify as v
 import pytest
 import solara
 
+from play.session import NEWS_FILTERS, OBSERVER, GameSession
 from ui.components import NewsFeed
-from ui.session import NEWS_FILTERS, OBSERVER, GameSession
 from world import load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"

@@ -1,5 +1,5 @@
 """The verdict of a finished game: score against the do-nothing run, per turn, and what each
-objective contributed (ui/verdict.py)."""
+objective contributed (play/verdict.py)."""
 
 import re
 
@@ -7,9 +7,9 @@ import ipyvuetify as v
 import pytest
 import solara
 
-from ui import verdict
+from play import verdict
+from play.session import GameSession
 from ui.components import Game
-from ui.session import GameSession
 from world import World, load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"

@@ -1,10 +1,10 @@
 """Single-player games kept in SQLite: rebuilt exactly after a reload or a restart, with undo,
-reset and redo (ui/saved_games.py, ui/session.py)."""
+reset and redo (play/saved_games.py, play/session.py)."""
 
 import pytest
 
-from ui.saved_games import GAMES_ENV, SavedGames, games_path
-from ui.session import GameSession
+from play.saved_games import GAMES_ENV, SavedGames, games_path
+from play.session import GameSession
 from world import load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"

@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 from agents.doctrines import make_doctrine
-from ui import charts
-from ui.session import (
+from play.session import (
     OBSERVER,
     GameSession,
     briefing,
@@ -15,6 +14,7 @@ from ui.session import (
     default_doctrine,
     seats_of,
 )
+from ui import charts
 from world import load_scenario
 
 SCENARIO = "alliance-vs-tariffs-2025"

@@ -8,11 +8,11 @@ import ipywidgets
 import pytest
 import solara
 
+from play.session import GameSession
 from ui import charts
 from ui.components import Game
 from ui.glossary import Glossary, glossary, glossary_html, load
 from ui.page import Page
-from ui.session import GameSession
 from world import load_scenario
 from world.orders import STATE_ORDER_KINDS
 

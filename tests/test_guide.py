@@ -1,5 +1,5 @@
 """The guided first turn (ui/guide.py): its steps, Skip, Finish and Help, and that a game
-keeps where its player stands in the guide across a reload (ui/saved_games.py)."""
+keeps where its player stands in the guide across a reload (play/saved_games.py)."""
 
 import re
 
@@ -7,10 +7,10 @@ import ipyvuetify as v
 import pytest
 import solara
 
+from play.saved_games import SavedGames
+from play.session import OBSERVER, GameSession
 from ui.components import Game
 from ui.guide import STEPS, steps_for
-from ui.saved_games import SavedGames
-from ui.session import OBSERVER, GameSession
 
 SCENARIO = "alliance-vs-tariffs-2025"
 

@@ -8,10 +8,14 @@
 - The world reads no private attribute of an agent (a firm invests through its own orders).
 - Nothing reads Mesa's private state (its clock's, its model's, its agents'): a copy of the world
   (``World.fork``) steps on Mesa's public scheduling API.
-- Dependencies run one way: ``world/`` and ``agents/`` import nothing from ``ui/``,
-  ``experiments/``, ``app.py`` or ``benchmarks/``; ``ui/`` and ``app.py`` import nothing from
-  ``experiments/``, and ``experiments/`` imports ``ui/`` only inside the ``chokepoint``
-  subcommands that start it (:data:`UI_STARTERS`), so the web stack loads for them alone.
+- Dependencies run one way: ``ui -> play -> world, agents`` and ``experiments -> world``.
+  ``world/`` and ``agents/`` import nothing from ``play/``, ``ui/``, ``experiments/``,
+  ``app.py`` or ``benchmarks/``; ``play/`` (games being played: sessions, turns, undo, the
+  workshop room and store, branching) imports nothing from ``ui/``, ``experiments/``, ``app.py``
+  or ``benchmarks/``, and draws nothing (no matplotlib, no Solara); ``ui/`` and ``app.py``
+  import nothing from ``experiments/``, and ``experiments/`` imports ``ui/`` or ``play/`` only
+  inside the ``chokepoint`` subcommands that start them (:data:`UI_STARTERS`), so the web stack
+  loads for them alone.
 
 The checks read the code with :mod:`ast`, so a name in a comment does not count (nor in a
 string, except Mesa's names, which ``getattr`` could reach); ``self._x`` and ``cls._x`` are an
@@ -28,9 +32,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Packages and modules outside the model that must use its public API only.
-OUTSIDE = ("agents", "ui", "experiments", "benchmarks", "app.py")
+OUTSIDE = ("agents", "play", "ui", "experiments", "benchmarks", "app.py")
 #: What the model (world/) and its agents (agents/) must not import.
-UPPER = ("ui", "experiments", "benchmarks", "app")
+UPPER = ("play", "ui", "experiments", "benchmarks", "app")
+#: What the games being played (play/) must not import: the layers above them and drawing.
+ABOVE_PLAY = ("ui", "experiments", "benchmarks", "app", "matplotlib", "solara", "reacton")
 #: The only functions of experiments/ that may import ui/: the subcommands that start it.
 UI_STARTERS = {("experiments/cli.py", "_cmd_play"), ("experiments/cli.py", "_cmd_serve")}
 
@@ -192,6 +198,16 @@ def test_the_model_imports_nothing_from_the_layers_above_it(package):
     assert not offences, f"{package}/ depends on the UI or experiments:\n" + "\n".join(offences)
 
 
+def test_the_games_being_played_import_neither_pages_nor_drawing():
+    offences = [
+        f"{path.relative_to(ROOT)}:{line}: imports {target}"
+        for path in _sources("play")
+        for line, target in imported_modules(ast.parse(path.read_text()))
+        if target.split(".")[0] in ABOVE_PLAY
+    ]
+    assert not offences, "play/ depends on the UI, experiments or drawing:\n" + "\n".join(offences)
+
+
 def imports_by_function(tree: ast.AST) -> list[tuple[int, str, str]]:
     """``(line, module, function)`` of every absolute import, ``function`` the name of the
     innermost function around it (``""`` at module level or in a class body)."""
@@ -223,7 +239,7 @@ def ui_imports_outside_starters(rel: str, tree: ast.AST) -> list[str]:
     return [
         f"{rel}:{line}: imports {target}" + (f" in {function}" if function else "")
         for line, target, function in imports_by_function(tree)
-        if target.split(".")[0] == "ui" and (rel, function) not in UI_STARTERS
+        if target.split(".")[0] in ("ui", "play") and (rel, function) not in UI_STARTERS
     ]
 
 
@@ -244,7 +260,9 @@ def test_the_experiments_start_the_ui_only_from_its_subcommands():
         offences += ui_imports_outside_starters(rel, ast.parse(path.read_text()))
     assert not offences, "experiments/ depends on ui/:\n" + "\n".join(offences)
     starters = imports_by_function(ast.parse((ROOT / "experiments/cli.py").read_text()))
-    assert {f for _, t, f in starters if t.startswith("ui")} == {f for _, f in UI_STARTERS}
+    assert {f for _, t, f in starters if t.split(".")[0] in ("ui", "play")} == {
+        f for _, f in UI_STARTERS
+    }
 
 
 def test_the_checks_catch_what_they_guard_against():

@@ -6,7 +6,7 @@ are tests/test_app_browser.py's)."""
 import pytest
 from test_app_browser import Tab, chrome, server  # noqa: F401  (fixtures)
 
-from ui.session import GameSession
+from play.session import GameSession
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from ui.session import GameSession
+from play.session import GameSession
 from world.shortfalls import SHORTFALL
 
 SCENARIO = "alliance-vs-tariffs-2025"
@@ -274,7 +274,7 @@ def test_a_contract_across_a_ban_says_the_arc_is_closed():
 
 
 def test_the_debrief_says_which_of_the_seats_orders_fell_short_and_why():
-    from ui.session import decisions
+    from play.session import decisions
 
     game = GameSession(SCENARIO, seed=0, seat="US")
     short = game.submit({"kind": "stockpile_buy", "commodity": "oxide_heavy", "tonnes": 50})

@@ -7,8 +7,8 @@ import re
 import pytest
 from test_app_browser import Tab, chrome, server  # noqa: F401  (fixtures)
 
+from play.session import GameSession
 from ui.glossary import glossary
-from ui.session import GameSession
 from ui.why import PART_LABELS
 from world.price_breakdown import PARTS, explain
 

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from ui.workshop.branching import fan_chart, futures
-from ui.workshop.room import Refused, WorkshopError
+from play.branching import futures
+from play.room import Refused, WorkshopError
+from ui.workshop.fan_chart import fan_chart
 from world import World
 
 SCENARIO = "alliance-vs-tariffs-2025"

@@ -19,9 +19,9 @@ import pytest
 import test_app_browser
 from test_workshop_server import KEY, SCENARIO, Server, _sign_in
 
+from play.room import Credential, Workshops
+from play.store import Store
 from ui.assets import ensure_assets
-from ui.workshop.room import Credential, Workshops
-from ui.workshop.store import Store
 
 TEAMS = ["US", "CN", "JP"]
 #: How long a change may take to reach an open page (the brief's target is well under it).

@@ -15,7 +15,7 @@ import test_app_browser
 from test_workshop_browser import LIVE_MS, json_order, open_console, running, sign_in
 from test_workshop_server import KEY, SCENARIO
 
-from ui.workshop.room import Credential, Workshops
+from play.room import Credential, Workshops
 
 chrome = test_app_browser.chrome
 SEATS = ["US", "CN", "JP", "EU", "AU"]

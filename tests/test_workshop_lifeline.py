@@ -13,8 +13,8 @@ from test_app_browser import ROOT
 #: futures on the pool, then waits to be killed.
 SERVER = """
 import os
-from ui.workshop import branching
-from ui.workshop.lifeline import SERVER_PID_ENV
+from play import branching
+from play.lifeline import SERVER_PID_ENV
 from world import World, load_scenario
 
 os.environ[SERVER_PID_ENV] = str(os.getpid())

@@ -9,7 +9,7 @@ import time
 import pytest
 from workshop_setup import KEY, SCENARIO
 
-from ui.workshop.room import (
+from play.room import (
     CODE_ALPHABET,
     Credential,
     Refused,
@@ -17,7 +17,7 @@ from ui.workshop.room import (
     Workshops,
     normalise_code,
 )
-from ui.workshop.store import Store, StoreError
+from play.store import Store, StoreError
 from ui.workshop.views import join_sheet
 from world import World, load_scenario
 
@@ -377,13 +377,13 @@ def test_every_state_of_any_scenario_is_a_seat(workshops, facilitator):
 
 def told(world, seat) -> str:
     """Everything ``seat``'s news feed says (None: the facilitator's)."""
-    from ui.session import news
+    from play.session import news
 
     return "\n".join(news(world, seat)["text"])
 
 
 def test_two_teams_make_a_deal_across_turns(workshops, facilitator, game):
-    from ui.session import inbox
+    from play.session import inbox
 
     us = seat(workshops, game, facilitator, "US")
     cn = seat(workshops, game, facilitator, "CN")

@@ -16,8 +16,8 @@ import test_app_browser
 from test_workshop_browser import clock_shows, open_console, running, sign_in
 from test_workshop_server import KEY, SCENARIO, Server
 
+from play.room import Credential, Workshops
 from ui.workshop import server as workshop_server
-from ui.workshop.room import Credential, Workshops
 from ui.workshop.security import CSRF_COOKIE
 
 chrome = test_app_browser.chrome

@@ -17,9 +17,9 @@ import pytest
 import test_app_browser
 from test_app_browser import ROOT, Tab, _free_port
 
+from play.room import Credential, Workshops
 from ui.assets import ensure_assets
 from ui.workshop import server as workshop_server
-from ui.workshop.room import Credential, Workshops
 from ui.workshop.security import LoginLimiter
 
 KEY = "test-facilitator-key-4f9a"

@@ -5,8 +5,8 @@ import time
 import ipyvuetify as v
 import solara
 
-from ui.session import news
-from ui.workshop.room import SESSION_MAX_AGE_S
+from play.room import SESSION_MAX_AGE_S
+from play.session import news
 from ui.workshop.views import Console, Refusing, SeatView, SignedIn, join_sheet
 
 

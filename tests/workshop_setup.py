@@ -4,7 +4,7 @@ define its own `game`, as the single-player tests do)."""
 
 import pytest
 
-from ui.workshop.room import Workshops
+from play.room import Workshops
 
 SCENARIO = "alliance-vs-tariffs-2025"
 KEY = "facilitator-key-for-tests"

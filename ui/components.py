@@ -1,6 +1,6 @@
 """The Solara panels of the game page.
 
-Each panel takes the :class:`~ui.session.GameSession` and the session's ``version`` (a number
+Each panel takes the :class:`~play.session.GameSession` and the session's ``version`` (a number
 that changes whenever the world does), so it re-renders after every step or order; controls
 that change the world call ``on_change`` afterwards.
 """
@@ -18,14 +18,9 @@ import reacton.ipywidgets as rw
 import solara
 
 from agents.doctrines import DOCTRINES
-from ui import charts, page_style, verdict
-from ui.guide import HelpBar
-from ui.order_form import JsonOrder, OrderForm, Outcome
-from ui.readouts import Readouts
-from ui.results_screen import GradingDownload, ResultsScreen
-from ui.resume_panel import SavedGamesList
-from ui.saved_games import saved_games
-from ui.session import (
+from play import verdict
+from play.saved_games import saved_games
+from play.session import (
     NEWS_FILTERS,
     OBSERVER,
     GameSession,
@@ -36,8 +31,14 @@ from ui.session import (
     seats_of,
     trust_table,
 )
+from play.store import StoreError
+from ui import charts, page_style
+from ui.guide import HelpBar
+from ui.order_form import JsonOrder, OrderForm, Outcome
+from ui.readouts import Readouts
+from ui.results_screen import GradingDownload, ResultsScreen
+from ui.resume_panel import SavedGamesList
 from ui.why import WhyPanel
-from ui.workshop.store import StoreError
 from world import bundled_scenarios, load_scenario
 from world.calendar import next_boundary, turn_start
 from world.deals import deals_of
@@ -270,7 +271,7 @@ def Dashboard(session: GameSession, version: int):
 @solara.component
 def NewsFeed(session: GameSession, version: int, per_page: int = 40):
     """The seat's news, newest first, a page at a time: nothing is dropped, however long the
-    game (``version``: as in :func:`Controls`). A filter keeps one topic (ui/session.py's
+    game (``version``: as in :func:`Controls`). A filter keeps one topic (play/session.py's
     ``NEWS_FILTERS``; the observer has nothing of its own)."""
     page = solara.use_reactive(0)  # 0: the newest
     filters = [f for f in NEWS_FILTERS if f != "mine" or session.seat != OBSERVER]
@@ -655,7 +656,7 @@ def Game(session: GameSession, on_quit: Callable[[], None] | None = None):
 @solara.component
 def GamePage(scenario: str = "baseline-2024"):
     """The whole page: the start screen (with the saved games to resume), then the game. Each
-    browser session has its own; every game is stored as it is played (ui/saved_games.py)."""
+    browser session has its own; every game is stored as it is played (play/saved_games.py)."""
     session, set_session = solara.use_state(None)
     solara.Title("Chokepoint")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import solara
 
+from play.session import OBSERVER, GameSession
 from ui.glossary import GlossaryPanel
-from ui.session import OBSERVER, GameSession
 
 
 def _ordered(session: GameSession) -> bool:

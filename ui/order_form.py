@@ -19,7 +19,7 @@ import solara
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
-from ui.session import in_force
+from play.session import in_force
 from world import World
 from world.field_errors import unwrap_type
 from world.instruments import SPENDING_KINDS, VOLUME_KINDS

@@ -15,8 +15,8 @@ from html import escape
 import numpy as np
 import solara
 
+from play.session import OBSERVER, GameSession
 from ui.charts import objective_series
-from ui.session import OBSERVER, GameSession
 from world import World
 
 

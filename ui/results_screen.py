@@ -1,4 +1,4 @@
-"""The results screen shown at the horizon: the verdict of ui/verdict.py, and the grading file."""
+"""The results screen shown at the horizon: the verdict of play/verdict.py, and the grading file."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ import pandas as pd
 import solara
 from matplotlib.figure import Figure
 
-from ui import charts, verdict
-from ui.grading import grading_json
-from ui.session import OBSERVER, GameSession
+from play import verdict
+from play.grading import grading_json
+from play.session import OBSERVER, GameSession
+from ui import charts
 
 
 def score_figure(table, seat: str) -> Figure:
@@ -88,7 +89,7 @@ def SeatResults(session: GameSession, version: int):
 
 @solara.component
 def GradingDownload(session: GameSession):
-    """The grading file of the game so far (ui/grading.py), for download."""
+    """The grading file of the game so far (play/grading.py), for download."""
     name = f"{session.spec.name}-seed{session.seed}-{session.seat}-m{session.month}"
     solara.FileDownload(
         lambda: grading_json(session), filename=f"{name}-grading.json", label="Grading file (JSON)"

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import solara
 
-from ui.saved_games import saved_games
-from ui.session import GameSession
-from ui.workshop.store import StoreError
+from play.saved_games import saved_games
+from play.session import GameSession
+from play.store import StoreError
 
 #: How many of the latest games the list shows.
 SHOWN = 12
@@ -17,7 +17,7 @@ SHOWN = 12
 
 @solara.component
 def SavedGamesList(on_resume: Callable[[GameSession], None]):
-    """The latest stored games (ui/saved_games.py); Resume rebuilds one where it was left."""
+    """The latest stored games (play/saved_games.py); Resume rebuilds one where it was left."""
     problem = solara.use_reactive("")
     try:
         games = saved_games().games()[:SHOWN]

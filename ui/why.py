@@ -12,7 +12,7 @@ from html import escape
 
 import solara
 
-from ui.session import GameSession
+from play.session import GameSession
 from world.price_breakdown import PARTS, explain
 
 #: How each part is named to a player, and what it means (the panel's tooltips and legend).

@@ -7,7 +7,7 @@ pay; a tariff taxes an import that does not occur. After each month's trade the 
 check per order kind (:data:`CHECKS`) on every state's measure and programme in force; a check
 returns a :class:`Shortfall` (what it did against what it was meant to, and why) or None.
 :attr:`World.shortfalls <world.model.World>` holds this month's, by measure id (the status the
-player sees beside the order, ui/session.py ``in_force``, and in the Why panel), and a line goes
+player sees beside the order, play/session.py ``in_force``, and in the Why panel), and a line goes
 into the issuer's private news when a measure starts to fall short or its line changes, e.g.
 ``stockpile purchase US-stockpile_buy-o4: 0.0 of 41.7 t of oxide_heavy bought in 2025-06: no
 seller at your bid ...`` (dated, so news each month) or ``import tariff US-import_tariff-o3 has

@@ -5,7 +5,7 @@ form at ``/join`` set (ui/workshop/server.py). Without a valid session: a link t
 import solara
 import solara.lab
 
-from ui.workshop.room import workshops
+from play.room import workshops
 from ui.workshop.security import CSRF_COOKIE
 from ui.workshop.server import COOKIE, logout_form
 from ui.workshop.views import Refusing, SignedIn, SignedOut

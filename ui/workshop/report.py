@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from play.session import debrief_questions
 from ui import charts
-from ui.session import debrief_questions
 from world import Scenario, World
 from world.calendar import turn_of
 from world.deals import deals_of

@@ -139,7 +139,7 @@ class SameOrigin:
 
 def _strict_solara_cookie(send, https: bool):
     """``send`` with Solara's session cookie made HttpOnly, SameSite=Strict and short-lived."""
-    from ui.workshop.room import SESSION_MAX_AGE_S
+    from play.room import SESSION_MAX_AGE_S
 
     async def wrapped(message):
         if message["type"] == "http.response.start":

@@ -38,8 +38,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ui.workshop.lifeline import SERVER_PID_ENV
-from ui.workshop.room import SESSION_MAX_AGE_S
+from play.lifeline import SERVER_PID_ENV
+from play.room import SESSION_MAX_AGE_S
 from ui.workshop.security import (
     CSRF_COOKIE,
     CSRF_FIELD,
@@ -179,7 +179,7 @@ def _client(request: Request) -> str:
 
 async def join(request: Request) -> Response:
     """Check the posted secret; on success a session cookie and the page, else the form again."""
-    from ui.workshop.room import workshops
+    from play.room import workshops
 
     try:
         fields = await _form(request)
@@ -220,7 +220,7 @@ async def join(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     """End this browser's session and forget its cookie (with the page's CSRF token; without
     it, a page asking to confirm)."""
-    from ui.workshop.room import workshops
+    from play.room import workshops
 
     try:
         fields = await _form(request)
@@ -286,12 +286,12 @@ def create_app(bind_host: str = "127.0.0.1", allowed_origins: tuple[str, ...] = 
 
 
 def open_games(data_dir: Path, key: str):
-    """Open the games of ``data_dir`` as this process's :func:`~ui.workshop.room.workshops`.
+    """Open the games of ``data_dir`` as this process's :func:`~play.room.workshops`.
 
     Raises:
         WorkshopError, StoreError, OSError: the games cannot be opened (bad key or folder).
     """
-    from ui.workshop.room import workshops
+    from play.room import workshops
 
     # the page's kernels find the games through workshops(), which reads these
     os.environ["CHOKEPOINT_DATA"] = str(data_dir)

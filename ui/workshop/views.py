@@ -1,6 +1,6 @@
 """The workshop's panels: a team's seat view and the facilitator's console.
 
-Every panel reads one shared :class:`~ui.workshop.room.Game` and acts only through its methods,
+Every panel reads one shared :class:`~play.room.Game` and acts only through its methods,
 which check the session's credential; a panel never decides on its own who may do what. Each
 browser session follows its game with :func:`use_live`: a thread that waits on the game's
 version and re-renders the page within a fraction of a second of any change.
@@ -21,11 +21,11 @@ import numpy as np
 import reacton.ipywidgets as rw
 import solara
 
+from play.room import Credential, Game, Refused, WorkshopError, Workshops
+from play.session import briefing, in_force, inbox, news
 from ui import charts
 from ui.components import DealsTables, NegotiationForm
 from ui.order_form import JsonOrder, OrderForm, Outcome, json_object
-from ui.session import briefing, in_force, inbox, news
-from ui.workshop.room import Credential, Game, Refused, WorkshopError, Workshops
 from world import bundled_scenarios, load_scenario
 from world.scenario import seat_every_state
 
@@ -639,7 +639,8 @@ def Branching(game: Game, cred: Credential):
     start = solara.use_reactive(0)  # the turn to fork from; 0: the turn being played
 
     def run() -> bytes:
-        from ui.workshop.branching import fan_chart, futures
+        from play.branching import futures
+        from ui.workshop.fan_chart import fan_chart
 
         live = game.snapshot(cred)
         fork = game.world_at(cred, int(start.value or game.turn))

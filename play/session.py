@@ -100,7 +100,7 @@ class GameSession:
             cannot be given a doctrine.
         record: called with each input the player gives (kind, payload) once it has been
             played, so that the game can be stored and rebuilt by :meth:`play_inputs`
-            (ui/saved_games.py); None keeps nothing.
+            (play/saved_games.py); None keeps nothing.
 
     Raises:
         ValueError: a doctrine for a region that is not a state or is the player's seat, or an

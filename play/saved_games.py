@@ -1,10 +1,10 @@
 """Single-player games kept across a reload and a server restart.
 
 They live in an SQLite file (``$CHOKEPOINT_GAMES``, default ``saved-games/games.sqlite``),
-held by the workshop's store (ui/workshop/store.py) and kept the way it keeps workshop games:
+held by the workshop's store (play/store.py) and kept the way it keeps workshop games:
 the scenario as given, the seed and the seat, then the ordered list of the player's inputs
 (each step, order, cancellation, undo, reset, redo), each on disk before the page goes on.
-A game is rebuilt by playing its inputs again (:meth:`ui.session.GameSession.play_inputs`),
+A game is rebuilt by playing its inputs again (:meth:`play.session.GameSession.play_inputs`),
 which is exact because the world is deterministic.
 """
 
@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ui.session import GameSession
-from ui.workshop.store import GameRecord, Store
+from play.session import GameSession
+from play.store import GameRecord, Store
 from world import Scenario
 
 #: The environment variable naming the database file.
@@ -63,7 +63,7 @@ class SavedGames:
         path: the SQLite file; default :func:`games_path`.
 
     Raises:
-        ui.workshop.store.StoreError: the file cannot be opened (the message says why).
+        play.store.StoreError: the file cannot be opened (the message says why).
     """
 
     def __init__(self, path: Path | None = None):

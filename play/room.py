@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from agents.doctrines import make_doctrine
-from ui.session import whole_number
-from ui.workshop.store import GameRecord, InputRecord, Store
+from play.session import whole_number
+from play.store import GameRecord, InputRecord, Store
 from world import World
 from world.calendar import next_boundary, turn_of
 from world.model import MAX_SEED

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ui.session import OBJECTIVE_WORDS, GameSession
+from play.session import OBJECTIVE_WORDS, GameSession
 from world import Scenario, World
 from world.calendar import turn_start
 from world.objectives import OBJECTIVES, economy_scale, normalised, state_scores, weights

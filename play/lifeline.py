@@ -1,6 +1,6 @@
 """Helper processes that end with the workshop server, even when it is killed with ``kill -9``.
 
-A pool worker (ui/workshop/branching.py) is a child of multiprocessing's forkserver, not of the
+A pool worker (play/branching.py) is a child of multiprocessing's forkserver, not of the
 server, and holds both ends of its job queue's pipe, so it would never see the server go: it
 would wait on the queue for ever, and keep the resource tracker alive with it. Each worker
 therefore watches the server's process (:func:`follow`, a pool initializer) and exits the moment

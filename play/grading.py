@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ui.session import OBSERVER, GameSession, pending_rows
-from ui.verdict import score_by_month, score_per_turn
+from play.session import OBSERVER, GameSession, pending_rows
+from play.verdict import score_by_month, score_per_turn
 from world.calendar import turn_of
 
 #: The format's name and version, first in every file.
