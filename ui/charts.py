@@ -12,11 +12,12 @@ layer laid over the picture that shows every series' value at the month under th
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from html import escape
 
 import numpy as np
-import PIL.Image
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
@@ -72,11 +73,42 @@ OBSERVED_COLOUR = "#222222"
 TABS = ["Prices", "Stocks", "China's share", "Shortages", "Capacity", "Fiscal & score", "Trade"]
 
 
+#: zlib level of the dashboard's PNGs: 2 encodes in about 3 ms at 600 x 444 px, the size
+#: within a tenth of level 9's (a chart is mostly flat colour).
+PNG_ZLIB_LEVEL = 2
+
+
 def png(figure: Figure) -> bytes:
-    """A figure as PNG bytes, lightly compressed (encoding dominates a redraw otherwise)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+    """A figure as PNG bytes (drawn whole; :func:`encode_png` encodes it)."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return encode_png(canvas.buffer_rgba())
+
+
+def encode_png(rgba) -> bytes:
+    """An opaque RGBA picture (rows x columns x 4, uint8: an Agg canvas's buffer) as a lossless
+    RGB PNG, unfiltered and lightly deflated: Pillow's encoder tries every row filter and took
+    7 ms a month of the price chart's 10 ms; this takes 3 ms, at about the same size. The
+    figures are opaque (white face), so dropping alpha loses nothing."""
+    pixels = np.asarray(rgba)
+    height, width = pixels.shape[:2]
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)
+    rows[:, 0] = 0  # filter type 0 (none) on every row
+    rows[:, 1:] = pixels[:, :, :3].reshape(height, -1)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            chunk(b"IHDR", header),
+            chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_ZLIB_LEVEL)),
+            chunk(b"IEND", b""),
+        ]
+    )
 
 
 def colour(region: str) -> str:
@@ -444,12 +476,7 @@ class LivePrices:
             artist.axes.draw_artist(artist)
         for line in self.lines.values():
             line.axes.draw_artist(line)
-        image = PIL.Image.frombuffer(
-            "RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1
-        )
-        buffer = io.BytesIO()
-        image.save(buffer, format="png", compress_level=1)
-        self._drawn = (month, buffer.getvalue())
+        self._drawn = (month, encode_png(canvas.buffer_rgba()))
         return self._drawn[1]
 
     def hover(self) -> str:
