@@ -19,6 +19,7 @@ from html import escape
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgba
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -395,6 +396,9 @@ class LivePrices:
         self._hover: tuple[int, str] | None = None  # (month, HTML) of the last hover layer
         self._cells: dict = {}  # each panel's tips by month, for hover_layer
         self._events: tuple[int, set[int]] = (-1, set())  # (how many, their months)
+        self._stale: set[int] = set()  # panels whose y axis grew since the background was cached
+        self._boxes: list[tuple] = []  # each panel's pixels when last drawn (_box)
+        self._fixed: list[tuple] = []  # the figure's title's and legends' pixels
         for ax in self.axes:
             ax.set_xlim(0, self._x_limit())
 
@@ -455,7 +459,10 @@ class LivePrices:
                 ax.set_xlim(0, limits[0])
                 ax.set_ylim(*limits[1][ci])
             self.limits = limits
-            self.background = None
+            if old is None or limits[0] != old[0]:  # the months run on: every panel moves
+                self.background = None
+            else:  # only these panels' y axes grew: redrawn alone (see _redraw_panels)
+                self._stale |= {ci for ci in range(len(self.axes)) if limits[1][ci] != old[1][ci]}
         return self.fig
 
     def png(self) -> bytes:
@@ -465,12 +472,20 @@ class LivePrices:
         self.update()
         canvas = self.canvas
         month = self.world.month
-        if self.background is not None and self._drawn and self._drawn[0] == month:
+        fresh = self.background is not None and not self._stale
+        if fresh and self._drawn and self._drawn[0] == month:
             return self._drawn[1]
+        redrawn = self.background is not None and bool(self._stale) and self._redraw_panels()
+        if self._stale:  # not redrawn alone: redrawn whole
+            self.background = None
         if self.background is None:
             canvas.draw()
             self.background = canvas.copy_from_bbox(self.fig.bbox)
-        else:
+            self._boxes = [self._box(ax) for ax in self.axes]
+            fixed = [self.fig._suptitle, *self.fig.legends]
+            self._fixed = [self._box(a) for a in fixed if a is not None and a.get_visible()]
+            self._stale.clear()
+        elif not redrawn:
             canvas.restore_region(self.background)
         for artist in self.markers:
             artist.axes.draw_artist(artist)
@@ -478,6 +493,56 @@ class LivePrices:
             line.axes.draw_artist(line)
         self._drawn = (month, encode_png(canvas.buffer_rgba()))
         return self._drawn[1]
+
+    def _box(self, artist) -> tuple[int, int, int, int]:
+        """The pixels ``artist`` draws on now, as (top, bottom, left, right) rows and columns of
+        the canvas: its tight box (a panel's: axes, ticks, labels, title, legend), rounded
+        outward."""
+        box = artist.get_tightbbox(self.canvas.get_renderer())
+        width, height = self.canvas.get_width_height()
+        return (
+            max(0, int(np.floor(height - box.y1))),
+            min(height, int(np.ceil(height - box.y0))),
+            max(0, int(np.floor(box.x0))),
+            min(width, int(np.ceil(box.x1))),
+        )
+
+    def _redraw_panels(self) -> bool:
+        """Redraw only the panels whose y axis grew (``_stale``) over the cached background,
+        and cache the result: a whole redraw costs ~100-150 ms (the text of six panels' axes),
+        a panel a sixth of it. Each is wiped to the figure's face where it drew before and
+        where it draws now (its tick labels may narrow or widen); a neighbour whose pixels lie
+        in a wiped box is redrawn with it, and the panels are drawn in the figure's order, so
+        the picture is the one a whole redraw makes. False (nothing drawn) if a wiped box
+        reaches the figure's title or legends: a whole redraw is needed."""
+        canvas = self.canvas
+        boxes = self._boxes
+        wiped = {ci: [boxes[ci], self._box(self.axes[ci])] for ci in self._stale}
+        grown = True
+        while grown:  # take in every panel that a wiped box touches
+            grown = False
+            for ci in range(len(self.axes)):
+                if ci not in wiped and any(
+                    _overlap(boxes[ci], b) for bs in wiped.values() for b in bs
+                ):
+                    wiped[ci] = [boxes[ci]]
+                    grown = True
+        if any(_overlap(f, b) for f in self._fixed for bs in wiped.values() for b in bs):
+            return False
+        canvas.restore_region(self.background)
+        renderer = canvas.get_renderer()
+        pixels = np.asarray(canvas.buffer_rgba())
+        face = np.round(np.asarray(to_rgba(self.fig.get_facecolor())) * 255).astype(np.uint8)
+        for bs in wiped.values():
+            for top, bottom, left, right in bs:
+                pixels[top:bottom, left:right] = face
+        for ci in sorted(wiped):
+            self.axes[ci].draw(renderer)
+        for ci in wiped:
+            boxes[ci] = wiped[ci][-1]
+        self.background = canvas.copy_from_bbox(self.fig.bbox)
+        self._stale.clear()
+        return True
 
     def hover(self) -> str:
         """The figure's :func:`hover_layer`, built once per month (as :meth:`png`)."""
@@ -489,6 +554,11 @@ class LivePrices:
             cache = self._cells if self.world.month else None
             self._hover = (month, hover_layer(self.fig, self.world, cache))
         return self._hover[1]
+
+
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two (top, bottom, left, right) pixel boxes share a pixel."""
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
 
 
 def stocks(world: World, commodity: str = "magnet", viewer: str | None = None) -> Figure:
