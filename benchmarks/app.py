@@ -3,16 +3,17 @@
 
 Starts the solara server on a free loopback port, drives the page in Debian's Chromium
 (Playwright, headless, every non-loopback request blocked) and times clicks until the page
-shows the result: the clock's new month and a new chart image.
+shows the result: the clock's new month and a new chart image, loaded (checked every frame).
 
     uv run python benchmarks/app.py [--steps 10] [--scenario NAME]
 
-Targets (issue 4): step + redraw under 250 ms; a 12-month play under 4 s.
+Targets: step + redraw under 150 ms median (issue 14; 250 in issue 4); a 12-month play under 4 s.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import subprocess
@@ -31,6 +32,8 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 from ui.assets import ensure_assets  # noqa: E402
 from ui.serve import command, environment  # noqa: E402
 
+#: Median step + redraw the app must stay under, ms (issue 14).
+STEP_TARGET_MS = 150
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
 
@@ -76,6 +79,19 @@ def _src(page) -> str:
     return page.locator(".dashboard img").first.get_attribute("src") or ""
 
 
+#: True once the page shows month ``month`` in its clock and a chart image other than
+#: ``before``, loaded. Checked at every animation frame (``polling="raf"``): a locator's
+#: ``wait_for`` retries on Playwright's back-off (after 0, 20, 50, 100 and 100 ms, then every
+#: 500), which added up to ~100 ms to a step that had already shown (the clock changed ~90 ms
+#: before the wait returned, measured in the page).
+SHOWN = """([month, before]) => {
+    const clock = document.querySelector('.game-clock');
+    const img = document.querySelector('.dashboard img');
+    return !!clock && clock.innerText.includes(`month ${month}/`) && !!img
+        && img.getAttribute('src') !== before && img.complete && img.naturalWidth > 0;
+}"""
+
+
 def measure(url: str, steps: int) -> dict[str, float]:
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=ARGS)
@@ -91,11 +107,7 @@ def measure(url: str, steps: int) -> dict[str, float]:
             before = _src(page)
             t = time.perf_counter()
             page.get_by_role("button", name="Step 1 month").click()
-            page.get_by_text(f"month {i + 1}/").wait_for()
-            page.wait_for_function(
-                "s => document.querySelector('.dashboard img').getAttribute('src') !== s",
-                arg=before,
-            )
+            page.wait_for_function(SHOWN, arg=[i + 1, before], polling="raf")
             times.append(time.perf_counter() - t)
         page.get_by_role("button", name="Reset").click()
         page.get_by_role("button", name="Yes, reset").click()  # Reset asks to be confirmed
@@ -126,19 +138,22 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--scenario", default="alliance-vs-tariffs-2025")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     proc, url = serve(args.scenario)
     try:
         r = measure(url, args.steps)
     finally:
         proc.terminate()
         proc.wait(10)
+    # The figures scale with what else the machine runs: say how busy it was.
+    print(f"load average (1 min):     {load:.2f} before, {os.getloadavg()[0]:.2f} after")
     print(f"page load + start:        {r['load_s']:.2f} s")
     print(
         f"step + redraw (median):   {r['step_median_ms']:.0f} ms  (max {r['step_max_ms']:.0f};"
-        " target < 250)"
+        f" target < {STEP_TARGET_MS})"
     )
     print(f"12-month play, full speed: {r['play12_s']:.2f} s  (target < 4)")
-    ok = r["step_median_ms"] < 250 and r["play12_s"] < 4
+    ok = r["step_median_ms"] < STEP_TARGET_MS and r["play12_s"] < 4
     print("targets met" if ok else "targets NOT met")
     return 0 if ok else 1
 

@@ -1,6 +1,8 @@
 """The single-player news: filters by topic, and every item once (play/session.py's ``news``,
 ui/components.py's ``NewsFeed``)."""
 
+from html import unescape
+
 import ipyvuetify as v
 import pytest
 import solara
@@ -126,3 +128,41 @@ def test_the_feeds_filter_buttons_show_one_topic_each(played):
     assert [b.children[0] for b in _filters(rc).children] == [
         f for f in NEWS_FILTERS if f != "mine"
     ]
+
+
+def _lines(rc) -> str:
+    """The feed's lines: the one HTML element of class news-lines ("" while it is empty)."""
+    from solara.widgets.widgets import HTML
+
+    found = [w for w in rc.find(HTML).widgets if "news-lines" in w.attributes.get("class", "")]
+    return found[0].unsafe_innerHTML if found else ""
+
+
+def test_the_live_feed_follows_every_step_order_and_undo_of_the_game(spec):
+    """The game page keeps the feed it built while the news stays the same (news_mark): in one
+    live render, every new item still shows after the step, order or undo that made it, and an
+    undo drops what it took back. Expected items are read from the session's own news."""
+    from ui.components import Game
+
+    game = GameSession(spec, seed=0, seat="US")
+    _, rc = solara.render(Game(game), handle_error=False)
+    step = rc.find(v.Btn, children=["Step 1 month"])
+    grew = 0
+    for _ in range(8):
+        before = game.news_mark()
+        step.widget.click()
+        newest = game.news().iloc[0]
+        assert newest.text.split(":")[0][:40] in unescape(_lines(rc))
+        grew += game.news_mark() != before
+    assert 0 < grew < 8  # some months add news, some do not: both paths are taken
+    order = game.submit(TARIFF).order_id  # news once applied, as the next turn is played
+    for _ in range(2):
+        if order not in set(game.news()["order_id"]):
+            rc.find(v.Btn, children=["End turn"]).widget.click()
+    assert order in set(game.news()["order_id"])
+    assert "25% tariff on magnet from CN" in unescape(_lines(rc))
+    rows = len(game.news())
+    game.undo_to_turn(1)  # a new world: the feed is built again
+    step.widget.click()
+    assert len(game.news()) < rows
+    assert "25% tariff on magnet from CN" not in unescape(_lines(rc))

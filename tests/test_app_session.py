@@ -240,6 +240,24 @@ def test_live_price_chart_blits_the_same_picture_as_a_full_redraw(spec, log):
         assert ax.get_xlim()[1] >= game.world.month
 
 
+@pytest.mark.parametrize("log", [False, True])
+def test_a_panel_redrawn_alone_when_its_axis_grows_matches_a_whole_redraw(spec, log):
+    """Month by month for two years, the live chart (which redraws only the panels whose y
+    axis grew) makes the same picture as one that redraws everything every month."""
+    game = GameSession(spec, seed=0, seat="US")
+    live = charts.LivePrices(game.world, log=log)
+    whole = charts.LivePrices(game.world, log=log)
+    alone = 0
+    for _ in range(26):
+        game.step()
+        live.update()
+        alone += bool(live._stale) and live.background is not None
+        whole.update()
+        whole.background = None  # a whole redraw
+        assert live.png() == whole.png(), f"month {game.world.month}"
+    assert alone > 0  # some months grew some panels' axes, not all: that path was taken
+
+
 def test_the_clock_never_reads_a_turn_past_the_last_and_says_when_the_game_is_over(spec):
     short = spec.model_copy(update={"months": 36, "turn_months": 3})
     game = GameSession(short, seed=0, seat="US")

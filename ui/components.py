@@ -276,7 +276,9 @@ def NewsFeed(session: GameSession, version: int, per_page: int = 40):
     page = solara.use_reactive(0)  # 0: the newest
     filters = [f for f in NEWS_FILTERS if f != "mine" or session.seat != OBSERVER]
     show = solara.use_reactive("all")
-    news = session.news(show.value)
+    news = solara.use_memo(
+        lambda: session.news(show.value), dependencies=[*session.news_mark(), show.value]
+    )
 
     def choose(value: str) -> None:
         show.set(value)
