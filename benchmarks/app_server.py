@@ -27,9 +27,9 @@ if str(REPO) not in sys.path:
 import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
+from play.session import GameSession  # noqa: E402
 from ui import charts  # noqa: E402
 from ui.components import Game  # noqa: E402
-from ui.session import GameSession  # noqa: E402
 
 #: The parts timed apart: (label, owner, method name).
 PARTS = [
