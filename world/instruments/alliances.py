@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from agents.firms import Firm
-    from world.deals import AllianceState
+    from world.alliances import AllianceState
     from world.model import World
     from world.order_desk import OrderDesk
 
