@@ -141,8 +141,8 @@ def test_words_keyed_by_kind_come_from_the_registry():
 
 
 #: Where a literal list of order kinds may stay: the instruments' own modules dispatch on their
-#: kinds. The negotiation form's choices are left to the work on the inbox (ui/components.py).
-HAND_LISTS_ALLOWED = ("world/instruments/", "ui/components.py:NegotiationForm")
+#: kinds.
+HAND_LISTS_ALLOWED = ("world/instruments/",)
 
 
 def _kind_lists_in(rel: str, source: str) -> list[str]:

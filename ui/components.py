@@ -42,6 +42,7 @@ from ui.why import WhyPanel
 from world import bundled_scenarios, load_scenario
 from world.calendar import next_boundary, turn_start
 from world.deals import deals_of
+from world.instruments import TRADE_KINDS
 from world.order_preview import preview_order
 
 #: Play speeds: (seconds between redraws, months stepped per redraw).
@@ -509,14 +510,12 @@ def NegotiationForm(
         else:
             solara.Markdown("**Propose a deal**: each side lifts a measure on a commodity.")
             solara.Select("With", values=[r for r in states if r != seat], value=partner)
-        solara.Select(
-            "We lift",
-            values=["import_tariff", "export_licence", "export_ban", "export_quota"],
-            value=mine,
-        )
+        # Trade measures stand on the policy book by commodity: the ones a lift on a
+        # commodity ends (world/instruments: TRADE_KINDS).
+        solara.Select("We lift", values=list(TRADE_KINDS), value=mine)
         solara.Select(
             "They lift",
-            values=["export_licence", "export_ban", "export_quota", "import_tariff"],
+            values=list(TRADE_KINDS),
             value=theirs,
         )
         solara.Select("On", values=w.commodity_ids, value=goods)
