@@ -167,9 +167,10 @@ class State(mesa.Agent):
             element content (E,; zero for concentrate, whose vector carries it).
         """
         self.spend(-revenue_usd)
-        month, before = self.released_t.get(commodity, (-1, 0.0))
-        before = before if month == self.model.month else 0.0
-        self.released_t[commodity] = (self.model.month, before + amount)
+        self.released_t[commodity] = (
+            self.model.month,
+            self.released_this_month(commodity) + amount,
+        )
         held = stock_total(self.stockpile[commodity])
         share = min(amount / held, 1.0) if held > 1e-12 else 0.0
         tracked = self.tracked[commodity] * share

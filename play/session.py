@@ -20,6 +20,7 @@ from world.measures import terms_in_words as _short
 from world.model import MAX_SEED
 from world.objectives import seat_weights
 from world.objectives import weights as objective_weights
+from world.order_desk import measure_id
 from world.orders import PRIVATE_ORDER_KINDS, observed
 from world.scenario import MAX_TURN_MONTHS, SeatSpec
 from world.shortfalls import shortfall_summary
@@ -614,7 +615,7 @@ def decisions(world: World, seat: str | None, turn_months: int) -> pd.DataFrame:
     done = table[table["status"].isin(["applied", "committed"])].copy()
     done["turn"] = turn_of(done["month"], turn_months)
     done["effect"] = [
-        shortfall_summary(world, f"{issuer}-{kind}-{order_id}")
+        shortfall_summary(world, measure_id(issuer, kind, order_id))
         if seat is not None and issuer == seat
         else ""
         for issuer, kind, order_id in zip(

@@ -66,6 +66,12 @@ class OrderResult:
     order_id: str = ""
 
 
+def measure_id(issuer: str, kind: str, order_id: str, n: int = 1) -> str:
+    """The id of the ``n``-th measure or programme an order creates: ``US-stockpile_buy-o4``,
+    then ``US-stockpile_buy-o4.2``, ..."""
+    return f"{issuer}-{kind}-{order_id}" + ("" if n == 1 else f".{n}")
+
+
 class OrderDesk:
     """Validates, queues, applies and logs orders for one world.
 
@@ -402,8 +408,7 @@ class OrderDesk:
         """The id of a measure or programme the order being applied creates (see the module
         docstring)."""
         self._ids_made += 1
-        suffix = "" if self._ids_made == 1 else f".{self._ids_made}"
-        new = f"{issuer}-{kind}-{self.applying}{suffix}"
+        new = measure_id(issuer, kind, self.applying, self._ids_made)
         self._created.append(new)
         return new
 

@@ -118,9 +118,12 @@ def _in_force(world: World):
     """(kind, policy or programme) of the measures in force this month that a check covers,
     of states and of firms (their own contracts)."""
     states, firms = world.states_by_region, world.firms_by_id
-    for m in world.measures.measures():
-        if m.kind in CHECKS and (m.issuer in states or m.issuer in firms):
-            yield m.kind, m.record
+    # The book's own queries, not MeasureBook.measures(): this runs every month (look-aheads
+    # too), and the checks read the records, not the Measure view built from them.
+    book = world.measures
+    for record in (*book.in_force(), *book.programmes()):
+        if record.kind in CHECKS and (record.issuer in states or record.issuer in firms):
+            yield record.kind, record
 
 
 def _made(world: World) -> np.ndarray:

@@ -104,19 +104,12 @@ class CoerciveRetaliator(Doctrine):
             level += 1.0
         return level
 
-    def retaliation(self, world: World, target: str) -> list:
-        """Its own licensing measures on ``target`` in force."""
+    def retaliation(self, world: World, target: str, kind: str = "export_licence") -> list:
+        """Its own measures of ``kind`` on ``target`` in force: its licensing by default, or
+        its ``extraterritorial_control``."""
         return [
             spec
-            for spec in in_force(world, self.region, "export_licence")
-            if spec.note == self.name and target in spec.partners
-        ]
-
-    def controls(self, world: World, target: str) -> list:
-        """Its own extraterritorial controls on ``target`` in force."""
-        return [
-            spec
-            for spec in in_force(world, self.region, "extraterritorial_control")
+            for spec in in_force(world, self.region, kind)
             if spec.note == self.name and target in spec.partners
         ]
 
@@ -125,22 +118,26 @@ class CoerciveRetaliator(Doctrine):
         of its controls is in force yet."""
         goods = [c for c in self.params["extraterritorial"] if c in world.commodity_index]
         tech = self.params["answer_tech_controls"] and programmes(world, target, "tech_export_ban")
-        if not goods or not tech or self.controls(world, target):
+        if not goods or not tech or self.retaliation(world, target, "extraterritorial_control"):
             return []
         return [self.order("extraterritorial_control", commodities=goods, partners=[target])]
 
+    def _end_use(self, civilian: float) -> dict[str, float]:
+        return {"defense": self.params["defense_approval"], "civilian": civilian}
+
     def _terms(self, spec, civilian: float, grant: list[str] | None = None) -> dict:
-        end_use = {"defense": self.params["defense_approval"], "civilian": civilian}
         return self.order(
             "licence_terms",
             policy_id=spec.id,
             approval_share=civilian,
-            end_use=end_use,
+            end_use=self._end_use(civilian),
             grant=list(grant or []),
         )
 
     def _lift_all(self, world: World, target: str, level: float) -> list[dict]:
-        in_place = self.retaliation(world, target) + self.controls(world, target)
+        in_place = self.retaliation(world, target) + self.retaliation(
+            world, target, "extraterritorial_control"
+        )
         self.tolerated[target] = level
         for book in (self.peak, self.answered, self.civilian):
             book.pop(target, None)
@@ -179,11 +176,10 @@ class CoerciveRetaliator(Doctrine):
             if in_place:
                 self.peak[target] = max(self.peak.get(target, level), level)
                 civilian = self.civilian.get(target, p["approval_share"])
-                if tolerated or (
-                    target in self.eased and level <= self.peak[target] - p["ease_cut"] + 1e-9
-                ):
+                cut = level <= self.peak[target] - p["ease_cut"] + 1e-9
+                if tolerated or (cut and target in self.eased):
                     orders.extend(self._lift_all(world, target, level))
-                elif level <= self.peak[target] - p["ease_cut"] + 1e-9:
+                elif cut:
                     eased = max(civilian, p["ease_approval"])
                     grant = [g for g in p["general_licensees"] if g]
                     orders.extend(self._terms(spec, eased, grant) for spec in in_place)
@@ -207,7 +203,7 @@ class CoerciveRetaliator(Doctrine):
                         review_low_months=min(p["review_low_months"], p["review_months"]),
                         review_high_months=max(p["review_high_months"], p["review_months"]),
                         approval_share=p["approval_share"],
-                        end_use={"defense": p["defense_approval"], "civilian": p["approval_share"]},
+                        end_use=self._end_use(p["approval_share"]),
                     )
                 )
                 orders.extend(self._extraterritorial(world, target))
