@@ -26,12 +26,15 @@ def game():
 
 
 def _html(rc, css_class: str) -> str:
-    """The text of the solara.HTML element of that class, tags stripped, entities read."""
+    """The text of the solara.HTML element of that class (or, for the hover layer, of its
+    pieces), tags stripped, entities read."""
     from solara.widgets.widgets import HTML
 
+    pieces = css_class == "hover-layer"
+    css_class = "hover-piece" if pieces else css_class
     found = [w for w in rc.find(HTML).widgets if css_class in w.attributes.get("class", "").split()]
-    assert len(found) == 1, f"{len(found)} elements of class {css_class}"
-    return unescape(re.sub(r"<[^>]+>", " ", found[0].unsafe_innerHTML))
+    assert (len(found) >= 1) if pieces else (len(found) == 1), f"{len(found)} of {css_class}"
+    return unescape(re.sub(r"<[^>]+>", " ", "".join(w.unsafe_innerHTML for w in found)))
 
 
 def _capture(monkeypatch) -> tuple[list, list]:
@@ -217,3 +220,18 @@ def test_the_capacity_tab_has_an_ex_china_panel_of_the_capacity_outside_china(ga
     ex_china_kt = operating["magnet"] / 1000
     assert "rest of the world: magnets\nkt/yr\n" in hover.replace(" \n", "\n")
     assert f"ex-China  {charts._value(ex_china_kt)}" in hover
+
+
+def test_a_step_changes_only_its_own_years_piece_of_the_hover_layer(game):
+    for _ in range(14):
+        game.step()
+    live = charts.LivePrices(game.world)
+    before = live.hover()
+    game.step()  # month 14 recorded: the same year of play, the same x axis
+    after = live.hover()
+    assert len(before) == len(after) == 2  # months 0-11, then 12 onwards
+    assert after[0] == before[0]  # last year's cells are not sent again
+    assert "(month 14)" in after[1] and "(month 14)" not in before[1]
+    assert "(month 14)" not in after[0] and "(month 3)" in after[0]
+    # Together they are the whole layer.
+    assert "".join(after) == charts.hover_layer(live.fig, game.world)

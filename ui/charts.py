@@ -544,15 +544,15 @@ class LivePrices:
         self._stale.clear()
         return True
 
-    def hover(self) -> str:
-        """The figure's :func:`hover_layer`, built once per month (as :meth:`png`)."""
+    def hover(self) -> list[str]:
+        """The figure's :func:`hover_pieces`, built once per month (as :meth:`png`)."""
         month = self.world.month
         if self._hover is None or self._hover[0] != month:
             if self._drawn is None or self._drawn[0] != month:  # else png() has just updated
                 self.update()
             # Recorded months are final: their tips are kept (not the start prices of month 0).
             cache = self._cells if self.world.month else None
-            self._hover = (month, hover_layer(self.fig, self.world, cache))
+            self._hover = (month, hover_pieces(self.fig, self.world, cache))
         return self._hover[1]
 
 
@@ -934,24 +934,41 @@ def hover_layer(fig: Figure, world: World, cache: dict | None = None) -> str:
     Cells sit in each panel's units (a CSS variable holds the panel's scale), so a month's
     cell does not change when the axis grows: with ``cache`` (kept by the caller between
     calls, for data whose past months are final) each month's tip is written once."""
+    return "".join(hover_pieces(fig, world, cache))
+
+
+#: Months of cells in one piece of :func:`hover_pieces`: a year, as the price chart's x axis
+#: grows (LivePrices.X_CHUNK_MONTHS), so a piece changes only in its own year or when the
+#: axis grows.
+HOVER_PIECE_MONTHS = 12
+
+
+def hover_pieces(fig: Figure, world: World, cache: dict | None = None) -> list[str]:
+    """:func:`hover_layer` in pieces that change independently: the bar panels' cells, then
+    a piece per year of months holding that year's cells of every time panel. Each piece is
+    its own element in the page, so a month's step sends only the pieces that changed (the
+    current year's) rather than the whole layer, which grew by ~1.5 kB a month (~110 kB by
+    month 70, parsed again by the browser every month). Pieces repeat each panel's frame;
+    ui/page_style.py lets the pointer through the frames to the cells."""
     cache = {} if cache is None else cache
-    parts = []
+    pieces: dict[object, list[str]] = {}
     for index, ax in enumerate(fig.axes):
         if not ax.get_visible():
             continue
-        if ax.containers:
-            cells = _bar_cells(ax, world)
-        else:
-            cells = _line_cells(ax, world, cache.setdefault(index, {}))
+        bars = bool(ax.containers)
+        cells = (
+            _bar_cells(ax, world) if bars else _line_cells(ax, world, cache.setdefault(index, {}))
+        )
         if not cells:
             continue
         box = ax.get_position()
         x0, x1 = ax.get_xlim()
-        parts.append(
+        frame = (
             f'<div class="hover-axes" style="left:{100 * box.x0:.2f}%;'
             f"top:{100 * (1 - box.y1):.2f}%;width:{100 * box.width:.2f}%;"
             f'height:{100 * box.height:.2f}%;--u:{100 / ((x1 - x0) or 1.0):.5f}%">'
         )
+        opened: dict[object, list[str]] = {}
         for at, tip in cells:
             lo, hi = max(at - 0.5, x0), min(at + 0.5, x1)  # inside the panel, never past it
             if hi <= lo:
@@ -959,13 +976,16 @@ def hover_layer(fig: Figure, world: World, cache: dict | None = None) -> str:
             # The tip opens toward the middle of the figure, so that it stays on the page.
             middle = box.x0 + box.width * (at - x0) / ((x1 - x0) or 1.0)
             side = " tip-left" if middle > 0.5 else ""
-            parts.append(
+            key = "bars" if bars else int(at) // HOVER_PIECE_MONTHS
+            opened.setdefault(key, [frame]).append(
                 f'<div class="hover-cell{side}" style="left:calc({lo - x0:.4g} * var(--u));'
                 f'width:calc({hi - lo:.4g} * var(--u))">'
                 f'<div class="hover-tip">{tip}</div></div>'
             )
-        parts.append("</div>")
-    return "".join(parts)
+        for key, parts in opened.items():
+            pieces.setdefault(key, []).extend([*parts, "</div>"])
+    order = sorted(pieces, key=lambda k: (k != "bars", k if k != "bars" else 0))
+    return ["".join(pieces[k]) for k in order]
 
 
 def figures_zip(world: World, seat: str = "US", log: bool = False) -> bytes:

@@ -241,11 +241,11 @@ def Dashboard(session: GameSession, version: int):
     )
     key = [version, id(w), tab.value, log.value, commodity.value]
 
-    def make() -> tuple[bytes, str]:
+    def make() -> tuple[bytes, list[str]]:
         if tab.value == "Prices":
             return live.png(), live.hover()
         figure = charts.draw(w, tab.value, session.seat, log=log.value, commodity=commodity.value)
-        return charts.png(figure), charts.hover_layer(figure, w)
+        return charts.png(figure), charts.hover_pieces(figure, w)
 
     image, hover = solara.use_memo(make, dependencies=key)
     with solara.Column(classes=["dashboard"]):
@@ -262,8 +262,11 @@ def Dashboard(session: GameSession, version: int):
                 )
         with solara.Div(classes=["chart-frame"]):
             rw.Image(value=image, format="png")
-            # Values on demand (ui/charts.py hover_layer): point at a month to read it.
-            solara.HTML(tag="div", unsafe_innerHTML=hover, classes=["hover-layer"])
+            # Values on demand (ui/charts.py hover_pieces): point at a month to read it. A
+            # piece per year: a step re-sends only the pieces that changed.
+            with solara.Div(classes=["hover-layer"]):
+                for piece in hover:
+                    solara.HTML(tag="div", unsafe_innerHTML=piece, classes=["hover-piece"])
 
 
 # ---------------------------------------------------------------------- news

@@ -32,8 +32,8 @@ CSS = f"""
 }}
 .chart-frame img {{ width: 100%; }}
 .chart-frame .hover-layer {{ position: absolute; inset: 0; line-height: 1.35; }}
-.hover-axes {{ position: absolute; }}
-.hover-cell {{ position: absolute; top: 0; height: 100%; }}
+.hover-axes {{ position: absolute; pointer-events: none; }}
+.hover-cell {{ position: absolute; top: 0; height: 100%; pointer-events: auto; }}
 .hover-cell:hover {{ background: rgba(0, 0, 0, 0.07); }}
 .hover-tip {{
     display: none; position: absolute; top: 0; left: 100%; z-index: 5; white-space: pre;
