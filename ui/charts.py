@@ -392,6 +392,10 @@ class LivePrices:
         self.marked: set[int] = set()
         self.limits: tuple | None = None
         self.background = None
+        # The markers (indices into self.markers) already drawn into the background: a
+        # marker never moves, so it is drawn once, not every month (by month 60 they were
+        # ~140 of the ~190 artists blitted a month).
+        self._baked: set[int] = set()
         self._drawn: tuple[int, bytes] | None = None  # (month, PNG) of the last picture
         self._hover: tuple[int, str] | None = None  # (month, HTML) of the last hover layer
         self._cells: dict = {}  # each panel's tips by month, for hover_layer
@@ -481,14 +485,21 @@ class LivePrices:
         if self.background is None:
             canvas.draw()
             self.background = canvas.copy_from_bbox(self.fig.bbox)
+            self._baked.clear()
             self._boxes = [self._box(ax) for ax in self.axes]
             fixed = [self.fig._suptitle, *self.fig.legends]
             self._fixed = [self._box(a) for a in fixed if a is not None and a.get_visible()]
             self._stale.clear()
         elif not redrawn:
             canvas.restore_region(self.background)
-        for artist in self.markers:
-            artist.axes.draw_artist(artist)
+        # New markers (and those of panels redrawn alone) go into the background, in the
+        # order they were made: the pixels are those of drawing every marker every month.
+        new = [i for i in range(len(self.markers)) if i not in self._baked]
+        for i in new:
+            self.markers[i].axes.draw_artist(self.markers[i])
+        if new:
+            self.background = canvas.copy_from_bbox(self.fig.bbox)
+            self._baked.update(new)
         for line in self.lines.values():
             line.axes.draw_artist(line)
         self._drawn = (month, encode_png(canvas.buffer_rgba()))
@@ -540,6 +551,9 @@ class LivePrices:
             self.axes[ci].draw(renderer)
         for ci in wiped:
             boxes[ci] = wiped[ci][-1]
+        # The wiped panels lost their markers: png() draws them again.
+        redrawn_axes = {id(self.axes[ci]) for ci in wiped}
+        self._baked = {i for i in self._baked if id(self.markers[i].axes) not in redrawn_axes}
         self.background = canvas.copy_from_bbox(self.fig.bbox)
         self._stale.clear()
         return True
