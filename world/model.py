@@ -672,8 +672,14 @@ class World(mesa.Model):
             Whatever ``copy.deepcopy`` raises; callers that can do without a copy catch it.
         """
         # The scenario is read, never written, during a game: the copy shares its models (the
-        # firms', end users' and states' specs are among them) instead of copying them.
-        memo = {id(model): model for model in _models_in(self.spec)}
+        # firms', end users' and states' specs are among them) instead of copying them. So do
+        # the policies put on the book during play: frozen models too (amending or ending one
+        # replaces it on the book).
+        memo = {id(model): model for model in _models_in([self.spec, self.policies.specs])}
+        # The logs' entries are written once and only read after: the copy appends to a list
+        # of its own holding the same entries.
+        for log in (self.log, self.desk.log):
+            memo[id(log)] = list(log)
         clone = copy.deepcopy(self, memo)
         if clone.stepping:
             clone.schedule_recurring(

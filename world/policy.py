@@ -97,6 +97,10 @@ class PolicyBook:
         self.r = {rid: i for i, rid in enumerate(regions)}
         self.c = {cid: i for i, cid in enumerate(commodities)}
         self.specs: list[PolicySpec] = list(scenario.policies)
+        #: Each spec's (start, end) months by ``id(spec)``, with the spec itself so that a
+        #: reused id never matches: a spec is frozen, so its span never changes, and the months
+        #: of every spec were re-parsed from their dates several thousand times a month.
+        self._spans: dict[int, tuple[PolicySpec, int, int]] = {}
         self._active_key: tuple[str, ...] | None = None
         self.active: list[PolicySpec] = []
         self.quotas: dict[str, Quota] = {}
@@ -127,8 +131,13 @@ class PolicyBook:
         self.tariff_rates = np.zeros((n_c, n_r, n_r))
 
     def _span(self, spec: PolicySpec) -> tuple[int, int]:
+        """The months (start, end) a policy is in force over: start <= month < end."""
+        cached = self._spans.get(id(spec))
+        if cached is not None and cached[0] is spec:
+            return cached[1], cached[2]
         start = months_between(self.spec.start, spec.start)
         end = months_between(self.spec.start, spec.end) if spec.end else 10**9
+        self._spans[id(spec)] = (spec, start, end)
         return start, end
 
     def _arcs(self, spec: PolicySpec, exporter_side: bool) -> np.ndarray:
@@ -295,7 +304,7 @@ class PolicyBook:
 
     def in_force(self, month: int) -> list[PolicySpec]:
         """Policies in force at ``month``, including those put on the book this month."""
-        return [s for s in self.specs if self._span(s)[0] <= month < self._span(s)[1]]
+        return [s for s in self.specs if (span := self._span(s))[0] <= month < span[1]]
 
     def amend(self, policy_id: str, month: int, changes: dict) -> PolicySpec:
         """Change the terms of a policy in force at ``month`` from then on (a licence eased or
