@@ -119,6 +119,8 @@ class World(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         self.spec = scenario
+        #: The scenario's models, found once: every fork shares them (see :meth:`fork`).
+        self._spec_models: tuple[BaseModel, ...] = tuple(_models_in(scenario))
         self.seed = seed
         #: Licence reviews draw from a stream of their own, seeded by the world's seed, so that
         #: a licence's reviews do not reshuffle the other draws (outages, project delays).
@@ -675,7 +677,9 @@ class World(mesa.Model):
         # firms', end users' and states' specs are among them) instead of copying them. So do
         # the policies put on the book during play: frozen models too (amending or ending one
         # replaces it on the book).
-        memo = {id(model): model for model in _models_in([self.spec, self.policies.specs])}
+        memo: dict[int, object] = {id(self._spec_models): self._spec_models}
+        for model in (*self._spec_models, *_models_in(self.policies.held_specs())):
+            memo[id(model)] = model
         # The logs' entries are written once and only read after: the copy appends to a list
         # of its own holding the same entries.
         for log in (self.log, self.desk.log):
