@@ -678,7 +678,8 @@ class World(mesa.Model):
         # the policies put on the book during play: frozen models too (amending or ending one
         # replaces it on the book).
         memo: dict[int, object] = {id(self._spec_models): self._spec_models}
-        for model in (*self._spec_models, *_models_in(self.policies.held_specs())):
+        # A policy spec holds no models of its own, so the specs themselves are enough.
+        for model in (*self._spec_models, *self.policies.held_specs()):
             memo[id(model)] = model
         # The logs' entries are written once and only read after: the copy appends to a list
         # of its own holding the same entries.
