@@ -119,6 +119,8 @@ class World(mesa.Model):
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario)
         self.spec = scenario
+        #: The scenario's models, found once: every fork shares them (see :meth:`fork`).
+        self._spec_models: tuple[BaseModel, ...] = tuple(_models_in(scenario))
         self.seed = seed
         #: Licence reviews draw from a stream of their own, seeded by the world's seed, so that
         #: a licence's reviews do not reshuffle the other draws (outages, project delays).
@@ -672,8 +674,17 @@ class World(mesa.Model):
             Whatever ``copy.deepcopy`` raises; callers that can do without a copy catch it.
         """
         # The scenario is read, never written, during a game: the copy shares its models (the
-        # firms', end users' and states' specs are among them) instead of copying them.
-        memo = {id(model): model for model in _models_in(self.spec)}
+        # firms', end users' and states' specs are among them) instead of copying them. So do
+        # the policies put on the book during play: frozen models too (amending or ending one
+        # replaces it on the book).
+        memo: dict[int, object] = {id(self._spec_models): self._spec_models}
+        # A policy spec holds no models of its own, so the specs themselves are enough.
+        for model in (*self._spec_models, *self.policies.held_specs()):
+            memo[id(model)] = model
+        # The logs' entries are written once and only read after: the copy appends to a list
+        # of its own holding the same entries.
+        for log in (self.log, self.desk.log):
+            memo[id(log)] = list(log)
         clone = copy.deepcopy(self, memo)
         if clone.stepping:
             clone.schedule_recurring(

@@ -97,6 +97,14 @@ class PolicyBook:
         self.r = {rid: i for i, rid in enumerate(regions)}
         self.c = {cid: i for i, cid in enumerate(commodities)}
         self.specs: list[PolicySpec] = list(scenario.policies)
+        #: Each spec's (start, end) months by ``id(spec)``, with the spec itself so that a
+        #: reused id never matches: a spec is frozen, so its span never changes, and the months
+        #: of every spec were re-parsed from their dates several thousand times a month.
+        self._spans: dict[int, tuple[PolicySpec, int, int]] = {}
+        #: Bumped whenever :attr:`specs` changes (add, amend, end), so that :meth:`in_force`
+        #: can keep one month's answer: the doctrines ask it thousands of times a month.
+        self._version = 0
+        self._in_force: tuple[int, int, list[PolicySpec]] = (-1, -1, [])
         self._active_key: tuple[str, ...] | None = None
         self.active: list[PolicySpec] = []
         self.quotas: dict[str, Quota] = {}
@@ -126,9 +134,20 @@ class PolicyBook:
         self.duty_rates = np.zeros((n_c, n_r, n_r))
         self.tariff_rates = np.zeros((n_c, n_r, n_r))
 
+    def held_specs(self) -> list[PolicySpec]:
+        """Every policy spec the book holds (on the book, in force, cached, under quota), some
+        more than once: frozen models a copy of the world can share (see ``World.fork``)."""
+        spans = [spec for spec, _, _ in self._spans.values()]
+        return [*self.specs, *self.active, *spans, *(q.spec for q in self.quotas.values())]
+
     def _span(self, spec: PolicySpec) -> tuple[int, int]:
+        """The months (start, end) a policy is in force over: start <= month < end."""
+        cached = self._spans.get(id(spec))
+        if cached is not None and cached[0] is spec:
+            return cached[1], cached[2]
         start = months_between(self.spec.start, spec.start)
         end = months_between(self.spec.start, spec.end) if spec.end else 10**9
+        self._spans[id(spec)] = (spec, start, end)
         return start, end
 
     def _arcs(self, spec: PolicySpec, exporter_side: bool) -> np.ndarray:
@@ -295,7 +314,11 @@ class PolicyBook:
 
     def in_force(self, month: int) -> list[PolicySpec]:
         """Policies in force at ``month``, including those put on the book this month."""
-        return [s for s in self.specs if self._span(s)[0] <= month < self._span(s)[1]]
+        cached_month, version, specs = self._in_force
+        if cached_month != month or version != self._version:
+            specs = [s for s in self.specs if (span := self._span(s))[0] <= month < span[1]]
+            self._in_force = (month, self._version, specs)
+        return list(specs)
 
     def amend(self, policy_id: str, month: int, changes: dict) -> PolicySpec:
         """Change the terms of a policy in force at ``month`` from then on (a licence eased or
@@ -310,6 +333,7 @@ class PolicyBook:
             if spec.id == policy_id and spec in live:
                 new = PolicySpec(**{**spec.model_dump(), **changes})
                 self.specs[i] = new
+                self._version += 1
                 self._active_key = None
                 return new
         raise KeyError(policy_id)
@@ -317,6 +341,7 @@ class PolicyBook:
     def add(self, spec: PolicySpec) -> None:
         """Put a new policy on the book (an order applied during the run)."""
         self.specs.append(spec)
+        self._version += 1
         self._active_key = None
 
     def end(self, policy_id: str, month: int) -> bool:
@@ -326,6 +351,7 @@ class PolicyBook:
         for i, spec in enumerate(self.specs):
             if spec.id == policy_id and spec in self.active:
                 self.specs[i] = spec.model_copy(update={"end": add_months(self.spec.start, month)})
+                self._version += 1
                 self._active_key = None
                 return True
         return False
