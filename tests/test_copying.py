@@ -30,6 +30,8 @@ def test_copy_state_is_deep_and_keeps_sharing() -> None:
     assert clone.stock["concentrate"] is clone.ledger["concentrate"] is clone.cache[0]
     assert clone.stock["concentrate"] is not original.stock["concentrate"]
     assert clone.history.maxlen == 4 and list(clone.history) == list(original.history)
+    # A tuple of atoms is immutable all the way down: shared, as copy.deepcopy shares it.
+    assert clone.pairs[0] is original.pairs[0] and clone.cache is not original.cache
     clone.stock["concentrate"][0] = 99.0
     clone.pairs[1]["nested"].append(3.0)
     clone.history.append(5.0)

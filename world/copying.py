@@ -26,8 +26,8 @@ _MISSING = object()
 def copy_value(value: Any, memo: dict) -> Any:
     """A deep copy of ``value``, as ``copy.deepcopy(value, memo)`` makes it.
 
-    Atoms are returned as they are; float arrays are copied; dicts, lists and deques are
-    rebuilt element by element through this function; every other object goes to
+    Atoms are returned as they are; float arrays are copied; dicts, lists, deques and tuples
+    are rebuilt element by element through this function; every other object goes to
     ``copy.deepcopy``. Each copy is entered in ``memo``, so shared objects stay shared.
     """
     kind = type(value)
@@ -52,6 +52,16 @@ def copy_value(value: Any, memo: dict) -> Any:
         return out
     elif kind is deque:
         out = deque((copy_value(v, memo) for v in value), maxlen=value.maxlen)
+    elif kind is tuple:
+        items = [copy_value(v, memo) for v in value]
+        # As copy.deepcopy: a tuple that holds only what the copy shares is itself shared, and
+        # one reached again while its items were copied is the copy made then.
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        found = memo.get(id(value), _MISSING)
+        if found is not _MISSING:
+            return found
+        out = tuple(items)
     else:
         return copy.deepcopy(value, memo)
     memo[id(value)] = out
