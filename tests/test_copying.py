@@ -40,6 +40,16 @@ def test_copy_state_is_deep_and_keeps_sharing() -> None:
     assert len(original.history) == 2
 
 
+def test_write_once_entries_are_shared_in_a_new_container() -> None:
+    """``write_once`` attributes: a new list of the same entries; the copy may append."""
+    original = _Holder()
+    original.terms = [{"kind": "export_ban"}]
+    clone = copy_state(original, {}, write_once=("terms",))
+    assert clone.terms is not original.terms and clone.terms[0] is original.terms[0]
+    clone.terms.append({"kind": "import_tariff"})
+    assert len(original.terms) == 1
+
+
 def test_copy_value_matches_deepcopy() -> None:
     """Plain containers come out equal to copy.deepcopy's copy, and memo entries are honoured."""
     value = {"a": [1, 2.5, "x", None, True], "b": {"c": np.ones(2)}, "d": deque([1, 2])}

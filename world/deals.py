@@ -139,8 +139,9 @@ class Deal:
     suspended: list[dict] = field(default_factory=list)
 
     def __deepcopy__(self, memo: dict) -> Deal:
-        # Forks copy every deal (twice for each deal an AI weighs): see world/copying.py.
-        return copy_state(self, memo)
+        # Forks copy every deal (twice for each deal an AI weighs): see world/copying.py. The
+        # commitments are the proposal's terms, fixed once proposed: copies share them.
+        return copy_state(self, memo, write_once=("commitments",))
 
     @property
     def parties(self) -> list[str]:
