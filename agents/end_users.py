@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
+from world.copying import copy_state
+
 if TYPE_CHECKING:
     from world.model import World
     from world.scenario import EndUserSpec
@@ -29,6 +31,10 @@ class EndUser(mesa.Agent):
     """
 
     model: World
+
+    def __deepcopy__(self, memo: dict) -> EndUser:
+        # Forks copy every end user (twice for each deal an AI weighs): see world/copying.py.
+        return copy_state(self, memo)
 
     def __init__(self, model: World, spec: EndUserSpec):
         super().__init__(model)

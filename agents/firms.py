@@ -17,6 +17,7 @@ import mesa
 import numpy as np
 
 from world import numerics
+from world.copying import copy_state
 from world.instruments import programmes, trade
 from world.instruments.alliances import input_premium, output_premium
 
@@ -51,6 +52,10 @@ class Firm(mesa.Agent):
     """
 
     model: World
+
+    def __deepcopy__(self, memo: dict) -> Firm:
+        # Forks copy every firm (twice for each deal an AI weighs): see world/copying.py.
+        return copy_state(self, memo)
 
     def __init__(self, model: World, spec: FirmSpec):
         super().__init__(model)

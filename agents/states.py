@@ -14,6 +14,7 @@ import mesa
 import numpy as np
 
 from agents.firms import stock_total
+from world.copying import copy_state
 
 if TYPE_CHECKING:
     from world.model import World
@@ -29,6 +30,10 @@ class State(mesa.Agent):
     """
 
     model: World
+
+    def __deepcopy__(self, memo: dict) -> State:
+        # Forks copy every state (twice for each deal an AI weighs): see world/copying.py.
+        return copy_state(self, memo)
 
     def __init__(self, model: World, spec: StateSpec):
         super().__init__(model)

@@ -73,6 +73,7 @@ from pydantic import BaseModel
 
 from world.alliances import ALLIANCE_TRUST as ALLIANCE_TRUST
 from world.alliances import AllianceMembership, AllianceState
+from world.copying import copy_state
 from world.deal_words import MEASURES, deal_words, decision_words, goods_words, region_name
 from world.instruments import NEGOTIATION_KINDS as NEGOTIATION_KINDS
 from world.instruments import REGISTRY, RESTRICTIONS
@@ -136,6 +137,11 @@ class Deal:
     created: list[str] = field(default_factory=list)
     text: str = ""
     suspended: list[dict] = field(default_factory=list)
+
+    def __deepcopy__(self, memo: dict) -> Deal:
+        # Forks copy every deal (twice for each deal an AI weighs): see world/copying.py. The
+        # commitments are the proposal's terms, fixed once proposed: copies share them.
+        return copy_state(self, memo, write_once=("commitments",))
 
     @property
     def parties(self) -> list[str]:
