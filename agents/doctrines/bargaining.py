@@ -96,26 +96,43 @@ def _suspensions(world: World, issuer: str, partner: str) -> list[dict]:
     return out
 
 
-def _eased(commitments: list[dict], months: int) -> list[dict]:
+def _defence_share(world: World, lift: dict) -> float:
+    """The lowest share of defence end users' applications the licences a ``lift`` suspends
+    approve (1.0 if none refuses them)."""
+    shares = [
+        spec.end_use.get("defense", spec.approval_share)
+        for spec in in_force(world, lift["issuer"], "export_licence")
+        if any(covers(spec, p) for p in lift["partners"])
+        and set(spec.commodities) & set(lift["commodities"])
+    ]
+    return min(shares, default=1.0)
+
+
+def _eased(world: World, commitments: list[dict], months: int) -> list[dict]:
     """The commitments with each licence suspension turned into licence easing: the licence is
-    suspended and a general licence (every application approved after a one-month review)
-    runs for the deal's term in its place, so the measure stays on the book (and the leverage
-    it gives) while the goods flow."""
+    suspended and a general licence (every civilian application approved after a one-month
+    review) runs for the deal's term in its place, so the measure stays on the book (and the
+    leverage it gives) while the goods flow. Defence end users stay at the suspended
+    licences' share: China's licensing denies military end users in principle (MOFCOM,
+    9 Oct 2025, facts §4d), and the Busan truce's general licences are read as not lifting
+    that [EST]."""
     out = []
     for c in commitments:
         out.append(c)
         if c["kind"] == "lift" and c.get("measure") == "export_licence":
-            out.append(
-                {
-                    "kind": "export_licence",
-                    "issuer": c["issuer"],
-                    "commodities": list(c["commodities"]),
-                    "partners": list(c["partners"]),
-                    "review_months": 1,
-                    "approval_share": 1.0,
-                    "duration_months": months,
-                }
-            )
+            eased = {
+                "kind": "export_licence",
+                "issuer": c["issuer"],
+                "commodities": list(c["commodities"]),
+                "partners": list(c["partners"]),
+                "review_months": 1,
+                "approval_share": 1.0,
+                "duration_months": months,
+            }
+            defence = _defence_share(world, c)
+            if defence < 1.0:
+                eased["end_use"] = {"defense": defence}
+            out.append(eased)
     return out
 
 
@@ -270,7 +287,7 @@ def proposals(doctrine: Doctrine, world: World) -> list[dict]:
             own = [[c for item in give for c in item]]
             if len(give) > 1:
                 own += give
-            own.append([c for item in give for c in _eased(item, months)])
+            own.append([c for item in give for c in _eased(world, item, months)])
             candidates += [(o, ask, False) for o in own]
         # The newer terms come with a bargain over trade measures, never on their own: a
         # purchase or a technology term offered against the partner's suspensions or cuts, or
