@@ -183,6 +183,11 @@ def test_ai_china_proposes_and_the_human_accepts():
     during = licences_on_us(world)
     assert all(s.id not in [x.id for x in suspended] for s in during)
     assert all(s.approval_share == 1.0 for s in during), "only the general licence is in force"
+    refused = [s.end_use.get("defense", s.approval_share) for s in suspended]
+    assert min(refused) == 0.0, "coercive-retaliator's licences refuse defence users"
+    assert all(s.end_use.get("defense") == 0.0 for s in during), "eased for civilians only"
+    defence_tier = world.policies.approval[magnet, 0, cn_, us]
+    assert defence_tier == 0.0 and world.policies.approval[magnet, 1, cn_, us] == 1.0
     while world.month <= proposal.end:
         world.step()
     assert proposal.status == "expired"

@@ -32,9 +32,15 @@ against the partner's suspensions and cuts, or one asked on top of them or of th
 own. They are candidates by the same gain, but only where the proposer's estimate of the
 partner's gain (the same heuristic, from the partner's side) is positive: a proposer does not
 put on the table a term it expects to sink the deal. At most one proposal is open or one deal
-holds per pair, and after a proposal is refused, lapses or fails the proposer waits
-``deal_cooldown_months`` before proposing to that partner again. Inside a look-ahead copy
-nobody proposes (the copies only weigh a deal).
+holds per pair, and after a proposal is refused, lapses or fails the proposer waits before
+proposing to that partner again, longer after each refusal in a row: negotiators do not
+re-table a refused offer every few months. The wait after the first refusal is
+``deal_cooldown_months`` (default :data:`COOLDOWN_MONTHS`); each further refusal in a row
+multiplies it by ``deal_cooldown_growth`` (default :data:`COOLDOWN_GROWTH`: 6, 12, 24 months),
+up to ``deal_cooldown_max_months`` (default :data:`COOLDOWN_MAX_MONTHS`); a deal the two
+agree (whoever proposed it) starts the count again. All three are seat parameters
+(``params.diplomacy``); ``deal_cooldown_growth = 1`` gives a fixed wait. Inside a look-ahead
+copy nobody proposes (the copies only weigh a deal).
 
 Investment terms in the partner's favour (an equity stake, a capex subsidy) are not on the
 menu: those orders act only on the issuer's own producers (world/orders.py), and a state
@@ -43,6 +49,7 @@ paying for plants abroad is the alliance fund's term (``alliance``), not a two-p
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agents.doctrines.base import covers, in_force, liftable, programmes, tariff_rate
@@ -57,6 +64,14 @@ if TYPE_CHECKING:
 DEAL_MONTHS = 12
 #: Months a proposer waits after a refusal before proposing to the same partner again.
 COOLDOWN_MONTHS = 6
+#: Factor on that wait for each further refusal in a row by the same partner (doubling: 6, 12,
+#: 24 months) [EST: a refused offer is re-tabled after a change of terms or of government,
+#: rather than every other quarter].
+COOLDOWN_GROWTH = 2.0
+#: Longest wait after refusals in a row, months (two years) [EST].
+COOLDOWN_MAX_MONTHS = 24
+#: Deal statuses that count as the proposer's offer refused.
+REFUSED = ("rejected", "lapsed", "failed", "countered")
 #: Tariff a proposer asks a partner to cut to when its doctrine names none (0.10: the
 #: November 2025 truce cut the US tariff on Chinese goods by 10 points) [EST].
 ASKED_TARIFF = 0.10
@@ -96,26 +111,43 @@ def _suspensions(world: World, issuer: str, partner: str) -> list[dict]:
     return out
 
 
-def _eased(commitments: list[dict], months: int) -> list[dict]:
+def _defence_share(world: World, lift: dict) -> float:
+    """The lowest share of defence end users' applications the licences a ``lift`` suspends
+    approve (1.0 if none refuses them)."""
+    shares = [
+        spec.end_use.get("defense", spec.approval_share)
+        for spec in in_force(world, lift["issuer"], "export_licence")
+        if any(covers(spec, p) for p in lift["partners"])
+        and set(spec.commodities) & set(lift["commodities"])
+    ]
+    return min(shares, default=1.0)
+
+
+def _eased(world: World, commitments: list[dict], months: int) -> list[dict]:
     """The commitments with each licence suspension turned into licence easing: the licence is
-    suspended and a general licence (every application approved after a one-month review)
-    runs for the deal's term in its place, so the measure stays on the book (and the leverage
-    it gives) while the goods flow."""
+    suspended and a general licence (every civilian application approved after a one-month
+    review) runs for the deal's term in its place, so the measure stays on the book (and the
+    leverage it gives) while the goods flow. Defence end users stay at the suspended
+    licences' share: China's licensing denies military end users in principle (MOFCOM,
+    9 Oct 2025, facts §4d), and the Busan truce's general licences are read as not lifting
+    that [EST]."""
     out = []
     for c in commitments:
         out.append(c)
         if c["kind"] == "lift" and c.get("measure") == "export_licence":
-            out.append(
-                {
-                    "kind": "export_licence",
-                    "issuer": c["issuer"],
-                    "commodities": list(c["commodities"]),
-                    "partners": list(c["partners"]),
-                    "review_months": 1,
-                    "approval_share": 1.0,
-                    "duration_months": months,
-                }
-            )
+            eased = {
+                "kind": "export_licence",
+                "issuer": c["issuer"],
+                "commodities": list(c["commodities"]),
+                "partners": list(c["partners"]),
+                "review_months": 1,
+                "approval_share": 1.0,
+                "duration_months": months,
+            }
+            defence = _defence_share(world, c)
+            if defence < 1.0:
+                eased["end_use"] = {"defense": defence}
+            out.append(eased)
     return out
 
 
@@ -230,21 +262,78 @@ def deal_holds(world: World, me: str, partner: str) -> bool:
     )
 
 
-def _busy(world: World, me: str, partner: str, cooldown: int) -> bool:
-    """Whether a proposal between the pair is open or a deal holds, or ``me`` was refused by
-    ``partner`` less than ``cooldown`` months ago."""
+@dataclass(frozen=True)
+class Cooldown:
+    """How long a proposer waits after refusals by the same partner, months: ``first`` after
+    one, times ``growth`` for each further one in a row, at most ``longest``."""
+
+    first: int = COOLDOWN_MONTHS
+    growth: float = COOLDOWN_GROWTH
+    longest: int = COOLDOWN_MAX_MONTHS
+
+    @classmethod
+    def of(cls, diplomacy: dict | None) -> Cooldown:
+        """The seat's cooldown from its ``params.diplomacy``.
+
+        Raises:
+            ValueError: a value that is not a number in range, naming the parameter.
+        """
+        diplomacy = diplomacy or {}
+        where = "params.diplomacy"
+        values = {}
+        for key, field, low in (
+            ("deal_cooldown_months", "first", 0),
+            ("deal_cooldown_growth", "growth", 1),
+            ("deal_cooldown_max_months", "longest", 0),
+        ):
+            value = diplomacy.get(key, getattr(cls, field))
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < low:
+                raise ValueError(
+                    f"{where}.{key}: {value!r} is not allowed; allowed: a number >= {low}"
+                )
+            values[field] = value
+        if values["longest"] < values["first"]:
+            raise ValueError(
+                f"{where}.deal_cooldown_max_months: {values['longest']!r} is shorter than "
+                f"deal_cooldown_months ({values['first']!r}); allowed: a number >= it"
+            )
+        return cls(int(values["first"]), float(values["growth"]), int(values["longest"]))
+
+    def months(self, refusals: int) -> int:
+        """The wait after ``refusals`` refusals in a row, months (0 if none)."""
+        if refusals <= 0:
+            return 0
+        return int(min(self.first * self.growth ** (refusals - 1), self.longest))
+
+
+def refusals_in_a_row(world: World, me: str, partner: str) -> tuple[int, int | None]:
+    """How many of ``me``'s proposals to ``partner`` were refused (rejected, countered,
+    lapsed or failed) since the last deal the two agreed, and the month the last of them was
+    proposed (None if none)."""
+    from world.deals import deals_of
+
+    count, last = 0, None
+    for deal in deals_of(world).deals.values():
+        if not {me, partner} <= set(deal.parties):
+            continue
+        if deal.start is not None:
+            count, last = 0, None
+        elif deal.proposer == me and deal.status in REFUSED:
+            count, last = count + 1, deal.proposed
+    return count, last
+
+
+def _busy(world: World, me: str, partner: str, cooldown: Cooldown) -> bool:
+    """Whether a proposal between the pair is open or a deal holds, or ``me`` is still waiting
+    after ``partner``'s refusals in a row (:class:`Cooldown`)."""
     from world.deals import deals_of
 
     for deal in deals_of(world).deals.values():
         pair = {me, partner} <= set(deal.parties)
-        if not pair:
-            continue
-        if deal.status == "proposed" or deal.holds(world.month):
+        if pair and (deal.status == "proposed" or deal.holds(world.month)):
             return True
-        refused = deal.status in ("rejected", "lapsed", "failed", "countered")
-        if refused and deal.proposer == me and world.month - deal.proposed < cooldown:
-            return True
-    return False
+    count, last = refusals_in_a_row(world, me, partner)
+    return last is not None and world.month - last < cooldown.months(count)
 
 
 def proposals(doctrine: Doctrine, world: World) -> list[dict]:
@@ -256,7 +345,7 @@ def proposals(doctrine: Doctrine, world: World) -> list[dict]:
         return []
     params = doctrine.params.get("diplomacy") or {}
     months = int(params.get("deal_months", DEAL_MONTHS))
-    cooldown = int(params.get("deal_cooldown_months", COOLDOWN_MONTHS))
+    cooldown = Cooldown.of(params)
     me = doctrine.region
     orders = []
     for partner in doctrine.others(world):
@@ -270,7 +359,7 @@ def proposals(doctrine: Doctrine, world: World) -> list[dict]:
             own = [[c for item in give for c in item]]
             if len(give) > 1:
                 own += give
-            own.append([c for item in give for c in _eased(item, months)])
+            own.append([c for item in give for c in _eased(world, item, months)])
             candidates += [(o, ask, False) for o in own]
         # The newer terms come with a bargain over trade measures, never on their own: a
         # purchase or a technology term offered against the partner's suspensions or cuts, or

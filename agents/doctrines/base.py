@@ -49,7 +49,8 @@ class Doctrine(ABC):
         params: the defaults overridden by the seat's parameters.
 
     Raises:
-        ValueError: if ``params`` names a parameter the doctrine does not have.
+        ValueError: if ``params`` names a parameter the doctrine does not have, or its
+            ``diplomacy`` proposal cooldown is out of range (agents/doctrines/bargaining.py).
     """
 
     name = "doctrine"
@@ -68,6 +69,14 @@ class Doctrine(ABC):
                     f"{', '.join(unknown)}; allowed: {allowed}"
                 )
         self.params = {**copy.deepcopy(self.defaults), **dict(params)}
+        diplomacy = self.params.get("diplomacy")
+        if isinstance(diplomacy, dict):
+            from agents.doctrines.bargaining import Cooldown
+
+            try:  # a bad proposal cooldown fails when the seat is built, not years into a run
+                Cooldown.of(diplomacy)
+            except ValueError as exc:
+                raise ValueError(f"doctrine '{self.name}' for {region}: {exc}") from None
 
     def begin(self, world: World) -> None:  # noqa: B027 (an optional hook: most need nothing)
         """Called once when the world is built, with the scenario's own policies in force and
