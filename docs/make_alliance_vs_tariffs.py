@@ -505,9 +505,12 @@ separation and magnet plants' capex, four months of strategic stocks (Project Va
 plus the DLA's purchases), and an alliance fund of 1 bn USD a year (EXIM's 10 bn USD as ten
 years of lending capacity, drawn only as projects commit); the DoD's 100% offtake of MP's
 magnets is left out (the engine's offtake guarantee would take them off the market). The
-`+deal` variants are the same doctrines proposing deals to China in parallel (their tariffs cut
-to 10% for a year against China's restrictions suspended, as in the Busan deal of October 2025,
-facts §4d). Every China doctrine proposes deals too, as the scenario's China seat does.
+`+deal` variants are the same doctrines proposing deals to China in parallel (their tariffs on
+Chinese magnets and metal cut to 10% for a year against China's restrictions suspended or
+purchase commitments, as in the Busan deal of October 2025, facts §4d). Every China doctrine
+proposes deals too, as the scenario's China seat does. A proposer refused by the same partner
+waits longer each time before it proposes again (6, 12, then 24 months; any agreed deal resets
+the count): negotiators do not re-table a refused offer every quarter.
 
 **Sampled futures** (uniform over the range, the same {futures} for every pairing):
 
@@ -542,6 +545,21 @@ over the {futures} futures, lowest and highest in brackets):
 ## What drives the results
 
 {discovery_section(spec, runs)}
+**Two results that look odd, and why they are the model's economics** (traced run by run in
+docs/notes/issue12-review.md):
+
+- *Defence fill stays at 1 even against the coercive China*, whose licences refuse US defence
+  users outright: US defence needs about 41 t of magnets a month (6% of US demand), is served
+  first (DPAS rated orders) and holds six months of cover; in the run traced (tariffs against
+  the coercive China, the first future), magnets from outside China reaching the US never fell
+  below about 60 t a month. Civilians take the shortage.
+- *A parallel deal can lower the tariff strategy's clean share*: the deal cuts the tariff on
+  Chinese metal as well as magnets, so for its year (and the quarters the tariff takes to climb
+  back) Chinese NdPr metal undercuts the few metal makers outside China, which leave and do not
+  come back. The bloc then makes more of its own magnets, from Chinese metal, which is not
+  clean: the midstream chokepoint. The paired differences spread widely, since the deals also
+  change the order of the allies' own deals with China.
+
 These are the model's answers under its known limits (docs/model.md): no new Western mine can
 come in within ten years without a doctrine that funds one, the heavy-oxide market is thin,
 civilian sectors are rationed alike, and the futures are {futures} points of a Latin hypercube
