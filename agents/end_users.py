@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from world.copying import copy_state
-
 if TYPE_CHECKING:
     from world.model import World
     from world.scenario import EndUserSpec
@@ -34,6 +32,9 @@ class EndUser(mesa.Agent):
 
     def __deepcopy__(self, memo: dict) -> EndUser:
         # Forks copy every end user (twice for each deal an AI weighs): see world/copying.py.
+        # Imported here: this module imports nothing of the world, so it loads on its own.
+        from world.copying import copy_state
+
         return copy_state(self, memo)
 
     def __init__(self, model: World, spec: EndUserSpec):
