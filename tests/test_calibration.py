@@ -110,14 +110,18 @@ def test_quota_ex_china_prices_spike_several_fold_after_the_cut(quota):
 
 
 def test_quota_two_tier_prices(quota):
+    # NdPr-type oxide's two tiers (facts §3b, §3c): in Sept 2011 Nd oxide was ~260 USD/kg FOB
+    # against ~178 inside China (1.46x: the 25% export duty plus licence premiums), after a
+    # rise of ~13.6x outside and ~10.7x inside (the mining crackdown raised China's own price
+    # too). The 6-7x gap of stylized fact 3 is lanthanum's and samarium's, which the model's
+    # commodities do not carry.
     ex_china, china = _light(quota, "JP"), _light(quota, "CN")
     peak = int(ex_china.argmax())
-    assert ex_china[peak] / china[peak] > 1.5
-    # Up to the export peak, China's domestic price rises far less than the export price.
+    assert ex_china[peak] / china[peak] >= 1.2, "the export price lost the duty's wedge"
     window = slice(0, peak + 1)
     china_rise = china[window].max() / china[:12].mean()
     export_rise = ex_china[window].max() / ex_china[:12].mean()
-    assert china_rise < 0.5 * export_rise
+    assert 3.0 <= china_rise < export_rise, (china_rise, export_rise)
 
 
 def test_quota_stops_binding_during_the_spike(quota):
