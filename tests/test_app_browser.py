@@ -179,6 +179,23 @@ def test_play_a_turn_as_the_us_with_a_tariff(tab):
     assert tab.blocked == []
 
 
+def test_pointing_at_a_month_of_any_year_shows_its_values(tab):
+    """The hover layer comes in a piece per year (ui/charts.py hover_pieces): a later year's
+    piece lies over the earlier ones, and pointing at a month of either still shows its tip."""
+    tab.start()
+    for month in (3, 6, 9, 12, 15):
+        tab.end_turn(month)
+    pieces = tab.page.locator(".hover-piece")
+    assert pieces.count() == 2  # months 0-11, then 12-14
+    for piece, month in ((pieces.first, 4), (pieces.last, 13)):
+        cell = piece.locator(".hover-cell").filter(has_text=f"(month {month})").first
+        cell.hover()
+        tip = cell.locator(".hover-tip")
+        tip.wait_for(state="visible")
+        assert f"(month {month})" in tip.inner_text() and "USD/kg" in tip.inner_text()
+    assert tab.errors == []
+
+
 def test_undo_goes_back_one_turn_only_once_confirmed(tab):
     tab.start()
     tab.end_turn(3)
