@@ -479,3 +479,25 @@ def test_a_stray_cargo_does_not_set_the_importers_price_but_a_real_import_flow_d
     assert _importer_price_after_a_cargo(0.0) == 20.0
     assert _importer_price_after_a_cargo(25.0) == 20.0
     assert _importer_price_after_a_cargo(600.0) > 25.0
+
+
+def test_a_cost_basis_of_nothing_is_marked_up_on_a_tenth_of_the_reference_price(monkeypatch):
+    """A separator whose co-products pay for everything has no cost of its main product. Its
+    price is marked up on a tenth of the reference price from the start, as every month does,
+    not on nothing (which made the starting markup infinite and every price NaN)."""
+    real = World.cost_basis
+    zero = "oxide_light"
+
+    def cost_basis(self, prices, ci):
+        basis = real(self, prices, ci)
+        return np.where(np.isnan(basis), basis, 0.0) if self.commodity_ids[ci] == zero else basis
+
+    monkeypatch.setattr(World, "cost_basis", cost_basis)
+    w = World(scenario_from_dict(copy.deepcopy(base_data())), seed=0)
+    ci = w.commodity_index[zero]
+    made = ~np.isnan(real(w, w.prices, ci))
+    assert made.any()
+    expected = np.log(w.prices[ci] / (0.1 * w.reference_prices[ci]))
+    np.testing.assert_allclose(w.normal_markup[ci][made], expected[made], rtol=1e-12)
+    w.run(6)
+    assert np.isfinite(w.prices).all()

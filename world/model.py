@@ -248,7 +248,7 @@ class World(mesa.Model):
         self._initial_qualification()
         self.markup = np.zeros_like(self.prices)
         for ci in range(len(self.commodity_ids)):
-            basis = self.cost_basis(self.prices, ci)
+            basis = self._markup_basis(self.cost_basis(self.prices, ci), ci)
             self.markup[ci] = np.where(
                 np.isnan(basis),
                 0.0,
@@ -1338,6 +1338,13 @@ class World(mesa.Model):
                 out[firm.r] += cover * firm.sales_ema.get(c, 0.0)
         return out
 
+    def _markup_basis(self, basis: np.ndarray, ci: int) -> np.ndarray:
+        """The cost basis (R,) that a cost-plus price of ``ci`` marks up, USD/kg: the producers'
+        cost, at least a tenth of the reference price. A by-product credit can take a
+        separator's cost of its main product to nothing (a clay separator whose heavy oxides
+        pay for everything), and a markup on nothing is infinite. NaN (no producer) stays."""
+        return np.where(np.isnan(basis), basis, np.maximum(basis, 0.1 * self.reference_prices[ci]))
+
     def update_prices(self) -> None:
         """Prices follow costs and scarcity, then import parity; expectations and risk follow.
 
@@ -1356,11 +1363,8 @@ class World(mesa.Model):
                 self.normal_stock(ci),
                 p.price_speed,
             )
-            basis = self.cost_basis(new, ci)
+            basis = self._markup_basis(self.cost_basis(new, ci), ci)
             known = ~np.isnan(basis)
-            # A by-product credit can take a separator's cost of its main product to nothing;
-            # a tenth of the reference price keeps the cost-plus price meaningful.
-            basis = np.where(known, np.maximum(basis, 0.1 * self.reference_prices[ci]), basis)
             has = known & self._price_setters(ci)
             # Markups relax toward normal when the market is balanced: competition erodes rents.
             relaxed = self.markup[ci] - p.markup_relaxation * (
