@@ -397,8 +397,8 @@ class LivePrices:
         # ~140 of the ~190 artists blitted a month).
         self._baked: set[int] = set()
         self._drawn: tuple[int, bytes] | None = None  # (month, PNG) of the last picture
-        self._hover: tuple[int, str] | None = None  # (month, HTML) of the last hover layer
-        self._cells: dict = {}  # each panel's tips by month, for hover_layer
+        self._hover: tuple[int, list[str]] | None = None  # (month, pieces) of the last hover layer
+        self._cells: dict = {}  # each panel's tips by month, for hover_pieces
         self._events: tuple[int, set[int]] = (-1, set())  # (how many, their months)
         self._stale: set[int] = set()  # panels whose y axis grew since the background was cached
         self._boxes: list[tuple] = []  # each panel's pixels when last drawn (_box)

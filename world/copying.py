@@ -72,15 +72,17 @@ def copy_state(obj: Any, memo: dict, write_once: tuple[str, ...] = ()) -> Any:
     """A deep copy of ``obj`` (for its ``__deepcopy__``): a new instance whose attributes are
     :func:`copy_value` copies of the original's.
 
-    ``write_once`` names list or dict attributes whose entries are never changed once put in:
-    the copy gets a new list or dict of the same entries (it may add its own).
+    ``write_once`` names list attributes (or dicts of lists) whose entries are never changed
+    once put in: the copy gets new lists of the same entries (it may add its own).
     """
     clone = copy.copy(obj)
     memo[id(obj)] = clone
     state = clone.__dict__
     for name, value in vars(obj).items():
         if name in write_once:
-            state[name] = type(value)(value)
+            state[name] = (
+                {k: list(v) for k, v in value.items()} if isinstance(value, dict) else list(value)
+            )
         else:
             state[name] = copy_value(value, memo)
     return clone

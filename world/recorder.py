@@ -7,13 +7,13 @@ long, tidy table only when asked.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from agents.firms import stock_total
+from world.copying import copy_state
 
 if TYPE_CHECKING:
     from world.model import World
@@ -42,23 +42,13 @@ VARIABLES: dict[str, tuple[str, str]] = {
 
 def copy_sharing_history(obj: Any, memo: dict, history: tuple[str, ...]) -> Any:
     """A deep copy of ``obj`` (for its ``__deepcopy__``) whose ``history`` attributes are new
-    lists (or dicts of new lists) of the same entries.
+    lists (or dicts of new lists) of the same entries (:func:`world.copying.copy_state`).
 
     A history's entries are written once, when a month is recorded, and only read after; a copy
     of the world (:meth:`World.fork`) appends its own months to its own lists, so it can share
     the months before. Copying every month's arrays and dicts was most of a fork's cost.
     """
-    clone = copy.copy(obj)
-    memo[id(obj)] = clone
-    for name, value in vars(obj).items():
-        if name in history:
-            shared = (
-                {k: list(v) for k, v in value.items()} if isinstance(value, dict) else list(value)
-            )
-            setattr(clone, name, shared)
-        else:
-            setattr(clone, name, copy.deepcopy(value, memo))
-    return clone
+    return copy_state(obj, memo, write_once=history)
 
 
 class Recorder:
