@@ -187,6 +187,7 @@ def test_crafted_widget_values_get_a_refusal_not_a_traceback(workshops, facilita
     side = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4)
     side.v_model = 99  # a toggle index no button has
     assert _wait_for(lambda: "That request was refused" in _texts(rc))
+    assert _wait_for(lambda: any(len(w.children) == 6 for w in rc.find(v.BtnToggle).widgets))
     tabs = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 6)
     tabs.v_model = 1  # Stocks: its commodity menu
     assert _wait_for(lambda: rc.find(v.Select, label="Commodity").widgets)
@@ -194,6 +195,8 @@ def test_crafted_widget_values_get_a_refusal_not_a_traceback(workshops, facilita
     assert _wait_for(lambda: len([r for r in caplog.records if "refused" in r.msg]) >= 2)
     shown = [getattr(w, "value", "") for w in box.children] + [_texts(rc)]
     assert not any("Traceback" in str(text) for text in shown)
+    # The panels are unmounted for one render and mounted afresh: wait for the remount.
+    assert _wait_for(lambda: any(len(w.children) == 4 for w in rc.find(v.BtnToggle).widgets))
     side = next(w for w in rc.find(v.BtnToggle).widgets if len(w.children) == 4)
     side.v_model = 2  # and the page goes on working
     assert _wait_for(lambda: "Spent this year" in _texts(rc))
