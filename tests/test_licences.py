@@ -81,6 +81,49 @@ def test_defence_users_refused_while_civilian_users_are_approved_at_a_rate():
     np.testing.assert_allclose(due[1, cn, us], 0.5 * applied[1, cn, us], rtol=1e-9)
 
 
+def test_allied_defence_users_are_screened_without_a_priority_order():
+    # Japan orders no defence priority: its defence users are served with everyone else's, but
+    # a licence still knows them for what they are and refuses them.
+    review = 2
+    terms = {"review_low_months": review, "review_high_months": review}
+    world = World(variant(licence(approval_share=0.5, end_use={"defense": 0.0}, **terms)), seed=0)
+    free = World(variant(), seed=0)
+    cn, jp = world.region_index["CN"], world.region_index["JP"]
+    assert not world.policies.defense_priority[jp]
+    start = month(LICENCE_START)
+    defence, civilian, free_defence = [], [], []
+    for m in range(start + 12):
+        world.step()
+        free.step()
+        if m >= start + review:
+            flows = tier_flows(world, "magnet")
+            defence.append(flows[0, cn, jp])
+            civilian.append(flows[1, cn, jp])
+            free_defence.append(tier_flows(free, "magnet")[0, cn, jp])
+    assert sum(free_defence) > 1.0, free_defence
+    assert max(defence) == 0.0, defence
+    assert min(civilian) > 0.0, civilian
+
+
+def test_without_a_priority_order_defence_is_served_pro_rata_with_other_users():
+    # A ban on Chinese magnets to Japan leaves it short: defence and other users there get the
+    # same share of what they bid, month by month, rather than one tier before the other.
+    ban = {"id": "ban", "kind": "export_ban", "issuer": "CN", "commodities": ["magnet"],
+           "partners": ["JP"], "start": "2024-03"}  # fmt: skip
+    world = World(variant(ban), seed=0)
+    jp, mag = world.region_index["JP"], world.commodity_index["magnet"]
+    short = 0
+    for _ in range(24):
+        world.step()
+        flows, bids = tier_flows(world, "magnet"), world.bids[mag]
+        assert bids[0, jp] > 0.0 and bids[1, jp] > 0.0
+        defence = flows[0, :, jp].sum() / bids[0, jp]
+        others = flows[1, :, jp].sum() / bids[1, jp]
+        np.testing.assert_allclose(defence, others, rtol=1e-9, atol=1e-12)
+        short += others < 0.99
+    assert short >= 3, "the ban should leave Japan short for some months"
+
+
 def test_a_general_licence_ships_to_its_holder_at_once_while_others_wait():
     review = 3
     terms = {

@@ -4,8 +4,9 @@
 price per region: the price a buyer there pays. Every month, at the posted prices:
 
 1. Sellers in each region offer their stocks; buyers bid for their needs plus an inventory
-   correction, in priority tiers (defence where its state orders priority, then everyone, then
-   strategic stockpiles).
+   correction, in end-use tiers (defence, other users, strategic stockpiles), so that a licence
+   can approve each apart. Defence is served first where its state orders priority and with
+   other users, pro rata, elsewhere; strategic stockpiles are served last.
 2. Offers are matched to bids arc by arc (origin -> destination, including the home market), in
    order of the seller's *netback*, ``(P_dest - transport) / ((1 + duty) (1 + tariff))``: a seller
    ships where it earns most. Bans close arcs; quota room, approved licences and buyers' supplier
@@ -81,6 +82,7 @@ def clear(
     preference: np.ndarray | None = None,
     contracts: np.ndarray | None = None,
     licence_cap: np.ndarray | None = None,
+    defense_first: np.ndarray | None = None,
 ) -> Clearing:
     """Match offers (R,) to tiered bids (T, R) along arcs in order of netback.
 
@@ -95,6 +97,12 @@ def clear(
     in place. Arcs ship at most ``arc_cap`` (buyers' qualification); licensed arcs also at most
     ``licence_cap`` (T, R, R), the tonnes approved for each tier (end use), zero if None.
     ``desired`` records what each tier wanted from licensed arcs: its licence applications.
+
+    Tiers are end uses (defence, other users, strategic stockpiles), so a licence can treat
+    each apart; the order they are served in is separate. ``defense_first`` (R,) marks the
+    destinations whose state orders defence served first (priority ratings, as the US Defense
+    Priorities and Allocations System); elsewhere defence bids are served together with other
+    users', pro rata on each arc. None: defence first everywhere.
     """
     n = len(offers)
     n_t = bids.shape[0]
@@ -127,11 +135,20 @@ def clear(
     )
     contracted = [[0.0] * n for _ in range(n)]
     supply = state.supply
+    first = [True] * n if defense_first is None else defense_first.tolist()
+    # Destinations whose defence bids are served with other users' (second tier) this month.
+    joint = [] if n_t < 2 else [d for d in range(n) if not first[d] and demand[0][d] > 1e-12]
+    joined = set(joint)
     if contracts is not None:
         # In a fixed (id) order: an arc's contract does not depend on the others' netbacks.
         volume = contracts.tolist()
         arcs = np.nonzero((contracts > 1e-12) & ~banned)
         for o, d in zip(arcs[0].tolist(), arcs[1].tolist(), strict=True):
+            if d in joined:
+                before = flows[0][o][d] + flows[1][o][d]
+                state.share_slots([(o, d, 1), (o, d, 0)], demand, flows, limit=volume[o][d])
+                contracted[o][d] += flows[0][o][d] + flows[1][o][d] - before
+                continue
             for tier in range(min(2, n_t)):
                 if supply[o] <= 1e-12 or demand[tier][d] <= 1e-12:
                     continue  # nothing to ship (what ship itself would find)
@@ -142,11 +159,25 @@ def clear(
                 contracted[o][d] += flows[tier][o][d] - before
     for tier in range(n_t):
         wanted, shipped = demand[tier], flows[tier]
-        if np.sum(wanted) <= 0:
+        shared = tier == 1 and bool(joint)
+        if np.sum(wanted) <= 0 and not shared:
             continue
         state.tier = tier
         for origins, destinations in groups:
-            if len(origins) == 1:
+            if tier == 0 and joined:
+                # Defence bids served with other users' wait for the second tier.
+                arcs = [(o, d) for o, d in zip(origins, destinations, strict=True)
+                        if d not in joined]  # fmt: skip
+                if not arcs:
+                    continue
+                origins, destinations = [o for o, _ in arcs], [d for _, d in arcs]
+            if shared and any(d in joined for d in destinations):
+                slots = [(o, d, 1) for o, d in zip(origins, destinations, strict=True)]
+                slots += [(o, d, 0) for o, d in zip(origins, destinations, strict=True)
+                          if d in joined]  # fmt: skip
+                state.share_slots(slots, demand, flows)
+                state.tier = tier
+            elif len(origins) == 1:
                 o, d = origins[0], destinations[0]
                 if supply[o] > 1e-12 and wanted[d] > 1e-12:
                     state.ship(o, d, wanted, shipped)
@@ -250,49 +281,90 @@ class _Matching:
     def share_tie(
         self, origins: list[int], destinations: list[int], demand: list, flows: list
     ) -> None:
-        """Fill arcs of equal netback together: each seller's offer is split over the tied
-        buyers in proportion to what they want, each buyer's bid over the tied sellers in
-        proportion to what they offer; caps and quotas scale their arcs down pro rata. A few
-        rounds hand on what a capped arc could not take."""
-        arcs = list(zip(origins, destinations, strict=True))
+        """Fill arcs of equal netback together, for the tier being matched: see
+        :meth:`share_slots`."""
+        tier, n_t = self.tier, len(self.desired)
+        slots = [(o, d, tier) for o, d in zip(origins, destinations, strict=True)]
+        demands = [demand if t == tier else None for t in range(n_t)]
+        shipments = [flows if t == tier else None for t in range(n_t)]
+        self.share_slots(slots, demands, shipments)
+
+    def share_slots(
+        self,
+        slots: list[tuple[int, int, int]],
+        demand: list,
+        flows: list,
+        limit: float = math.inf,
+    ) -> None:
+        """Fill (origin, destination, tier) slots of equal standing together: each seller's
+        offer is split over the tied bids in proportion to what they want, each bid over the
+        tied sellers in proportion to what they offer; caps and quotas scale their arcs down
+        pro rata, a licence its tier's slots. A few rounds hand on what a capped slot could not
+        take. Tied arcs (equal netback and landed cost) and the tiers served together at one
+        destination are both such slots. ``demand`` and ``flows`` are per tier; ``limit``
+        caps the total shipped, t (a contract's volume)."""
         supply = self.supply
+        left = limit
         for first in (True, False, False, False):
-            live = [(o, d) for o, d in arcs if supply[o] > 1e-12 and demand[d] > 1e-12]
-            if not live:
+            live = [(o, d, t) for o, d, t in slots if supply[o] > 1e-12 and demand[t][d] > 1e-12]
+            if not live or left <= 1e-12:
                 return
             wanted_from: dict[int, float] = {}
-            offered_to: dict[int, float] = {}
-            for o, d in live:
-                wanted_from[o] = wanted_from.get(o, 0.0) + demand[d]
-                offered_to[d] = offered_to.get(d, 0.0) + supply[o]
-            plan = {}
-            for o, d in live:
-                amount = min(
-                    supply[o] * demand[d] / wanted_from[o],
-                    demand[d] * supply[o] / offered_to[d],
+            offered_to: dict[tuple[int, int], float] = {}
+            for o, d, t in live:
+                wanted_from[o] = wanted_from.get(o, 0.0) + demand[t][d]
+                offered_to[d, t] = offered_to.get((d, t), 0.0) + supply[o]
+            raw = {}
+            for o, d, t in live:
+                want = demand[t][d]
+                raw[o, d, t] = min(
+                    supply[o] * want / wanted_from[o], want * supply[o] / offered_to[d, t]
                 )
+            if left < math.inf:
+                total = sum(raw.values())
+                if total > left:
+                    raw = {slot: amount * left / total for slot, amount in raw.items()}
+            plan = {}
+            per_arc: dict[tuple[int, int], list] = {}
+            for (o, d, t), amount in raw.items():
                 if first and self.licensed[o][d]:
-                    self.desired[self.tier][o][d] += amount
-                cap = self.arc_room(o, d)
-                if cap < amount:
-                    amount = cap
+                    self.desired[t][o][d] += amount
+                if self.licensed[o][d] and self.tier_left[t][o][d] < amount:
+                    amount = self.tier_left[t][o][d]  # this tier's approvals
                     self.capped[o][d] = True
-                plan[o, d] = amount
-            tied_quotas = {id(q): q for arc in live for q in self.arc_quotas.get(arc, ())}
+                plan[o, d, t] = amount
+                per_arc.setdefault((o, d), []).append((o, d, t))
+            for (o, d), on in per_arc.items():
+                # Tiers served together on one arc share its (qualification) cap, pro rata.
+                cap = self.cap_left[o][d]
+                if len(on) == 1:
+                    if cap < plan[on[0]]:
+                        plan[on[0]] = cap
+                        self.capped[o][d] = True
+                    continue
+                total = sum(plan[slot] for slot in on)
+                if total > cap:
+                    scale = cap / total if total > 0 else 0.0
+                    for slot in on:
+                        plan[slot] *= scale
+                    self.capped[o][d] = True
+            tied_quotas = {id(q): q for o, d, _ in live for q in self.arc_quotas.get((o, d), ())}
             for q in tied_quotas.values():
-                on = [arc for arc in live if q in self.arc_quotas.get(arc, ())]
-                total = sum(plan[arc] for arc in on)
+                on = [slot for slot in live if q in self.arc_quotas.get(slot[:2], ())]
+                total = sum(plan[slot] for slot in on)
                 room = self.quota_room[q.spec.id]
                 if total > room:
                     scale = room / total if total > 0 else 0.0
-                    for arc in on:
-                        plan[arc] *= scale
-                        self.capped[arc[0]][arc[1]] = True
+                    for slot in on:
+                        plan[slot] *= scale
+                        self.capped[slot[0]][slot[1]] = True
             moved = 0.0
-            for (o, d), amount in plan.items():
+            for (o, d, t), amount in plan.items():
                 if amount > 1e-12:
-                    self.move(o, d, amount, demand, flows)
+                    self.tier = t
+                    self.move(o, d, amount, demand[t], flows[t])
                     moved += amount
+            left -= moved
             if moved <= 1e-12:
                 return
 

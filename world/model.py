@@ -878,11 +878,12 @@ class World(mesa.Model):
                 ci = self.commodity_index[scrap]
                 sellers[ci, user.r].append((user, user.scrap_t))
                 offers[ci, user.r] += user.scrap_t
-        priority = self.policies.defense_priority
+        # Tiers are end uses, so that a licence can screen defence users wherever they are;
+        # whether defence is served first is the destination state's priority order.
         for user in self.end_users:
             q = user_bids[user][self.commodity_ids[user.c]]
             if q > 1e-12:
-                tier = 0 if user.sector == "defense" and priority[user.r] else 1
+                tier = 0 if user.sector == "defense" else 1
                 buyers[user.c, tier, user.r].append((user, q))
                 bids[user.c, tier, user.r] += q
         for state in self.states:
@@ -930,6 +931,7 @@ class World(mesa.Model):
                 self.supplier_preference(ci),
                 self.contracts[ci],
                 licence_cap,
+                book.defense_priority,
             )
             applied = clearing.desired.copy()
             applied[1] = np.maximum(applied[1] - general, 0.0)
