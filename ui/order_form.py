@@ -41,6 +41,7 @@ LABELS = {
     "exempt": "Exempt origins",
     "rate": "Rate (0.25 = 25%)",
     "approval_share": "Share approved (0-1)",
+    "covered_share": "Share of tonnage licensed (0-1)",
     "share": "Share (0-1)",
     "review_months": "Review, months",
     "decided_by": "Decided by (rule: the share above; seat: you decide each month)",

@@ -83,6 +83,7 @@ def clear(
     contracts: np.ndarray | None = None,
     licence_cap: np.ndarray | None = None,
     defense_first: np.ndarray | None = None,
+    covered: np.ndarray | None = None,
 ) -> Clearing:
     """Match offers (R,) to tiered bids (T, R) along arcs in order of netback.
 
@@ -97,6 +98,8 @@ def clear(
     in place. Arcs ship at most ``arc_cap`` (buyers' qualification); licensed arcs also at most
     ``licence_cap`` (T, R, R), the tonnes approved for each tier (end use), zero if None.
     ``desired`` records what each tier wanted from licensed arcs: its licence applications.
+    ``covered`` (R, R), 0-1, is the share of a licensed arc's tonnage the licence covers (1 if
+    None): see :meth:`_Matching.licence`.
 
     Tiers are end uses (defence, other users, strategic stockpiles), so a licence can treat
     each apart; the order they are served in is separate. ``defense_first`` (R,) marks the
@@ -132,6 +135,7 @@ def clear(
         [[[0.0] * n for _ in range(n)] for _ in range(n_t)]
         if licence_cap is None
         else licence_cap.astype(float).tolist(),
+        [[1.0] * n for _ in range(n)] if covered is None else covered.astype(float).tolist(),
     )
     contracted = [[0.0] * n for _ in range(n)]
     supply = state.supply
@@ -223,7 +227,16 @@ class _Matching:
     """Offers left, arc caps and quota room while one commodity's market is matched."""
 
     def __init__(
-        self, supply, cap_left, capped, desired, licensed, arc_quotas, quota_room, tier_left
+        self,
+        supply,
+        cap_left,
+        capped,
+        desired,
+        licensed,
+        arc_quotas,
+        quota_room,
+        tier_left,
+        covered,
     ):
         self.supply = supply
         self.cap_left = cap_left
@@ -235,17 +248,39 @@ class _Matching:
         #: Licensed arcs' approved tonnes left per tier (T, R, R), and the tier being matched.
         self.tier_left = tier_left
         self.tier = 0
+        #: Licensed arcs' share of tonnage under licence (R, R), and per tier (T, R, R) the
+        #: covered tonnes refused this month that the tier still wants (see :meth:`licence`).
+        self.covered = covered
+        self.refused = [[[0.0] * len(supply) for _ in supply] for _ in tier_left]
 
-    def arc_room(self, o: int, d: int) -> float:
-        """Tonnes the arc's cap (and, if licensed, this tier's approvals) still let through."""
-        room = self.cap_left[o][d]
-        if self.licensed[o][d]:
-            room = min(room, self.tier_left[self.tier][o][d])
-        return room
+    def licence(self, o: int, d: int, tier: int, ask: float) -> tuple[float, float, float]:
+        """What a licence does to ``ask`` t a tier wants over licensed arc (o, d) now.
 
-    def room(self, o: int, d: int, amount: float) -> float:
-        """How much of ``amount`` the arc's cap and quotas let through (marks capped arcs)."""
-        cap = self.arc_room(o, d)
+        Returns (applied, free, allowed), t: the covered tonnes applied for, the uncovered
+        tonnes that ship without a licence, and the most that may ship (free plus approvals).
+
+        The economic reading: a licensed commodity is a mix of grades, of which the licence
+        covers ``covered`` by tonnage (NdFeB containing Dy/Tb, not Dy/Tb-free NdFeB), and each
+        month buyers want that mix from the arc. The uncovered share of what they want ships as
+        on an open arc (no review, no approval share); the covered share is applied for and
+        ships only against approvals. A refused covered tonne stays covered: buyers who need
+        that grade keep asking for it (here or, if another origin can ship it, there), so when
+        the arc is asked again within the month the refused tonnes come first and only fresh
+        demand splits into covered and free. The share is thus of each month's demand on the
+        arc, never of its shipments: refusing the covered grades does not let more of the free
+        ones through, and a buyer cannot dodge the licence by asking twice.
+        """
+        refused = self.refused[tier][o][d]
+        free = (1.0 - self.covered[o][d]) * max(ask - refused, 0.0)
+        applied = ask - free
+        approved = min(applied, self.tier_left[tier][o][d])
+        self.refused[tier][o][d] = refused - min(ask, refused) + applied - approved
+        return applied, free, free + approved
+
+    def room(self, o: int, d: int, amount: float, allowed: float = math.inf) -> float:
+        """How much of ``amount`` the arc's cap, ``allowed`` (a licence's, t) and quotas let
+        through (marks capped arcs)."""
+        cap = min(self.cap_left[o][d], allowed)
         if cap < amount:
             amount = cap
             self.capped[o][d] = True
@@ -256,13 +291,17 @@ class _Matching:
                 self.capped[o][d] = True
         return amount
 
-    def move(self, o: int, d: int, amount: float, demand: list, flows: list) -> None:
+    def move(
+        self, o: int, d: int, amount: float, demand: list, flows: list, free: float = 0.0
+    ) -> None:
+        """Ship ``amount`` t; on a licensed arc the ``free`` t uncovered by the licence go
+        first and only the rest uses approvals."""
         flows[o][d] += amount
         self.supply[o] -= amount
         demand[d] -= amount
         self.cap_left[o][d] -= amount
         if self.licensed[o][d]:
-            self.tier_left[self.tier][o][d] -= amount
+            self.tier_left[self.tier][o][d] -= max(amount - free, 0.0)
         for q in self.arc_quotas.get((o, d), ()):
             self.quota_room[q.spec.id] -= amount
             q.used_t += amount
@@ -272,11 +311,13 @@ class _Matching:
         if self.supply[o] <= 1e-12 or demand[d] <= 1e-12 or limit <= 1e-12:
             return
         want = min(self.supply[o], demand[d], limit)
+        free, allowed = 0.0, math.inf
         if self.licensed[o][d]:
-            self.desired[self.tier][o][d] += want
-        amount = self.room(o, d, want)
+            applied, free, allowed = self.licence(o, d, self.tier, want)
+            self.desired[self.tier][o][d] += applied
+        amount = self.room(o, d, want, allowed)
         if amount > 1e-12:
-            self.move(o, d, amount, demand, flows)
+            self.move(o, d, amount, demand, flows, free)
 
     def share_tie(
         self, origins: list[int], destinations: list[int], demand: list, flows: list
@@ -324,14 +365,16 @@ class _Matching:
                 total = sum(raw.values())
                 if total > left:
                     raw = {slot: amount * left / total for slot, amount in raw.items()}
-            plan = {}
+            plan, free = {}, {}
             per_arc: dict[tuple[int, int], list] = {}
             for (o, d, t), amount in raw.items():
-                if first and self.licensed[o][d]:
-                    self.desired[t][o][d] += amount
-                if self.licensed[o][d] and self.tier_left[t][o][d] < amount:
-                    amount = self.tier_left[t][o][d]  # this tier's approvals
-                    self.capped[o][d] = True
+                if self.licensed[o][d]:
+                    applied, free[o, d, t], allowed = self.licence(o, d, t, amount)
+                    if first:
+                        self.desired[t][o][d] += applied
+                    if allowed < amount:
+                        amount = allowed  # uncovered tonnes and this tier's approvals
+                        self.capped[o][d] = True
                 plan[o, d, t] = amount
                 per_arc.setdefault((o, d), []).append((o, d, t))
             for (o, d), on in per_arc.items():
@@ -362,7 +405,7 @@ class _Matching:
             for (o, d, t), amount in plan.items():
                 if amount > 1e-12:
                     self.tier = t
-                    self.move(o, d, amount, demand[t], flows[t])
+                    self.move(o, d, amount, demand[t], flows[t], free.get((o, d, t), 0.0))
                     moved += amount
             left -= moved
             if moved <= 1e-12:

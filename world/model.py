@@ -932,6 +932,7 @@ class World(mesa.Model):
                 self.contracts[ci],
                 licence_cap,
                 book.defense_priority,
+                book.covered[ci],
             )
             applied = clearing.desired.copy()
             applied[1] = np.maximum(applied[1] - general, 0.0)
@@ -986,7 +987,8 @@ class World(mesa.Model):
                 firm = self.firms_by_id.get(firm_id)
                 q = firm_bids.get(firm, {}).get(c, 0.0) if firm is not None else 0.0
                 if q > 1e-12 and licensed[o, firm.r]:
-                    room[o, firm.r] += q
+                    # Only the covered share of its bids would have been applied for.
+                    room[o, firm.r] += q * self.policies.covered[ci, o, firm.r]
                     first[firm.r][firm] = q
         return room, first
 

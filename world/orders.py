@@ -102,10 +102,10 @@ class ExtraterritorialControl(_TradeMeasure):
 
 
 class LicenceTerms(_Order):
-    """Ease or tighten export licences in force: new approval shares (overall or by end use)
-    and general licences granted or withdrawn, from this month on, for the issuer's licences
-    on these commodities (all if none) or the one ``policy_id`` names. Approvals already
-    granted stand."""
+    """Ease or tighten export licences in force: new approval shares (overall or by end use),
+    a new covered share of the tonnage, and general licences granted or withdrawn, from this
+    month on, for the issuer's licences on these commodities (all if none) or the one
+    ``policy_id`` names. Approvals already granted stand."""
 
     kind: Literal["licence_terms"] = "licence_terms"
     policy_id: str | None = None
@@ -113,6 +113,11 @@ class LicenceTerms(_Order):
     approval_share: Share | None = None
     end_use: dict[str, Share] | None = Field(
         None, description="approval share by end use (defense, civilian, stockpile); replaces"
+    )
+    covered_share: Share | None = Field(
+        None,
+        description="the share of an arc's tonnage that needs a licence; None: unchanged",
+        exclude_if=lambda share: share is None,  # logs read as before the term existed
     )
     grant: list[str] = Field(
         default_factory=list, description="buyers (region or firm ids) given general licences"

@@ -10,6 +10,8 @@ force into what the market needs, per commodity and arc (origin -> destination):
   triangular distribution around ``review_months`` (about 45 working days at 2) and approves
   ``approval_share`` of them, or the share its ``end_use`` sets for defence users, other users
   and strategic stockpiles (the market's tiers); approved tonnes may ship once the review ends.
+  Only ``covered_share`` of each arc's tonnage needs the licence (the controlled grades: NdFeB
+  containing Dy/Tb, not Dy/Tb-free NdFeB); the rest ships as if unlicensed (world/market.py).
   A region holding a general licence faces no licence; a firm holding one ships at once;
 - an **extraterritorial control** closes the arcs from other regions to its destinations for
   products whose sellers' stocks carry at least ``content_threshold`` of the issuer's origin;
@@ -119,6 +121,8 @@ class PolicyBook:
         self.review_high = np.zeros((n_c, n_r, n_r))
         #: Share approved per commodity, end use (tier), origin and destination (C, T, R, R).
         self.approval = np.ones((n_c, n_t, n_r, n_r))
+        #: Share of each licensed arc's tonnage that needs the licence (C, R, R), 0-1.
+        self.covered = np.ones((n_c, n_r, n_r))
         #: Firms holding a general licence, per (commodity, licensing origin).
         self.general_firms: dict[tuple[int, int], frozenset[str]] = {}
         self.restricted = np.zeros((n_c, n_r, n_r), dtype=bool)
@@ -187,6 +191,7 @@ class PolicyBook:
         self.review[:] = 0.0
         self.review_high[:] = 0.0
         self.approval[:] = 1.0
+        self.covered[:] = 1.0
         self.general_firms = {}
         self.restricted[:] = False
         self.defense_priority[:] = False
@@ -230,6 +235,7 @@ class PolicyBook:
                     self.review_high[ci][arcs] = review.high
                     for tier, share in enumerate(shares):
                         self.approval[ci, tier][arcs] = share
+                    self.covered[ci][arcs] = spec.covered_share
                     self.seat_decided[ci][arcs] = spec.decided_by == "seat"
                     self.restricted[ci] |= arcs
                     if holders:

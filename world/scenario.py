@@ -254,6 +254,14 @@ class LicenceSpecTerms(Strict):
         description="licences: buyers (region or firm ids) holding a general licence: they "
         "ship without review at full approval",
     )
+    # Left out of dumps at 1 (every tonne covered): licences, orders and their logs read as
+    # they did before the term existed.
+    covered_share: Share = Field(
+        1.0,
+        description="licences: the share of an arc's tonnage that needs a licence (the "
+        "controlled grades, as Dy/Tb-bearing magnets); the rest ships as if unlicensed",
+        exclude_if=lambda share: share == 1.0,
+    )
 
     _check_end_use = field_validator("end_use")(lambda v: check_end_use(v))
 
@@ -332,6 +340,8 @@ class PolicySpec(LicenceSpecTerms):
         if self.kind == "export_licence":
             what += f", {self.approval_share:.0%} approved"
             what += "".join(f", {use} {share:.0%}" for use, share in self.end_use.items())
+            if self.covered_share < 1.0:
+                what += f", covering {self.covered_share:.0%} of the tonnage"
             if self.general_licences:
                 what += f", general licences for {', '.join(self.general_licences)}"
         return what

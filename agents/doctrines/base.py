@@ -235,7 +235,11 @@ def reissue(world: World, spec: PolicySpec, partners: list[str], note: str = "")
     if spec.kind == "export_quota":
         order.update(quota_t=spec.quota_t or 0.0, period_months=spec.period_months)
     elif spec.kind == "export_licence":
-        order.update(review_months=max(spec.review_months, 1), approval_share=spec.approval_share)
+        order.update(
+            review_months=max(spec.review_months, 1),
+            approval_share=spec.approval_share,
+            covered_share=spec.covered_share,
+        )
     elif spec.kind in WEDGE_KINDS:
         order.update(rate=spec.rate or 0.0)
     return order

@@ -57,6 +57,7 @@ def apply_trade(desk: OrderDesk, order: BaseModel) -> str:
             end_use=dict(order.end_use),
             general_licences=list(order.general_licences),
             decided_by=order.decided_by,
+            covered_share=order.covered_share,
         )
     elif order.kind in ("export_duty", "import_tariff"):
         fields.update(rate=order.rate)
@@ -111,14 +112,17 @@ def trade_words(world: World, order: BaseModel, partners: list[str] | None = Non
         text = (
             f"{who} requires export licences for {what} to {to}: {review.low:g}-{review.high:g} "
             f"month review (mostly {review.mode:g}), {order.approval_share:.0%} approved"
-            + _terms_words(order.end_use, order.general_licences)
+            + _terms_words(order.end_use, order.general_licences, order.covered_share)
         )
     return text + duration
 
 
-def _terms_words(end_use: dict[str, float], general: list[str]) -> str:
-    """ ", defense users 0% approved; general licences for US" (empty if neither is set)."""
+def _terms_words(end_use: dict[str, float], general: list[str], covered: float = 1.0) -> str:
+    """ "; defense users 0% approved; general licences for US; covering 40% of the tonnage"
+    (empty if none is set)."""
     text = "".join(f"; {use} users {share:.0%} approved" for use, share in end_use.items())
+    if covered < 1.0:
+        text += f"; {_coverage_words(covered)}"
     if general:
         text += f"; general licences for {', '.join(general)}"
     return text
@@ -160,6 +164,8 @@ def apply_licence_terms(desk: OrderDesk, order: BaseModel) -> str:
             changes["approval_share"] = order.approval_share
         if order.end_use is not None:
             changes["end_use"] = dict(order.end_use)
+        if order.covered_share is not None:
+            changes["covered_share"] = order.covered_share
         general = [g for g in spec.general_licences if g not in order.withdraw]
         changes["general_licences"] = general + [g for g in order.grant if g not in general]
         book.amend(spec.id, w.month, changes)
@@ -174,6 +180,8 @@ def licence_terms_words(world: World, order: BaseModel) -> str:
     if order.approval_share is not None:
         parts.append(f"approves {order.approval_share:.0%}")
     parts += [f"{use} users {share:.0%}" for use, share in (order.end_use or {}).items()]
+    if order.covered_share is not None:
+        parts.append(_coverage_words(order.covered_share))
     if order.grant:
         parts.append(f"grants general licences to {', '.join(order.grant)}")
     if order.withdraw:
@@ -181,14 +189,22 @@ def licence_terms_words(world: World, order: BaseModel) -> str:
     return f"{who} changes its export licences on {what}: {'; '.join(parts) or 'no change'}"
 
 
+def _coverage_words(covered: float) -> str:
+    """ "covering 40% of the tonnage" (a licence on every tonne says "covering all of it")."""
+    if covered >= 1.0:
+        return "covering all of the tonnage"
+    return f"covering {covered:.0%} of the tonnage"
+
+
 def severity(kind: str, spec: dict, flow: float) -> float:
     """Share of an arc's value a trade measure takes (see :func:`value_trade`): ban 1, licence
-    1 - approval share, quota the share of the flow (t/month) above the allowance, duty or
-    tariff t / (1 + t)."""
+    its covered share times (1 - approval share), quota the share of the flow (t/month) above
+    the allowance, duty or tariff t / (1 + t)."""
     if kind in ("export_ban", "import_ban"):
         return 1.0
     if kind == "export_licence":
-        return 1.0 - float(spec.get("approval_share", 1.0))
+        covered = float(spec.get("covered_share", 1.0))
+        return covered * (1.0 - float(spec.get("approval_share", 1.0)))
     if kind == "export_quota":
         period = float(spec.get("period_months") or 12)
         allowance = float(spec.get("quota_t") or 0.0) * float(spec.get("scale", 1.0)) / period
