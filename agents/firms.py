@@ -102,9 +102,7 @@ class Firm(mesa.Agent):
         self.margin_usd_per_kg = 0.0
         self.throughput = 0.0  # t this month
         outputs = (
-            model.nominal_joint_yields(spec.region, spec.id)
-            if self.joint_outputs
-            else dict(self.outputs)
+            model.nominal_joint_yields(spec.region) if self.joint_outputs else dict(self.outputs)
         )
         cap_month = spec.capacity_tpy / 12.0 * self.utilisation
         self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
@@ -155,7 +153,7 @@ class Firm(mesa.Agent):
         """Output per t of throughput, t/t, at the firm's nominal feed."""
         if not self.joint_outputs:
             return self.outputs
-        return self._separated(self.model.nominal_joint_yields(self.region, self.firm_id))
+        return self._separated(self.model.nominal_joint_yields(self.region))
 
     def feed_yields(self) -> dict[str, float]:
         """Output per t of throughput given the feed now in stock (separators) or the recipe."""
@@ -178,7 +176,7 @@ class Firm(mesa.Agent):
         total = float(feed.sum())
         if total <= 1e-12:
             yields = self.nominal_yields()
-            share = self.model.nominal_feed_share(self.region, self.firm_id)
+            share = self.model.nominal_feed_share(self.region)
         else:
             share = feed / total
             yields = self._separated(self.model.joint_yields(share))
@@ -443,8 +441,7 @@ class Firm(mesa.Agent):
 
         Separation is costed by the by-product method: the main product (the joint product of
         largest yield, NdPr oxide) bears the feed and processing cost less the value of every
-        co-product, whose own prices are set by their markets alone. A plant whose co-products
-        cover its whole cost has no cost for the main product (it is left out).
+        co-product, whose own prices are set by their markets alone.
         """
         w = self.model
         cost = self.unit_cost - programmes.subsidy_usd_per_kg(w, self)
@@ -465,10 +462,7 @@ class Firm(mesa.Agent):
                 # the NdPr cost basis month by month.
                 cost -= y * w.expected_prices[w.commodity_index[c], self.r]
         y_main = yields.get(primary, 0.0)
-        # Where the co-products pay for everything (a clay separator on its Dy/Tb), the main
-        # product is made whatever its price: the plant has no supply price for it, and the
-        # price is set by the producers for whom it is the main product.
-        return {primary: cost / y_main} if y_main > 0 and cost > 0 else {}
+        return {primary: max(cost, 0.0) / y_main} if y_main > 0 else {}
 
     def _floored(self, commodity: str, price: float) -> float:
         """The price the firm counts on for an output: the market's (for a mine's concentrate,

@@ -17,7 +17,7 @@ import pytest
 
 from tests.worlds import base_data, run
 from world import World
-from world.scenario import load_scenario, scenario_from_dict
+from world.scenario import scenario_from_dict
 
 KEYS = ["month", "variable", "commodity", "region", "partner"]
 
@@ -501,50 +501,3 @@ def test_a_cost_basis_of_nothing_is_marked_up_on_a_tenth_of_the_reference_price(
     np.testing.assert_allclose(w.normal_markup[ci][made], expected[made], rtol=1e-12)
     w.run(6)
     assert np.isfinite(w.prices).all()
-
-
-def _with_southern_separator() -> World:
-    """quota-2010 with China's clays separated by a plant of their own (its declared feed, fed
-    by the clay mines), beside the plant that separates the rest of China's ore."""
-    data = load_scenario("quota-2010").model_dump(mode="json")
-    north = next(f for f in data["firms"] if f["id"] == "cn-separation")
-    south = {
-        **north,
-        "id": "cn-south-separation",
-        "name": "Southern clay separators",
-        "capacity_tpy": 30000.0,
-        "feed": {"ionic_clay": 1.0},
-        "feed_from": ["cn-south-clays"],
-    }
-    data["firms"].append(south)
-    return World(scenario_from_dict(data), seed=0)
-
-
-def test_a_declared_feed_is_the_plants_own_and_its_captive_mines_leave_the_regions_mix():
-    """A separator with a declared feed starts on that feed; the region's other separators
-    start on the region's mines less those captive to it (they used to start on the declared
-    feed too: a clay separator turned every Chinese plant into a clay separator)."""
-    w = _with_southern_separator()
-    clay = w.deposit_index["ionic_clay"]
-    south, north = w.firms_by_id["cn-south-separation"], w.firms_by_id["cn-separation"]
-    clay_yields = w.spec.deposits["ionic_clay"].yields
-    assert south.nominal_yields()["oxide_heavy"] == pytest.approx(clay_yields["oxide_heavy"])
-    assert south.inventory["concentrate"][clay] == pytest.approx(
-        south.inventory["concentrate"].sum()
-    )
-    assert north.inventory["concentrate"].sum() > 0
-    assert north.inventory["concentrate"][clay] == 0.0
-    assert north.nominal_yields()["oxide_heavy"] < 0.1 * clay_yields["oxide_heavy"]
-
-
-def test_a_plant_whose_co_products_pay_for_everything_sets_no_price_of_its_main_product():
-    """By-product costing: the clay separator's Dy/Tb covers its whole cost, so it makes NdPr
-    whatever NdPr sells for; the NdPr cost basis is the light-ore plant's alone (a cost of
-    zero in the average dragged the price down as the light plant cut output)."""
-    w = _with_southern_separator()
-    south, north = w.firms_by_id["cn-south-separation"], w.firms_by_id["cn-separation"]
-    assert south.unit_costs(w.prices) == {}
-    light = w.commodity_index["oxide_light"]
-    own = north.unit_costs(w.prices)["oxide_light"]
-    assert own > 0
-    assert w.cost_basis(w.prices, light)[w.region_index["CN"]] == pytest.approx(own)
