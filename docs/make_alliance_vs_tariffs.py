@@ -552,7 +552,10 @@ docs/notes/issue12-review.md):
   users outright: US defence needs about 41 t of magnets a month (6% of US demand), is served
   first (DPAS rated orders) and holds six months of cover; in the run traced (tariffs against
   the coercive China, the first future), magnets from outside China reaching the US never fell
-  below about 60 t a month. Civilians take the shortage.
+  below about 60 t a month. Civilians take the shortage. Allies' defence users are refused
+  too wherever China licenses their imports (its licences screen end use at every
+  destination), but with no priority order of their own they are served with their civilians,
+  pro rata, from what arrives from elsewhere.
 - *A parallel deal can lower the tariff strategy's clean share*: the deal cuts the tariff on
   Chinese metal as well as magnets, so for its year (and the quarters the tariff takes to climb
   back) Chinese NdPr metal undercuts the few metal makers outside China, which leave and do not
