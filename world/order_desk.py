@@ -449,11 +449,12 @@ class OrderDesk:
 
     def active(self, kind: str) -> list[Programme]:
         """Programmes of a kind in force this month."""
+        programmes = self._of_kind(kind)
+        if not programmes:  # most kinds, most months: the world asks for every firm
+            return []
         month = self.world.month
         # Programme.active inlined: the world asks this for every firm several times a month.
-        return [
-            p for p in self._of_kind(kind) if p.start <= month and (p.end is None or month < p.end)
-        ]
+        return [p for p in programmes if p.start <= month and (p.end is None or month < p.end)]
 
     def _of_kind(self, kind: str) -> list[Programme]:
         """Programmes of one kind, in list order.
