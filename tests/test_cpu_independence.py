@@ -97,6 +97,23 @@ def test_matmul_is_numpys_product():
     assert numerics.matmul(v, v) == pytest.approx(float(v @ v), rel=1e-14)
 
 
+def test_total_is_numpys_sum_bit_for_bit():
+    # numerics.total stands in for ndarray.sum on small vectors: it must add in numpy's order
+    # (a running sum under eight values, eight-way pairwise from eight, halves above 128).
+    rng = np.random.default_rng(2)
+    for n in [*range(40), 127, 128, 129, 200, 257, 1000]:
+        for _ in range(50):
+            v = rng.random(n) * 10.0 ** rng.integers(-8, 8, n) * rng.choice([-1.0, 1.0], n)
+            v[rng.random(n) < 0.2] = 0.0
+            v[rng.random(n) < 0.05] = -0.0
+            got, expected = numerics.total(v.tolist()), float(v.sum())
+            assert got == expected and math.copysign(1, got) == math.copysign(1, expected), n
+    for special in ([math.inf, 1.0], [math.inf, -math.inf], [math.nan, 1.0], [-0.0], []):
+        expected = float(np.array(special, dtype=float).sum())
+        got = numerics.total(special)
+        assert got == expected or (math.isnan(got) and math.isnan(expected))
+
+
 #: numpy calls whose kernels depend on the CPU.
 CPU_DEPENDENT = {"exp", "log", "log1p", "expm1", "power", "float_power", "log2", "log10", "dot",
                  "matmul", "exp2"}  # fmt: skip

@@ -164,7 +164,7 @@ def clear(
     for tier in range(n_t):
         wanted, shipped = demand[tier], flows[tier]
         shared = tier == 1 and bool(joint)
-        if np.sum(wanted) <= 0 and not shared:
+        if numerics.total(wanted) <= 0 and not shared:
             continue
         state.tier = tier
         for origins, destinations in groups:

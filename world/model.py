@@ -338,7 +338,7 @@ class World(mesa.Model):
     def split_stock(stock, amount: float):
         """Take ``amount`` t out of a stock; returns (taken, left). Vectors split pro rata."""
         if isinstance(stock, np.ndarray):
-            total = float(stock.sum())
+            total = stock_total(stock)
             if total <= 0:
                 return stock * 0.0, stock
             share = min(amount / total, 1.0)

@@ -448,20 +448,12 @@ class OrderDesk:
     # ------------------------------------------------------------------ effects on the world
 
     def active(self, kind: str) -> list[Programme]:
-        """Programmes of a kind in force this month."""
-        month = self.world.month
-        # Programme.active inlined: the world asks this for every firm several times a month.
-        return [
-            p for p in self._of_kind(kind) if p.start <= month and (p.end is None or month < p.end)
-        ]
+        """Programmes of a kind in force this month, in list order.
 
-    def _of_kind(self, kind: str) -> list[Programme]:
-        """Programmes of one kind, in list order.
-
-        Indexed, because firms' own programmes (offtake contracts) grow with the number of
-        firms and every firm asks for several kinds a month. Programmes are only ever appended
-        to the list, or the list replaced (world/deals.py), so the index is rebuilt when the
-        list is another object or longer than when it was built.
+        Indexed by kind, because firms' own programmes (offtake contracts) grow with the number
+        of firms and the world asks for several kinds for every firm a month. Programmes are
+        only ever appended to the list, or the list replaced (world/deals.py), so the index is
+        rebuilt when the list is another object or longer than when it was built.
         """
         index = self._by_kind
         if index is None or index[0] is not self.programmes or index[1] != len(self.programmes):
@@ -469,7 +461,12 @@ class OrderDesk:
             for p in self.programmes:
                 by_kind.setdefault(p.kind, []).append(p)
             index = self._by_kind = (self.programmes, len(self.programmes), by_kind)
-        return index[2].get(kind, [])
+        programmes = index[2].get(kind)
+        if not programmes:  # most kinds, most months
+            return []
+        month = self.world.month
+        # Programme.active inlined, for the same reason.
+        return [p for p in programmes if p.start <= month and (p.end is None or month < p.end)]
 
     def capex_subsidies(self, firm: Firm) -> list:
         """The national capex subsidies in force on a firm's new plants: its home state's, for
