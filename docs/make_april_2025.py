@@ -30,18 +30,11 @@ NAME = "april-2025-licensing"
 DOC = REPO / "docs" / "scenarios" / f"{NAME}.md"
 START, END = "<!-- april-results:start -->", "<!-- april-results:end -->"
 MONTHS = 36
-#: China's licence orders: what "without the licence orders" leaves out.
+#: China's licence orders (issued, lifted, re-issued) are named with these prefixes in the
+#: scenario: what "without the licence orders" leaves out.
+LICENCE_PREFIXES = ("cn-licence-", "cn-busan-lift-licence")
 LICENCE_ORDERS = {
-    "cn-licence-apr",
-    "cn-licence-apr-magnet",
-    "cn-licence-apr-end",
-    "cn-licence-apr-magnet-end",
-    "cn-licence-jul",
-    "cn-licence-jul-magnet",
-    "cn-busan-lift-licence",
-    "cn-busan-lift-licence-magnet",
-    "cn-licence-nov",
-    "cn-licence-nov-magnet",
+    str(o["id"]) for o in load_scenario(NAME).orders if str(o["id"]).startswith(LICENCE_PREFIXES)
 }
 VARIANTS = {
     "model, scenario": {},
