@@ -33,7 +33,7 @@ this process, which it would slow several times over) and the peak resident memo
 the worker processes (psutil, sampled every 0.2 s).
 
     uv run python benchmarks/batch.py [--quick] [--runs 200] [--months 120]
-        [--skip-mesa] [--skip-ema] [--skip-dask] [--repeat N]
+        [--skip-mesa] [--skip-ema] [--skip-dask] [--skip-single] [--repeat N]
 
 ``--repeat N`` then runs the three 2-process runners N rounds more, interleaved, and prints
 their throughput ratios round by round: whether our pool is ahead beyond the machine's drift.
@@ -401,7 +401,7 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
         )
     if not args.skip_ema:
         # before mesa.batch_run, which sets the spawn start method for the whole process
-        for procs in (1, 2):
+        for procs in (2,) if args.skip_single else (1, 2):
             rows[f"ema {procs}"] = measure(
                 f"EMA multiprocessing x{procs}",
                 lambda _h, p=procs: rows_frame(ema_experiments(seeds, args.months, p), "us"),
@@ -412,7 +412,7 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
     if not args.skip_mesa:
         from mesa.batchrunner import batch_run
 
-        for procs in (1, 2):
+        for procs in (2,) if args.skip_single else (1, 2):
             rows[f"mesa {procs}"] = measure(
                 f"mesa.batch_run x{procs}",
                 lambda _h, p=procs: rows_frame(
@@ -574,6 +574,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-mesa", action="store_true")
     parser.add_argument("--skip-dask", action="store_true")
     parser.add_argument("--skip-ema", action="store_true")
+    parser.add_argument(
+        "--skip-single",
+        action="store_true",
+        help=(
+            "run EMA and mesa.batch_run with 2 processes only (their own 1-process figures, "
+            "eff_vs_own_x1, are then left out): halves the time of the full benchmark"
+        ),
+    )
     parser.add_argument(
         "--floor",
         type=float,
