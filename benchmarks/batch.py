@@ -27,10 +27,11 @@ if the 2-worker pool's CPU efficiency is below ``--cpu-floor`` (default 0.9) or,
 ``--quick``, its wall-clock efficiency is below ``--floor`` (default 0.85; the goal is 0.9 at
 200 runs of 120 months).
 
-Peak memory (without ``--quick``): tracemalloc in this process during our pooled batches
-(results stream to disk, so it should not grow with the number of runs; not while runs are in
-this process, which it would slow several times over) and the peak resident memory of
-the worker processes (psutil, sampled every 0.2 s).
+Peak memory (without ``--quick``): the peak resident memory of this process and of the worker
+processes (psutil, sampled every 0.2 s), and, in a separate untimed pass of as many runs of one
+month through our pool, tracemalloc in this process (results stream to disk, so it should not
+grow with the number of runs). Tracing is kept out of every timed pass: it slows the process it
+traces, and was charged to whichever runner it traced.
 
     uv run python benchmarks/batch.py [--quick] [--runs 200] [--months 120]
         [--skip-mesa] [--skip-ema] [--skip-dask] [--skip-single] [--repeat N]
@@ -362,8 +363,13 @@ def ours(spec: Path, out: Path) -> Callable[[Timed], pd.DataFrame]:
 
 
 def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict[str, dict]:
-    """Every runner once on the same runs: a row of figures each (see :func:`measure`)."""
-    trace = watch = not args.quick
+    """Every runner once on the same runs: a row of figures each (see :func:`measure`).
+
+    No timed pass runs tracemalloc: it costs the process it traces (about 1% of a 2-worker
+    batch's CPU in our parent, more than the runner itself) and would be charged to whichever
+    runner it traced. :func:`traced_peak` measures the parent's Python memory apart.
+    """
+    watch = not args.quick
     rows: dict[str, dict] = {}
 
     warm_up(spec)
@@ -386,7 +392,7 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
             processes=workers,
             start=lambda w=workers: Timed(warm_pool(w)),
             stop=lambda runner: runner.close(),
-            trace=trace,
+            trace=False,
             watch=watch,
         )
     if not args.skip_dask:
@@ -429,10 +435,26 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
                 ),
                 # number_processes=1 runs in this process
                 processes=procs if procs > 1 else 0,
-                trace=trace and procs > 1,
+                trace=False,
                 watch=watch and procs > 1,
             )
     return rows
+
+
+def traced_peak(tmp: Path, runs: int) -> float:
+    """Peak Python memory (MB) traced in this process while our 2-worker pool runs a batch of
+    ``runs`` runs of one month: results stream to disk, so it should not grow with the number
+    of runs (it is the runs' number, not their length, that the parent holds results for)."""
+    spec = tmp / "traced.toml"
+    spec.write_text(spec_text(runs, 1), encoding="utf-8")
+    runner = Timed(warm_pool(2))
+    tracemalloc.start()
+    try:
+        ours(spec, tmp / "traced")(runner)
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+        runner.close()
 
 
 def repeats(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict[str, list[float]]:
@@ -618,6 +640,12 @@ def main(argv: list[str] | None = None) -> int:
     spec.write_text(spec_text(runs, args.months), encoding="utf-8")
     try:
         rows = run_all(args, spec, tmp, seeds)
+        if not args.quick:
+            traced = traced_peak(tmp, runs)
+            rows["pool 2"]["parent_traced_mb"] = traced
+            print(
+                f"Python memory traced in this process, our pool x2, {runs} runs: {traced:.1f} MB"
+            )
         speeds = repeats(args, spec, tmp, seeds) if args.repeat > 0 else {}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
