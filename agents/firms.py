@@ -102,9 +102,7 @@ class Firm(mesa.Agent):
         self.margin_usd_per_kg = 0.0
         self.throughput = 0.0  # t this month
         outputs = (
-            model.nominal_joint_yields(spec.region, spec.id)
-            if self.joint_outputs
-            else dict(self.outputs)
+            model.nominal_joint_yields(spec.region) if self.joint_outputs else dict(self.outputs)
         )
         cap_month = spec.capacity_tpy / 12.0 * self.utilisation
         self.sales_ema = {c: cap_month * y for c, y in outputs.items()}
@@ -155,7 +153,7 @@ class Firm(mesa.Agent):
         """Output per t of throughput, t/t, at the firm's nominal feed."""
         if not self.joint_outputs:
             return self.outputs
-        return self._separated(self.model.nominal_joint_yields(self.region, self.firm_id))
+        return self._separated(self.model.nominal_joint_yields(self.region))
 
     def feed_yields(self) -> dict[str, float]:
         """Output per t of throughput given the feed now in stock (separators) or the recipe."""
@@ -178,7 +176,7 @@ class Firm(mesa.Agent):
         total = stock_total(feed)
         if total <= 1e-12:
             yields = self.nominal_yields()
-            share = self.model.nominal_feed_share(self.region, self.firm_id)
+            share = self.model.nominal_feed_share(self.region)
         else:
             share = feed / total
             yields = self._separated(self.model.joint_yields(share))

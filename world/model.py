@@ -212,9 +212,8 @@ class World(mesa.Model):
             else 0.0
         )
         self._stage_capacity: tuple[int, dict[QuotaGroup, float]] = (-1, {})
-        self._declared_feed = self._declared_feeds()
         self._nominal_feed = self._regional_feed_mix()
-        self._nominal_yields: dict[tuple[str, str | None], dict[str, float]] = {}
+        self._nominal_yields: dict[str, dict[str, float]] = {}
 
         self.tracked_origin = scenario.tracked_origin
         self.firms: list[Firm] = [Firm(self, spec) for spec in self.firm_specs]
@@ -281,60 +280,39 @@ class World(mesa.Model):
         return prices
 
     def _regional_feed_mix(self) -> np.ndarray:
-        """Deposit mix (R, D) of the concentrate each region's separators start on.
-
-        A region's separators start on what its operating mines produce, less the output of
-        mines that feed a plant with a declared ``feed`` of its own (a southern clay separator
-        on its clay mines): that feed is the plant's, not the region's. A region without such
-        mines starts on its plants' declared feed (the last by firm id), or else on the world's mix.
-        """
+        """Deposit mix (R, D) of the concentrate each region's separators start on."""
         n_r, n_d = len(self.region_ids), len(self.deposit_ids)
-        captive = {supplier for spec in self.firm_specs if spec.feed for supplier in spec.feed_from}
         world_mix = np.zeros(n_d)
         regional = np.zeros((n_r, n_d))
         for spec in self.firm_specs:
             if spec.deposit is not None and spec.status == OPERATING:
                 d = self.deposit_index[spec.deposit]
                 world_mix[d] += spec.capacity_tpy
-                if spec.id not in captive:
-                    regional[self.region_index[spec.region], d] += spec.capacity_tpy
+                regional[self.region_index[spec.region], d] += spec.capacity_tpy
         world_mix = world_mix / world_mix.sum() if world_mix.sum() > 0 else np.ones(n_d) / n_d
-        mined = regional.any(axis=1)
         for spec in self.firm_specs:
-            r = self.region_index[spec.region]
-            if spec.feed and not mined[r]:
-                regional[r] = self._declared_feed[spec.id]  # the last (by firm id) wins
+            if spec.feed:
+                mix = np.zeros(n_d)
+                for dep, share in spec.feed.items():
+                    mix[self.deposit_index[dep]] = share
+                regional[self.region_index[spec.region]] = mix * 1e12
         out = np.zeros((n_r, n_d))
         for r in range(n_r):
             total = regional[r].sum()
             out[r] = regional[r] / total if total > 0 else world_mix
         return out
 
-    def _declared_feeds(self) -> dict[str, np.ndarray]:
-        """Deposit mix (D,) of each separator with a declared ``feed``, by firm id."""
-        declared = {}
-        for spec in self.firm_specs:
-            if spec.feed:
-                mix = np.zeros(len(self.deposit_ids))
-                for dep, share in spec.feed.items():
-                    mix[self.deposit_index[dep]] = share
-                declared[spec.id] = mix / mix.sum()
-        return declared
+    def nominal_feed_share(self, region: str) -> np.ndarray:
+        """The deposit mix (D,) a region's separators are calibrated on."""
+        return self._nominal_feed[self.region_index[region]]
 
-    def nominal_feed_share(self, region: str, firm_id: str | None = None) -> np.ndarray:
-        """The deposit mix (D,) a region's separators are calibrated on, or a firm's declared
-        feed if it has one."""
-        own = self._declared_feed.get(firm_id) if firm_id is not None else None
-        return own if own is not None else self._nominal_feed[self.region_index[region]]
-
-    def nominal_joint_yields(self, region: str, firm_id: str | None = None) -> dict[str, float]:
-        """Separation yields (t oxide per t REO) at a region's nominal feed mix, or a firm's
-        declared feed (the same dict on every call: read it, do not change it)."""
-        key = (region, firm_id if firm_id in self._declared_feed else None)
-        yields = self._nominal_yields.get(key)
+    def nominal_joint_yields(self, region: str) -> dict[str, float]:
+        """Separation yields (t oxide per t REO) at a region's nominal feed mix (the same dict
+        on every call: read it, do not change it)."""
+        yields = self._nominal_yields.get(region)
         if yields is None:
-            yields = self.joint_yields(self.nominal_feed_share(region, firm_id))
-            self._nominal_yields[key] = yields
+            yields = self.joint_yields(self.nominal_feed_share(region))
+            self._nominal_yields[region] = yields
         return yields
 
     def joint_yields(self, share: np.ndarray) -> dict[str, float]:
@@ -401,7 +379,7 @@ class World(mesa.Model):
             for c, q in firm.inputs.items():
                 tonnes = cap_month * q * p.input_cover_months
                 if c == self.graded:
-                    firm.inventory[c] = self.nominal_feed_share(firm.region, firm.firm_id) * tonnes
+                    firm.inventory[c] = self.nominal_feed_share(firm.region) * tonnes
                 else:
                     firm.inventory[c] = tonnes
             for c, y in firm.nominal_yields().items():
