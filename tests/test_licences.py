@@ -423,3 +423,54 @@ def test_the_covered_share_is_in_the_words_and_can_be_changed():
     assert world.policies.covered[mag, cn, us] == pytest.approx(0.7)
     spec = next(s for s in world.policies.active if s.kind == "export_licence")
     assert "covering 70% of the tonnage" in spec.in_words()
+
+
+def _clear_licensed(contract_t: float, approved_t: list[float], supply_t: list[float]):
+    """One market of three regions: origins 0 and 1 (both licensed, equal netback) selling to
+    destination 2, whose normal tier wants 100 t; ``approved_t`` per origin, t; a long-term
+    contract of ``contract_t`` t from origin 0."""
+    from world import market
+
+    n_t = len(market.TIERS)
+    bids = np.zeros((n_t, 3))
+    bids[1, 2] = 100.0
+    licensed = np.zeros((3, 3), dtype=bool)
+    licensed[0, 2] = licensed[1, 2] = True
+    cap = np.zeros((n_t, 3, 3))
+    cap[1, 0, 2], cap[1, 1, 2] = approved_t
+    contracts = np.zeros((3, 3))
+    contracts[0, 2] = contract_t
+    return market.clear(
+        np.array([*supply_t, 0.0]),
+        bids,
+        np.array([10.0, 10.0, 12.0]),
+        np.ones((3, 3)),
+        np.ones((3, 3)),
+        np.zeros((3, 3), dtype=bool),
+        np.full((3, 3), np.inf),
+        [],
+        {},
+        licensed,
+        contracts=contracts if contract_t > 0 else None,
+        licence_cap=cap,
+    )
+
+
+def test_a_refused_contract_volume_asked_again_on_the_spot_is_one_application():
+    # The buyer wants 100 t; the contract asks the arc for 50 first, the spot for all 100,
+    # nothing is approved: 100 t were applied for, not 150 (the refused 50 twice).
+    clearing = _clear_licensed(50.0, [0.0, 0.0], [200.0, 0.0])
+    assert clearing.flows.sum() == 0.0
+    np.testing.assert_allclose(clearing.desired[1, 0, 2], 100.0)
+
+
+def test_what_ships_under_approvals_in_a_tie_was_applied_for():
+    # Two tied origins: the first approves nothing, the second everything. What the first
+    # refuses is handed on to the second in later rounds of the tie; those tonnes ship under
+    # the second's approvals and are applications there too (they were left uncounted).
+    clearing = _clear_licensed(0.0, [0.0, 1000.0], [100.0, 100.0])
+    shipped = clearing.flows[1, 1, 2]
+    assert shipped > 60.0
+    assert clearing.desired[1, 1, 2] >= shipped - 1e-9
+    # and the first origin's refused tonnes, asked again in every round, count once
+    np.testing.assert_allclose(clearing.desired[1, 0, 2], 50.0)
