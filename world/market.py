@@ -256,9 +256,8 @@ class _Matching:
     def licence(self, o: int, d: int, tier: int, ask: float) -> tuple[float, float, float]:
         """What a licence does to ``ask`` t a tier wants over licensed arc (o, d) now.
 
-        Returns (applied, free, allowed), t: the covered tonnes newly applied for (refused
-        tonnes asked again were applied for when first refused), the uncovered tonnes that ship
-        without a licence, and the most that may ship (free plus approvals).
+        Returns (applied, free, allowed), t: the covered tonnes applied for, the uncovered
+        tonnes that ship without a licence, and the most that may ship (free plus approvals).
 
         The economic reading: a licensed commodity is a mix of grades, of which the licence
         covers ``covered`` by tonnage (NdFeB containing Dy/Tb, not Dy/Tb-free NdFeB), and each
@@ -269,17 +268,14 @@ class _Matching:
         the arc is asked again within the month the refused tonnes come first and only fresh
         demand splits into covered and free. The share is thus of each month's demand on the
         arc, never of its shipments: refusing the covered grades does not let more of the free
-        ones through, and a buyer cannot dodge the licence by asking twice. Nor are its
-        applications counted twice: the tonnes refused and asked again (the contract's volume
-        on the spot, a tie's next round) are one application, not one per ask.
+        ones through, and a buyer cannot dodge the licence by asking twice.
         """
         refused = self.refused[tier][o][d]
-        again = min(ask, refused)
         free = (1.0 - self.covered[o][d]) * max(ask - refused, 0.0)
-        covered = ask - free
-        approved = min(covered, self.tier_left[tier][o][d])
-        self.refused[tier][o][d] = refused - again + covered - approved
-        return covered - again, free, free + approved
+        applied = ask - free
+        approved = min(applied, self.tier_left[tier][o][d])
+        self.refused[tier][o][d] = refused - min(ask, refused) + applied - approved
+        return applied, free, free + approved
 
     def room(self, o: int, d: int, amount: float, allowed: float = math.inf) -> float:
         """How much of ``amount`` the arc's cap, ``allowed`` (a licence's, t) and quotas let
@@ -350,7 +346,7 @@ class _Matching:
         caps the total shipped, t (a contract's volume)."""
         supply = self.supply
         left = limit
-        for _round in range(4):
+        for first in (True, False, False, False):
             live = [(o, d, t) for o, d, t in slots if supply[o] > 1e-12 and demand[t][d] > 1e-12]
             if not live or left <= 1e-12:
                 return
@@ -374,7 +370,8 @@ class _Matching:
             for (o, d, t), amount in raw.items():
                 if self.licensed[o][d]:
                     applied, free[o, d, t], allowed = self.licence(o, d, t, amount)
-                    self.desired[t][o][d] += applied
+                    if first:
+                        self.desired[t][o][d] += applied
                     if allowed < amount:
                         amount = allowed  # uncovered tonnes and this tier's approvals
                         self.capped[o][d] = True
