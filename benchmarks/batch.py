@@ -204,7 +204,6 @@ def measure(
     processes: int,
     start: Callable[[], Any] | None = None,
     stop: Callable[[Any], None] | None = None,
-    trace: bool = True,
     watch: bool = True,
 ) -> dict:
     """Run one runner once: ``fn(start())`` returns a frame of outcomes indexed by doctrine and
@@ -219,8 +218,6 @@ def measure(
 
     Args:
         processes: the runner's worker processes (0: runs in this process).
-        trace: tracemalloc in this process, started once the workers exist (a forked worker
-            would inherit tracing and run slower).
         watch: sample resident memory every 0.2 s (psutil, in a thread of this process; its
             CPU counts as the parent's).
     """
@@ -231,14 +228,9 @@ def measure(
     started = time.perf_counter()
     try:
         handle = start() if start is not None else None
-        if trace:
-            tracemalloc.start()
         try:
             results = fn(handle)
         finally:
-            peak = tracemalloc.get_traced_memory()[1] if trace else None
-            if trace:
-                tracemalloc.stop()
             if stop is not None:
                 stop(handle)
         wall = time.perf_counter() - started
@@ -259,7 +251,6 @@ def measure(
         "workers_cpu_s": children / done,
         "cpu_s": (parent + children) / done,
         "model_cpu_s": model / done,
-        "parent_traced_mb": peak / 1e6 if peak is not None else float("nan"),
         "parent_rss_mb": memory.parent_peak / 1e6 if memory else float("nan"),
         "workers_rss_mb": memory.children_peak / 1e6 if memory else float("nan"),
         "results": results,
@@ -269,7 +260,7 @@ def measure(
         f"CPU/run: parent {1e3 * row['parent_cpu_s']:>6.1f} ms, workers "
         f"{1e3 * row['workers_cpu_s']:>7.1f} ms, in runs {1e3 * row['model_cpu_s']:>7.1f} ms  "
         f"RSS parent {row['parent_rss_mb']:>5.0f} MB "
-        f"workers {row['workers_rss_mb']:>5.0f} MB  traced {row['parent_traced_mb']:>5.1f} MB",
+        f"workers {row['workers_rss_mb']:>5.0f} MB",
         flush=True,
     )
     return row
@@ -373,14 +364,12 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
     rows: dict[str, dict] = {}
 
     warm_up(spec)
-    # neither tracemalloc nor the memory-sampling thread where the runs are in this process:
-    # they would slow them (tracemalloc several times over)
+    # no memory-sampling thread where the runs are in this process: it would slow them
     rows["serial"] = measure(
         "chokepoint, serial",
         ours(spec, tmp / "serial"),
         processes=0,
         start=Timed,
-        trace=False,
         watch=False,
     )
     # the 1-worker pool isolates the pool's own cost from the serial loop's: worth its runs in
@@ -392,7 +381,6 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
             processes=workers,
             start=lambda w=workers: Timed(warm_pool(w)),
             stop=lambda runner: runner.close(),
-            trace=False,
             watch=watch,
         )
     if not args.skip_dask:
@@ -402,7 +390,6 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
             processes=2,
             start=lambda: Timed(DaskRunner("local", 2, announce=lambda _m: None)),
             stop=lambda runner: runner.close(),
-            trace=False,
             watch=watch,
         )
     if not args.skip_ema:
@@ -412,7 +399,6 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
                 f"EMA multiprocessing x{procs}",
                 lambda _h, p=procs: rows_frame(ema_experiments(seeds, args.months, p), "us"),
                 processes=procs,
-                trace=False,
                 watch=watch,
             )
     if not args.skip_mesa:
@@ -435,7 +421,6 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
                 ),
                 # number_processes=1 runs in this process
                 processes=procs if procs > 1 else 0,
-                trace=False,
                 watch=watch and procs > 1,
             )
     return rows
@@ -507,7 +492,6 @@ def repeats(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
             row = measure(
                 f"{label} #{round_ + 1}",
                 processes=2,
-                trace=False,
                 watch=False,
                 **runners[label](round_),
             )
@@ -642,7 +626,6 @@ def main(argv: list[str] | None = None) -> int:
         rows = run_all(args, spec, tmp, seeds)
         if not args.quick:
             traced = traced_peak(tmp, runs)
-            rows["pool 2"]["parent_traced_mb"] = traced
             print(
                 f"Python memory traced in this process, our pool x2, {runs} runs: {traced:.1f} MB"
             )
