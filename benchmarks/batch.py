@@ -392,9 +392,11 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
             stop=lambda runner: runner.close(),
             watch=watch,
         )
+    # EMA's and mesa.batch_run's process counts (their 1-process pass gives eff_vs_own_x1)
+    sizes = (2,) if args.skip_single else (1, 2)
     if not args.skip_ema:
         # before mesa.batch_run, which sets the spawn start method for the whole process
-        for procs in (2,) if args.skip_single else (1, 2):
+        for procs in sizes:
             rows[f"ema {procs}"] = measure(
                 f"EMA multiprocessing x{procs}",
                 lambda _h, p=procs: rows_frame(ema_experiments(seeds, args.months, p), "us"),
@@ -404,7 +406,7 @@ def run_all(args: argparse.Namespace, spec: Path, tmp: Path, seeds: int) -> dict
     if not args.skip_mesa:
         from mesa.batchrunner import batch_run
 
-        for procs in (2,) if args.skip_single else (1, 2):
+        for procs in sizes:
             rows[f"mesa {procs}"] = measure(
                 f"mesa.batch_run x{procs}",
                 lambda _h, p=procs: rows_frame(
